@@ -1,0 +1,135 @@
+// The only reader of process.env. Every setting Keyhold understands is declared here,
+// with its default and the reason for it; README.md and .env.example list the same keys.
+// The result is parsed once, validated, and frozen: a bad value stops start-up with one
+// line naming the key.
+import { z } from 'zod';
+
+const bool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no', 'on', 'off'])
+  .transform((value) => ['true', '1', 'yes', 'on'].includes(value));
+
+const seconds = z.coerce.number().int().nonnegative();
+const positiveInt = z.coerce.number().int().positive();
+
+const signingAlg = z.enum(['RS256', 'PS256', 'ES256', 'EdDSA']);
+
+const environmentSchema = z.object({
+  // Runtime mode. `production` refuses to start without KEYHOLD_SECRET.
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  // TCP port and interface the HTTP server listens on.
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  HOST: z.string().min(1).default('0.0.0.0'),
+  // Public issuer identifier: the URL base clients see. No trailing slash, no query.
+  ISSUER: z
+    .url({ protocol: /^https?$/ })
+    .refine((value) => !value.endsWith('/') && !value.includes('?') && !value.includes('#'), {
+      message: 'must be an http(s) URL without a trailing slash, query or fragment',
+    })
+    .default('http://localhost:3000'),
+  // At least 32 characters; keys for encryption at rest and cookie signing are derived
+  // from it with HKDF. Nodes that share a database must share it. In development a random
+  // one is generated into DATA_DIR when unset.
+  KEYHOLD_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+  // Where the embedded database, the generated development secret and the mail outbox live.
+  DATA_DIR: z.string().min(1).default('./data'),
+  // Postgres connection string. Unset: an embedded PGlite database under DATA_DIR.
+  DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL').optional(),
+  // Upper bound of pooled Postgres connections per process.
+  DATABASE_POOL_MAX: positiveInt.default(10),
+  // Redis connection string for the engine's state. Unset: the SQL adapter.
+  REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL').optional(),
+  // Prefix of every Redis key, so that several deployments (or test runs) share one Redis.
+  REDIS_PREFIX: z.string().default('keyhold:'),
+  // Trust X-Forwarded-* headers. Only behind a proxy that sets them.
+  TRUST_PROXY: bool.default(false),
+  // pino level.
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  // Largest request body accepted by Keyhold's own routes (forms, JSON), e.g. 100kb, 1mb.
+  BODY_LIMIT: z.string().regex(/^\d+(b|kb|mb)$/i, 'must look like 100kb or 1mb').default('100kb'),
+  // Lifetimes, in seconds. Access tokens are short; refresh tokens rotate on every use.
+  ACCESS_TOKEN_TTL: seconds.min(30).default(600),
+  REFRESH_TOKEN_TTL: seconds.min(60).default(14 * 24 * 3600),
+  ID_TOKEN_TTL: seconds.min(30).default(3600),
+  AUTHORIZATION_CODE_TTL: seconds.min(10).max(600).default(60),
+  CLIENT_CREDENTIALS_TTL: seconds.min(30).default(600),
+  // The browser session at Keyhold (the SSO cookie) and a login/consent interaction.
+  SESSION_TTL: seconds.min(60).default(14 * 24 * 3600),
+  INTERACTION_TTL: seconds.min(60).default(3600),
+  // Signing algorithms for which keys are kept; the first one signs ID tokens by default.
+  SIGNING_ALGS: z
+    .string()
+    .default('RS256')
+    .transform((value) => value.split(/[\s,]+/).filter(Boolean))
+    .pipe(z.array(signingAlg).min(1)),
+  // How long a new key is published in JWKS before it starts signing, so that verifiers'
+  // cached JWKS learn it first.
+  KEY_ACTIVATION_DELAY: seconds.default(900),
+  // How often each node reloads the key set from the database.
+  KEY_RELOAD_INTERVAL: seconds.min(1).default(60),
+  // argon2id parameters (OWASP: m=19456 KiB, t=2, p=1).
+  ARGON2_MEMORY_KIB: positiveInt.min(8192).default(19456),
+  ARGON2_ITERATIONS: positiveInt.default(2),
+  ARGON2_PARALLELISM: positiveInt.default(1),
+  // Failed logins allowed per account+address (and per address) in LOGIN_RATE_WINDOW seconds.
+  LOGIN_RATE_LIMIT: positiveInt.default(10),
+  LOGIN_RATE_WINDOW: positiveInt.default(900),
+  // Outgoing mail. Unset SMTP_URL: messages are written as .eml under DATA_DIR/outbox.
+  SMTP_URL: z.string().regex(/^smtps?:\/\//, 'must be an smtp:// or smtps:// URL').optional(),
+  MAIL_FROM: z.string().default('Keyhold <no-reply@localhost>'),
+  // Allow the engine's outgoing requests (back-channel logout) to loopback addresses.
+  // Off by default; on automatically when the issuer itself is on loopback (development).
+  ALLOW_LOOPBACK_REQUESTS: bool.optional(),
+  // Seconds given to in-flight requests on SIGTERM before the process exits anyway.
+  SHUTDOWN_TIMEOUT: seconds.default(10),
+});
+
+// Names used by the product documents Keyhold was started from, accepted as aliases.
+const aliases: Record<string, (value: string) => [string, string]> = {
+  ACCESS_TOKEN_EXPIRE_MINUTES: (v) => ['ACCESS_TOKEN_TTL', String(Number(v) * 60)],
+  REFRESH_TOKEN_EXPIRE_DAYS: (v) => ['REFRESH_TOKEN_TTL', String(Number(v) * 86400)],
+};
+
+export type Config = Readonly<
+  Omit<z.infer<typeof environmentSchema>, 'ALLOW_LOOPBACK_REQUESTS'> & {
+    ALLOW_LOOPBACK_REQUESTS: boolean;
+    /** true when ISSUER is https: cookies get the Secure flag. */
+    secureCookies: boolean;
+  }
+>;
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+function isLoopbackIssuer(issuer: string): boolean {
+  const { hostname } = new URL(issuer);
+  return hostname === 'localhost' || hostname === '[::1]' || /^127\./.test(hostname);
+}
+
+/** Parses an environment (process.env by default) into a frozen Config. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const input: Record<string, string> = {};
+  for (const [key, value] of Object.entries(env)) {
+    if (value === undefined || value === '') continue;
+    if (key in aliases) {
+      const [target, converted] = aliases[key]!(value);
+      if (!env[target]) input[target] = converted;
+    } else if (key in environmentSchema.shape) {
+      input[key] = value;
+    }
+  }
+  const parsed = environmentSchema.safeParse(input);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new ConfigError(`invalid setting ${issue.path.join('.') || '(environment)'}: ${issue.message}`);
+  }
+  const values = parsed.data;
+  if (values.NODE_ENV === 'production' && !values.KEYHOLD_SECRET) {
+    throw new ConfigError('invalid setting KEYHOLD_SECRET: required when NODE_ENV=production');
+  }
+  return Object.freeze({
+    ...values,
+    ALLOW_LOOPBACK_REQUESTS: values.ALLOW_LOOPBACK_REQUESTS ?? isLoopbackIssuer(values.ISSUER),
+    secureCookies: values.ISSUER.startsWith('https:'),
+  });
+}

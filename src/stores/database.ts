@@ -1,0 +1,78 @@
+// Opens the relational database: Postgres when DATABASE_URL is set, otherwise an embedded
+// PGlite database under DATA_DIR. The embedded one is a single-process database, so it is
+// guarded by a lock file: a second process (the CLI while the server runs) is refused with
+// a clear message instead of corrupting it.
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { Kysely, PostgresDialect } from 'kysely';
+import pg from 'pg';
+import type { Config } from '#src/config.ts';
+import type { Database } from '#src/stores/schema.ts';
+
+export interface DatabaseHandle {
+  db: Kysely<Database>;
+  kind: 'postgres' | 'pglite';
+  close(): Promise<void>;
+}
+
+export class DatabaseLockedError extends Error {
+  override name = 'DatabaseLockedError';
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+function acquireLock(lockPath: string): () => void {
+  try {
+    writeFileSync(lockPath, String(process.pid), { flag: 'wx' });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    const holder = Number.parseInt(readFileSync(lockPath, 'utf8'), 10);
+    if (Number.isInteger(holder) && holder !== process.pid && isAlive(holder)) {
+      throw new DatabaseLockedError(
+        `the embedded database in ${path.dirname(lockPath)} is in use by process ${holder} (a running Keyhold server); stop it first, or set DATABASE_URL to use Postgres`,
+      );
+    }
+    writeFileSync(lockPath, String(process.pid));
+  }
+  return () => rmSync(lockPath, { force: true });
+}
+
+// Postgres returns int8 (bigserial, count(*)) as strings by default; keep it that way for
+// ids, but parse counts where used.
+export async function openDatabase(config: Pick<Config, 'DATABASE_URL' | 'DATABASE_POOL_MAX' | 'DATA_DIR'>): Promise<DatabaseHandle> {
+  if (config.DATABASE_URL) {
+    const pool = new pg.Pool({ connectionString: config.DATABASE_URL, max: config.DATABASE_POOL_MAX });
+    // An idle client's error (server restart) must not crash the process; the pool replaces it.
+    pool.on('error', () => {});
+    const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+    return { db, kind: 'postgres', close: () => db.destroy() };
+  }
+  const directory = path.resolve(config.DATA_DIR, 'pglite');
+  mkdirSync(directory, { recursive: true });
+  const release = acquireLock(path.join(config.DATA_DIR, 'pglite.lock'));
+  try {
+    const { PGlite } = await import('@electric-sql/pglite');
+    const { PGliteDialect } = await import('kysely-pglite-dialect');
+    const pglite = await PGlite.create(directory);
+    const db = new Kysely<Database>({ dialect: new PGliteDialect(pglite) });
+    return {
+      db,
+      kind: 'pglite',
+      close: async () => {
+        await db.destroy();
+        await pglite.close().catch(() => {});
+        release();
+      },
+    };
+  } catch (error) {
+    release();
+    throw error;
+  }
+}

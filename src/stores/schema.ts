@@ -1,0 +1,78 @@
+// Table types for Kysely. Mirrors migrations/; a migration that changes a table changes
+// this file in the same commit.
+import type { ColumnType, Generated, JSONColumnType } from 'kysely';
+
+type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
+type NullableTimestamp = ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+
+export interface AccountTable {
+  id: string;
+  email: string;
+  email_normalized: string;
+  email_verified: Generated<boolean>;
+  name: string | null;
+  password_hash: string | null;
+  active: Generated<boolean>;
+  roles: JSONColumnType<string[], string, string>;
+  tier: string | null;
+  tenant: string | null;
+  last_login_at: NullableTimestamp;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface ClientTable {
+  client_id: string;
+  metadata: JSONColumnType<Record<string, unknown>, string, string>;
+  secret_encrypted: string | null;
+  first_party: Generated<boolean>;
+  created_at: Timestamp;
+}
+
+export interface ResourceTable {
+  identifier: string;
+  scopes: JSONColumnType<string[], string, string>;
+  access_token_ttl: number | null;
+  created_at: Timestamp;
+}
+
+export interface SigningKeyTable {
+  kid: string;
+  alg: string;
+  public_jwk: JSONColumnType<Record<string, unknown>, string, string>;
+  private_jwk_encrypted: string;
+  created_at: Timestamp;
+  activates_at: Timestamp;
+  retired_at: NullableTimestamp;
+  removes_at: NullableTimestamp;
+}
+
+export interface OidcPayloadTable {
+  model: string;
+  id: string;
+  payload: JSONColumnType<Record<string, unknown>, string, string>;
+  grant_id: string | null;
+  uid: string | null;
+  user_code: string | null;
+  expires_at: NullableTimestamp;
+  consumed_at: NullableTimestamp;
+}
+
+export interface AuditLogTable {
+  id: Generated<string>;
+  at: Timestamp;
+  event: string;
+  account_id: string | null;
+  client_id: string | null;
+  ip: string | null;
+  details: JSONColumnType<Record<string, unknown>, string, string>;
+}
+
+export interface Database {
+  accounts: AccountTable;
+  clients: ClientTable;
+  resources: ResourceTable;
+  signing_keys: SigningKeyTable;
+  oidc_payloads: OidcPayloadTable;
+  audit_log: AuditLogTable;
+}
