@@ -1,0 +1,183 @@
+// Rules shared by the engine's storage adapters (Redis and SQL), so both keep the same
+// secrets out of storage and react the same way to a lost consume race.
+//
+// What reaches storage:
+// - the object's id is `hashToken(id)`: raw access/refresh tokens, authorization and device
+//   codes, session ids and interaction ids never do;
+// - the payload's `jti` (the raw id again) is replaced by an AES-GCM envelope, so that
+//   findByUid/findByUserCode, which do not know the id, can restore it; find(id) simply sets
+//   `jti: id`;
+// - a DeviceCode's `userCode` and an Interaction's `session.cookie` (the raw session id) are
+//   sealed the same way;
+// - the uid index holds `hashToken(uid)`; the userCode index holds an HMAC under a key
+//   derived from the encryption key, because user codes are short enough (8 characters of
+//   a 20-letter alphabet) that a plain SHA-256 of one is reversed by enumeration;
+// - the grant index holds `hashToken(grantId)`.
+// Every envelope is bound (associated data) to the model, the field and the stored id, so
+// an envelope copied onto another record does not decrypt.
+import { createHmac, hkdfSync } from 'node:crypto';
+import { errors, type AdapterPayload } from 'oidc-provider';
+import { decrypt, encrypt, hashToken } from '#src/crypto.ts';
+
+export interface OidcAdapterOptions {
+  /** 32-byte key, e.g. `deriveKey(KEYHOLD_SECRET, 'oidc-adapter')`. Nodes sharing storage share it. */
+  encryptionKey: Buffer;
+}
+
+/** The part of a payload an adapter indexes, plus the sealed JSON object it stores. */
+export interface SealedRecord {
+  /** `hashToken(id)`: the primary key. */
+  storedId: string;
+  /** The payload to store, secrets sealed, without `consumed` (stored beside it). */
+  stored: Record<string, unknown>;
+  /** `hashToken(grantId)` when the payload belongs to a grant. */
+  grantKey: string | undefined;
+  /** `hashToken(uid)` when the payload has a uid (Session). */
+  uidKey: string | undefined;
+  /** HMAC of the user code when the payload has one (DeviceCode). */
+  userCodeKey: string | undefined;
+  /** Epoch seconds when the payload arrives already consumed. */
+  consumed: number | undefined;
+}
+
+export const GRANT_MODEL = 'Grant';
+export const REVOKED_DETAIL = 'grant revoked: token reuse detected';
+
+export function storageId(id: string): string {
+  return hashToken(id);
+}
+
+export function grantStorageKey(grantId: string): string {
+  return hashToken(grantId);
+}
+
+export function uidStorageKey(uid: string): string {
+  return hashToken(uid);
+}
+
+const userCodeKeys = new WeakMap<Buffer, Buffer>();
+
+export function userCodeStorageKey(encryptionKey: Buffer, userCode: string): string {
+  let macKey = userCodeKeys.get(encryptionKey);
+  if (!macKey) {
+    macKey = Buffer.from(hkdfSync('sha256', encryptionKey, 'keyhold', 'oidc-adapter user code index', 32));
+    userCodeKeys.set(encryptionKey, macKey);
+  }
+  return createHmac('sha256', macKey).update(userCode).digest('base64url');
+}
+
+export function epochSeconds(date: Date = new Date()): number {
+  return Math.floor(date.getTime() / 1000);
+}
+
+function associatedData(model: string, field: string, storedId: string): string {
+  return `${model}|${field}|${storedId}`;
+}
+
+export function assertEncryptionKey(key: Buffer): void {
+  if (!Buffer.isBuffer(key) || key.length !== 32) throw new TypeError('encryptionKey must be a 32-byte Buffer');
+}
+
+/** Prepares a payload the engine upserts for storage. */
+export function sealPayload(encryptionKey: Buffer, model: string, id: string, payload: AdapterPayload): SealedRecord {
+  const storedId = storageId(id);
+  const stored: Record<string, unknown> = { ...payload };
+  delete stored.consumed;
+  if (typeof payload.jti === 'string') {
+    stored.jti = encrypt(encryptionKey, payload.jti, associatedData(model, 'jti', storedId));
+  }
+  if (typeof payload.userCode === 'string') {
+    stored.userCode = encrypt(encryptionKey, payload.userCode, associatedData(model, 'userCode', storedId));
+  }
+  if (payload.session && typeof payload.session.cookie === 'string') {
+    stored.session = {
+      ...payload.session,
+      cookie: encrypt(encryptionKey, payload.session.cookie, associatedData(model, 'session.cookie', storedId)),
+    };
+  }
+  let consumed: number | undefined;
+  if (payload.consumed !== undefined && payload.consumed !== null && payload.consumed !== false) {
+    consumed = typeof payload.consumed === 'number' ? Math.floor(payload.consumed) : epochSeconds();
+  }
+  return {
+    storedId,
+    stored,
+    grantKey: typeof payload.grantId === 'string' ? grantStorageKey(payload.grantId) : undefined,
+    uidKey: typeof payload.uid === 'string' ? uidStorageKey(payload.uid) : undefined,
+    userCodeKey: typeof payload.userCode === 'string' ? userCodeStorageKey(encryptionKey, payload.userCode) : undefined,
+    consumed,
+  };
+}
+
+function open(encryptionKey: Buffer, envelope: unknown, model: string, field: string, storedId: string): string {
+  if (typeof envelope !== 'string') throw new Error(`stored ${model} payload has a malformed ${field}`);
+  try {
+    return decrypt(encryptionKey, envelope, associatedData(model, field, storedId));
+  } catch (error) {
+    throw new Error(
+      `cannot decrypt the ${field} of a stored ${model}: was it written with another KEYHOLD_SECRET?`,
+      { cause: error },
+    );
+  }
+}
+
+/**
+ * Restores what the engine stored. `id` is the raw id when the caller knows it (find);
+ * otherwise (findByUid, findByUserCode) the sealed jti is decrypted.
+ */
+export function unsealPayload(
+  encryptionKey: Buffer,
+  model: string,
+  storedId: string,
+  stored: Record<string, unknown>,
+  consumed: number | undefined,
+  id?: string,
+): AdapterPayload {
+  const payload: Record<string, unknown> = { ...stored };
+  if ('jti' in stored) {
+    payload.jti = id ?? open(encryptionKey, stored.jti, model, 'jti', storedId);
+  }
+  if ('userCode' in stored) {
+    payload.userCode = open(encryptionKey, stored.userCode, model, 'userCode', storedId);
+  }
+  const session = stored.session as Record<string, unknown> | undefined;
+  if (session && typeof session === 'object' && 'cookie' in session) {
+    payload.session = { ...session, cookie: open(encryptionKey, session.cookie, model, 'session.cookie', storedId) };
+  }
+  if (consumed !== undefined) payload.consumed = consumed;
+  else delete payload.consumed;
+  return payload as AdapterPayload;
+}
+
+/** The error for consume() of an object that is gone (expired, destroyed, or revoked meanwhile). */
+export function consumeNotFound(model: string): Error {
+  if (model === 'PushedAuthorizationRequest') {
+    return new errors.InvalidRequestUri('request_uri is invalid, expired, or was already used');
+  }
+  return new errors.InvalidGrant(`${model} not found`);
+}
+
+/**
+ * consume() found the object already consumed: a concurrent request presenting the same
+ * code or refresh token won the race. That is reuse of a one-time credential (RFC 9700
+ * §4.14, §4.5), so the whole grant is revoked (every object carrying its grantId, in every
+ * model, and the Grant itself) before the losing request fails. The winner's response then
+ * carries tokens of a deleted Grant, which the engine rejects on every use.
+ *
+ * `revokeGrant` must delete the grant's objects and the Grant object.
+ */
+export async function handleConsumeConflict(
+  model: string,
+  grantId: unknown,
+  revokeGrant: (grantId: string) => Promise<void>,
+): Promise<never> {
+  if (typeof grantId === 'string' && grantId !== '') {
+    await revokeGrant(grantId);
+    throw new errors.InvalidGrant(REVOKED_DETAIL);
+  }
+  // No grant to revoke (a pushed authorization request): the loser just fails.
+  if (model === 'PushedAuthorizationRequest') {
+    throw new errors.InvalidRequestUri('request_uri is invalid, expired, or was already used');
+  }
+  throw new errors.InvalidGrant(`${model} already consumed`);
+}
