@@ -1,0 +1,60 @@
+// The HTTP application: Keyhold's middleware and routes first, the engine last for every
+// protocol endpoint.
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import Router from '@koa/router';
+import Koa from 'koa';
+import type { Logger } from 'pino';
+import type { Config } from '#src/config.ts';
+import { errorHandler } from '#src/middleware/errors.ts';
+import type { Metrics } from '#src/middleware/metrics.ts';
+import { requestContext } from '#src/middleware/request-context.ts';
+import { securityHeaders } from '#src/middleware/security-headers.ts';
+import type { EngineHost } from '#src/oidc/engine-host.ts';
+import { authorizationPostRoute } from '#src/routes/authorization-post.ts';
+import { interactionRoutes, type InteractionDependencies } from '#src/routes/interaction.ts';
+import { opsRoutes } from '#src/routes/ops.ts';
+import { assetsDirectory } from '#src/views.ts';
+
+export interface AppDependencies extends InteractionDependencies {
+  config: Config;
+  logger: Logger;
+  engine: EngineHost;
+  metrics: Metrics;
+  cookieKeys: string[];
+  ops: Parameters<typeof opsRoutes>[0];
+}
+
+function assetRoutes(): Router {
+  const router = new Router();
+  const stylesheet = readFileSync(path.join(assetsDirectory, 'keyhold.css'));
+  router.get('/assets/keyhold.css', (ctx) => {
+    ctx.type = 'text/css';
+    ctx.set('Cache-Control', 'public, max-age=3600');
+    ctx.body = stylesheet;
+  });
+  return router;
+}
+
+export function createApp(deps: AppDependencies): Koa {
+  const app = new Koa({ proxy: deps.config.TRUST_PROXY });
+  // Must equal the engine's cookie keys: the interaction routes read the engine's cookies.
+  app.keys = deps.cookieKeys;
+  // Errors are answered by errorHandler; nothing else should print them.
+  app.silent = true;
+
+  app.use(requestContext(deps.logger));
+  app.use(deps.metrics.middleware);
+  app.use(securityHeaders({ https: deps.config.secureCookies }));
+  app.use(errorHandler());
+
+  for (const router of [opsRoutes(deps.ops), assetRoutes(), interactionRoutes(deps)]) {
+    app.use(router.routes());
+    app.use(router.allowedMethods());
+  }
+  // No allowedMethods here: GET on the same path belongs to the engine.
+  app.use(authorizationPostRoute({ path: '/auth', bodyLimit: deps.config.BODY_LIMIT }).routes());
+
+  app.use((ctx, next) => deps.engine.middleware(ctx, next));
+  return app;
+}

@@ -1,0 +1,151 @@
+// Wires Keyhold together from a Config: stores, services, the engine and the HTTP app.
+// Tests build the same graph against their own database and Redis prefix.
+import type Koa from 'koa';
+import { Redis } from 'ioredis';
+import type { Kysely } from 'kysely';
+import type { Configuration } from 'oidc-provider';
+import type { Logger } from 'pino';
+import { createApp } from '#src/app.ts';
+import type { Config } from '#src/config.ts';
+import { createMetrics } from '#src/middleware/metrics.ts';
+import { engineConfiguration } from '#src/oidc/configuration.ts';
+import { createEngineHost, type EngineHost } from '#src/oidc/engine-host.ts';
+import { createAccountService, type AccountService } from '#src/services/accounts.ts';
+import { createClient } from '#src/services/clients.ts';
+import { createCsrfService } from '#src/services/csrf.ts';
+import { createLoginThrottle } from '#src/services/login-throttle.ts';
+import { deriveKeys, resolveMasterSecret, type DerivedKeys } from '#src/services/master-secret.ts';
+import { createPasswordHasher } from '#src/services/passwords.ts';
+import { findResource } from '#src/services/resources.ts';
+import { ensureSigningKeys, type SigningAlg, type SigningKeyOptions } from '#src/services/signing-keys.ts';
+import { openDatabase, type DatabaseHandle } from '#src/stores/database.ts';
+import { migrateToLatest } from '#src/stores/migrations.ts';
+import { createClientAdapter } from '#src/stores/oidc-client-adapter.ts';
+import { createRedisAdapter } from '#src/stores/oidc-adapter-redis.ts';
+import { createSqlAdapter, sweepExpiredPayloads } from '#src/stores/oidc-adapter-sql.ts';
+import { maxResourceAccessTokenTtl } from '#src/stores/resource-store.ts';
+import type { Database } from '#src/stores/schema.ts';
+
+export interface Keyhold {
+  config: Config;
+  logger: Logger;
+  db: Kysely<Database>;
+  databaseKind: DatabaseHandle['kind'];
+  redis?: Redis;
+  keys: DerivedKeys;
+  keyOptions: SigningKeyOptions;
+  accounts: AccountService;
+  engine: EngineHost;
+  app: Koa;
+  createClient(metadata: unknown): Promise<Record<string, unknown>>;
+  /** Marks the node as draining: /readyz answers 503 so load balancers stop sending. */
+  beginShutdown(): void;
+  close(): Promise<void>;
+}
+
+// The engine's own metadata rules (redirect URIs, auth methods, algorithms), which its
+// typings do not fully describe.
+function engineClientValidator(engine: EngineHost) {
+  const Client = engine.provider.Client as unknown as {
+    validate(metadata: Record<string, unknown>): Promise<void>;
+    needsSecret(metadata: Record<string, unknown>): boolean;
+  };
+  return { validate: (metadata: Record<string, unknown>) => Client.validate(metadata), needsSecret: (metadata: Record<string, unknown>) => Client.needsSecret(metadata) };
+}
+
+export async function signingKeyOptions(config: Config, db: Kysely<Database>, keys: DerivedKeys): Promise<SigningKeyOptions> {
+  // A retired key stays published as long as anything it signed can still be presented.
+  const longestSignedLifetime = Math.max(config.ID_TOKEN_TTL, config.ACCESS_TOKEN_TTL, config.CLIENT_CREDENTIALS_TTL, (await maxResourceAccessTokenTtl(db)) ?? 0);
+  return {
+    encryptionKey: keys.signingKeys,
+    algorithms: config.SIGNING_ALGS as SigningAlg[],
+    activationDelay: config.KEY_ACTIVATION_DELAY,
+    retentionAfterRetirement: longestSignedLifetime + 300,
+  };
+}
+
+export async function createKeyhold(config: Config, logger: Logger): Promise<Keyhold> {
+  const database = await openDatabase(config);
+  const cleanups: Array<() => Promise<unknown> | void> = [() => database.close()];
+  try {
+    const { db } = database;
+    await migrateToLatest(db);
+    const keys = deriveKeys(resolveMasterSecret(config, logger));
+
+    let redis: Redis | undefined;
+    if (config.REDIS_URL) {
+      redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: 2, enableOfflineQueue: true, lazyConnect: false });
+      redis.on('error', (error) => logger.warn({ err: { message: error.message } }, 'redis connection error'));
+      cleanups.push(() => redis!.quit().catch(() => redis!.disconnect()));
+    }
+
+    const stateAdapter = redis
+      ? createRedisAdapter(redis, { prefix: config.REDIS_PREFIX, encryptionKey: keys.engineState })
+      : createSqlAdapter(db, { encryptionKey: keys.engineState });
+    const ClientAdapter = createClientAdapter(db, keys.clientSecrets);
+    const adapter = function adapterFor(name: string) {
+      return name === 'Client' ? new ClientAdapter() : new stateAdapter(name);
+    } as unknown as NonNullable<Configuration['adapter']>;
+
+    if (!redis) {
+      const sweeper = setInterval(() => {
+        sweepExpiredPayloads(db).catch((error) => logger.warn({ err: error }, 'sweeping expired engine state failed'));
+      }, 60_000);
+      sweeper.unref();
+      cleanups.push(() => clearInterval(sweeper));
+    }
+
+    const passwords = createPasswordHasher({ memoryCost: config.ARGON2_MEMORY_KIB, timeCost: config.ARGON2_ITERATIONS, parallelism: config.ARGON2_PARALLELISM });
+    const accounts = createAccountService(db, passwords);
+    const keyOptions = await signingKeyOptions(config, db, keys);
+    await ensureSigningKeys(db, keyOptions);
+
+    const engine = await createEngineHost({
+      config,
+      db,
+      keyOptions,
+      logger,
+      configure: (jwks) =>
+        engineConfiguration({ config, accounts, adapter, jwks, cookieKeys: keys.cookieKeys, findResource: (identifier) => findResource(db, identifier) }),
+    });
+    cleanups.push(() => engine.stop());
+
+    let shuttingDown = false;
+    const metrics = createMetrics();
+    const app = createApp({
+      config,
+      logger,
+      engine,
+      metrics,
+      accounts,
+      cookieKeys: keys.cookieKeys,
+      csrf: createCsrfService(keys.csrf),
+      loginThrottle: createLoginThrottle({ redis, prefix: config.REDIS_PREFIX, limit: config.LOGIN_RATE_LIMIT, windowSeconds: config.LOGIN_RATE_WINDOW }),
+      ops: { db, redis, registry: metrics.registry, isShuttingDown: () => shuttingDown },
+    });
+
+    return {
+      config,
+      logger,
+      db,
+      databaseKind: database.kind,
+      redis,
+      keys,
+      keyOptions,
+      accounts,
+      engine,
+      app,
+      createClient: (metadata) =>
+        createClient(db, keys.clientSecrets, engineClientValidator(engine), metadata),
+      beginShutdown() {
+        shuttingDown = true;
+      },
+      async close() {
+        for (const cleanup of cleanups.reverse()) await cleanup();
+      },
+    };
+  } catch (error) {
+    for (const cleanup of cleanups.reverse()) await Promise.resolve(cleanup()).catch(() => {});
+    throw error;
+  }
+}

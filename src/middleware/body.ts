@@ -1,0 +1,24 @@
+// Body parsing for Keyhold's own routes only (the engine parses its own). Each route says
+// which content type it takes; anything else is a 415 with a stable code, a body over the
+// limit a 413, a malformed one a 400.
+import type { Middleware } from 'koa';
+import { koaBody } from 'koa-body';
+import { KeyholdError } from '#src/errors.ts';
+
+function guarded(type: 'urlencoded' | 'json', parser: Middleware): Middleware {
+  return async (ctx, next) => {
+    if (ctx.method === 'GET' || ctx.method === 'HEAD' || ctx.method === 'DELETE') return next();
+    if (ctx.request.length !== 0 && !ctx.is(type)) {
+      throw new KeyholdError('unsupported_media_type', type === 'json' ? 'send application/json' : 'send application/x-www-form-urlencoded');
+    }
+    return parser(ctx, next);
+  };
+}
+
+export function formBody(limit: string): Middleware {
+  return guarded('urlencoded', koaBody({ urlencoded: true, json: false, text: false, multipart: false, formLimit: limit }));
+}
+
+export function jsonBody(limit: string): Middleware {
+  return guarded('json', koaBody({ urlencoded: false, json: true, text: false, multipart: false, jsonLimit: limit, jsonStrict: true }));
+}

@@ -1,0 +1,26 @@
+// Request id (an incoming X-Request-Id is kept when it is well-formed, otherwise one is
+// generated) and one access log line per request. The log line names the path without the
+// query string, so codes, tokens and hints in URLs never reach the log.
+import { randomUUID } from 'node:crypto';
+import type { Middleware } from 'koa';
+import type { Logger } from 'pino';
+
+const wellFormedRequestId = /^[\w.:-]{1,128}$/;
+
+export function requestContext(logger: Logger): Middleware {
+  return async (ctx, next) => {
+    const incoming = ctx.get('x-request-id');
+    const requestId = wellFormedRequestId.test(incoming) ? incoming : randomUUID();
+    ctx.state.requestId = requestId;
+    ctx.state.log = logger.child({ requestId });
+    ctx.set('X-Request-Id', requestId);
+    const started = performance.now();
+    try {
+      await next();
+    } finally {
+      const durationMs = Math.round((performance.now() - started) * 10) / 10;
+      const line = { method: ctx.method, path: ctx.path, status: ctx.status, durationMs };
+      if (ctx.path !== '/healthz' && ctx.path !== '/readyz') ctx.state.log.info(line, 'request');
+    }
+  };
+}

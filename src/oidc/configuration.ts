@@ -1,0 +1,188 @@
+// The engine's configuration: which protocol features are on, how long things live, where
+// accounts, clients and resources come from, and how its pages look. Everything protocol
+// is the engine's; this file only decides.
+import type { Configuration, KoaContextWithOIDC } from 'oidc-provider';
+import { errors } from 'oidc-provider';
+import type { Config } from '#src/config.ts';
+import type { AccountService } from '#src/services/accounts.ts';
+import { standardClaims } from '#src/services/claims.ts';
+import type { ApiResource } from '#src/services/resources.ts';
+import { renderView } from '#src/views.ts';
+
+export const ACR_PASSWORD = 'urn:keyhold:acr:password';
+
+export interface EngineDependencies {
+  config: Config;
+  accounts: AccountService;
+  findResource(identifier: string): Promise<ApiResource | undefined>;
+  adapter: NonNullable<Configuration['adapter']>;
+  jwks: { keys: Record<string, unknown>[] };
+  cookieKeys: string[];
+}
+
+function isLoopbackUrl(url: string | URL): boolean {
+  const { hostname } = new URL(url);
+  return hostname === 'localhost' || hostname === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(hostname);
+}
+
+function clientName(ctx: KoaContextWithOIDC): string | undefined {
+  const client = ctx.oidc?.client;
+  return client ? (client.clientName ?? client.clientId) : undefined;
+}
+
+function originOf(uri: string): string | undefined {
+  try {
+    return new URL(uri).origin;
+  } catch {
+    return undefined;
+  }
+}
+
+export function engineConfiguration(deps: EngineDependencies): Configuration {
+  const { config, accounts } = deps;
+  const cookieOptions = { httpOnly: true, sameSite: 'lax' as const, secure: config.secureCookies, signed: true };
+
+  return {
+    adapter: deps.adapter,
+    jwks: deps.jwks as Configuration['jwks'],
+    cookies: {
+      keys: deps.cookieKeys,
+      long: cookieOptions,
+      short: cookieOptions,
+      names: { session: 'keyhold_session', interaction: 'keyhold_interaction', resume: 'keyhold_resume' },
+    },
+
+    claims: standardClaims,
+    scopes: ['openid', 'offline_access', 'profile', 'email', 'address', 'phone'],
+    acrValues: [ACR_PASSWORD],
+    conformIdTokenClaims: true,
+
+    async findAccount(_ctx, sub) {
+      const account = await accounts.findById(sub);
+      if (!account || !account.active) return undefined;
+      return {
+        accountId: account.id,
+        async claims() {
+          return {
+            sub: account.id,
+            email: account.email,
+            email_verified: account.emailVerified,
+            ...(account.name ? { name: account.name } : {}),
+            updated_at: Math.floor(Date.parse(account.updatedAt) / 1000),
+          };
+        },
+      };
+    },
+
+    // Access tokens for an API resource carry the account's authorisation data (RFC 9068
+    // plus Keyhold's claims); opaque tokens keep it server-side.
+    async extraTokenClaims(_ctx, token) {
+      if (token.kind !== 'AccessToken' || !token.accountId || !token.resourceServer) return undefined;
+      const account = await accounts.findById(token.accountId);
+      if (!account) return undefined;
+      return {
+        roles: account.roles,
+        ...(account.tier ? { tier: account.tier } : {}),
+        ...(account.tenant ? { tenant: account.tenant } : {}),
+      };
+    },
+
+    features: {
+      devInteractions: { enabled: false },
+      introspection: { enabled: true },
+      revocation: { enabled: true },
+      clientCredentials: { enabled: true },
+      claimsParameter: { enabled: true },
+      backchannelLogout: { enabled: true },
+      rpInitiatedLogout: {
+        enabled: true,
+        async logoutSource(ctx, form) {
+          ctx.type = 'html';
+          ctx.body = renderView('logout', { title: 'Sign out', form, clientName: clientName(ctx) });
+        },
+        async postLogoutSuccessSource(ctx) {
+          ctx.type = 'html';
+          ctx.body = renderView('logged-out', { title: 'Signed out', clientName: clientName(ctx) });
+        },
+      },
+      resourceIndicators: {
+        enabled: true,
+        // No default audience: a request without `resource` gets an opaque token usable at
+        // userinfo; one with `resource` gets a JWT for that API.
+        defaultResource: async (_ctx, _client, oneOf) => oneOf,
+        useGrantedResource: async () => true,
+        async getResourceServerInfo(_ctx, identifier) {
+          const resource = await deps.findResource(identifier);
+          if (!resource) throw new errors.InvalidTarget('unknown resource');
+          return {
+            audience: resource.identifier,
+            scope: resource.scopes.join(' '),
+            accessTokenFormat: 'jwt',
+            accessTokenTTL: resource.accessTokenTtl ?? config.ACCESS_TOKEN_TTL,
+            jwt: { sign: { alg: config.SIGNING_ALGS[0] } },
+          };
+        },
+      },
+    },
+
+    extraClientMetadata: {
+      properties: ['first_party'],
+      validator(_ctx, key, value) {
+        if (key === 'first_party' && value !== undefined && typeof value !== 'boolean') {
+          throw new errors.InvalidClientMetadata('first_party must be a boolean');
+        }
+      },
+    },
+
+    clientBasedCORS(_ctx, origin, client) {
+      if (origin === 'null') return false;
+      return client.redirectUris?.some((uri) => originOf(uri) === origin) ?? false;
+    },
+
+    // Rotate on every use for every client type; reuse detection is in the adapters and
+    // the engine (a consumed token presented again revokes the grant).
+    rotateRefreshToken: true,
+    ttl: {
+      AccessToken: (_ctx, token) => token.resourceServer?.accessTokenTTL ?? config.ACCESS_TOKEN_TTL,
+      AuthorizationCode: config.AUTHORIZATION_CODE_TTL,
+      ClientCredentials: (_ctx, token) => token.resourceServer?.accessTokenTTL ?? config.CLIENT_CREDENTIALS_TTL,
+      IdToken: config.ID_TOKEN_TTL,
+      Interaction: config.INTERACTION_TTL,
+      Session: config.SESSION_TTL,
+      Grant: Math.max(config.REFRESH_TOKEN_TTL, config.SESSION_TTL),
+      RefreshToken(ctx, token, client) {
+        // A browser app's rotated token keeps the family's remaining life, so rotation can
+        // never extend a public SPA's session forever.
+        const rotated = ctx?.oidc?.entities.RotatedRefreshToken;
+        if (rotated && client.applicationType === 'web' && client.clientAuthMethod === 'none' && !token.isSenderConstrained()) {
+          return rotated.remainingTTL;
+        }
+        return config.REFRESH_TOKEN_TTL;
+      },
+    },
+
+    interactions: {
+      url: (_ctx, interaction) => `/interaction/${interaction.uid}`,
+    },
+
+    async renderError(ctx, out) {
+      ctx.type = 'html';
+      ctx.body = renderView('error', {
+        title: 'Something went wrong',
+        message: out.error_description ?? 'The request could not be completed.',
+        code: out.error,
+        requestId: ctx.state?.requestId,
+      });
+    },
+
+    // The engine guards its outgoing requests (back-channel logout) against special-use
+    // addresses. Loopback is let through only when configured (development, tests).
+    fetch(url, options) {
+      if (config.ALLOW_LOOPBACK_REQUESTS && !(url instanceof Request) && isLoopbackUrl(url)) {
+        const { dispatcher: _dispatcher, ...rest } = options as RequestInit & { dispatcher?: unknown };
+        return globalThis.fetch(url, rest);
+      }
+      return globalThis.fetch(url, options);
+    },
+  };
+}

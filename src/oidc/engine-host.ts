@@ -1,0 +1,69 @@
+// Holds the running engine. The engine reads its key set once, at construction, so when the
+// key table changes (a rotation published, activated or retired, on any node) a new engine
+// is built from the same configuration and swapped in between requests. All state lives in
+// the stores, so requests in flight on the old instance finish normally.
+import type { Middleware } from 'koa';
+import mount from 'koa-mount';
+import type { Kysely } from 'kysely';
+import Provider, { type Configuration } from 'oidc-provider';
+import type { Logger } from 'pino';
+import type { Config } from '#src/config.ts';
+import { loadEngineJwks, type SigningKeyOptions } from '#src/services/signing-keys.ts';
+import type { Database } from '#src/stores/schema.ts';
+
+export interface EngineHost {
+  readonly provider: Provider;
+  readonly middleware: Middleware;
+  /** Re-reads the key set; rebuilds the engine when it changed. */
+  reload(): Promise<boolean>;
+  stop(): void;
+}
+
+export async function createEngineHost(options: {
+  config: Config;
+  db: Kysely<Database>;
+  keyOptions: SigningKeyOptions;
+  logger: Logger;
+  configure(jwks: { keys: Record<string, unknown>[] }): Configuration;
+  onBuild?(provider: Provider): void;
+}): Promise<EngineHost> {
+  const { config, db, keyOptions, logger } = options;
+
+  const build = (jwks: { keys: Record<string, unknown>[] }) => {
+    const provider = new Provider(config.ISSUER, options.configure(jwks));
+    provider.proxy = config.TRUST_PROXY;
+    provider.on('server_error', (_ctx, error) => logger.error({ err: error }, 'engine server error'));
+    options.onBuild?.(provider);
+    return { provider, middleware: mount(provider) as Middleware };
+  };
+
+  let { keys, fingerprint } = await loadEngineJwks(db, keyOptions);
+  let current = build({ keys });
+  let timer: NodeJS.Timeout | undefined;
+
+  const host: EngineHost = {
+    get provider() {
+      return current.provider;
+    },
+    get middleware() {
+      return current.middleware;
+    },
+    async reload() {
+      const next = await loadEngineJwks(db, keyOptions);
+      if (next.fingerprint === fingerprint) return false;
+      current = build({ keys: next.keys });
+      ({ keys, fingerprint } = next);
+      logger.info({ keys: fingerprint }, 'signing keys changed: engine reloaded');
+      return true;
+    },
+    stop() {
+      if (timer) clearInterval(timer);
+    },
+  };
+
+  timer = setInterval(() => {
+    host.reload().catch((error) => logger.error({ err: error }, 'signing key reload failed'));
+  }, config.KEY_RELOAD_INTERVAL * 1000);
+  timer.unref();
+  return host;
+}

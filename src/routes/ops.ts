@@ -1,0 +1,43 @@
+// Liveness, readiness and metrics. /readyz checks every dependency a request needs.
+import Router from '@koa/router';
+import type { Redis } from 'ioredis';
+import { sql, type Kysely } from 'kysely';
+import type { Registry } from 'prom-client';
+import type { Database } from '#src/stores/schema.ts';
+
+async function check(probe: () => Promise<unknown>, timeoutMs = 2000): Promise<'ok' | 'unavailable'> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([probe(), new Promise((_, reject) => (timer = setTimeout(() => reject(new Error('timeout')), timeoutMs)))]);
+    return 'ok';
+  } catch {
+    return 'unavailable';
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+export function opsRoutes(deps: { db: Kysely<Database>; redis?: Redis; registry: Registry; isShuttingDown(): boolean }): Router {
+  const router = new Router();
+
+  router.get('/healthz', (ctx) => {
+    ctx.set('Cache-Control', 'no-store');
+    ctx.body = { status: 'ok' };
+  });
+
+  router.get('/readyz', async (ctx) => {
+    ctx.set('Cache-Control', 'no-store');
+    const checks: Record<string, string> = { database: await check(() => sql`select 1`.execute(deps.db)) };
+    if (deps.redis) checks.redis = await check(() => deps.redis!.ping());
+    const ready = !deps.isShuttingDown() && Object.values(checks).every((value) => value === 'ok');
+    ctx.status = ready ? 200 : 503;
+    ctx.body = { status: ready ? 'ready' : deps.isShuttingDown() ? 'shutting_down' : 'unavailable', checks };
+  });
+
+  router.get('/metrics', async (ctx) => {
+    ctx.type = deps.registry.contentType;
+    ctx.body = await deps.registry.metrics();
+  });
+
+  return router;
+}

@@ -1,0 +1,39 @@
+// Starts the HTTP server and stops it gracefully: on SIGTERM/SIGINT the node reports not
+// ready, stops accepting connections, lets requests in flight finish (up to
+// SHUTDOWN_TIMEOUT), then closes its pools.
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Keyhold } from '#src/keyhold.ts';
+
+export interface RunningServer {
+  server: Server;
+  url: string;
+  stop(): Promise<void>;
+}
+
+export async function listen(keyhold: Keyhold, port = keyhold.config.PORT, host = keyhold.config.HOST): Promise<RunningServer> {
+  const server = createServer(keyhold.app.callback());
+  // Slow clients must not hold sockets forever.
+  server.headersTimeout = 20_000;
+  server.requestTimeout = 30_000;
+  server.keepAliveTimeout = 5_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => resolve());
+  });
+  const address = server.address() as AddressInfo;
+  const url = `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
+
+  let stopping: Promise<void> | undefined;
+  const stop = () =>
+    (stopping ??= (async () => {
+      keyhold.beginShutdown();
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      const deadline = new Promise<void>((resolve) => setTimeout(resolve, keyhold.config.SHUTDOWN_TIMEOUT * 1000).unref());
+      await Promise.race([closed, deadline]);
+      server.closeAllConnections();
+      await keyhold.close();
+    })());
+  return { server, url, stop };
+}

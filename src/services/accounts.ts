@@ -1,0 +1,103 @@
+// Account rules: creation, authentication by password, the claims an account exposes.
+import { randomUUID } from 'node:crypto';
+import type { Kysely } from 'kysely';
+import { z } from 'zod';
+import type { PasswordHasher } from '#src/services/passwords.ts';
+import type { Database } from '#src/stores/schema.ts';
+import { findAccountByEmail, findAccountById, insertAccount, recordLogin, type AccountRow } from '#src/stores/account-store.ts';
+
+export interface Account {
+  id: string;
+  email: string;
+  emailVerified: boolean;
+  name: string | null;
+  active: boolean;
+  roles: string[];
+  tier: string | null;
+  tenant: string | null;
+  lastLoginAt: string | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export class AccountError extends Error {
+  override name = 'AccountError';
+  constructor(readonly code: 'email_taken' | 'invalid_email' | 'invalid_password' | 'invalid_account', message: string) {
+    super(message);
+  }
+}
+
+export const emailSchema = z.string().trim().max(254).pipe(z.email());
+export const MIN_PASSWORD_LENGTH = 8;
+export const MAX_PASSWORD_LENGTH = 128;
+
+export function toAccount(row: AccountRow): Account {
+  return {
+    id: row.id,
+    email: row.email,
+    emailVerified: row.email_verified,
+    name: row.name,
+    active: row.active,
+    roles: row.roles,
+    tier: row.tier,
+    tenant: row.tenant,
+    lastLoginAt: row.last_login_at?.toISOString() ?? null,
+    createdAt: row.created_at.toISOString(),
+    updatedAt: row.updated_at.toISOString(),
+  };
+}
+
+export interface CreateAccountInput {
+  email: string;
+  password?: string;
+  name?: string;
+  roles?: string[];
+  tier?: string;
+  tenant?: string;
+  emailVerified?: boolean;
+}
+
+export interface AccountService {
+  create(input: CreateAccountInput): Promise<Account>;
+  findById(id: string): Promise<Account | undefined>;
+  /** The account when email and password match an active account; undefined otherwise, with no hint why. */
+  authenticate(email: string, password: string): Promise<Account | undefined>;
+}
+
+export function createAccountService(db: Kysely<Database>, passwords: PasswordHasher): AccountService {
+  return {
+    async create(input) {
+      const email = emailSchema.safeParse(input.email);
+      if (!email.success) throw new AccountError('invalid_email', 'email is not a valid address');
+      if (input.password !== undefined && (input.password.length < MIN_PASSWORD_LENGTH || input.password.length > MAX_PASSWORD_LENGTH)) {
+        throw new AccountError('invalid_password', `password must be ${MIN_PASSWORD_LENGTH} to ${MAX_PASSWORD_LENGTH} characters`);
+      }
+      const row = await insertAccount(db, {
+        id: randomUUID(),
+        email: email.data,
+        name: input.name?.trim() || null,
+        passwordHash: input.password === undefined ? null : await passwords.hash(input.password),
+        emailVerified: input.emailVerified ?? false,
+        roles: [...new Set(input.roles ?? [])],
+        tier: input.tier ?? null,
+        tenant: input.tenant ?? null,
+      });
+      if (!row) throw new AccountError('email_taken', 'an account with this email already exists');
+      return toAccount(row);
+    },
+
+    async findById(id) {
+      const row = await findAccountById(db, id);
+      return row ? toAccount(row) : undefined;
+    },
+
+    async authenticate(email, password) {
+      const parsed = emailSchema.safeParse(email);
+      const row = parsed.success && password.length <= MAX_PASSWORD_LENGTH ? await findAccountByEmail(db, parsed.data) : undefined;
+      const valid = await passwords.verify(row?.password_hash, password.slice(0, MAX_PASSWORD_LENGTH));
+      if (!row || !valid || !row.active) return undefined;
+      await recordLogin(db, row.id, passwords.needsRehash(row.password_hash!) ? await passwords.hash(password) : undefined);
+      return toAccount(row);
+    },
+  };
+}

@@ -1,0 +1,58 @@
+// OAuth clients (RFC 7591 metadata). The engine validates the metadata; this service adds
+// generated credentials, uniqueness, and the first-party flag (consent is skipped for
+// clients the operator marks as their own).
+import type { Kysely } from 'kysely';
+import { randomToken } from '#src/crypto.ts';
+import type { Database } from '#src/stores/schema.ts';
+import { insertClientRow } from '#src/stores/client-store.ts';
+import { encryptClientSecret } from '#src/stores/oidc-client-adapter.ts';
+
+export class ClientError extends Error {
+  override name = 'ClientError';
+  constructor(readonly code: 'invalid_client_metadata' | 'invalid_redirect_uri' | 'client_exists', message: string) {
+    super(message);
+  }
+}
+
+export interface ClientValidator {
+  validate(metadata: Record<string, unknown>): Promise<void>;
+  needsSecret(metadata: Record<string, unknown>): boolean;
+}
+
+export async function createClient(
+  db: Kysely<Database>,
+  encryptionKey: Buffer,
+  validator: ClientValidator,
+  input: unknown,
+): Promise<Record<string, unknown>> {
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) {
+    throw new ClientError('invalid_client_metadata', 'client metadata must be a JSON object');
+  }
+  const metadata: Record<string, unknown> = { ...(input as Record<string, unknown>) };
+  if (metadata.client_id !== undefined && (typeof metadata.client_id !== 'string' || !/^[\w.~:-]{1,128}$/.test(metadata.client_id))) {
+    throw new ClientError('invalid_client_metadata', 'client_id must be 1-128 characters of letters, digits, and . _ ~ : -');
+  }
+  if (metadata.first_party !== undefined && typeof metadata.first_party !== 'boolean') {
+    throw new ClientError('invalid_client_metadata', 'first_party must be a boolean');
+  }
+  metadata.client_id ??= randomToken(16);
+  if (metadata.client_secret === undefined && validator.needsSecret(metadata)) {
+    metadata.client_secret = randomToken(32);
+  }
+  try {
+    await validator.validate(metadata);
+  } catch (error) {
+    const engineError = error as { error?: string; error_description?: string; message?: string };
+    const code = engineError.error === 'invalid_redirect_uri' ? 'invalid_redirect_uri' : 'invalid_client_metadata';
+    throw new ClientError(code, engineError.error_description ?? engineError.message ?? 'invalid client metadata');
+  }
+  const { client_id: clientId, client_secret: clientSecret, first_party: firstParty, ...rest } = metadata;
+  const inserted = await insertClientRow(db, {
+    clientId: clientId as string,
+    metadata: rest,
+    secretEncrypted: typeof clientSecret === 'string' ? encryptClientSecret(encryptionKey, clientId as string, clientSecret) : null,
+    firstParty: firstParty === true,
+  });
+  if (!inserted) throw new ClientError('client_exists', `a client with client_id ${String(clientId)} already exists`);
+  return metadata;
+}

@@ -1,0 +1,44 @@
+// KEYHOLD_SECRET, or in development a random one generated once into DATA_DIR, so that a
+// bare `npm start` works and survives restarts. Production refuses to start without it
+// (enforced in config.ts).
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import type { Logger } from 'pino';
+import type { Config } from '#src/config.ts';
+import { deriveKey } from '#src/crypto.ts';
+
+export interface DerivedKeys {
+  signingKeys: Buffer;
+  clientSecrets: Buffer;
+  engineState: Buffer;
+  csrf: Buffer;
+  /** Cookie signing keys for the engine and the parent app (they must be equal). */
+  cookieKeys: string[];
+}
+
+export function resolveMasterSecret(config: Pick<Config, 'KEYHOLD_SECRET' | 'DATA_DIR'>, logger: Logger): string {
+  if (config.KEYHOLD_SECRET) return config.KEYHOLD_SECRET;
+  const file = path.resolve(config.DATA_DIR, 'keyhold-secret');
+  try {
+    const stored = readFileSync(file, 'utf8').trim();
+    if (stored.length >= 32) return stored;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+  }
+  const generated = randomBytes(32).toString('hex');
+  mkdirSync(path.dirname(file), { recursive: true });
+  writeFileSync(file, generated, { mode: 0o600 });
+  logger.warn({ file }, 'KEYHOLD_SECRET is not set: generated a development secret; set KEYHOLD_SECRET in production');
+  return generated;
+}
+
+export function deriveKeys(masterSecret: string): DerivedKeys {
+  return {
+    signingKeys: deriveKey(masterSecret, 'signing-keys'),
+    clientSecrets: deriveKey(masterSecret, 'client-secrets'),
+    engineState: deriveKey(masterSecret, 'engine-state'),
+    csrf: deriveKey(masterSecret, 'csrf'),
+    cookieKeys: [deriveKey(masterSecret, 'cookies').toString('base64url')],
+  };
+}

@@ -1,0 +1,50 @@
+// API resources (RFC 8707): the audiences Keyhold issues JWT access tokens for.
+import type { Kysely } from 'kysely';
+import { z } from 'zod';
+import type { Database } from '#src/stores/schema.ts';
+import { findResourceRow, insertResourceRow } from '#src/stores/resource-store.ts';
+
+export interface ApiResource {
+  identifier: string;
+  scopes: string[];
+  accessTokenTtl: number | null;
+}
+
+export class ResourceError extends Error {
+  override name = 'ResourceError';
+  constructor(readonly code: 'invalid_resource' | 'resource_exists', message: string) {
+    super(message);
+  }
+}
+
+// RFC 8707 §2: an absolute URI without a fragment.
+const identifierSchema = z
+  .string()
+  .max(2048)
+  .refine((value) => {
+    try {
+      const url = new URL(value);
+      return !url.hash && !value.includes('#') && url.protocol.length > 1;
+    } catch {
+      return false;
+    }
+  }, 'identifier must be an absolute URI without a fragment');
+
+const scopeSchema = z.string().regex(/^[\x21\x23-\x5B\x5D-\x7E]+$/, 'scope tokens must be printable ASCII without spaces, quotes or backslashes');
+
+export async function createResource(db: Kysely<Database>, input: { identifier: string; scopes: string[]; accessTokenTtl?: number }): Promise<ApiResource> {
+  const identifier = identifierSchema.safeParse(input.identifier);
+  if (!identifier.success) throw new ResourceError('invalid_resource', identifier.error.issues[0]!.message);
+  for (const scope of input.scopes) {
+    const parsed = scopeSchema.safeParse(scope);
+    if (!parsed.success) throw new ResourceError('invalid_resource', `invalid scope "${scope}": ${parsed.error.issues[0]!.message}`);
+  }
+  const resource = { identifier: identifier.data, scopes: [...new Set(input.scopes)], accessTokenTtl: input.accessTokenTtl ?? null };
+  if (!(await insertResourceRow(db, resource))) throw new ResourceError('resource_exists', `a resource with identifier ${resource.identifier} already exists`);
+  return resource;
+}
+
+export async function findResource(db: Kysely<Database>, identifier: string): Promise<ApiResource | undefined> {
+  const row = await findResourceRow(db, identifier);
+  return row ? { identifier: row.identifier, scopes: row.scopes, accessTokenTtl: row.access_token_ttl } : undefined;
+}

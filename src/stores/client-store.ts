@@ -1,0 +1,58 @@
+import type { Kysely, Selectable } from 'kysely';
+import type { ClientTable, Database } from '#src/stores/schema.ts';
+
+export type ClientRow = Selectable<ClientTable>;
+
+export function findClientRow(db: Kysely<Database>, clientId: string): Promise<ClientRow | undefined> {
+  return db.selectFrom('clients').selectAll().where('client_id', '=', clientId).executeTakeFirst();
+}
+
+export function listClientRows(db: Kysely<Database>): Promise<ClientRow[]> {
+  return db.selectFrom('clients').selectAll().orderBy('created_at').execute();
+}
+
+export interface ClientRecord {
+  clientId: string;
+  metadata: Record<string, unknown>;
+  secretEncrypted: string | null;
+  firstParty: boolean;
+}
+
+/** Inserts a client; false when the client_id is taken. */
+export async function insertClientRow(db: Kysely<Database>, client: ClientRecord): Promise<boolean> {
+  const inserted = await db
+    .insertInto('clients')
+    .values({
+      client_id: client.clientId,
+      metadata: JSON.stringify(client.metadata),
+      secret_encrypted: client.secretEncrypted,
+      first_party: client.firstParty,
+    })
+    .onConflict((conflict) => conflict.column('client_id').doNothing())
+    .returning('client_id')
+    .executeTakeFirst();
+  return inserted !== undefined;
+}
+
+export async function upsertClientRow(db: Kysely<Database>, client: ClientRecord): Promise<void> {
+  await db
+    .insertInto('clients')
+    .values({
+      client_id: client.clientId,
+      metadata: JSON.stringify(client.metadata),
+      secret_encrypted: client.secretEncrypted,
+      first_party: client.firstParty,
+    })
+    .onConflict((conflict) =>
+      conflict.column('client_id').doUpdateSet({
+        metadata: JSON.stringify(client.metadata),
+        secret_encrypted: client.secretEncrypted,
+        first_party: client.firstParty,
+      }),
+    )
+    .execute();
+}
+
+export async function deleteClientRow(db: Kysely<Database>, clientId: string): Promise<void> {
+  await db.deleteFrom('clients').where('client_id', '=', clientId).execute();
+}

@@ -1,0 +1,52 @@
+// The engine's `Client` model, backed by the clients table. Client secrets are stored
+// encrypted (the engine needs the plain value to compare and for HS* algorithms).
+import type { Kysely } from 'kysely';
+import { decrypt, encrypt } from '#src/crypto.ts';
+import type { Database } from '#src/stores/schema.ts';
+import { deleteClientRow, findClientRow, upsertClientRow, type ClientRow } from '#src/stores/client-store.ts';
+
+export function encryptClientSecret(key: Buffer, clientId: string, secret: string): string {
+  return encrypt(key, secret, `client:${clientId}`);
+}
+
+export function clientMetadataFromRow(key: Buffer, row: ClientRow): Record<string, unknown> {
+  return {
+    ...row.metadata,
+    client_id: row.client_id,
+    ...(row.secret_encrypted ? { client_secret: decrypt(key, row.secret_encrypted, `client:${row.client_id}`) } : {}),
+    first_party: row.first_party,
+  };
+}
+
+export function createClientAdapter(db: Kysely<Database>, encryptionKey: Buffer) {
+  return class ClientAdapter {
+    async find(id: string) {
+      const row = await findClientRow(db, id);
+      return row ? clientMetadataFromRow(encryptionKey, row) : undefined;
+    }
+
+    // Used by dynamic registration management.
+    async upsert(id: string, payload: Record<string, unknown>) {
+      const { client_secret: secret, first_party: firstParty, client_id: _clientId, ...metadata } = payload;
+      await upsertClientRow(db, {
+        clientId: id,
+        metadata,
+        secretEncrypted: typeof secret === 'string' ? encryptClientSecret(encryptionKey, id, secret) : null,
+        firstParty: firstParty === true,
+      });
+    }
+
+    async destroy(id: string) {
+      await deleteClientRow(db, id);
+    }
+
+    async consume() {}
+    async findByUid() {
+      return undefined;
+    }
+    async findByUserCode() {
+      return undefined;
+    }
+    async revokeByGrantId() {}
+  };
+}
