@@ -1,0 +1,26 @@
+import test from 'ava';
+import * as oidc from 'openid-client';
+import { createUser, discover, login, registerClient } from '../helpers/oidc.ts';
+import { startTestServer, type TestServer } from '../helpers/server.ts';
+
+let server: TestServer;
+test.before(async () => {
+  server = await startTestServer();
+});
+test.after.always(async () => {
+  await server?.stop();
+});
+
+test('oidcc-server: code flow with PKCE, valid ID token, userinfo', async (t) => {
+  const client = await registerClient(server);
+  const user = await createUser(server);
+  const config = await discover(server, client);
+  const { tokens } = await login(config, user);
+  const claims = tokens.claims()!;
+  t.is(claims.sub, user.id);
+  t.is(claims.iss, server.issuer);
+  t.is(claims.aud, client.clientId);
+  const userinfo = await oidc.fetchUserInfo(config, tokens.access_token, user.id);
+  t.is(userinfo.email, user.email);
+  t.is(userinfo.email_verified, true);
+});

@@ -1,0 +1,92 @@
+// Client side of the flows: registers clients and resources through Keyhold's services,
+// runs the authorization code flow with openid-client through the real login pages.
+import { randomBytes } from 'node:crypto';
+import * as oidc from 'openid-client';
+import type { TestServer } from './server.ts';
+import { Browser, type Page } from './browser.ts';
+
+export const REDIRECT_URI = 'https://app.example.test/callback';
+
+export interface RegisteredClient {
+  clientId: string;
+  clientSecret?: string;
+  metadata: Record<string, unknown>;
+}
+
+export async function registerClient(server: TestServer, metadata: Record<string, unknown> = {}): Promise<RegisteredClient> {
+  const created = await server.keyhold.createClient({
+    client_id: `client-${randomBytes(4).toString('hex')}`,
+    redirect_uris: [REDIRECT_URI],
+    grant_types: ['authorization_code', 'refresh_token'],
+    response_types: ['code'],
+    post_logout_redirect_uris: ['https://app.example.test/logged-out'],
+    ...metadata,
+  });
+  return { clientId: created.client_id as string, clientSecret: created.client_secret as string | undefined, metadata: created };
+}
+
+export async function createUser(server: TestServer, overrides: Partial<{ email: string; password: string; name: string; roles: string[]; tier: string; tenant: string }> = {}) {
+  const email = overrides.email ?? `user-${randomBytes(4).toString('hex')}@example.test`;
+  const password = overrides.password ?? 'correct horse battery staple';
+  const account = await server.keyhold.accounts.create({ email, password, name: overrides.name ?? 'Test User', roles: overrides.roles, tier: overrides.tier, tenant: overrides.tenant, emailVerified: true });
+  return { ...account, password };
+}
+
+export async function discover(server: TestServer, client: RegisteredClient): Promise<oidc.Configuration> {
+  const auth = client.clientSecret ? oidc.ClientSecretBasic(client.clientSecret) : oidc.None();
+  return oidc.discovery(new URL(server.issuer), client.clientId, client.clientSecret ? { client_secret: client.clientSecret } : undefined, auth, {
+    execute: [oidc.allowInsecureRequests],
+  });
+}
+
+export interface AuthorizationResult {
+  callbackUrl: URL;
+  verifier: string;
+  state: string;
+  nonce: string;
+  browser: Browser;
+  /** The last page Keyhold served before redirecting to the client. */
+  page: Page;
+}
+
+export const atRedirectUri = (url: string) => url.startsWith('https://app.example.test/');
+
+/** Starts an authorization request and signs in through the login form (and consent, when asked). */
+export async function authorize(
+  config: oidc.Configuration,
+  credentials: { email: string; password: string } | undefined,
+  parameters: Record<string, string> = {},
+  browser = new Browser(),
+): Promise<AuthorizationResult> {
+  const verifier = oidc.randomPKCECodeVerifier();
+  const state = oidc.randomState();
+  const nonce = oidc.randomNonce();
+  const url = oidc.buildAuthorizationUrl(config, {
+    redirect_uri: REDIRECT_URI,
+    scope: 'openid email profile',
+    code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
+    code_challenge_method: 'S256',
+    state,
+    nonce,
+    ...parameters,
+  });
+  let page = await browser.get(url.toString(), atRedirectUri);
+  if (page.body.includes('name="password"') && credentials) {
+    page = await browser.submit(page, /\/login$/, { email: credentials.email, password: credentials.password }, { stopAt: atRedirectUri });
+  }
+  if (/action="[^"]*\/confirm"/.test(page.body)) {
+    page = await browser.submit(page, /\/confirm$/, {}, { stopAt: atRedirectUri });
+  }
+  if (!atRedirectUri(page.url)) throw new Error(`flow did not reach the client (status ${page.status} at ${page.url}):\n${page.body.slice(0, 800)}`);
+  return { callbackUrl: new URL(page.url), verifier, state, nonce, browser, page };
+}
+
+export async function login(config: oidc.Configuration, credentials: { email: string; password: string }, parameters: Record<string, string> = {}, browser?: Browser) {
+  const result = await authorize(config, credentials, parameters, browser);
+  const tokens = await oidc.authorizationCodeGrant(config, result.callbackUrl, {
+    pkceCodeVerifier: result.verifier,
+    expectedState: result.state,
+    expectedNonce: result.nonce,
+  });
+  return { ...result, tokens };
+}
