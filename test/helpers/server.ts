@@ -26,6 +26,8 @@ export interface TestServerOptions {
   /** Share an existing database / Redis prefix (for multi-node tests). */
   databaseUrl?: string;
   redisPrefix?: string;
+  /** Keep state in this directory (not removed on stop), e.g. to restart an embedded server. */
+  dataDir?: string;
   env?: Record<string, string>;
 }
 
@@ -42,7 +44,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
   const issuer = `http://127.0.0.1:${port}`;
   let database: TestDatabase | undefined;
   let redisPrefix: TestRedisPrefix | undefined;
-  const dataDir = mkdtempSync(path.join(tmpdir(), 'keyhold-test-'));
+  const dataDir = options.dataDir ?? mkdtempSync(path.join(tmpdir(), 'keyhold-test-'));
   const env: Record<string, string> = {
     NODE_ENV: 'test',
     ISSUER: issuer,
@@ -83,7 +85,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
       await keyhold.close();
       await redisPrefix?.clear();
       await database?.drop();
-      rmSync(dataDir, { recursive: true, force: true });
+      if (!options.dataDir) rmSync(dataDir, { recursive: true, force: true });
     },
   };
 }
