@@ -1,0 +1,117 @@
+// Health, readiness, metrics, request ids, and hostile input: every bad request gets a 4xx
+// with a stable code, never a 5xx or a stack trace.
+import test from 'ava';
+import { startTestServer, type TestServer } from '../helpers/server.ts';
+
+let server: TestServer;
+test.before(async () => {
+  server = await startTestServer({ env: { BODY_LIMIT: '2kb' } });
+});
+test.after.always(async () => {
+  await server?.stop();
+});
+
+test('/healthz and /readyz report the process and its dependencies', async (t) => {
+  const health = await fetch(`${server.issuer}/healthz`);
+  t.is(health.status, 200);
+  t.deepEqual(await health.json(), { status: 'ok' });
+  const ready = await fetch(`${server.issuer}/readyz`);
+  t.is(ready.status, 200);
+  t.deepEqual(await ready.json(), { status: 'ready', checks: { database: 'ok', redis: 'ok' } });
+});
+
+test('/metrics serves Prometheus text with request durations', async (t) => {
+  await fetch(`${server.issuer}/.well-known/openid-configuration`);
+  const response = await fetch(`${server.issuer}/metrics`);
+  t.is(response.status, 200);
+  t.regex(response.headers.get('content-type') ?? '', /text\/plain/);
+  const text = await response.text();
+  t.regex(text, /keyhold_http_request_duration_seconds_bucket\{[^}]*route="\/\.well-known"/);
+  t.regex(text, /keyhold_process_resident_memory_bytes/);
+});
+
+test('a well-formed X-Request-Id is echoed; a hostile one is replaced', async (t) => {
+  const kept = await fetch(`${server.issuer}/healthz`, { headers: { 'x-request-id': 'trace-123.abc' } });
+  t.is(kept.headers.get('x-request-id'), 'trace-123.abc');
+  const replaced = await fetch(`${server.issuer}/healthz`, { headers: { 'x-request-id': 'x'.repeat(300) } });
+  t.regex(replaced.headers.get('x-request-id') ?? '', /^[0-9a-f-]{36}$/);
+});
+
+test('security headers are set on every response', async (t) => {
+  const response = await fetch(`${server.issuer}/.well-known/openid-configuration`);
+  t.is(response.headers.get('x-content-type-options'), 'nosniff');
+  t.is(response.headers.get('x-frame-options'), 'DENY');
+  t.regex(response.headers.get('content-security-policy') ?? '', /frame-ancestors 'none'/);
+  t.notRegex(response.headers.get('content-security-policy') ?? '', /form-action/);
+});
+
+test('unknown paths are a JSON 404 with a stable code', async (t) => {
+  const response = await fetch(`${server.issuer}/no/such/path`, { headers: { accept: 'application/json' } });
+  t.is(response.status, 404);
+  const body = (await response.json()) as Record<string, unknown>;
+  t.is(body.error, 'not_found');
+  t.truthy(body.request_id);
+});
+
+test('an unknown or expired interaction is a 400 page, not a 500', async (t) => {
+  const response = await fetch(`${server.issuer}/interaction/does-not-exist`, { headers: { accept: 'text/html' } });
+  t.is(response.status, 400);
+  const html = await response.text();
+  t.regex(html, /invalid_request/);
+  t.notRegex(html, /at .*\.ts:\d+/);
+});
+
+test('a form POST with the wrong content type is 415; an oversized one 413', async (t) => {
+  const wrongType = await fetch(`${server.issuer}/interaction/abc/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', accept: 'application/json' },
+    body: JSON.stringify({ email: 'a@b.c' }),
+  });
+  t.is(wrongType.status, 415);
+  t.is(((await wrongType.json()) as Record<string, unknown>).error, 'unsupported_media_type');
+
+  const oversized = await fetch(`${server.issuer}/interaction/abc/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
+    body: `email=${'a'.repeat(10_000)}`,
+  });
+  t.is(oversized.status, 413);
+  t.is(((await oversized.json()) as Record<string, unknown>).error, 'payload_too_large');
+});
+
+test('a login POST without a valid CSRF token is refused', async (t) => {
+  const response = await fetch(`${server.issuer}/interaction/abc/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
+    body: 'email=a%40b.c&password=x&csrf=forged',
+  });
+  t.true(response.status === 400 || response.status === 403);
+  t.true(['invalid_request', 'csrf_failed'].includes(((await response.json()) as Record<string, string>).error!));
+});
+
+test('the engine answers malformed token requests with 4xx protocol errors', async (t) => {
+  const cases: Array<[string, RequestInit]> = [
+    ['garbage form', { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: '%%%&&&=' }],
+    ['json body', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"grant_type":' }],
+    ['no body', { method: 'POST' }],
+    ['huge body', { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: `grant_type=${'x'.repeat(200_000)}` }],
+  ];
+  for (const [name, init] of cases) {
+    const response = await fetch(`${server.issuer}/token`, init);
+    t.true(response.status >= 400 && response.status < 500, `${name}: status ${response.status}`);
+  }
+});
+
+test('POST to the authorization endpoint is answered with a 303 to the same request by GET', async (t) => {
+  const response = await fetch(`${server.issuer}/auth`, {
+    method: 'POST',
+    redirect: 'manual',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ client_id: 'c1', response_type: 'code', scope: 'openid', redirect_uri: 'https://app.example.test/cb', state: 'a b&c' }),
+  });
+  t.is(response.status, 303);
+  const location = new URL(response.headers.get('location')!, server.issuer);
+  t.is(location.pathname, '/auth');
+  t.is(location.searchParams.get('state'), 'a b&c');
+  t.is(location.searchParams.get('client_id'), 'c1');
+});
