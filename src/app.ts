@@ -6,6 +6,7 @@ import Router from '@koa/router';
 import Koa from 'koa';
 import type { Logger } from 'pino';
 import type { Config } from '#src/config.ts';
+import { clientAuthenticationError } from '#src/middleware/client-authentication-error.ts';
 import { errorHandler } from '#src/middleware/errors.ts';
 import type { Metrics } from '#src/middleware/metrics.ts';
 import { requestContext } from '#src/middleware/request-context.ts';
@@ -55,6 +56,7 @@ export function createApp(deps: AppDependencies): Koa {
   // No allowedMethods here: GET on the same path belongs to the engine.
   app.use(authorizationPostRoute({ path: '/auth', bodyLimit: deps.config.BODY_LIMIT }).routes());
 
+  app.use(clientAuthenticationError(deps.config.ISSUER));
   app.use((ctx, next) => deps.engine.middleware(ctx, next));
   return app;
 }

@@ -89,8 +89,22 @@ export function engineConfiguration(deps: EngineDependencies): Configuration {
 
     features: {
       devInteractions: { enabled: false },
-      introspection: { enabled: true },
-      revocation: { enabled: true },
+      // RFC 7662 §4: a caller learns about a token only when it is the token's own client
+      // or a client the operator registered as a resource server (`introspection: true`).
+      introspection: {
+        enabled: true,
+        async allowedPolicy(_ctx, client, token) {
+          return token.clientId === client.clientId || client['introspection'] === true;
+        },
+      },
+      revocation: {
+        enabled: true,
+        async allowedPolicy(_ctx, client, token) {
+          if (token.clientId === client.clientId) return true;
+          if (client.clientAuthMethod === 'none') return false;
+          throw new errors.InvalidRequest('client is not authorized to revoke the presented token');
+        },
+      },
       clientCredentials: { enabled: true },
       claimsParameter: { enabled: true },
       backchannelLogout: { enabled: true },
@@ -126,10 +140,11 @@ export function engineConfiguration(deps: EngineDependencies): Configuration {
     },
 
     extraClientMetadata: {
-      properties: ['first_party'],
+      // first_party: consent is skipped. introspection: may introspect other clients' tokens.
+      properties: ['first_party', 'introspection'],
       validator(_ctx, key, value) {
-        if (key === 'first_party' && value !== undefined && typeof value !== 'boolean') {
-          throw new errors.InvalidClientMetadata('first_party must be a boolean');
+        if (value !== undefined && typeof value !== 'boolean') {
+          throw new errors.InvalidClientMetadata(`${key} must be a boolean`);
         }
       },
     },

@@ -229,3 +229,17 @@ test("RFC 7009: a client cannot revoke another client's tokens", async (t) => {
   t.is((await owner.userinfo(owner.accessToken)).status, 200);
   t.is((await owner.refresh(owner.refreshToken)).status, 200);
 });
+
+test("RFC 7662 §4: another client learns nothing about a token unless registered for introspection", async (t) => {
+  const session = await issued();
+  const stranger = await registerClient(server);
+  const refused = await session.introspect(session.accessToken, stranger);
+  t.is(refused.status, 200);
+  t.deepEqual(refused.json, { active: false });
+
+  const resourceServer = await registerClient(server, { introspection: true, redirect_uris: [], response_types: [], grant_types: ['client_credentials'] });
+  const allowed = await session.introspect(session.accessToken, resourceServer);
+  t.is(allowed.json!.active, true);
+  t.is(allowed.json!.sub, session.user.id);
+  t.is(allowed.json!.client_id, session.client.clientId);
+});
