@@ -16,6 +16,14 @@ export interface AccountTable {
   roles: JSONColumnType<string[], string, string>;
   tier: string | null;
   tenant: string | null;
+  given_name: string | null;
+  family_name: string | null;
+  picture: string | null;
+  locale: string | null;
+  zoneinfo: string | null;
+  phone_number: string | null;
+  phone_number_verified: Generated<boolean>;
+  password_changed_at: NullableTimestamp;
   last_login_at: NullableTimestamp;
   created_at: Timestamp;
   updated_at: Timestamp;
@@ -52,6 +60,7 @@ export interface OidcPayloadTable {
   id: string;
   payload: JSONColumnType<Record<string, unknown>, string, string>;
   grant_id: string | null;
+  account_id: string | null;
   uid: string | null;
   user_code: string | null;
   expires_at: NullableTimestamp;
@@ -68,6 +77,47 @@ export interface AuditLogTable {
   details: JSONColumnType<Record<string, unknown>, string, string>;
 }
 
+export interface PasswordHistoryTable {
+  id: Generated<string>;
+  account_id: string;
+  password_hash: string;
+  created_at: Timestamp;
+}
+
+export type FlowKind = 'registration' | 'verification' | 'recovery' | 'email_change' | 'invitation';
+export type FlowState = 'pending' | 'completed' | 'cancelled';
+
+export interface SelfServiceFlowTable {
+  id: string;
+  kind: FlowKind;
+  state: Generated<FlowState>;
+  account_id: string | null;
+  email: string | null;
+  secret_hash: string;
+  code_hash: string | null;
+  attempts: Generated<number>;
+  payload: JSONColumnType<Record<string, unknown>, string, string>;
+  created_at: Timestamp;
+  last_sent_at: NullableTimestamp;
+  expires_at: Timestamp;
+  completed_at: NullableTimestamp;
+}
+
+export interface MailOutboxTable {
+  id: string;
+  recipient: string;
+  template: string;
+  subject: string;
+  text_body: string;
+  html_body: string;
+  attempts: Generated<number>;
+  next_attempt_at: Timestamp;
+  last_error: string | null;
+  created_at: Timestamp;
+  sent_at: NullableTimestamp;
+  failed_at: NullableTimestamp;
+}
+
 export interface Database {
   accounts: AccountTable;
   clients: ClientTable;
@@ -75,4 +125,7 @@ export interface Database {
   signing_keys: SigningKeyTable;
   oidc_payloads: OidcPayloadTable;
   audit_log: AuditLogTable;
+  password_history: PasswordHistoryTable;
+  self_service_flows: SelfServiceFlowTable;
+  mail_outbox: MailOutboxTable;
 }
