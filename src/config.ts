@@ -76,6 +76,29 @@ const environmentSchema = z.object({
   // Outgoing mail. Unset SMTP_URL: messages are written as .eml under DATA_DIR/outbox.
   SMTP_URL: z.string().regex(/^smtps?:\/\//, 'must be an smtp:// or smtps:// URL').optional(),
   MAIL_FROM: z.string().default('Keyhold <no-reply@localhost>'),
+  // Mail is queued in SQL and sent by a worker: how often it polls, and how many attempts
+  // (with exponential back-off) a message gets before it is marked failed.
+  MAIL_POLL_INTERVAL: positiveInt.default(2),
+  MAIL_MAX_ATTEMPTS: positiveInt.max(20).default(8),
+  // Self-service registration: open to anyone, by invitation only, or closed.
+  REGISTRATION: z.enum(['open', 'invite', 'closed']).default('open'),
+  // Accounts whose email is not verified cannot sign in.
+  REQUIRE_VERIFIED_EMAIL: bool.default(true),
+  // Lifetimes (seconds) of emailed links and codes.
+  EMAIL_VERIFICATION_TTL: seconds.min(60).default(24 * 3600),
+  PASSWORD_RESET_TTL: seconds.min(60).default(3600),
+  INVITATION_TTL: seconds.min(60).default(7 * 24 * 3600),
+  // Seconds before a verification mail may be sent again.
+  VERIFICATION_RESEND_COOLDOWN: seconds.default(60),
+  // Password policy (NIST SP 800-63B): length bounds, and how many earlier passwords
+  // cannot be reused.
+  PASSWORD_MIN_LENGTH: positiveInt.min(8).max(64).default(8),
+  PASSWORD_HISTORY: seconds.max(24).default(5),
+  // Optional k-anonymity breach check (the HIBP range API or a compatible mirror), e.g.
+  // https://api.pwnedpasswords.com/range/ . Off when unset; fails open when unreachable.
+  BREACH_CHECK_URL: z.url({ protocol: /^https?$/ }).optional(),
+  // Seconds since sign-in within which account deletion needs no password.
+  RECENT_LOGIN_WINDOW: seconds.default(300),
   // Allow the engine's outgoing requests (back-channel logout) to loopback addresses.
   // Off by default; on automatically when the issuer itself is on loopback (development).
   ALLOW_LOOPBACK_REQUESTS: bool.optional(),
@@ -87,6 +110,8 @@ const environmentSchema = z.object({
 const aliases: Record<string, (value: string) => [string, string]> = {
   ACCESS_TOKEN_EXPIRE_MINUTES: (v) => ['ACCESS_TOKEN_TTL', String(Number(v) * 60)],
   REFRESH_TOKEN_EXPIRE_DAYS: (v) => ['REFRESH_TOKEN_TTL', String(Number(v) * 86400)],
+  EMAIL_VERIFICATION_TOKEN_EXPIRE_HOURS: (v) => ['EMAIL_VERIFICATION_TTL', String(Number(v) * 3600)],
+  PASSWORD_RESET_TOKEN_EXPIRE_HOURS: (v) => ['PASSWORD_RESET_TTL', String(Number(v) * 3600)],
 };
 
 export type Config = Readonly<
