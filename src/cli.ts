@@ -216,11 +216,6 @@ function describeError(error: unknown): string {
   // AggregateError whose own message is empty.
   if (error instanceof AggregateError && error.errors.length > 0 && !error.message) return describeError(error.errors[0]);
   if (!(error instanceof Error)) return oneLine(String(error));
-  // AES-GCM's authentication failure, raised when stored keys or secrets were sealed with
-  // another KEYHOLD_SECRET; on its own the message gives an operator nothing to act on.
-  if (error.message === 'Unsupported state or unable to authenticate data') {
-    return 'cannot decrypt stored data: KEYHOLD_SECRET differs from the one the database was set up with';
-  }
   return oneLine(error.message || error.name);
 }
 

@@ -17,13 +17,25 @@ export function encrypt(key: Buffer, plaintext: string, associatedData = ''): st
   return ['v1', nonce, cipher.getAuthTag(), ciphertext].map((part) => (typeof part === 'string' ? part : part.toString('base64url'))).join('.');
 }
 
+/** Stored data could not be decrypted: tampered with, or sealed under another KEYHOLD_SECRET. */
+export class DecryptionError extends Error {
+  override name = 'DecryptionError';
+  constructor() {
+    super('cannot decrypt stored data: KEYHOLD_SECRET differs from the one the database was set up with, or the data was altered');
+  }
+}
+
 export function decrypt(key: Buffer, envelope: string, associatedData = ''): string {
   const [version, nonce, tag, ciphertext] = envelope.split('.');
-  if (version !== 'v1' || !nonce || !tag || ciphertext === undefined) throw new Error('malformed ciphertext envelope');
-  const decipher = createDecipheriv('aes-256-gcm', key, Buffer.from(nonce, 'base64url'));
-  decipher.setAAD(Buffer.from(associatedData));
-  decipher.setAuthTag(Buffer.from(tag, 'base64url'));
-  return Buffer.concat([decipher.update(Buffer.from(ciphertext, 'base64url')), decipher.final()]).toString('utf8');
+  if (version !== 'v1' || !nonce || !tag || ciphertext === undefined) throw new DecryptionError();
+  try {
+    const decipher = createDecipheriv('aes-256-gcm', key, Buffer.from(nonce, 'base64url'));
+    decipher.setAAD(Buffer.from(associatedData));
+    decipher.setAuthTag(Buffer.from(tag, 'base64url'));
+    return Buffer.concat([decipher.update(Buffer.from(ciphertext, 'base64url')), decipher.final()]).toString('utf8');
+  } catch {
+    throw new DecryptionError();
+  }
 }
 
 /**

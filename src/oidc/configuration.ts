@@ -53,6 +53,8 @@ export function engineConfiguration(deps: EngineDependencies): Configuration {
     },
 
     claims: standardClaims,
+    // Code flow only (RFC 9700 §2.1.2: no implicit or hybrid responses).
+    responseTypes: ['code'],
     scopes: ['openid', 'offline_access', 'profile', 'email', 'address', 'phone'],
     acrValues: [ACR_PASSWORD],
     conformIdTokenClaims: true,

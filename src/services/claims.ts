@@ -1,8 +1,14 @@
-// OIDC Core 5.4: the standard claims each scope releases.
+// OIDC Core 5.4: the standard claims each scope releases. `openid` also releases acr, amr
+// and auth_time, so every ID token says how and when the user authenticated; sid and iss
+// stay available on request (claims parameter, logout).
 export const standardClaims = {
-  openid: ['sub'],
+  acr: null,
+  sid: null,
+  auth_time: null,
+  iss: null,
+  openid: ['sub', 'acr', 'amr', 'auth_time'],
   profile: ['name', 'family_name', 'given_name', 'middle_name', 'nickname', 'preferred_username', 'profile', 'picture', 'website', 'gender', 'birthdate', 'zoneinfo', 'locale', 'updated_at'],
   email: ['email', 'email_verified'],
   address: ['address'],
   phone: ['phone_number', 'phone_number_verified'],
-} satisfies Record<string, string[]>;
+} satisfies Record<string, string[] | null>;

@@ -6,7 +6,7 @@
 //   retired    retired_at <= now < removes_at in JWKS so that tokens it signed still verify
 //   removed    removes_at <= now              gone
 import { randomUUID } from 'node:crypto';
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import { exportJWK, generateKeyPair } from 'jose';
 import { decrypt, encrypt } from '#src/crypto.ts';
 import type { Database } from '#src/stores/schema.ts';
@@ -80,13 +80,24 @@ async function createKey(db: Kysely<Database>, options: SigningKeyOptions, alg: 
   return kid;
 }
 
+// Key set changes are serialised across nodes (several starting at once on an empty
+// database must create one first key, not one each).
+async function withKeySetLock<T>(db: Kysely<Database>, work: (trx: Kysely<Database>) => Promise<T>): Promise<T> {
+  return db.transaction().execute(async (trx) => {
+    await sql`select pg_advisory_xact_lock(hashtext('keyhold:signing-keys'))`.execute(trx);
+    return work(trx);
+  });
+}
+
 /** On start: make sure every configured algorithm has a key that signs or will sign. */
 export async function ensureSigningKeys(db: Kysely<Database>, options: SigningKeyOptions, now = new Date()): Promise<void> {
-  const rows = await listSigningKeys(db);
-  for (const alg of options.algorithms) {
-    const usable = rows.some((row) => row.alg === alg && ['signing', 'published'].includes(keyStage(row, now)) && !row.retired_at);
-    if (!usable) await createKey(db, options, alg, now);
-  }
+  await withKeySetLock(db, async (trx) => {
+    const rows = await listSigningKeys(trx);
+    for (const alg of options.algorithms) {
+      const usable = rows.some((row) => row.alg === alg && ['signing', 'published'].includes(keyStage(row, now)) && !row.retired_at);
+      if (!usable) await createKey(trx, options, alg, now);
+    }
+  });
 }
 
 export async function listKeys(db: Kysely<Database>, now = new Date()): Promise<SigningKeyInfo[]> {
@@ -99,16 +110,19 @@ export async function listKeys(db: Kysely<Database>, now = new Date()): Promise<
  * removed once everything it signed has expired.
  */
 export async function rotateKeys(db: Kysely<Database>, options: SigningKeyOptions, alg?: SigningAlg, now = new Date()): Promise<SigningKeyInfo[]> {
-  const rows = await listSigningKeys(db);
   const activatesAt = new Date(now.getTime() + options.activationDelay * 1000);
-  const created: string[] = [];
-  for (const algorithm of alg ? [alg] : options.algorithms) {
-    for (const row of rows) {
-      if (row.alg !== algorithm || row.retired_at) continue;
-      await scheduleRetirement(db, row.kid, activatesAt, new Date(activatesAt.getTime() + options.retentionAfterRetirement * 1000));
+  const created = await withKeySetLock(db, async (trx) => {
+    const rows = await listSigningKeys(trx);
+    const kids: string[] = [];
+    for (const algorithm of alg ? [alg] : options.algorithms) {
+      for (const row of rows) {
+        if (row.alg !== algorithm || row.retired_at) continue;
+        await scheduleRetirement(trx, row.kid, activatesAt, new Date(activatesAt.getTime() + options.retentionAfterRetirement * 1000));
+      }
+      kids.push(await createKey(trx, options, algorithm, activatesAt));
     }
-    created.push(await createKey(db, options, algorithm, activatesAt));
-  }
+    return kids;
+  });
   return (await listKeys(db, now)).filter((key) => created.includes(key.kid));
 }
 
