@@ -20,6 +20,10 @@ test('oidcc-server: code flow with PKCE, valid ID token, userinfo', async (t) =>
   t.is(claims.sub, user.id);
   t.is(claims.iss, server.issuer);
   t.is(claims.aud, client.clientId);
+  // The Contract: ID tokens say how the user authenticated.
+  t.deepEqual(claims.amr, ['pwd']);
+  t.is(claims.acr, 'urn:keyhold:acr:password');
+  t.true(typeof claims.auth_time === 'number');
   const userinfo = await oidc.fetchUserInfo(config, tokens.access_token, user.id);
   t.is(userinfo.email, user.email);
   t.is(userinfo.email_verified, true);
