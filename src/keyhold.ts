@@ -14,6 +14,8 @@ import { createAccountService, type AccountService } from '#src/services/account
 import { createClient } from '#src/services/clients.ts';
 import { createCsrfService } from '#src/services/csrf.ts';
 import { createLoginThrottle } from '#src/services/login-throttle.ts';
+import { startMailWorker, type MailWorker } from '#src/services/mail-worker.ts';
+import { createMailer, type Mailer } from '#src/services/mailer.ts';
 import { deriveKeys, resolveMasterSecret, type DerivedKeys } from '#src/services/master-secret.ts';
 import { createPasswordHasher } from '#src/services/passwords.ts';
 import { findResource } from '#src/services/resources.ts';
@@ -35,6 +37,8 @@ export interface Keyhold {
   keys: DerivedKeys;
   keyOptions: SigningKeyOptions;
   accounts: AccountService;
+  mailer: Mailer;
+  mailWorker: MailWorker;
   engine: EngineHost;
   app: Koa;
   createClient(metadata: unknown): Promise<Record<string, unknown>>;
@@ -95,6 +99,10 @@ export async function createKeyhold(config: Config, logger: Logger): Promise<Key
       cleanups.push(() => clearInterval(sweeper));
     }
 
+    const mailer = createMailer(db, { issuer: config.ISSUER, defaultLocale: 'en' });
+    const mailWorker = startMailWorker({ db, config, logger });
+    cleanups.push(() => mailWorker.stop());
+
     const passwords = createPasswordHasher({ memoryCost: config.ARGON2_MEMORY_KIB, timeCost: config.ARGON2_ITERATIONS, parallelism: config.ARGON2_PARALLELISM });
     const accounts = createAccountService(db, passwords);
     const keyOptions = await signingKeyOptions(config, db, keys);
@@ -133,6 +141,8 @@ export async function createKeyhold(config: Config, logger: Logger): Promise<Key
       keys,
       keyOptions,
       accounts,
+      mailer,
+      mailWorker,
       engine,
       app,
       createClient: (metadata) =>

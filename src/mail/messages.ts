@@ -1,0 +1,117 @@
+// Every word Keyhold puts in an email, by locale. A catalog turns a template's data into
+// plain-text pieces; the mailer renders them as text and as HTML (escaped there), so no
+// string here is markup. Another language is one more entry in `catalogs` (`de`, `fr`, …);
+// a locale without one, or a missing catalog, falls back to `en`. Subjects hold no data,
+// so nothing a user typed ever reaches a mail header.
+
+export const mailTemplates = [
+  'verification',
+  'registration_duplicate',
+  'password_reset',
+  'password_changed',
+  'email_change_verify',
+  'email_change_notice',
+  'invitation',
+] as const;
+
+export type MailTemplate = (typeof mailTemplates)[number];
+
+export type MailData = Readonly<Record<string, string>>;
+
+export interface MailLink {
+  label: string;
+  url: string;
+}
+
+export interface MailContent {
+  subject: string;
+  paragraphs: string[];
+  /** Rendered as buttons in HTML, with the address spelled out in both parts. */
+  links: MailLink[];
+  code?: { label: string; value: string };
+  /** What to do if the recipient did not ask for this mail. */
+  closing: string;
+}
+
+export interface MailCatalog {
+  greeting(name: string | undefined): string;
+  linkFallback: string;
+  /** Why the recipient got this mail and from where; `site` is the issuer's host. */
+  footer(site: string): string;
+  templates: { [T in MailTemplate]: (data: MailData) => MailContent };
+}
+
+const en: MailCatalog = {
+  greeting: (name) => (name ? `Hello ${name},` : 'Hello,'),
+  linkFallback: 'If the button does not work, copy this address into your browser:',
+  footer: (site) => `This message was sent by Keyhold at ${site} about an account using this email address.`,
+  templates: {
+    verification: (data) => ({
+      subject: 'Confirm your email address for Keyhold',
+      paragraphs: ['Please confirm that this email address belongs to you by opening the link below, or by entering the code where you signed up.'],
+      links: [{ label: 'Confirm email address', url: data.link! }],
+      code: { label: 'Your code', value: data.code! },
+      closing: 'If you did not create a Keyhold account, you can ignore this message.',
+    }),
+    registration_duplicate: (data) => ({
+      subject: 'Someone tried to register with your email address',
+      paragraphs: [
+        'Someone, perhaps you, tried to create a Keyhold account with this email address. You already have an account, so no new one was created.',
+        'You can sign in to your account, or choose a new password if you have forgotten it.',
+      ],
+      links: [
+        { label: 'Sign in', url: data.loginUrl! },
+        { label: 'Reset your password', url: data.recoveryUrl! },
+      ],
+      closing: 'If this was not you, no action is needed: your account has not been changed.',
+    }),
+    password_reset: (data) => ({
+      subject: 'Reset your Keyhold password',
+      paragraphs: ['We received a request to reset the password of your Keyhold account. Open the link below to choose a new one.'],
+      links: [{ label: 'Choose a new password', url: data.link! }],
+      closing: 'If you did not ask for this, ignore this message: your password stays as it is.',
+    }),
+    password_changed: (data) => ({
+      subject: 'Your Keyhold password was changed',
+      paragraphs: ['The password of your Keyhold account has just been changed. If you did this, no action is needed.'],
+      links: [{ label: 'Secure your account', url: data.recoveryUrl! }],
+      closing: 'If you did not change it, reset your password now with the link above.',
+    }),
+    email_change_verify: (data) => ({
+      subject: 'Confirm your new email address for Keyhold',
+      paragraphs: ['You asked to use this email address for your Keyhold account. Confirm it by opening the link below, or by entering the code.'],
+      links: [{ label: 'Confirm new email address', url: data.link! }],
+      code: { label: 'Your code', value: data.code! },
+      closing: 'If you did not ask for this, ignore this message: nothing will change.',
+    }),
+    email_change_notice: (data) => ({
+      subject: 'The email address of your Keyhold account is changing',
+      paragraphs: [
+        `A change of your Keyhold account's email address to ${data.newEmail!} was requested. The change takes effect once the new address is confirmed.`,
+      ],
+      links: [],
+      closing: 'If you did not ask for this, sign in and change your password at once.',
+    }),
+    invitation: (data) => ({
+      subject: 'You are invited to Keyhold',
+      paragraphs: ['You have been invited to create an account on Keyhold. Open the link below to accept, or enter the code where you were asked to.'],
+      links: [{ label: 'Accept invitation', url: data.link! }],
+      code: { label: 'Your invitation code', value: data.code! },
+      closing: 'If you were not expecting this invitation, you can ignore this message.',
+    }),
+  },
+};
+
+export const catalogs: Readonly<Record<string, MailCatalog>> = { en };
+
+/**
+ * The catalog for a BCP 47 locale: an exact match, then its language (`de-CH` → `de`),
+ * then the fallback locale, then English.
+ */
+export function resolveMailLocale(locale: string | undefined, fallback: string): string {
+  for (const candidate of [locale, locale?.split('-')[0], fallback, fallback.split('-')[0]]) {
+    const key = candidate?.toLowerCase();
+    if (key && Object.hasOwn(catalogs, key)) return key;
+  }
+  return 'en';
+}

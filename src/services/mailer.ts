@@ -1,0 +1,118 @@
+// Composes mail and puts it in the SQL outbox; the mail worker sends it. Callers pass the
+// transaction that makes the change a mail is about, so the two commit or vanish together,
+// and a request never waits for an SMTP server.
+import { randomUUID } from 'node:crypto';
+import type { Kysely, Transaction } from 'kysely';
+import { catalogs, mailTemplates, resolveMailLocale, type MailData, type MailTemplate } from '#src/mail/messages.ts';
+import { insertOutboxMail } from '#src/stores/mail-outbox-store.ts';
+import type { Database } from '#src/stores/schema.ts';
+import { renderView } from '#src/views.ts';
+
+export type { MailTemplate } from '#src/mail/messages.ts';
+
+export interface MailMessage {
+  to: string;
+  template: MailTemplate;
+  data: Record<string, string>;
+  /** The recipient's locale (BCP 47); the mailer's default when absent or unknown. */
+  locale?: string;
+}
+
+export interface RenderedMail {
+  subject: string;
+  text: string;
+  html: string;
+}
+
+export interface MailerOptions {
+  /** Keyhold's issuer URL; its host tells recipients where a mail came from. */
+  issuer: string;
+  defaultLocale: string;
+}
+
+export interface Mailer {
+  /** Renders the message and queues it; resolves to the outbox id. */
+  enqueue(message: MailMessage, executor?: Kysely<Database> | Transaction<Database>): Promise<string>;
+}
+
+/** The data each template needs; `name` is optional wherever a greeting can use it. */
+export const mailTemplateFields: Readonly<Record<MailTemplate, { required: readonly string[]; links: readonly string[] }>> = {
+  verification: { required: ['link', 'code'], links: ['link'] },
+  registration_duplicate: { required: ['loginUrl', 'recoveryUrl'], links: ['loginUrl', 'recoveryUrl'] },
+  password_reset: { required: ['link'], links: ['link'] },
+  password_changed: { required: ['recoveryUrl'], links: ['recoveryUrl'] },
+  email_change_verify: { required: ['link', 'code'], links: ['link'] },
+  email_change_notice: { required: ['newEmail'], links: [] },
+  invitation: { required: ['link', 'code'], links: ['link'] },
+};
+
+export class MailError extends Error {
+  override name = 'MailError';
+}
+
+// Bare addresses only: no display names, lists or line breaks that could alter headers.
+const plainAddress = /^[^\s@<>()[\]\\,;:"]+@[^\s@<>()[\]\\,;:"]+\.[^\s@<>()[\]\\,;:"]+$/;
+
+function checkedData(template: MailTemplate, data: Record<string, string>): MailData {
+  const fields = mailTemplateFields[template];
+  const checked: Record<string, string> = {};
+  for (const [key, value] of Object.entries(data)) {
+    // A mail is stored and sent in clear text; a password must never be one of its values.
+    if (/password/i.test(key)) throw new MailError(`mail data must not carry a password (${template}.${key})`);
+    if (typeof value !== 'string') throw new MailError(`mail data ${template}.${key} must be a string`);
+    // Values are single-line: a name with line breaks must not forge lines in the text part.
+    checked[key] = value.replace(/[\u0000-\u001f\u007f\u2028\u2029]+/g, ' ').trim();
+  }
+  for (const key of fields.required) {
+    if (!checked[key]) throw new MailError(`mail template ${template} needs ${key}`);
+  }
+  for (const key of fields.links) {
+    if (!/^https?:\/\//i.test(checked[key]!)) throw new MailError(`mail data ${template}.${key} must be an http(s) URL`);
+  }
+  return checked;
+}
+
+/** Subject, text part and HTML part of a message in the resolved locale. */
+export function renderMail(template: MailTemplate, data: Record<string, string>, options: { issuer: string; locale: string }): RenderedMail {
+  if (!mailTemplates.includes(template)) throw new MailError(`unknown mail template ${String(template)}`);
+  const values = checkedData(template, data);
+  const locale = resolveMailLocale(options.locale, 'en');
+  const catalog = catalogs[locale]!;
+  const content = catalog.templates[template](values);
+  const greeting = catalog.greeting(values.name || undefined);
+  const footer = catalog.footer(new URL(options.issuer).host);
+
+  const text = [
+    greeting,
+    ...content.paragraphs,
+    ...content.links.map((link) => `${link.label}:\n${link.url}`),
+    ...(content.code ? [`${content.code.label}: ${content.code.value}`] : []),
+    content.closing,
+    `-- \n${footer}`,
+  ].join('\n\n');
+  const html = renderView('mail/message', { locale, greeting, footer, linkFallback: catalog.linkFallback, ...content });
+  return { subject: content.subject, text: `${text}\n`, html };
+}
+
+export function createMailer(db: Kysely<Database>, options: MailerOptions): Mailer {
+  return {
+    async enqueue(message, executor = db) {
+      const to = message.to.trim();
+      if (!plainAddress.test(to)) throw new MailError('mail recipient is not a plain email address');
+      const rendered = renderMail(message.template, message.data, {
+        issuer: options.issuer,
+        locale: resolveMailLocale(message.locale, options.defaultLocale),
+      });
+      const id = randomUUID();
+      await insertOutboxMail(executor, {
+        id,
+        recipient: to,
+        template: message.template,
+        subject: rendered.subject,
+        textBody: rendered.text,
+        htmlBody: rendered.html,
+      });
+      return id;
+    },
+  };
+}

@@ -1,0 +1,151 @@
+// The SQL outbox of outgoing mail (`mail_outbox`). Requests only insert rows, inside their
+// own transaction when they have one, so a mail exists exactly when the change that caused
+// it was committed; workers on any node claim due rows, send them and record the outcome.
+import { sql, type Kysely, type Transaction } from 'kysely';
+import type { Database } from '#src/stores/schema.ts';
+
+export interface NewOutboxMail {
+  id: string;
+  recipient: string;
+  template: string;
+  subject: string;
+  textBody: string;
+  htmlBody: string;
+}
+
+export interface OutboxMail extends NewOutboxMail {
+  /** Attempts so far, including the one this claim starts. */
+  attempts: number;
+  createdAt: Date;
+}
+
+export async function insertOutboxMail(executor: Kysely<Database> | Transaction<Database>, mail: NewOutboxMail): Promise<void> {
+  await executor
+    .insertInto('mail_outbox')
+    .values({
+      id: mail.id,
+      recipient: mail.recipient,
+      template: mail.template,
+      subject: mail.subject,
+      text_body: mail.textBody,
+      html_body: mail.htmlBody,
+      next_attempt_at: sql<Date>`now()`,
+      created_at: sql<Date>`now()`,
+    })
+    .execute();
+}
+
+/**
+ * Claims up to `limit` due messages for one worker. The lease is next_attempt_at pushed
+ * `leaseSeconds` ahead: other workers skip the locked rows while this statement runs and
+ * no longer see them as due once it commits, so two nodes never send the same message
+ * concurrently; a worker that dies mid-send leaves its messages to be picked up when the
+ * lease runs out. Select, lock and update are one statement, hence one transaction. The
+ * attempt is counted here, so a message that crashes its worker still runs out of attempts.
+ */
+export async function claimDueOutboxMails(db: Kysely<Database>, options: { limit: number; leaseSeconds: number }): Promise<OutboxMail[]> {
+  const rows = await db
+    .with('due', (qb) =>
+      qb
+        .selectFrom('mail_outbox')
+        .select('id')
+        .where('sent_at', 'is', null)
+        .where('failed_at', 'is', null)
+        .where('next_attempt_at', '<=', sql<Date>`now()`)
+        .orderBy('next_attempt_at')
+        .limit(options.limit)
+        .forUpdate()
+        .skipLocked(),
+    )
+    .updateTable('mail_outbox')
+    .from('due')
+    .set((eb) => ({
+      next_attempt_at: sql<Date>`now() + make_interval(secs => ${options.leaseSeconds})`,
+      attempts: eb('mail_outbox.attempts', '+', 1),
+    }))
+    .whereRef('mail_outbox.id', '=', 'due.id')
+    .returning([
+      'mail_outbox.id',
+      'mail_outbox.recipient',
+      'mail_outbox.template',
+      'mail_outbox.subject',
+      'mail_outbox.text_body',
+      'mail_outbox.html_body',
+      'mail_outbox.attempts',
+      'mail_outbox.created_at',
+    ])
+    .execute();
+  return rows
+    .map((row) => ({
+      id: row.id,
+      recipient: row.recipient,
+      template: row.template,
+      subject: row.subject,
+      textBody: row.text_body,
+      htmlBody: row.html_body,
+      attempts: row.attempts,
+      createdAt: new Date(row.created_at),
+    }))
+    .sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime());
+}
+
+export async function markOutboxMailSent(db: Kysely<Database>, id: string): Promise<void> {
+  await db.updateTable('mail_outbox').set({ sent_at: sql<Date>`now()` }).where('id', '=', id).execute();
+}
+
+/** Records a failed attempt and makes the message due again after `delaySeconds`. */
+export async function scheduleOutboxMailRetry(db: Kysely<Database>, id: string, error: string, delaySeconds: number): Promise<void> {
+  await db
+    .updateTable('mail_outbox')
+    .set({ next_attempt_at: sql<Date>`now() + make_interval(secs => ${delaySeconds})`, last_error: error })
+    .where('id', '=', id)
+    .where('sent_at', 'is', null)
+    .execute();
+}
+
+/** Gives up on a message: it stays in the table, with its last error, for operators. */
+export async function markOutboxMailFailed(db: Kysely<Database>, id: string, error: string): Promise<void> {
+  await db
+    .updateTable('mail_outbox')
+    .set({ failed_at: sql<Date>`now()`, last_error: error })
+    .where('id', '=', id)
+    .where('sent_at', 'is', null)
+    .execute();
+}
+
+/**
+ * Hands claimed but unattempted messages back (a worker stopping mid-batch), due at once
+ * and without the attempt their claim counted, instead of waiting for the lease to end.
+ */
+export async function releaseOutboxMails(db: Kysely<Database>, ids: string[]): Promise<void> {
+  if (ids.length === 0) return;
+  await db
+    .updateTable('mail_outbox')
+    .set((eb) => ({ next_attempt_at: sql<Date>`now()`, attempts: eb('attempts', '-', 1) }))
+    .where('id', 'in', ids)
+    .where('sent_at', 'is', null)
+    .where('failed_at', 'is', null)
+    .execute();
+}
+
+const DELETE_BATCH = 1000;
+
+/** Deletes sent messages older than `olderThanSeconds`, in batches; returns how many. */
+export async function deleteSentOutboxMails(db: Kysely<Database>, olderThanSeconds: number): Promise<number> {
+  let total = 0;
+  for (;;) {
+    const result = await sql`
+      with batch as (
+        select id from mail_outbox
+        where sent_at < now() - make_interval(secs => ${olderThanSeconds})
+        limit ${DELETE_BATCH}
+        for update skip locked
+      )
+      delete from mail_outbox m using batch
+      where m.id = batch.id
+    `.execute(db);
+    const deleted = Number(result.numAffectedRows ?? 0n);
+    total += deleted;
+    if (deleted < DELETE_BATCH) return total;
+  }
+}
