@@ -23,6 +23,7 @@ import { ensureSigningKeys, type SigningAlg, type SigningKeyOptions } from '#src
 import { openDatabase, type DatabaseHandle } from '#src/stores/database.ts';
 import { migrateToLatest } from '#src/stores/migrations.ts';
 import { createClientAdapter } from '#src/stores/oidc-client-adapter.ts';
+import type { EngineStateStore } from '#src/stores/oidc-adapter-common.ts';
 import { createRedisAdapter } from '#src/stores/oidc-adapter-redis.ts';
 import { createSqlAdapter, sweepExpiredPayloads } from '#src/stores/oidc-adapter-sql.ts';
 import { maxResourceAccessTokenTtl } from '#src/stores/resource-store.ts';
@@ -39,6 +40,8 @@ export interface Keyhold {
   accounts: AccountService;
   mailer: Mailer;
   mailWorker: MailWorker;
+  /** Engine state outside the engine's own model operations (e.g. end an account's sessions). */
+  engineState: EngineStateStore;
   engine: EngineHost;
   app: Koa;
   createClient(metadata: unknown): Promise<Record<string, unknown>>;
@@ -83,12 +86,12 @@ export async function createKeyhold(config: Config, logger: Logger): Promise<Key
       cleanups.push(() => redis!.quit().catch(() => redis!.disconnect()));
     }
 
-    const stateAdapter = redis
+    const engineState = redis
       ? createRedisAdapter(redis, { prefix: config.REDIS_PREFIX, encryptionKey: keys.engineState })
       : createSqlAdapter(db, { encryptionKey: keys.engineState });
     const ClientAdapter = createClientAdapter(db, keys.clientSecrets);
     const adapter = function adapterFor(name: string) {
-      return name === 'Client' ? new ClientAdapter() : new stateAdapter(name);
+      return name === 'Client' ? new ClientAdapter() : new engineState.Adapter(name);
     } as unknown as NonNullable<Configuration['adapter']>;
 
     if (!redis) {
@@ -143,6 +146,7 @@ export async function createKeyhold(config: Config, logger: Logger): Promise<Key
       accounts,
       mailer,
       mailWorker,
+      engineState,
       engine,
       app,
       createClient: (metadata) =>

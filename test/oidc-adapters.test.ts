@@ -16,6 +16,7 @@ import { createTestDatabase, createTestRedisPrefix, testRedisUrl, type TestDatab
 interface Backend {
   /** Two adapters over separate connections, like two Keyhold nodes sharing a store. */
   nodes: [AdapterConstructor, AdapterConstructor];
+  revokeAccount(accountId: string): Promise<void>;
   /** Everything the store holds for this suite, as text. */
   dump(): Promise<string>;
 }
@@ -36,8 +37,10 @@ test.before(async () => {
   secondDatabase = await openDatabase(databaseConfig);
   await migrateToLatest(database.db);
   const { db } = database;
+  const sqlStores = [createSqlAdapter(database.db, { encryptionKey }), createSqlAdapter(secondDatabase.db, { encryptionKey })] as const;
   backends.sql = {
-    nodes: [createSqlAdapter(database.db, { encryptionKey }), createSqlAdapter(secondDatabase.db, { encryptionKey })],
+    nodes: [sqlStores[0].Adapter, sqlStores[1].Adapter],
+    revokeAccount: (accountId) => sqlStores[1].revokeAccount(accountId),
     async dump() {
       const { rows } = await sql<{ row: string }>`select t::text as row from oidc_payloads t`.execute(db);
       return rows.map((entry) => entry.row).join('\n');
@@ -49,8 +52,10 @@ test.before(async () => {
   const first = new Redis(testRedisUrl);
   const second = new Redis(testRedisUrl);
   redisClients.push(first, second);
+  const redisStores = [createRedisAdapter(first, { prefix, encryptionKey }), createRedisAdapter(second, { prefix, encryptionKey })] as const;
   backends.redis = {
-    nodes: [createRedisAdapter(first, { prefix, encryptionKey }), createRedisAdapter(second, { prefix, encryptionKey })],
+    nodes: [redisStores[0].Adapter, redisStores[1].Adapter],
+    revokeAccount: (accountId) => redisStores[1].revokeAccount(accountId),
     async dump() {
       const lines: string[] = [];
       let cursor = '0';
@@ -270,6 +275,32 @@ function contract(name: 'redis' | 'sql') {
     t.is(await new Adapter('Grant').find(grantId), undefined);
   });
 
+  test(`${name}: revokeAccount ends the account's sessions, grants and their tokens, and nothing else`, async (t) => {
+    const [Adapter] = backend().nodes;
+    const accountId = `account-${randomToken(6)}`;
+    const grantId = randomToken();
+    const sessionId = randomToken();
+    const token = randomToken();
+    const refresh = randomToken();
+    const otherGrantId = randomToken();
+    const otherToken = randomToken();
+    await new Adapter('Grant').upsert(grantId, { ...grantPayload(grantId), accountId }, 3600);
+    await new Adapter('Session').upsert(sessionId, { iat: now(), exp: now() + 3600, jti: sessionId, kind: 'Session', uid: randomToken(), accountId }, 3600);
+    await new Adapter('AccessToken').upsert(token, tokenPayload('AccessToken', token, { grantId, accountId }), 600);
+    await new Adapter('RefreshToken').upsert(refresh, tokenPayload('RefreshToken', refresh, { grantId, accountId }), 600);
+    await new Adapter('Grant').upsert(otherGrantId, grantPayload(otherGrantId), 3600);
+    await new Adapter('AccessToken').upsert(otherToken, tokenPayload('AccessToken', otherToken, { grantId: otherGrantId }), 600);
+
+    await backend().revokeAccount(accountId);
+
+    t.is(await new Adapter('Grant').find(grantId), undefined);
+    t.is(await new Adapter('Session').find(sessionId), undefined);
+    t.is(await new Adapter('AccessToken').find(token), undefined);
+    t.is(await new Adapter('RefreshToken').find(refresh), undefined);
+    t.is((await new Adapter('Grant').find(otherGrantId))?.jti, otherGrantId);
+    t.is((await new Adapter('AccessToken').find(otherToken))?.jti, otherToken);
+  });
+
   test(`${name}: revokeByGrantId removes every model's objects of that grant only`, async (t) => {
     const [Adapter, Other] = backend().nodes;
     const grantId = randomToken();
@@ -347,8 +378,8 @@ function contract(name: 'redis' | 'sql') {
     await new Adapter('Session').upsert(id, { jti: id, kind: 'Session', uid, exp: now() + 60 }, 60);
     const foreign =
       name === 'redis'
-        ? createRedisAdapter(redisClients[0]!, { prefix: redisPrefix!.prefix, encryptionKey: randomBytes(32) })
-        : createSqlAdapter(database!.db, { encryptionKey: randomBytes(32) });
+        ? createRedisAdapter(redisClients[0]!, { prefix: redisPrefix!.prefix, encryptionKey: randomBytes(32) }).Adapter
+        : createSqlAdapter(database!.db, { encryptionKey: randomBytes(32) }).Adapter;
     await t.throwsAsync(new foreign('Session').findByUid(uid), { message: /another KEYHOLD_SECRET/ });
   });
 }

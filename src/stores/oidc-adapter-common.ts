@@ -16,8 +16,16 @@
 // Every envelope is bound (associated data) to the model, the field and the stored id, so
 // an envelope copied onto another record does not decrypt.
 import { createHmac, hkdfSync } from 'node:crypto';
-import { errors, type AdapterPayload } from 'oidc-provider';
+import { errors, type AdapterConstructor, type AdapterPayload } from 'oidc-provider';
 import { decrypt, encrypt, hashToken } from '#src/crypto.ts';
+
+/** One store of engine state: the adapter class the engine instantiates per model, plus
+ *  the operations Keyhold itself needs across models. */
+export interface EngineStateStore {
+  Adapter: AdapterConstructor;
+  /** Ends every session, grant, token and code of an account. */
+  revokeAccount(accountId: string): Promise<void>;
+}
 
 export interface OidcAdapterOptions {
   /** 32-byte key, e.g. `deriveKey(KEYHOLD_SECRET, 'oidc-adapter')`. Nodes sharing storage share it. */

@@ -5,6 +5,7 @@
 //   P{Model:uid:h}         string → the object's key (Session.findByUid)
 //   P{Model:userCode:h}    string → the object's key (DeviceCode.findByUserCode)
 //   P{grant:h}             set of the keys of every object carrying that grantId
+//   P{account:h}           set of the keys of an account's Sessions and Grants
 // Objects and their uid/userCode indexes expire with the object's TTL; the grant index
 // lives as long as its longest-lived member.
 //
@@ -18,8 +19,9 @@
 // spanning slots. The prefix must therefore contain no braces: a `{…}` in it would become
 // the tag of every key and pin the whole store to one slot.
 import { createHash } from 'node:crypto';
-import type { AdapterConstructor, AdapterPayload } from 'oidc-provider';
+import type { AdapterPayload } from 'oidc-provider';
 import type { Cluster, Redis } from 'ioredis';
+import { hashToken } from '#src/crypto.ts';
 import {
   GRANT_MODEL,
   assertEncryptionKey,
@@ -32,6 +34,7 @@ import {
   uidStorageKey,
   unsealPayload,
   userCodeStorageKey,
+  type EngineStateStore,
   type OidcAdapterOptions,
 } from '#src/stores/oidc-adapter-common.ts';
 
@@ -100,7 +103,10 @@ async function run(redis: RedisClient, { source, sha }: Script, key: string, ...
   }
 }
 
-export function createRedisAdapter(redis: RedisClient, options: RedisAdapterOptions): AdapterConstructor {
+// Models listed per account, so that all of an account's state can be ended at once.
+const ACCOUNT_INDEXED_MODELS = new Set(['Session', GRANT_MODEL]);
+
+export function createRedisAdapter(redis: RedisClient, options: RedisAdapterOptions): EngineStateStore {
   const { prefix, encryptionKey } = options;
   assertEncryptionKey(encryptionKey);
   if (/[{}]/.test(prefix)) throw new TypeError('the Redis prefix must not contain braces (it would become every key\'s hash tag)');
@@ -109,6 +115,7 @@ export function createRedisAdapter(redis: RedisClient, options: RedisAdapterOpti
   const uidKey = (model: string, hashed: string) => `${prefix}{${model}:uid:${hashed}}`;
   const userCodeKey = (model: string, hashed: string) => `${prefix}{${model}:userCode:${hashed}}`;
   const grantKey = (hashedGrantId: string) => `${prefix}{grant:${hashedGrantId}}`;
+  const accountKey = (accountId: string) => `${prefix}{account:${hashToken(accountId)}}`;
 
   /**
    * Deletes every object of the grant, one key per command, then removes exactly those
@@ -123,7 +130,7 @@ export function createRedisAdapter(redis: RedisClient, options: RedisAdapterOpti
     await redis.srem(index, ...members);
   }
 
-  return class RedisOidcAdapter {
+  const Adapter = class RedisOidcAdapter {
     readonly model: string;
 
     constructor(model: string) {
@@ -152,6 +159,9 @@ export function createRedisAdapter(redis: RedisClient, options: RedisAdapterOpti
       // Written before the object, so that a revocation that sees the object sees it listed.
       if (sealed.grantKey) {
         await run(redis, GRANT_ADD, grantKey(sealed.grantKey), key, ttl === undefined ? '' : ttl * 1000);
+      }
+      if (ACCOUNT_INDEXED_MODELS.has(this.model) && typeof payload.accountId === 'string') {
+        await run(redis, GRANT_ADD, accountKey(payload.accountId), key, ttl === undefined ? '' : ttl * 1000);
       }
       await run(redis, UPSERT, key, JSON.stringify(sealed.stored), sealed.consumed ?? '', ttl ?? '');
       const indexes: Promise<unknown>[] = [];
@@ -220,5 +230,32 @@ export function createRedisAdapter(redis: RedisClient, options: RedisAdapterOpti
     async revokeByGrantId(grantId: string): Promise<void> {
       await revokeGrantMembers(grantId);
     }
+  };
+
+  return {
+    Adapter,
+    /**
+     * Ends everything an account holds: its sessions, and every grant with the tokens and
+     * codes issued under it (password reset, account deletion, admin "log out everywhere").
+     */
+    async revokeAccount(accountId: string): Promise<void> {
+      const index = accountKey(accountId);
+      const members = await redis.smembers(index);
+      const grantHead = `${prefix}{${GRANT_MODEL}:`;
+      await Promise.all(
+        members.map(async (member) => {
+          if (member.startsWith(grantHead)) {
+            const raw = await redis.hget(member, 'payload');
+            const storedId = member.slice(grantHead.length, -1);
+            if (raw !== null) {
+              const grant = unsealPayload(encryptionKey, GRANT_MODEL, storedId, JSON.parse(raw) as Record<string, unknown>, undefined);
+              if (typeof grant.jti === 'string') await revokeGrantMembers(grant.jti);
+            }
+          }
+          await redis.del(member);
+        }),
+      );
+      if (members.length > 0) await redis.srem(index, ...members);
+    },
   };
 }

@@ -4,7 +4,7 @@
 // a keyed hash of the user code. Expired rows are invisible to reads at once and removed
 // later by sweepExpiredPayloads.
 import { sql, type Kysely, type Selectable } from 'kysely';
-import type { AdapterConstructor, AdapterPayload } from 'oidc-provider';
+import type { AdapterPayload } from 'oidc-provider';
 import type { Database, OidcPayloadTable } from '#src/stores/schema.ts';
 import {
   GRANT_MODEL,
@@ -18,6 +18,7 @@ import {
   uidStorageKey,
   unsealPayload,
   userCodeStorageKey,
+  type EngineStateStore,
   type OidcAdapterOptions,
 } from '#src/stores/oidc-adapter-common.ts';
 
@@ -39,11 +40,11 @@ async function deleteGrant(db: Kysely<Database>, grantId: string, includeGrant: 
     .execute();
 }
 
-export function createSqlAdapter(db: Kysely<Database>, options: SqlAdapterOptions): AdapterConstructor {
+export function createSqlAdapter(db: Kysely<Database>, options: SqlAdapterOptions): EngineStateStore {
   const { encryptionKey } = options;
   assertEncryptionKey(encryptionKey);
 
-  return class SqlOidcAdapter {
+  const Adapter = class SqlOidcAdapter {
     readonly model: string;
 
     constructor(model: string) {
@@ -67,6 +68,7 @@ export function createSqlAdapter(db: Kysely<Database>, options: SqlAdapterOption
           id: sealed.storedId,
           payload: JSON.stringify(sealed.stored),
           grant_id: sealed.grantKey ?? null,
+          account_id: typeof payload.accountId === 'string' ? payload.accountId : null,
           uid: sealed.uidKey ?? null,
           user_code: sealed.userCodeKey ?? null,
           expires_at: expiresAt,
@@ -76,6 +78,7 @@ export function createSqlAdapter(db: Kysely<Database>, options: SqlAdapterOption
           oc.columns(['model', 'id']).doUpdateSet((eb) => ({
             payload: eb.ref('excluded.payload'),
             grant_id: eb.ref('excluded.grant_id'),
+            account_id: eb.ref('excluded.account_id'),
             uid: eb.ref('excluded.uid'),
             user_code: eb.ref('excluded.user_code'),
             expires_at: eb.ref('excluded.expires_at'),
@@ -165,6 +168,17 @@ export function createSqlAdapter(db: Kysely<Database>, options: SqlAdapterOption
     async revokeByGrantId(grantId: string): Promise<void> {
       await deleteGrant(db, grantId, false);
     }
+  };
+
+  return {
+    Adapter,
+    /**
+     * Ends everything an account holds: sessions, grants, and every token and code issued
+     * to it (each row carries the account id).
+     */
+    async revokeAccount(accountId: string): Promise<void> {
+      await db.deleteFrom('oidc_payloads').where('account_id', '=', accountId).execute();
+    },
   };
 }
 
