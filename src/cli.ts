@@ -2,11 +2,14 @@
 // drive it, so the output contract is strict: on success exactly one JSON document on
 // stdout and exit 0; on failure one line `keyhold: <message>` on stderr, exit 2 when the
 // command line itself is wrong, 1 when the request failed. Nothing else reaches stdout.
+import { createReadStream, openSync } from 'node:fs';
+import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { pino, type Logger } from 'pino';
 import { loadConfig, type Config } from '#src/config.ts';
 import { createKeyhold, type Keyhold } from '#src/keyhold.ts';
+import { importAccounts } from '#src/services/account-import.ts';
 import { createResource } from '#src/services/resources.ts';
 import { listKeys, retireKey, rotateKeys, type SigningAlg } from '#src/services/signing-keys.ts';
 import { openDatabase } from '#src/stores/database.ts';
@@ -18,6 +21,11 @@ Commands:
   migrate                               apply pending database migrations
   user create --email E --password P    create an account
       [--name N] [--role R]... [--tier T] [--tenant T] [--verified]
+  user import --file PATH               import accounts from JSON lines (--file - reads stdin),
+                                        one {"email", "password_hash", "name", "email_verified",
+                                        "roles", "tier", "tenant"} per line; password_hash is
+                                        bcrypt or argon2id; existing emails and invalid lines
+                                        are skipped and listed with their line numbers
   client create --metadata JSON         register a client (RFC 7591 metadata); a missing
                                         client_id/client_secret is generated and printed once
   resource create --identifier URI --scopes "a:read a:write" [--access-token-ttl SECONDS]
@@ -102,6 +110,21 @@ function planUserCreate(args: string[]): Plan {
   };
 }
 
+function planUserImport(args: string[]): Plan {
+  const { values } = parse(() => parseArgs({ args, strict: true, allowPositionals: false, options: { file: { type: 'string' } } }));
+  const file = required(values.file, 'file');
+  // Opened now, before configuration and database: a wrong path is refused at once.
+  let input: NodeJS.ReadableStream = process.stdin;
+  if (file !== '-') {
+    try {
+      input = createReadStream('', { fd: openSync(file, 'r') });
+    } catch (error) {
+      throw new Error(`cannot read ${file}: ${describeError(error)}`);
+    }
+  }
+  return { needs: 'keyhold', run: (keyhold) => importAccounts(keyhold.db, createInterface({ input, crlfDelay: Infinity })) };
+}
+
 function planClientCreate(args: string[]): Plan {
   const { values } = parse(() => parseArgs({ args, strict: true, allowPositionals: false, options: { metadata: { type: 'string' } } }));
   const text = required(values.metadata, 'metadata');
@@ -172,7 +195,7 @@ function planKeys(subcommand: string, args: string[]): Plan {
 }
 
 const groups: Record<string, Record<string, (args: string[]) => Plan>> = {
-  user: { create: planUserCreate },
+  user: { create: planUserCreate, import: planUserImport },
   client: { create: planClientCreate },
   resource: { create: planResourceCreate },
 };
@@ -191,7 +214,7 @@ function planCommand(argv: string[]): Plan {
   // Own properties only: "constructor" or "toString" must not resolve to Object's members.
   const group = command !== undefined && Object.hasOwn(groups, command) ? groups[command] : undefined;
   if (!group) throw new UsageError(`unknown command "${command}" (run "keyhold help")`);
-  if (subcommand === undefined) throw new UsageError(`missing subcommand: keyhold ${command} create`);
+  if (subcommand === undefined) throw new UsageError(`missing subcommand: keyhold ${command} ${Object.keys(group).join('|')}`);
   const plan = Object.hasOwn(group, subcommand) ? group[subcommand] : undefined;
   if (!plan) throw new UsageError(`unknown command "${command} ${subcommand}" (run "keyhold help")`);
   return plan(rest);

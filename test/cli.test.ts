@@ -169,7 +169,7 @@ test('help prints the usage and exits 0; no arguments print it and exit 2', asyn
   const help = await keyhold(['help']);
   t.is(help.code, 0);
   t.is(help.stderr, '');
-  for (const command of ['migrate', 'user create', 'client create', 'resource create', 'keys list', 'keys rotate', 'keys retire']) {
+  for (const command of ['migrate', 'user create', 'user import', 'client create', 'resource create', 'keys list', 'keys rotate', 'keys retire']) {
     t.true(help.stdout.includes(command), command);
   }
   const bare = await keyhold([]);
