@@ -15,9 +15,11 @@ import type { EngineHost } from '#src/oidc/engine-host.ts';
 import { authorizationPostRoute } from '#src/routes/authorization-post.ts';
 import { interactionRoutes, type InteractionDependencies } from '#src/routes/interaction.ts';
 import { opsRoutes } from '#src/routes/ops.ts';
+import { registrationRoutes } from '#src/routes/registration.ts';
+import { selfServiceRoutes, type SelfServiceDependencies } from '#src/routes/self-service.ts';
 import { assetsDirectory } from '#src/views.ts';
 
-export interface AppDependencies extends InteractionDependencies {
+export interface AppDependencies extends InteractionDependencies, SelfServiceDependencies {
   config: Config;
   logger: Logger;
   engine: EngineHost;
@@ -49,7 +51,7 @@ export function createApp(deps: AppDependencies): Koa {
   app.use(securityHeaders({ https: deps.config.secureCookies }));
   app.use(errorHandler());
 
-  for (const router of [opsRoutes(deps.ops), assetRoutes(), interactionRoutes(deps)]) {
+  for (const router of [opsRoutes(deps.ops), assetRoutes(), interactionRoutes(deps), registrationRoutes(deps), selfServiceRoutes(deps)]) {
     app.use(router.routes());
     app.use(router.allowedMethods());
   }

@@ -12,7 +12,15 @@ import { engineConfiguration } from '#src/oidc/configuration.ts';
 import { createEngineHost, type EngineHost } from '#src/oidc/engine-host.ts';
 import { createAccountService, type AccountService } from '#src/services/accounts.ts';
 import { createClient } from '#src/services/clients.ts';
+import { createPageKit } from '#src/routes/page-kit.ts';
+import { createAccountDataService, type AccountDataService } from '#src/services/account-data.ts';
+import { createCredentialService, type CredentialService } from '#src/services/credentials.ts';
 import { createCsrfService } from '#src/services/csrf.ts';
+import { createEmailOwnershipService, type EmailOwnershipService } from '#src/services/email-ownership.ts';
+import { createFlowService } from '#src/services/flows.ts';
+import type { LifecycleDependencies } from '#src/services/lifecycle.ts';
+import { createPasswordPolicy } from '#src/services/password-policy.ts';
+import { createRegistrationService, type RegistrationService } from '#src/services/registration.ts';
 import { createLoginThrottle } from '#src/services/login-throttle.ts';
 import { startMailWorker, type MailWorker } from '#src/services/mail-worker.ts';
 import { createMailer, type Mailer } from '#src/services/mailer.ts';
@@ -40,6 +48,10 @@ export interface Keyhold {
   accounts: AccountService;
   mailer: Mailer;
   mailWorker: MailWorker;
+  registration: RegistrationService;
+  credentials: CredentialService;
+  emailOwnership: EmailOwnershipService;
+  accountData: AccountDataService;
   /** Engine state outside the engine's own model operations (e.g. end an account's sessions). */
   engineState: EngineStateStore;
   engine: EngineHost;
@@ -108,6 +120,7 @@ export async function createKeyhold(config: Config, logger: Logger): Promise<Key
 
     const passwords = createPasswordHasher({ memoryCost: config.ARGON2_MEMORY_KIB, timeCost: config.ARGON2_ITERATIONS, parallelism: config.ARGON2_PARALLELISM });
     const accounts = createAccountService(db, passwords);
+    const passwordPolicy = createPasswordPolicy({ db, hasher: passwords, minLength: config.PASSWORD_MIN_LENGTH, historySize: config.PASSWORD_HISTORY, breachCheckUrl: config.BREACH_CHECK_URL, logger });
     const keyOptions = await signingKeyOptions(config, db, keys);
     await ensureSigningKeys(db, keyOptions);
 
@@ -121,6 +134,23 @@ export async function createKeyhold(config: Config, logger: Logger): Promise<Key
     });
     cleanups.push(() => engine.stop());
 
+    const lifecycle: LifecycleDependencies = {
+      db,
+      config,
+      logger,
+      accounts,
+      flows: createFlowService(db, keys.flowCodes),
+      mailer,
+      passwordPolicy,
+      passwords,
+      engineState,
+      pseudonymKey: keys.pseudonyms,
+    };
+    const registration = createRegistrationService(lifecycle);
+    const credentials = createCredentialService(lifecycle);
+    const emailOwnership = createEmailOwnershipService(lifecycle);
+    const accountData = createAccountDataService(lifecycle);
+
     let shuttingDown = false;
     const metrics = createMetrics();
     const app = createApp({
@@ -129,8 +159,11 @@ export async function createKeyhold(config: Config, logger: Logger): Promise<Key
       engine,
       metrics,
       accounts,
+      registration,
+      credentials,
+      emailOwnership,
       cookieKeys: keys.cookieKeys,
-      csrf: createCsrfService(keys.csrf),
+      pages: createPageKit({ config, engine, csrf: createCsrfService(keys.csrf) }),
       loginThrottle: createLoginThrottle({ redis, prefix: config.REDIS_PREFIX, limit: config.LOGIN_RATE_LIMIT, windowSeconds: config.LOGIN_RATE_WINDOW }),
       ops: { db, redis, registry: metrics.registry, isShuttingDown: () => shuttingDown },
     });
@@ -146,6 +179,10 @@ export async function createKeyhold(config: Config, logger: Logger): Promise<Key
       accounts,
       mailer,
       mailWorker,
+      registration,
+      credentials,
+      emailOwnership,
+      accountData,
       engineState,
       engine,
       app,

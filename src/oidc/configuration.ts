@@ -2,10 +2,10 @@
 // accounts, clients and resources come from, and how its pages look. Everything protocol
 // is the engine's; this file only decides.
 import type { Configuration, KoaContextWithOIDC } from 'oidc-provider';
-import { errors } from 'oidc-provider';
+import { errors, interactionPolicy } from 'oidc-provider';
 import type { Config } from '#src/config.ts';
 import type { AccountService } from '#src/services/accounts.ts';
-import { standardClaims } from '#src/services/claims.ts';
+import { accountClaims, standardClaims } from '#src/services/claims.ts';
 import type { ApiResource } from '#src/services/resources.ts';
 import { renderView } from '#src/views.ts';
 
@@ -18,6 +18,15 @@ export interface EngineDependencies {
   adapter: NonNullable<Configuration['adapter']>;
   jwks: { keys: Record<string, unknown>[] };
   cookieKeys: string[];
+}
+
+// The engine's login and consent prompts, plus `create` (OpenID Connect "Initiating User
+// Registration", prompt=create) while registration is not closed: requested by the client,
+// it opens the registration page first.
+function interactionPolicyFor(config: Config) {
+  const policy = interactionPolicy.base();
+  if (config.REGISTRATION !== 'closed') policy.add(new interactionPolicy.Prompt({ name: 'create', requestable: true }), 0);
+  return policy;
 }
 
 function isLoopbackUrl(url: string | URL): boolean {
@@ -64,14 +73,10 @@ export function engineConfiguration(deps: EngineDependencies): Configuration {
       if (!account || !account.active) return undefined;
       return {
         accountId: account.id,
+        // Everything the account has; the engine releases only what the granted scopes
+        // (OIDC Core 5.4) or the claims parameter allow.
         async claims() {
-          return {
-            sub: account.id,
-            email: account.email,
-            email_verified: account.emailVerified,
-            ...(account.name ? { name: account.name } : {}),
-            updated_at: Math.floor(Date.parse(account.updatedAt) / 1000),
-          };
+          return accountClaims(account);
         },
       };
     },
@@ -179,6 +184,7 @@ export function engineConfiguration(deps: EngineDependencies): Configuration {
     },
 
     interactions: {
+      policy: interactionPolicyFor(config),
       url: (_ctx, interaction) => `/interaction/${interaction.uid}`,
     },
 

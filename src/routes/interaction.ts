@@ -10,20 +10,21 @@ import { KeyholdError } from '#src/errors.ts';
 import { formBody } from '#src/middleware/body.ts';
 import { ACR_PASSWORD } from '#src/oidc/configuration.ts';
 import type { EngineHost } from '#src/oidc/engine-host.ts';
-import type { AccountService } from '#src/services/accounts.ts';
-import type { CsrfService } from '#src/services/csrf.ts';
+import type { Account, AccountService } from '#src/services/accounts.ts';
+import type { EmailOwnershipService } from '#src/services/email-ownership.ts';
+import { FlowError } from '#src/services/flows.ts';
 import type { LoginThrottle } from '#src/services/login-throttle.ts';
-import { renderView } from '#src/views.ts';
+import type { InteractionDetails, PageKit } from '#src/routes/page-kit.ts';
 
 export interface InteractionDependencies {
   config: Config;
   engine: EngineHost;
   accounts: AccountService;
-  csrf: CsrfService;
+  emailOwnership: EmailOwnershipService;
   loginThrottle: LoginThrottle;
+  pages: PageKit;
 }
 
-const CSRF_COOKIE = 'keyhold_csrf';
 const INVALID_CREDENTIALS = 'Invalid email or password.';
 
 const scopeDescriptions: Record<string, string> = {
@@ -38,63 +39,63 @@ const scopeDescriptions: Record<string, string> = {
 const loginForm = z.object({
   email: z.string().max(320).default(''),
   password: z.string().max(4096).default(''),
-  csrf: z.string().max(256).optional(),
 });
 
-type InteractionDetails = Awaited<ReturnType<EngineHost['provider']['interactionDetails']>>;
+const codeForm = z.object({
+  flow: z.string().max(64).default(''),
+  code: z.string().trim().max(32).default(''),
+});
+
+/** The interaction result that signs an account in with its password. */
+export function passwordLogin(account: Account): InteractionResults {
+  // `create` resolves a prompt=create request as well (registration ends signed in).
+  return { login: { accountId: account.id, amr: ['pwd'], acr: ACR_PASSWORD, remember: true }, create: {} };
+}
 
 export function interactionRoutes(deps: InteractionDependencies): Router {
-  const { engine, csrf } = deps;
+  const { engine, pages, config } = deps;
   const router = new Router({ prefix: '/interaction' });
-  const form = formBody(deps.config.BODY_LIMIT);
-
-  const browserSecret = (ctx: Context): string => {
-    let secret = ctx.cookies.get(CSRF_COOKIE);
-    if (!secret || secret.length > 64) {
-      secret = csrf.newBrowserSecret();
-      ctx.cookies.set(CSRF_COOKIE, secret, { httpOnly: true, sameSite: 'lax', secure: deps.config.secureCookies, overwrite: true });
-    }
-    return secret;
-  };
-
-  const assertCsrf = (ctx: Context, uid: string) => {
-    const body = (ctx.request.body ?? {}) as Record<string, unknown>;
-    if (!csrf.verify(ctx.cookies.get(CSRF_COOKIE), `interaction:${uid}`, body.csrf)) {
-      throw new KeyholdError('csrf_failed', 'This form has expired or was not sent from this site. Go back and try again.');
-    }
-  };
-
-  const loadDetails = async (ctx: Context): Promise<InteractionDetails> => {
-    try {
-      const details = await engine.provider.interactionDetails(ctx.req, ctx.res);
-      if (details.uid !== ctx.params.uid) throw new Error('interaction mismatch');
-      return details;
-    } catch {
-      throw new KeyholdError('invalid_request', 'This sign-in request has expired or was started in another browser. Return to the application and sign in again.');
-    }
-  };
-
-  const finish = async (ctx: Context, result: InteractionResults, mergeWithLastSubmission: boolean) => {
-    const redirectTo = await engine.provider.interactionResult(ctx.req, ctx.res, result, { mergeWithLastSubmission });
-    ctx.redirect(redirectTo);
-    ctx.status = 303;
-  };
+  const form = formBody(config.BODY_LIMIT);
+  const purpose = (uid: string) => `interaction:${uid}`;
 
   const clientOf = async (details: InteractionDetails) => engine.provider.Client.find(String(details.params.client_id));
 
   const renderLogin = async (ctx: Context, details: InteractionDetails, extra: { error?: string; email?: string; status?: number } = {}) => {
     const client = await clientOf(details);
-    ctx.status = extra.status ?? 200;
-    ctx.type = 'html';
-    ctx.body = renderView('login', {
-      title: 'Sign in',
-      clientName: client?.clientName ?? client?.clientId,
-      action: `/interaction/${details.uid}/login`,
-      abortAction: `/interaction/${details.uid}/abort`,
-      csrf: csrf.tokenFor(browserSecret(ctx), `interaction:${details.uid}`),
-      email: extra.email ?? (typeof details.params.login_hint === 'string' ? details.params.login_hint : ''),
-      error: extra.error,
-    });
+    pages.render(
+      ctx,
+      'login',
+      {
+        title: 'Sign in',
+        clientName: client?.clientName ?? client?.clientId,
+        action: `/interaction/${details.uid}/login`,
+        abortAction: `/interaction/${details.uid}/abort`,
+        registerUrl: config.REGISTRATION === 'closed' ? undefined : `/interaction/${details.uid}/register`,
+        recoveryUrl: `/recovery?interaction=${encodeURIComponent(details.uid)}`,
+        csrf: pages.csrfToken(ctx, purpose(details.uid)),
+        email: extra.email ?? (typeof details.params.login_hint === 'string' ? details.params.login_hint : ''),
+        error: extra.error,
+      },
+      extra.status,
+    );
+  };
+
+  const renderEmailCheck = (ctx: Context, details: InteractionDetails, flowId: string, email: string, extra: { error?: string; notice?: string; status?: number } = {}) => {
+    pages.render(
+      ctx,
+      'verify-code',
+      {
+        title: 'Confirm your email address',
+        email,
+        flowId,
+        action: `/interaction/${details.uid}/verify-email`,
+        resendAction: `/interaction/${details.uid}/verify-email/resend`,
+        csrf: pages.csrfToken(ctx, purpose(details.uid)),
+        error: extra.error,
+        notice: extra.notice,
+      },
+      extra.status,
+    );
   };
 
   const grantConsent = async (details: InteractionDetails): Promise<InteractionResults> => {
@@ -117,35 +118,45 @@ export function interactionRoutes(deps: InteractionDependencies): Router {
     return { consent: details.grantId ? {} : { grantId } };
   };
 
+  // prompt=create shows registration first, but its page links to the login form too.
+  const LOGIN_PROMPTS = ['login', 'create'];
+
+  const postedForm = async (ctx: Context, expectedPrompts: string[]) => {
+    const details = await pages.loadInteraction(ctx);
+    pages.assertCsrf(ctx, purpose(details.uid));
+    if (!expectedPrompts.includes(details.prompt.name)) throw new KeyholdError('invalid_request', 'This step is already complete. Return to the application and sign in again.');
+    return details;
+  };
+
   router.get('/:uid', async (ctx) => {
-    const details = await loadDetails(ctx);
-    ctx.set('Cache-Control', 'no-store');
-    if (details.prompt.name === 'login') return renderLogin(ctx, details);
+    const details = await pages.loadInteraction(ctx);
+    if (details.prompt.name === 'create' && ctx.query.mode !== 'login') {
+      ctx.redirect(`/interaction/${details.uid}/register`);
+      return;
+    }
+    if (LOGIN_PROMPTS.includes(details.prompt.name)) return renderLogin(ctx, details);
     if (details.prompt.name === 'consent') {
       const client = await clientOf(details);
-      if (client?.['first_party'] === true) return finish(ctx, await grantConsent(details), true);
+      if (client?.['first_party'] === true) return pages.finishInteraction(ctx, await grantConsent(details), true);
       const promptDetails = details.prompt.details as { missingOIDCScope?: string[]; missingResourceScopes?: Record<string, string[]> };
       const account = details.session?.accountId ? await deps.accounts.findById(details.session.accountId) : undefined;
-      ctx.type = 'html';
-      ctx.body = renderView('consent', {
+      const scopes = promptDetails.missingOIDCScope ?? [];
+      return pages.render(ctx, 'consent', {
         title: 'Allow access?',
         clientName: client?.clientName ?? client?.clientId,
         email: account?.email,
-        scopes: (promptDetails.missingOIDCScope ?? []).filter((scope) => scope !== 'openid' || promptDetails.missingOIDCScope!.length === 1).map((scope) => ({ scope, description: scopeDescriptions[scope] ?? scope })),
-        resources: Object.entries(promptDetails.missingResourceScopes ?? {}).map(([identifier, scopes]) => ({ identifier, scopes })),
+        scopes: scopes.filter((scope) => scope !== 'openid' || scopes.length === 1).map((scope) => ({ scope, description: scopeDescriptions[scope] ?? scope })),
+        resources: Object.entries(promptDetails.missingResourceScopes ?? {}).map(([identifier, resourceScopes]) => ({ identifier, scopes: resourceScopes })),
         action: `/interaction/${details.uid}/confirm`,
         abortAction: `/interaction/${details.uid}/abort`,
-        csrf: csrf.tokenFor(browserSecret(ctx), `interaction:${details.uid}`),
+        csrf: pages.csrfToken(ctx, purpose(details.uid)),
       });
-      return;
     }
     throw new KeyholdError('invalid_request', `unsupported interaction prompt ${details.prompt.name}`);
   });
 
   router.post('/:uid/login', form, async (ctx) => {
-    const details = await loadDetails(ctx);
-    assertCsrf(ctx, details.uid);
-    if (details.prompt.name !== 'login') throw new KeyholdError('invalid_request', 'This sign-in step is already complete.');
+    const details = await postedForm(ctx, LOGIN_PROMPTS);
     const input = loginForm.safeParse(ctx.request.body ?? {});
     if (!input.success) return renderLogin(ctx, details, { error: INVALID_CREDENTIALS, status: 400 });
     const { email, password } = input.data;
@@ -163,21 +174,48 @@ export function interactionRoutes(deps: InteractionDependencies): Router {
       return renderLogin(ctx, details, { email, error: INVALID_CREDENTIALS, status: 401 });
     }
     await deps.loginThrottle.recordSuccess(ctx.ip, email);
+    if (config.REQUIRE_VERIFIED_EMAIL && !account.emailVerified) {
+      // Only someone who knows the password sees this step.
+      const { flowId } = await deps.emailOwnership.startVerification(account.id, details.uid);
+      return renderEmailCheck(ctx, details, flowId, account.email);
+    }
     ctx.state.log.info({ event: 'login.success', accountId: account.id, clientId: details.params.client_id }, 'login succeeded');
-    return finish(ctx, { login: { accountId: account.id, amr: ['pwd'], acr: ACR_PASSWORD, remember: true } }, false);
+    return pages.finishInteraction(ctx, passwordLogin(account), false);
+  });
+
+  router.post('/:uid/verify-email', form, async (ctx) => {
+    const details = await postedForm(ctx, LOGIN_PROMPTS);
+    const { flow, code } = codeForm.parse(ctx.request.body ?? {});
+    try {
+      const verified = await deps.emailOwnership.completeVerification({ flowId: flow, code });
+      const account = await deps.accounts.findById(verified.accountId!);
+      if (!account?.active) throw new FlowError('invalid');
+      return pages.finishInteraction(ctx, passwordLogin(account), false);
+    } catch (error) {
+      if (!(error instanceof FlowError)) throw error;
+      return renderEmailCheck(ctx, details, flow, '', { error: 'That code is not valid or has expired. Check the latest email, or send a new code.', status: 400 });
+    }
+  });
+
+  router.post('/:uid/verify-email/resend', form, async (ctx) => {
+    const details = await postedForm(ctx, LOGIN_PROMPTS);
+    const { flow } = codeForm.parse(ctx.request.body ?? {});
+    const outcome = await deps.emailOwnership.resendVerification(flow);
+    return renderEmailCheck(ctx, details, flow, '', {
+      notice: outcome === 'sent' ? 'We sent a new code.' : 'Please wait a minute before asking for another code.',
+      status: outcome === 'sent' ? 200 : 429,
+    });
   });
 
   router.post('/:uid/confirm', form, async (ctx) => {
-    const details = await loadDetails(ctx);
-    assertCsrf(ctx, details.uid);
-    if (details.prompt.name !== 'consent') throw new KeyholdError('invalid_request', 'There is nothing to consent to in this step.');
-    return finish(ctx, await grantConsent(details), true);
+    const details = await postedForm(ctx, ['consent']);
+    return pages.finishInteraction(ctx, await grantConsent(details), true);
   });
 
   router.post('/:uid/abort', form, async (ctx) => {
-    const details = await loadDetails(ctx);
-    assertCsrf(ctx, details.uid);
-    return finish(ctx, { error: 'access_denied', error_description: 'End-User aborted interaction' }, false);
+    const details = await pages.loadInteraction(ctx);
+    pages.assertCsrf(ctx, purpose(details.uid));
+    return pages.finishInteraction(ctx, { error: 'access_denied', error_description: 'End-User aborted interaction' }, false);
   });
 
   return router;

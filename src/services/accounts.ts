@@ -2,6 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import { z } from 'zod';
+import { MAX_PASSWORD_LENGTH } from '#src/services/password-policy.ts';
 import type { PasswordHasher } from '#src/services/passwords.ts';
 import type { Database } from '#src/stores/schema.ts';
 import { findAccountByEmail, findAccountById, insertAccount, recordLogin, type AccountRow } from '#src/stores/account-store.ts';
@@ -11,11 +12,19 @@ export interface Account {
   email: string;
   emailVerified: boolean;
   name: string | null;
+  givenName: string | null;
+  familyName: string | null;
+  picture: string | null;
+  locale: string | null;
+  zoneinfo: string | null;
+  phoneNumber: string | null;
+  phoneNumberVerified: boolean;
   active: boolean;
   roles: string[];
   tier: string | null;
   tenant: string | null;
   lastLoginAt: string | null;
+  credentialsChangedAt: string | null;
   createdAt: string;
   updatedAt: string;
 }
@@ -29,7 +38,8 @@ export class AccountError extends Error {
 
 export const emailSchema = z.string().trim().max(254).pipe(z.email());
 export const MIN_PASSWORD_LENGTH = 8;
-export const MAX_PASSWORD_LENGTH = 128;
+/** Length as a person counts it: Unicode code points, not UTF-16 units. */
+const passwordLength = (password: string) => [...password].length;
 
 export function toAccount(row: AccountRow): Account {
   return {
@@ -37,11 +47,19 @@ export function toAccount(row: AccountRow): Account {
     email: row.email,
     emailVerified: row.email_verified,
     name: row.name,
+    givenName: row.given_name,
+    familyName: row.family_name,
+    picture: row.picture,
+    locale: row.locale,
+    zoneinfo: row.zoneinfo,
+    phoneNumber: row.phone_number,
+    phoneNumberVerified: row.phone_number_verified,
     active: row.active,
     roles: row.roles,
     tier: row.tier,
     tenant: row.tenant,
     lastLoginAt: row.last_login_at?.toISOString() ?? null,
+    credentialsChangedAt: row.password_changed_at?.toISOString() ?? null,
     createdAt: row.created_at.toISOString(),
     updatedAt: row.updated_at.toISOString(),
   };
@@ -50,6 +68,8 @@ export function toAccount(row: AccountRow): Account {
 export interface CreateAccountInput {
   email: string;
   password?: string;
+  /** An already hashed password (a verified registration, an import). */
+  passwordHash?: string;
   name?: string;
   roles?: string[];
   tier?: string;
@@ -69,14 +89,14 @@ export function createAccountService(db: Kysely<Database>, passwords: PasswordHa
     async create(input) {
       const email = emailSchema.safeParse(input.email);
       if (!email.success) throw new AccountError('invalid_email', 'email is not a valid address');
-      if (input.password !== undefined && (input.password.length < MIN_PASSWORD_LENGTH || input.password.length > MAX_PASSWORD_LENGTH)) {
+      if (input.password !== undefined && (passwordLength(input.password) < MIN_PASSWORD_LENGTH || passwordLength(input.password) > MAX_PASSWORD_LENGTH)) {
         throw new AccountError('invalid_password', `password must be ${MIN_PASSWORD_LENGTH} to ${MAX_PASSWORD_LENGTH} characters`);
       }
       const row = await insertAccount(db, {
         id: randomUUID(),
         email: email.data,
         name: input.name?.trim() || null,
-        passwordHash: input.password === undefined ? null : await passwords.hash(input.password),
+        passwordHash: input.passwordHash ?? (input.password === undefined ? null : await passwords.hash(input.password)),
         emailVerified: input.emailVerified ?? false,
         roles: [...new Set(input.roles ?? [])],
         tier: input.tier ?? null,
@@ -93,8 +113,8 @@ export function createAccountService(db: Kysely<Database>, passwords: PasswordHa
 
     async authenticate(email, password) {
       const parsed = emailSchema.safeParse(email);
-      const row = parsed.success && password.length <= MAX_PASSWORD_LENGTH ? await findAccountByEmail(db, parsed.data) : undefined;
-      const valid = await passwords.verify(row?.password_hash, password.slice(0, MAX_PASSWORD_LENGTH));
+      const row = parsed.success && passwordLength(password) <= MAX_PASSWORD_LENGTH ? await findAccountByEmail(db, parsed.data) : undefined;
+      const valid = await passwords.verify(row?.password_hash, passwordLength(password) <= MAX_PASSWORD_LENGTH ? password : '');
       if (!row || !valid || !row.active) return undefined;
       await recordLogin(db, row.id, passwords.needsRehash(row.password_hash!) ? await passwords.hash(password) : undefined);
       return toAccount(row);

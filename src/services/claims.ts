@@ -1,3 +1,5 @@
+import type { Account } from '#src/services/accounts.ts';
+
 // OIDC Core 5.4: the standard claims each scope releases. `openid` also releases acr, amr
 // and auth_time, so every ID token says how and when the user authenticated; sid and iss
 // stay available on request (claims parameter, logout).
@@ -12,3 +14,24 @@ export const standardClaims = {
   address: ['address'],
   phone: ['phone_number', 'phone_number_verified'],
 } satisfies Record<string, string[] | null>;
+
+/** An account as OIDC standard claims; absent values are left out, not null. */
+export function accountClaims(account: Account): { sub: string; [claim: string]: unknown } {
+  const optional = {
+    name: account.name,
+    given_name: account.givenName,
+    family_name: account.familyName,
+    picture: account.picture,
+    locale: account.locale,
+    zoneinfo: account.zoneinfo,
+    phone_number: account.phoneNumber,
+  };
+  return {
+    sub: account.id,
+    email: account.email,
+    email_verified: account.emailVerified,
+    ...Object.fromEntries(Object.entries(optional).filter(([, value]) => value !== null && value !== '')),
+    ...(account.phoneNumber ? { phone_number_verified: account.phoneNumberVerified } : {}),
+    updated_at: Math.floor(Date.parse(account.updatedAt) / 1000),
+  };
+}

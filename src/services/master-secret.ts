@@ -13,6 +13,9 @@ export interface DerivedKeys {
   clientSecrets: Buffer;
   engineState: Buffer;
   csrf: Buffer;
+  /** HMAC key for the six-digit codes of self-service flows. */
+  flowCodes: Buffer;
+  pseudonyms: Buffer;
   /** Cookie signing keys for the engine and the parent app (they must be equal). */
   cookieKeys: string[];
 }
@@ -39,6 +42,8 @@ export function deriveKeys(masterSecret: string): DerivedKeys {
     clientSecrets: deriveKey(masterSecret, 'client-secrets'),
     engineState: deriveKey(masterSecret, 'engine-state'),
     csrf: deriveKey(masterSecret, 'csrf'),
+    flowCodes: deriveKey(masterSecret, 'flow-codes'),
+    pseudonyms: deriveKey(masterSecret, 'pseudonyms'),
     cookieKeys: [deriveKey(masterSecret, 'cookies').toString('base64url')],
   };
 }

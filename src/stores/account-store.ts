@@ -1,4 +1,5 @@
 import type { Kysely, Selectable } from 'kysely';
+import { recordPasswordHash } from '#src/stores/password-history-store.ts';
 import type { AccountTable, Database } from '#src/stores/schema.ts';
 
 export type AccountRow = Selectable<AccountTable>;
@@ -55,4 +56,46 @@ export async function recordLogin(db: Kysely<Database>, id: string, passwordHash
     .set({ last_login_at: new Date(), ...(passwordHash ? { password_hash: passwordHash, updated_at: new Date() } : {}) })
     .where('id', '=', id)
     .execute();
+}
+
+type Executor = Kysely<Database>;
+
+/** Replaces the password hash and records the one it replaces in the history. */
+export async function replacePasswordHash(db: Executor, id: string, newHash: string, historySize: number): Promise<void> {
+  const current = await db.selectFrom('accounts').select('password_hash').where('id', '=', id).executeTakeFirst();
+  await db.updateTable('accounts').set({ password_hash: newHash, password_changed_at: new Date(), updated_at: new Date() }).where('id', '=', id).execute();
+  if (current?.password_hash) await recordPasswordHash(db, id, current.password_hash, historySize);
+}
+
+export async function markEmailVerified(db: Executor, id: string): Promise<void> {
+  await db.updateTable('accounts').set({ email_verified: true, updated_at: new Date() }).where('id', '=', id).execute();
+}
+
+/** Switches the account's email (verified); false when the address was taken meanwhile. */
+export async function changeEmail(db: Executor, id: string, email: string): Promise<boolean> {
+  const row = await db
+    .updateTable('accounts')
+    .set({ email: email.trim(), email_normalized: normalizeEmail(email), email_verified: true, updated_at: new Date() })
+    .where('id', '=', id)
+    .where(({ not, exists, selectFrom }) =>
+      not(exists(selectFrom('accounts as other').select('other.id').where('other.email_normalized', '=', normalizeEmail(email)).where('other.id', '!=', id))),
+    )
+    .returning('id')
+    .executeTakeFirst()
+    .catch((error: { code?: string }) => {
+      if (error.code === '23505') return undefined;
+      throw error;
+    });
+  return row !== undefined;
+}
+
+export type ProfileColumns = Partial<Pick<AccountRow, 'name' | 'given_name' | 'family_name' | 'picture' | 'locale' | 'zoneinfo' | 'phone_number' | 'phone_number_verified'>>;
+
+export async function updateProfileColumns(db: Executor, id: string, columns: ProfileColumns): Promise<AccountRow | undefined> {
+  return db.updateTable('accounts').set({ ...columns, updated_at: new Date() }).where('id', '=', id).returningAll().executeTakeFirst();
+}
+
+export async function deleteAccountRow(db: Executor, id: string): Promise<boolean> {
+  const row = await db.deleteFrom('accounts').where('id', '=', id).returning('id').executeTakeFirst();
+  return row !== undefined;
 }

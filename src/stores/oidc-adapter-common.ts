@@ -23,8 +23,17 @@ import { decrypt, encrypt, hashToken } from '#src/crypto.ts';
  *  the operations Keyhold itself needs across models. */
 export interface EngineStateStore {
   Adapter: AdapterConstructor;
-  /** Ends every session, grant, token and code of an account. */
-  revokeAccount(accountId: string): Promise<void>;
+  /**
+   * Ends every session, grant, token and code of an account, except the sessions and
+   * grants named in `keep` (the ones the user acts from, when other sessions end).
+   */
+  revokeAccount(accountId: string, keep?: KeptState): Promise<void>;
+}
+
+export interface KeptState {
+  /** Raw session ids (the engine's Session jti). */
+  sessionIds?: readonly string[];
+  grantIds?: readonly string[];
 }
 
 export interface OidcAdapterOptions {

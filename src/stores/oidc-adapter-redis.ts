@@ -35,6 +35,7 @@ import {
   unsealPayload,
   userCodeStorageKey,
   type EngineStateStore,
+  type KeptState,
   type OidcAdapterOptions,
 } from '#src/stores/oidc-adapter-common.ts';
 
@@ -238,9 +239,13 @@ export function createRedisAdapter(redis: RedisClient, options: RedisAdapterOpti
      * Ends everything an account holds: its sessions, and every grant with the tokens and
      * codes issued under it (password reset, account deletion, admin "log out everywhere").
      */
-    async revokeAccount(accountId: string): Promise<void> {
+    async revokeAccount(accountId: string, keep: KeptState = {}): Promise<void> {
       const index = accountKey(accountId);
-      const members = await redis.smembers(index);
+      const kept = new Set([
+        ...(keep.sessionIds ?? []).map((id) => objectKey('Session', storageId(id))),
+        ...(keep.grantIds ?? []).map((id) => objectKey(GRANT_MODEL, storageId(id))),
+      ]);
+      const members = (await redis.smembers(index)).filter((member) => !kept.has(member));
       const grantHead = `${prefix}{${GRANT_MODEL}:`;
       await Promise.all(
         members.map(async (member) => {

@@ -19,6 +19,7 @@ import {
   unsealPayload,
   userCodeStorageKey,
   type EngineStateStore,
+  type KeptState,
   type OidcAdapterOptions,
 } from '#src/stores/oidc-adapter-common.ts';
 
@@ -176,8 +177,22 @@ export function createSqlAdapter(db: Kysely<Database>, options: SqlAdapterOption
      * Ends everything an account holds: sessions, grants, and every token and code issued
      * to it (each row carries the account id).
      */
-    async revokeAccount(accountId: string): Promise<void> {
-      await db.deleteFrom('oidc_payloads').where('account_id', '=', accountId).execute();
+    async revokeAccount(accountId: string, keep: KeptState = {}): Promise<void> {
+      const keptSessions = (keep.sessionIds ?? []).map(storageId);
+      const keptGrants = (keep.grantIds ?? []).map(storageId);
+      await db
+        .deleteFrom('oidc_payloads')
+        .where('account_id', '=', accountId)
+        .where((eb) => {
+          const spared = [];
+          if (keptSessions.length) spared.push(eb.and([eb('model', '=', 'Session'), eb('id', 'in', keptSessions)]));
+          if (keptGrants.length) {
+            // grant_id holds hashToken(grantId), which is what storageId computes too.
+            spared.push(eb('grant_id', 'in', keptGrants), eb.and([eb('model', '=', GRANT_MODEL), eb('id', 'in', keptGrants)]));
+          }
+          return spared.length ? eb.not(eb.or(spared)) : eb.lit(true);
+        })
+        .execute();
     },
   };
 }

@@ -1,0 +1,180 @@
+// Pages reached from mailed links and from the login page, outside an authorization
+// request: confirm an email address, forgot/reset password, change password (signed in at
+// Keyhold), and a plain home page.
+import Router from '@koa/router';
+import type { Context } from 'koa';
+import { z } from 'zod';
+import type { Config } from '#src/config.ts';
+import { KeyholdError } from '#src/errors.ts';
+import { formBody } from '#src/middleware/body.ts';
+import type { EngineHost } from '#src/oidc/engine-host.ts';
+import { passwordLogin } from '#src/routes/interaction.ts';
+import type { PageKit } from '#src/routes/page-kit.ts';
+import { AccountError, type AccountService } from '#src/services/accounts.ts';
+import type { CredentialService } from '#src/services/credentials.ts';
+import type { EmailOwnershipService } from '#src/services/email-ownership.ts';
+import { FlowError, type FlowFailure } from '#src/services/flows.ts';
+import { PasswordRejectedError } from '#src/services/lifecycle.ts';
+import type { RegistrationService } from '#src/services/registration.ts';
+
+export interface SelfServiceDependencies {
+  config: Config;
+  engine: EngineHost;
+  pages: PageKit;
+  accounts: AccountService;
+  registration: RegistrationService;
+  credentials: CredentialService;
+  emailOwnership: EmailOwnershipService;
+}
+
+const SESSION_COOKIE = 'keyhold_session';
+
+const linkFailures: Record<FlowFailure, { title: string; message: string; status: number }> = {
+  expired: { title: 'Link expired', message: 'This link has expired. Ask for a new one and use the newest email.', status: 410 },
+  used: { title: 'Link already used', message: 'This link was already used. If you still need to, ask for a new one.', status: 410 },
+  invalid: { title: 'Link not valid', message: 'This link is not valid. It may be incomplete, or a newer email replaced it.', status: 400 },
+};
+
+const tokenField = z.string().trim().max(256);
+
+export function selfServiceRoutes(deps: SelfServiceDependencies): Router {
+  const { config, pages } = deps;
+  const router = new Router();
+  const form = formBody(config.BODY_LIMIT);
+
+  const linkFailed = (ctx: Context, error: unknown) => {
+    if (!(error instanceof FlowError)) throw error;
+    const failure = linkFailures[error.reason];
+    pages.message(ctx, failure.title, failure.message, { status: failure.status });
+  };
+
+  const tokenOf = (value: unknown) => {
+    const parsed = tokenField.safeParse(value);
+    return parsed.success ? parsed.data : '';
+  };
+
+  router.get('/', (ctx) => {
+    pages.message(ctx, 'Keyhold', 'This is the sign-in service. To sign in, open the application you want to use.');
+  });
+
+  // Confirming takes a POST: mail scanners that open links must not use them up.
+  router.get('/verify', async (ctx) => {
+    const token = tokenOf(ctx.query.token);
+    try {
+      const flow = await deps.emailOwnership.describeLink(token);
+      pages.render(ctx, 'confirm-link', { title: 'Confirm your email address', email: flow.email, token, action: '/verify', csrf: pages.csrfToken(ctx, 'verify') });
+    } catch (error) {
+      linkFailed(ctx, error);
+    }
+  });
+
+  router.post('/verify', form, async (ctx) => {
+    pages.assertCsrf(ctx, 'verify');
+    const token = tokenOf((ctx.request.body as Record<string, unknown>).token);
+    try {
+      const flow = await deps.emailOwnership.describeLink(token);
+      if (flow.kind === 'email_change') {
+        const { email } = await deps.emailOwnership.completeEmailChange({ token });
+        return pages.message(ctx, 'Email address changed', `Your account now uses ${email}.`);
+      }
+      const completed =
+        flow.kind === 'registration'
+          ? await deps.registration.complete({ token }, ctx.ip)
+          : await deps.emailOwnership.completeVerification({ token }).then(async (done) => ({
+              account: await deps.accounts.findById(done.accountId!),
+              interactionUid: typeof done.payload.interactionUid === 'string' ? done.payload.interactionUid : undefined,
+            }));
+      // Opened in the browser that started the sign-in: carry on to the application.
+      const interaction = completed.interactionUid ? await pages.findInteraction(ctx, completed.interactionUid) : undefined;
+      if (interaction && completed.account?.active && ['login', 'create'].includes(interaction.prompt.name)) {
+        return pages.finishInteraction(ctx, passwordLogin(completed.account), false);
+      }
+      return pages.message(ctx, 'Email address confirmed', 'Thank you. Return to the application and sign in.');
+    } catch (error) {
+      if (error instanceof AccountError && error.code === 'email_taken') {
+        return pages.message(ctx, 'Already registered', 'This email address already has an account. Sign in instead, or reset your password.', { status: 409 });
+      }
+      return linkFailed(ctx, error);
+    }
+  });
+
+  router.get('/recovery', (ctx) => {
+    pages.render(ctx, 'recovery', { title: 'Reset your password', action: '/recovery', csrf: pages.csrfToken(ctx, 'recovery') });
+  });
+
+  router.post('/recovery', form, async (ctx) => {
+    pages.assertCsrf(ctx, 'recovery');
+    const email = z.string().max(320).catch('').parse((ctx.request.body as Record<string, unknown>).email);
+    await deps.credentials.requestReset(email, ctx.ip);
+    pages.message(ctx, 'Check your email', 'If an account exists for that address, we sent it a link to choose a new password. The link works once and expires soon.');
+  });
+
+  const renderReset = (ctx: Context, token: string, errors: string[] = [], status = 200) =>
+    pages.render(ctx, 'reset-password', { title: 'Choose a new password', token, errors, minLength: config.PASSWORD_MIN_LENGTH, action: '/recovery/reset', csrf: pages.csrfToken(ctx, 'reset') }, status);
+
+  router.get('/recovery/reset', async (ctx) => {
+    const token = tokenOf(ctx.query.token);
+    try {
+      await deps.credentials.peekReset(token);
+      renderReset(ctx, token);
+    } catch (error) {
+      linkFailed(ctx, error);
+    }
+  });
+
+  router.post('/recovery/reset', form, async (ctx) => {
+    pages.assertCsrf(ctx, 'reset');
+    const body = ctx.request.body as Record<string, unknown>;
+    const token = tokenOf(body.token);
+    const password = z.string().max(4096).catch('').parse(body.password);
+    try {
+      await deps.credentials.resetPassword(token, password, ctx.ip);
+      pages.message(ctx, 'Password changed', 'Your password was changed and you were signed out everywhere. Return to the application and sign in with the new password.');
+    } catch (error) {
+      if (error instanceof PasswordRejectedError) return renderReset(ctx, token, error.violations.map((violation) => violation.message), 400);
+      linkFailed(ctx, error);
+    }
+  });
+
+  /** The account signed in at Keyhold in this browser, with its session. */
+  const signedIn = async (ctx: Context) => {
+    const sessionId = ctx.cookies.get(SESSION_COOKIE, { signed: true });
+    const session = sessionId ? await deps.engine.provider.Session.find(sessionId) : undefined;
+    const account = session?.accountId ? await deps.accounts.findById(session.accountId) : undefined;
+    if (!session || !account?.active) throw new KeyholdError('unauthorized', 'Sign in to Keyhold from your application first, then come back to this page.');
+    const grantIds = Object.values(session.authorizations ?? {}).flatMap((authorization) => (authorization.grantId ? [authorization.grantId] : []));
+    return { account, keep: { sessionIds: [session.jti], grantIds } };
+  };
+
+  const renderChange = (ctx: Context, extra: { errors?: string[]; done?: boolean } = {}, status = 200) =>
+    pages.render(ctx, 'change-password', { title: 'Change your password', action: '/account/password', csrf: pages.csrfToken(ctx, 'password'), minLength: config.PASSWORD_MIN_LENGTH, errors: extra.errors ?? [], done: extra.done }, status);
+
+  router.get('/account/password', async (ctx) => {
+    await signedIn(ctx);
+    renderChange(ctx);
+  });
+
+  router.post('/account/password', form, async (ctx) => {
+    pages.assertCsrf(ctx, 'password');
+    const { account, keep } = await signedIn(ctx);
+    const body = ctx.request.body as Record<string, unknown>;
+    const text = z.string().max(4096).catch('');
+    try {
+      await deps.credentials.changePassword({
+        accountId: account.id,
+        currentPassword: text.parse(body.current_password),
+        newPassword: text.parse(body.password),
+        keepOtherSessions: body.keep_other_sessions === 'on' || body.keep_other_sessions === 'true',
+        current: keep,
+        ip: ctx.ip,
+      });
+      renderChange(ctx, { done: true });
+    } catch (error) {
+      if (error instanceof PasswordRejectedError) return renderChange(ctx, { errors: error.violations.map((violation) => violation.message) }, 400);
+      if (error instanceof AccountError && error.code === 'invalid_password') return renderChange(ctx, { errors: [error.message] }, 400);
+      throw error;
+    }
+  });
+
+  return router;
+}

@@ -1,0 +1,112 @@
+// The account holder's own data: profile edits, a GDPR export (Art. 15/20) of everything
+// Keyhold holds about them, and erasure (Art. 17) after re-authentication.
+import { createHmac } from 'node:crypto';
+import { z } from 'zod';
+import { AccountError, toAccount, type Account } from '#src/services/accounts.ts';
+import type { LifecycleDependencies } from '#src/services/lifecycle.ts';
+import { deleteAccountRow, findAccountById, updateProfileColumns, type ProfileColumns } from '#src/stores/account-store.ts';
+import { anonymiseAuditTrail, auditEventsForAccount, recordAudit } from '#src/stores/audit-store.ts';
+
+const timeZones = new Set(Intl.supportedValuesOf('timeZone'));
+
+const optionalText = (max: number) => z.string().trim().max(max).nullable();
+
+/** PATCH body: every field optional; null clears it. Unknown fields are refused. */
+export const profilePatchSchema = z
+  .object({
+    name: optionalText(200),
+    given_name: optionalText(100),
+    family_name: optionalText(100),
+    picture: z
+      .url({ protocol: /^https$/, message: 'picture must be an https URL' })
+      .max(2048)
+      .nullable(),
+    // BCP 47 language tag, e.g. en, en-GB, pt-BR, zh-Hant-TW.
+    locale: z
+      .string()
+      .regex(/^[a-zA-Z]{2,3}(-[a-zA-Z0-9]{2,8})*$/, 'locale must be a BCP 47 language tag such as en-GB')
+      .max(35)
+      .nullable(),
+    zoneinfo: z
+      .string()
+      .refine((value) => timeZones.has(value) || value === 'UTC', 'zoneinfo must be an IANA time zone such as Europe/Paris')
+      .nullable(),
+    // E.164.
+    phone_number: z
+      .string()
+      .regex(/^\+[1-9]\d{6,14}$/, 'phone_number must be in E.164 form, e.g. +14155550123')
+      .nullable(),
+  })
+  .partial()
+  .strict();
+
+export type ProfilePatch = z.infer<typeof profilePatchSchema>;
+
+export function createAccountDataService(deps: LifecycleDependencies) {
+  const { db, config } = deps;
+  // Erased subjects are referred to by a keyed hash: the audit trail still links events of
+  // one erased account together, but cannot be tied back to the person.
+  const pseudonym = (accountId: string) => createHmac('sha256', deps.pseudonymKey).update(`erased:${accountId}`).digest('base64url').slice(0, 22);
+
+  return {
+    async updateProfile(accountId: string, patch: ProfilePatch): Promise<Account> {
+      const columns: ProfileColumns = {};
+      for (const [key, value] of Object.entries(patch) as Array<[keyof ProfilePatch, string | null | undefined]>) {
+        if (value === undefined) continue;
+        columns[key] = value === '' ? null : value;
+      }
+      // A new number is not verified.
+      if ('phone_number' in columns) columns.phone_number_verified = false;
+      const row = await updateProfileColumns(db, accountId, columns);
+      if (!row) throw new AccountError('invalid_account', 'the account no longer exists');
+      await recordAudit(db, { event: 'profile.updated', accountId, details: { fields: Object.keys(columns) } });
+      return toAccount(row);
+    },
+
+    /** Everything held about the account, as one JSON document. */
+    async exportAccount(accountId: string): Promise<Record<string, unknown>> {
+      const row = await findAccountById(db, accountId);
+      if (!row) throw new AccountError('invalid_account', 'the account no longer exists');
+      const [audit, flows, history, mails] = await Promise.all([
+        auditEventsForAccount(db, accountId),
+        db.selectFrom('self_service_flows').select(['kind', 'state', 'email', 'created_at', 'expires_at', 'completed_at']).where('account_id', '=', accountId).execute(),
+        db.selectFrom('password_history').select('created_at').where('account_id', '=', accountId).orderBy('created_at', 'desc').execute(),
+        db.selectFrom('mail_outbox').select(['template', 'created_at', 'sent_at']).where('recipient', '=', row.email).orderBy('created_at', 'desc').limit(500).execute(),
+      ]);
+      const { active, ...account } = toAccount(row);
+      return {
+        format: 'keyhold-account-export/1',
+        exportedAt: new Date().toISOString(),
+        issuer: config.ISSUER,
+        account: { ...account, active, hasPassword: row.password_hash !== null },
+        passwordHistory: history.map((entry) => ({ replacedAt: entry.created_at })),
+        selfServiceFlows: flows,
+        mails,
+        auditLog: audit.map((entry) => ({ at: entry.at, event: entry.event, clientId: entry.client_id, ip: entry.ip, details: entry.details })),
+      };
+    },
+
+    /**
+     * Erases the account after re-authentication: its password, or a sign-in within
+     * RECENT_LOGIN_WINDOW seconds (`authTime`, epoch seconds). Every token is revoked; the
+     * audit trail is kept without personal data.
+     */
+    async deleteAccount(accountId: string, proof: { password?: string; authTime?: number }): Promise<void> {
+      const row = await findAccountById(db, accountId);
+      if (!row) throw new AccountError('invalid_account', 'the account no longer exists');
+      const recent = typeof proof.authTime === 'number' && Date.now() / 1000 - proof.authTime <= config.RECENT_LOGIN_WINDOW;
+      const passwordOk = proof.password !== undefined && (await deps.passwords.verify(row.password_hash, proof.password));
+      if (!recent && !passwordOk) throw new AccountError('invalid_password', 'Confirm with your password (or sign in again) to delete the account.');
+      const subject = pseudonym(accountId);
+      await db.transaction().execute(async (trx) => {
+        await anonymiseAuditTrail(trx, accountId, subject);
+        await trx.deleteFrom('mail_outbox').where('recipient', '=', row.email).where('sent_at', 'is', null).execute();
+        await deleteAccountRow(trx, accountId);
+        await recordAudit(trx, { event: 'account.deleted', details: { erased_subject: subject } });
+      });
+      await deps.engineState.revokeAccount(accountId);
+    },
+  };
+}
+
+export type AccountDataService = ReturnType<typeof createAccountDataService>;

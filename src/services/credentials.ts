@@ -1,0 +1,84 @@
+// Passwords after sign-up: forgot/reset by mailed link, and change with the current one.
+// A reset ends everything the account holds (sessions, grants, refresh tokens): whoever
+// knew the old password must not stay signed in. A change ends the other sessions unless
+// the user chooses to keep them.
+import { AccountError, emailSchema } from '#src/services/accounts.ts';
+import type { Flow } from '#src/services/flows.ts';
+import { assertAcceptablePassword, lifecycleLinks, type LifecycleDependencies } from '#src/services/lifecycle.ts';
+import { findAccountByEmail, findAccountById, markEmailVerified, replacePasswordHash } from '#src/stores/account-store.ts';
+import { recordAudit } from '#src/stores/audit-store.ts';
+import { cancelPendingFlows, latestFlowCreatedAt } from '#src/stores/flow-store.ts';
+import type { KeptState } from '#src/stores/oidc-adapter-common.ts';
+
+const RECOVERY_KINDS = ['recovery'] as const;
+// One reset mail per account per minute, however often the form is sent.
+const RECOVERY_MAIL_INTERVAL_MS = 60_000;
+
+export function createCredentialService(deps: LifecycleDependencies) {
+  const { db, config, flows, mailer } = deps;
+  const links = lifecycleLinks(config.ISSUER);
+
+  const setPassword = async (accountId: string, password: string) => {
+    await db.transaction().execute(async (trx) => replacePasswordHash(trx, accountId, await deps.passwords.hash(password), config.PASSWORD_HISTORY));
+  };
+
+  const notifyChanged = async (email: string, name: string | null, locale: string | null) => {
+    await mailer.enqueue({ to: email, template: 'password_changed', data: { recoveryUrl: links.recovery, ...(name ? { name } : {}) }, locale: locale ?? undefined });
+  };
+
+  return {
+    /** Mails a reset link when the address has an active account; answers the same either way. */
+    async requestReset(email: string, ip?: string): Promise<void> {
+      const parsed = emailSchema.safeParse(email);
+      const account = parsed.success ? await findAccountByEmail(db, parsed.data) : undefined;
+      if (!account?.active) return;
+      const latest = await latestFlowCreatedAt(db, { kind: 'recovery', accountId: account.id });
+      if (latest && Date.now() - latest.getTime() < RECOVERY_MAIL_INTERVAL_MS) return;
+      await db.transaction().execute(async (trx) => {
+        // A new link voids older ones: only the newest mail works.
+        await cancelPendingFlows(trx, account.id, 'recovery');
+        const flow = await flows.create({ kind: 'recovery', accountId: account.id, email: account.email, ttlSeconds: config.PASSWORD_RESET_TTL }, trx);
+        await mailer.enqueue({ to: account.email, template: 'password_reset', data: { link: links.reset(flow.token), ...(account.name ? { name: account.name } : {}) }, locale: account.locale ?? undefined }, trx);
+      });
+      await recordAudit(db, { event: 'password.reset_requested', accountId: account.id, ip });
+    },
+
+    /** The reset flow behind a link, for rendering its form; throws FlowError when unusable. */
+    peekReset(token: string): Promise<Flow> {
+      return flows.peek(token, RECOVERY_KINDS);
+    },
+
+    async resetPassword(token: string, password: string, ip?: string): Promise<void> {
+      const flow = await flows.peek(token, RECOVERY_KINDS);
+      const account = await findAccountById(db, flow.accountId ?? '');
+      if (!account) throw new AccountError('invalid_account', 'the account no longer exists');
+      await assertAcceptablePassword(deps, password, { email: account.email, accountId: account.id });
+      await flows.completeByToken(token, RECOVERY_KINDS);
+      await setPassword(account.id, password);
+      // The link proved the mailbox is theirs.
+      if (!account.email_verified) await markEmailVerified(db, account.id);
+      await deps.engineState.revokeAccount(account.id);
+      await notifyChanged(account.email, account.name, account.locale);
+      await recordAudit(db, { event: 'password.reset', accountId: account.id, ip });
+    },
+
+    /**
+     * Changes the password after checking the current one. Other sessions end unless
+     * `keepOtherSessions`; `current` names the session/grant the request comes from.
+     */
+    async changePassword(input: { accountId: string; currentPassword: string; newPassword: string; keepOtherSessions?: boolean; current?: KeptState; ip?: string; clientId?: string }): Promise<void> {
+      const account = await findAccountById(db, input.accountId);
+      if (!account?.active) throw new AccountError('invalid_account', 'the account no longer exists');
+      if (!(await deps.passwords.verify(account.password_hash, input.currentPassword))) {
+        throw new AccountError('invalid_password', 'The current password is not correct.');
+      }
+      await assertAcceptablePassword(deps, input.newPassword, { email: account.email, accountId: account.id });
+      await setPassword(account.id, input.newPassword);
+      if (!input.keepOtherSessions) await deps.engineState.revokeAccount(account.id, input.current ?? {});
+      await notifyChanged(account.email, account.name, account.locale);
+      await recordAudit(db, { event: 'password.changed', accountId: account.id, clientId: input.clientId, ip: input.ip, details: { otherSessionsEnded: !input.keepOtherSessions } });
+    },
+  };
+}
+
+export type CredentialService = ReturnType<typeof createCredentialService>;

@@ -1,0 +1,142 @@
+// Self-service flows (Kratos-style): a stored object with a kind, a state and an expiry,
+// advanced by an emailed link (`<flow id>.<secret>`) or, in the same browser, by a
+// six-digit code. Only hashes of the secret and the code are stored; the code's hash is
+// keyed (HMAC) because a million possible codes are trivially enumerated otherwise, and
+// wrong codes are counted so that guessing ends the flow.
+import { createHmac, randomInt, randomUUID } from 'node:crypto';
+import type { Kysely, Transaction } from 'kysely';
+import { constantTimeEqual, hashToken, randomToken } from '#src/crypto.ts';
+import type { Database, FlowKind } from '#src/stores/schema.ts';
+import { completeFlow, findFlow, insertFlow, recordFailedAttempt, reissueFlowSecrets, type FlowRow } from '#src/stores/flow-store.ts';
+
+export const MAX_CODE_ATTEMPTS = 5;
+
+export interface Flow {
+  id: string;
+  kind: FlowKind;
+  accountId: string | null;
+  email: string | null;
+  payload: Record<string, unknown>;
+  expiresAt: Date;
+}
+
+export interface IssuedFlow extends Flow {
+  /** For the link: `<id>.<secret>`. */
+  token: string;
+  /** Six digits, when the flow was created with a code. */
+  code?: string;
+}
+
+export type FlowFailure = 'invalid' | 'expired' | 'used';
+
+export class FlowError extends Error {
+  override name = 'FlowError';
+  constructor(readonly reason: FlowFailure) {
+    super(reason === 'expired' ? 'this link or code has expired' : reason === 'used' ? 'this link or code was already used' : 'this link or code is not valid');
+  }
+}
+
+type Executor = Kysely<Database> | Transaction<Database>;
+
+function toFlow(row: FlowRow): Flow {
+  return { id: row.id, kind: row.kind, accountId: row.account_id, email: row.email, payload: row.payload, expiresAt: new Date(row.expires_at) };
+}
+
+export interface FlowService {
+  create(input: { kind: FlowKind; accountId?: string | null; email?: string | null; payload?: Record<string, unknown>; ttlSeconds: number; withCode?: boolean }, executor?: Executor): Promise<IssuedFlow>;
+  /** Reads a flow by its link token without advancing it (to render a page). */
+  peek(token: string, kinds: readonly FlowKind[]): Promise<Flow>;
+  /** Completes a flow by its link token; each token works once. */
+  completeByToken(token: string, kinds: readonly FlowKind[], executor?: Executor): Promise<Flow>;
+  /** Completes a flow by id and code; wrong codes are counted. */
+  completeByCode(id: string, code: string, kinds: readonly FlowKind[], executor?: Executor): Promise<Flow>;
+  /** New secrets for a pending flow, or undefined while the cool-down runs. */
+  reissue(id: string, kinds: readonly FlowKind[], cooldownSeconds: number): Promise<IssuedFlow | undefined>;
+}
+
+export function createFlowService(db: Kysely<Database>, codeKey: Buffer): FlowService {
+  const codeHash = (flowId: string, code: string) => createHmac('sha256', codeKey).update(`${flowId}|${code}`).digest('base64url');
+  const newCode = () => String(randomInt(0, 1_000_000)).padStart(6, '0');
+
+  const split = (token: string): [string, string] | undefined => {
+    const [id, secret, ...rest] = token.split('.');
+    return id && secret && rest.length === 0 && secret.length <= 128 ? [id, secret] : undefined;
+  };
+
+  const check = (row: FlowRow | undefined): FlowRow => {
+    if (!row) throw new FlowError('invalid');
+    if (row.state === 'completed') throw new FlowError('used');
+    if (row.state !== 'pending') throw new FlowError('invalid');
+    if (new Date(row.expires_at) <= new Date()) throw new FlowError('expired');
+    return row;
+  };
+
+  const byToken = async (token: string, kinds: readonly FlowKind[], executor: Executor): Promise<FlowRow> => {
+    const parts = split(token);
+    const row = parts ? await findFlow(executor, parts[0], kinds) : undefined;
+    // Compared in constant time even when no flow matched, so timing says nothing.
+    const matches = constantTimeEqual(row?.secret_hash ?? '', hashToken(parts?.[1] ?? ''));
+    if (!row || !matches) throw new FlowError('invalid');
+    return check(row);
+  };
+
+  return {
+    async create(input, executor = db) {
+      const id = randomUUID();
+      const secret = randomToken(32);
+      const code = input.withCode ? newCode() : undefined;
+      const expiresAt = new Date(Date.now() + input.ttlSeconds * 1000);
+      const decoy = input.payload?.decoy === true;
+      await insertFlow(executor, {
+        id,
+        kind: input.kind,
+        accountId: input.accountId ?? null,
+        email: input.email ?? null,
+        // A decoy (payload.decoy, sent nowhere) answers exactly like a real flow but can
+        // never complete: its stored hashes match no secret that was handed out.
+        secretHash: hashToken(decoy ? randomToken(32) : secret),
+        codeHash: code ? codeHash(id, decoy ? randomToken(8) : code) : null,
+        payload: input.payload ?? {},
+        expiresAt,
+      });
+      return { id, kind: input.kind, accountId: input.accountId ?? null, email: input.email ?? null, payload: input.payload ?? {}, expiresAt, token: `${id}.${secret}`, code };
+    },
+
+    async peek(token, kinds) {
+      return toFlow(await byToken(token, kinds, db));
+    },
+
+    async completeByToken(token, kinds, executor = db) {
+      const row = await byToken(token, kinds, executor);
+      if (!(await completeFlow(executor, row.id))) throw new FlowError('used');
+      return toFlow(row);
+    },
+
+    async completeByCode(id, code, kinds, executor = db) {
+      const row = check(await findFlow(executor, id, kinds));
+      const matches = row.code_hash !== null && /^\d{6}$/.test(code) && constantTimeEqual(row.code_hash, codeHash(row.id, code));
+      if (!matches) {
+        await recordFailedAttempt(executor, row.id, MAX_CODE_ATTEMPTS);
+        throw new FlowError('invalid');
+      }
+      if (!(await completeFlow(executor, row.id))) throw new FlowError('used');
+      return toFlow(row);
+    },
+
+    async reissue(id, kinds, cooldownSeconds) {
+      const row = check(await findFlow(db, id, kinds));
+      const secret = randomToken(32);
+      const code = row.code_hash !== null ? newCode() : undefined;
+      const decoy = row.payload.decoy === true;
+      const updated = await reissueFlowSecrets(
+        db,
+        row.id,
+        decoy ? hashToken(randomToken(32)) : hashToken(secret),
+        code ? codeHash(row.id, decoy ? randomToken(8) : code) : null,
+        cooldownSeconds,
+      );
+      if (!updated) return undefined;
+      return { ...toFlow(row), token: `${row.id}.${secret}`, code };
+    },
+  };
+}

@@ -1,0 +1,48 @@
+// What the self-service account flows share: their dependencies, the links they mail, and
+// the error a rejected password raises.
+import type { Kysely } from 'kysely';
+import type { Logger } from 'pino';
+import type { Config } from '#src/config.ts';
+import type { AccountService } from '#src/services/accounts.ts';
+import type { FlowService } from '#src/services/flows.ts';
+import type { Mailer } from '#src/services/mailer.ts';
+import type { PasswordViolation, PasswordPolicy } from '#src/services/password-policy.ts';
+import type { PasswordHasher } from '#src/services/passwords.ts';
+import type { EngineStateStore } from '#src/stores/oidc-adapter-common.ts';
+import type { Database } from '#src/stores/schema.ts';
+
+export interface LifecycleDependencies {
+  db: Kysely<Database>;
+  config: Config;
+  logger: Logger;
+  accounts: AccountService;
+  flows: FlowService;
+  mailer: Mailer;
+  passwordPolicy: PasswordPolicy;
+  passwords: PasswordHasher;
+  engineState: EngineStateStore;
+  /** Keys the pseudonyms that stand for erased accounts in the audit trail. */
+  pseudonymKey: Buffer;
+}
+
+export class PasswordRejectedError extends Error {
+  override name = 'PasswordRejectedError';
+  constructor(readonly violations: PasswordViolation[]) {
+    super(violations.map((violation) => violation.message).join(' '));
+  }
+}
+
+export async function assertAcceptablePassword(deps: Pick<LifecycleDependencies, 'passwordPolicy'>, password: string, context: { email?: string; accountId?: string }): Promise<void> {
+  const violations = await deps.passwordPolicy.check(password, context);
+  if (violations.length > 0) throw new PasswordRejectedError(violations);
+}
+
+/** Links in mails point at Keyhold's own pages under the issuer. */
+export function lifecycleLinks(issuer: string) {
+  return {
+    home: `${issuer}/`,
+    verify: (token: string) => `${issuer}/verify?token=${encodeURIComponent(token)}`,
+    reset: (token: string) => `${issuer}/recovery/reset?token=${encodeURIComponent(token)}`,
+    recovery: `${issuer}/recovery`,
+  };
+}

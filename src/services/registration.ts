@@ -1,0 +1,120 @@
+// Self-service registration. The answer to a registration is always "check your mail",
+// whether or not the address already has an account: a new address gets a code and a link
+// that prove it is theirs, and only then is the account created (so nobody can pre-claim
+// someone else's address); a taken address gets a notice to its owner instead, and the
+// page behaves the same way (a decoy flow whose code never matches). Both paths do the same
+// work (one password hash, one queued mail) so timing does not tell them apart either.
+import { AccountError, emailSchema, type Account } from '#src/services/accounts.ts';
+import { FlowError, type Flow } from '#src/services/flows.ts';
+import { assertAcceptablePassword, lifecycleLinks, type LifecycleDependencies } from '#src/services/lifecycle.ts';
+import { findAccountByEmail } from '#src/stores/account-store.ts';
+import { recordAudit } from '#src/stores/audit-store.ts';
+import { completeFlow } from '#src/stores/flow-store.ts';
+
+export class RegistrationError extends Error {
+  override name = 'RegistrationError';
+  constructor(readonly code: 'registration_closed' | 'invitation_invalid' | 'invalid_name', message: string) {
+    super(message);
+  }
+}
+
+export interface RegistrationRequest {
+  email: string;
+  password: string;
+  name?: string;
+  invitation?: string;
+  /** The authorization request to continue once the address is confirmed. */
+  interactionUid?: string;
+  ip?: string;
+  locale?: string;
+}
+
+export interface CompletedRegistration {
+  account: Account;
+  interactionUid?: string;
+}
+
+const REGISTRATION_KINDS = ['registration'] as const;
+
+export function createRegistrationService(deps: LifecycleDependencies) {
+  const { db, config, flows, mailer } = deps;
+  const links = lifecycleLinks(config.ISSUER);
+
+  const checkInvitation = async (token: string | undefined, email: string): Promise<Flow | undefined> => {
+    if (config.REGISTRATION !== 'invite') return undefined;
+    try {
+      const invitation = await flows.peek(token ?? '', ['invitation']);
+      if (invitation.email?.toLowerCase() !== email.toLowerCase()) throw new FlowError('invalid');
+      return invitation;
+    } catch {
+      throw new RegistrationError('invitation_invalid', 'This invitation is not valid for this email address, or it has expired.');
+    }
+  };
+
+  return {
+    /** Starts a registration; resolves to the flow id the confirmation page needs. */
+    async register(request: RegistrationRequest): Promise<{ flowId: string; email: string }> {
+      if (config.REGISTRATION === 'closed') throw new RegistrationError('registration_closed', 'Registration is closed.');
+      const parsed = emailSchema.safeParse(request.email);
+      if (!parsed.success) throw new AccountError('invalid_email', 'Enter a valid email address.');
+      const email = parsed.data;
+      const name = request.name?.trim() ?? '';
+      if (name.length > 200) throw new RegistrationError('invalid_name', 'The name is too long.');
+      await assertAcceptablePassword(deps, request.password, { email });
+      const invitation = await checkInvitation(request.invitation, email);
+
+      const passwordHash = await deps.passwords.hash(request.password);
+      const existing = await findAccountByEmail(db, email);
+      if (existing) {
+        const flow = await flows.create({ kind: 'registration', email, payload: { decoy: true }, ttlSeconds: config.EMAIL_VERIFICATION_TTL, withCode: true });
+        await mailer.enqueue({ to: existing.email, template: 'registration_duplicate', data: { loginUrl: links.home, recoveryUrl: links.recovery, ...(existing.name ? { name: existing.name } : {}) }, locale: existing.locale ?? request.locale });
+        await recordAudit(db, { event: 'registration.duplicate', accountId: existing.id, ip: request.ip });
+        return { flowId: flow.id, email };
+      }
+      const flow = await flows.create({
+        kind: 'registration',
+        email,
+        payload: { name, passwordHash, interactionUid: request.interactionUid, invitationId: invitation?.id, locale: request.locale },
+        ttlSeconds: config.EMAIL_VERIFICATION_TTL,
+        withCode: true,
+      });
+      await mailer.enqueue({ to: email, template: 'verification', data: { link: links.verify(flow.token), code: flow.code!, ...(name ? { name } : {}) }, locale: request.locale });
+      return { flowId: flow.id, email };
+    },
+
+    /** Sends the confirmation again (new link and code) unless the cool-down is running. */
+    async resend(flowId: string): Promise<'sent' | 'cooldown'> {
+      const reissued = await flows.reissue(flowId, REGISTRATION_KINDS, config.VERIFICATION_RESEND_COOLDOWN).catch((error) => {
+        if (error instanceof FlowError) return undefined;
+        throw error;
+      });
+      if (!reissued) return 'cooldown';
+      if (reissued.payload.decoy !== true && reissued.email) {
+        const name: Record<string, string> = typeof reissued.payload.name === 'string' && reissued.payload.name ? { name: reissued.payload.name } : {};
+        await mailer.enqueue({ to: reissued.email, template: 'verification', data: { link: links.verify(reissued.token), code: reissued.code!, ...name } });
+      }
+      return 'sent';
+    },
+
+    /** Creates the account once the address is confirmed, by code or by link. */
+    async complete(proof: { flowId: string; code: string } | { token: string }, ip?: string): Promise<CompletedRegistration> {
+      const flow = 'token' in proof ? await flows.completeByToken(proof.token, REGISTRATION_KINDS) : await flows.completeByCode(proof.flowId, proof.code, REGISTRATION_KINDS);
+      const payload = flow.payload as { name?: string; passwordHash?: string; interactionUid?: string; invitationId?: string };
+      const account = await deps.accounts.create({ email: flow.email!, passwordHash: payload.passwordHash, name: payload.name || undefined, emailVerified: true });
+      if (payload.invitationId) await completeFlow(db, payload.invitationId);
+      await recordAudit(db, { event: 'account.registered', accountId: account.id, ip });
+      return { account, interactionUid: payload.interactionUid };
+    },
+
+    /** An invitation for REGISTRATION=invite: mailed, and returned for the operator. */
+    async invite(email: string, invitedBy?: string): Promise<{ email: string; invitation: string; expiresAt: string }> {
+      const parsed = emailSchema.safeParse(email);
+      if (!parsed.success) throw new AccountError('invalid_email', 'email is not a valid address');
+      const flow = await flows.create({ kind: 'invitation', email: parsed.data, payload: { invitedBy }, ttlSeconds: config.INVITATION_TTL, withCode: true });
+      await mailer.enqueue({ to: parsed.data, template: 'invitation', data: { link: links.home, code: flow.token } });
+      return { email: parsed.data, invitation: flow.token, expiresAt: flow.expiresAt.toISOString() };
+    },
+  };
+}
+
+export type RegistrationService = ReturnType<typeof createRegistrationService>;
