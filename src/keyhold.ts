@@ -26,7 +26,7 @@ import { startMailWorker, type MailWorker } from '#src/services/mail-worker.ts';
 import { createMailer, type Mailer } from '#src/services/mailer.ts';
 import { deriveKeys, resolveMasterSecret, type DerivedKeys } from '#src/services/master-secret.ts';
 import { createPasswordHasher } from '#src/services/passwords.ts';
-import { findResource } from '#src/services/resources.ts';
+import { ensureAccountResource, findResource } from '#src/services/resources.ts';
 import { ensureSigningKeys, type SigningAlg, type SigningKeyOptions } from '#src/services/signing-keys.ts';
 import { openDatabase, type DatabaseHandle } from '#src/stores/database.ts';
 import { migrateToLatest } from '#src/stores/migrations.ts';
@@ -121,6 +121,7 @@ export async function createKeyhold(config: Config, logger: Logger): Promise<Key
     const passwords = createPasswordHasher({ memoryCost: config.ARGON2_MEMORY_KIB, timeCost: config.ARGON2_ITERATIONS, parallelism: config.ARGON2_PARALLELISM });
     const accounts = createAccountService(db, passwords);
     const passwordPolicy = createPasswordPolicy({ db, hasher: passwords, minLength: config.PASSWORD_MIN_LENGTH, historySize: config.PASSWORD_HISTORY, breachCheckUrl: config.BREACH_CHECK_URL, logger });
+    await ensureAccountResource(db, config.ISSUER);
     const keyOptions = await signingKeyOptions(config, db, keys);
     await ensureSigningKeys(db, keyOptions);
 

@@ -6,7 +6,7 @@ import { errors, interactionPolicy } from 'oidc-provider';
 import type { Config } from '#src/config.ts';
 import type { AccountService } from '#src/services/accounts.ts';
 import { accountClaims, standardClaims } from '#src/services/claims.ts';
-import type { ApiResource } from '#src/services/resources.ts';
+import { accountResourceFor, type ApiResource } from '#src/services/resources.ts';
 import { renderView } from '#src/views.ts';
 
 export const ACR_PASSWORD = 'urn:keyhold:acr:password';
@@ -49,6 +49,7 @@ function originOf(uri: string): string | undefined {
 
 export function engineConfiguration(deps: EngineDependencies): Configuration {
   const { config, accounts } = deps;
+  const accountResource = accountResourceFor(config.ISSUER);
   const cookieOptions = { httpOnly: true, sameSite: 'lax' as const, secure: config.secureCookies, signed: true };
 
   return {
@@ -138,7 +139,9 @@ export function engineConfiguration(deps: EngineDependencies): Configuration {
           return {
             audience: resource.identifier,
             scope: resource.scopes.join(' '),
-            accessTokenFormat: 'jwt',
+            // Keyhold's own API is served by the issuer itself: opaque tokens, looked up on
+            // every call, so revocation (logout, password reset) takes effect at once.
+            accessTokenFormat: resource.identifier === accountResource ? 'opaque' : 'jwt',
             accessTokenTTL: resource.accessTokenTtl ?? config.ACCESS_TOKEN_TTL,
             jwt: { sign: { alg: config.SIGNING_ALGS[0] } },
           };

@@ -10,6 +10,12 @@ export interface ApiResource {
   accessTokenTtl: number | null;
 }
 
+/** Keyhold's own Account API as an RFC 8707 resource: request it with resource=<this>. */
+export function accountResourceFor(issuer: string): string {
+  return `${issuer}/api/account`;
+}
+export const ACCOUNT_SCOPES = ['account:read', 'account:write'] as const;
+
 export class ResourceError extends Error {
   override name = 'ResourceError';
   constructor(readonly code: 'invalid_resource' | 'resource_exists', message: string) {
@@ -47,4 +53,9 @@ export async function createResource(db: Kysely<Database>, input: { identifier: 
 export async function findResource(db: Kysely<Database>, identifier: string): Promise<ApiResource | undefined> {
   const row = await findResourceRow(db, identifier);
   return row ? { identifier: row.identifier, scopes: row.scopes, accessTokenTtl: row.access_token_ttl } : undefined;
+}
+
+/** Registers Keyhold's own Account API resource on first start (and after an issuer change). */
+export async function ensureAccountResource(db: Kysely<Database>, issuer: string): Promise<void> {
+  await insertResourceRow(db, { identifier: accountResourceFor(issuer), scopes: [...ACCOUNT_SCOPES], accessTokenTtl: null });
 }
