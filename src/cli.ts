@@ -30,6 +30,8 @@ Commands:
                                         client_id/client_secret is generated and printed once
   resource create --identifier URI --scopes "a:read a:write" [--access-token-ttl SECONDS]
                                         register an API resource (RFC 8707)
+  invite create --email E               invite someone to register (REGISTRATION=invite): mails
+                                        them an invitation code and prints it
   keys list                             list signing keys and their stages
   keys rotate [--alg ALG]               publish new signing keys; the current ones retire
                                         when the new ones start signing
@@ -138,6 +140,12 @@ function planClientCreate(args: string[]): Plan {
   return { needs: 'keyhold', run: (keyhold) => keyhold.createClient(metadata) };
 }
 
+function planInviteCreate(args: string[]): Plan {
+  const { values } = parse(() => parseArgs({ args, strict: true, allowPositionals: false, options: { email: { type: 'string' } } }));
+  const email = required(values.email, 'email');
+  return { needs: 'keyhold', run: (keyhold) => keyhold.registration.invite(email, 'cli') };
+}
+
 function planResourceCreate(args: string[]): Plan {
   const { values } = parse(() =>
     parseArgs({
@@ -198,6 +206,7 @@ const groups: Record<string, Record<string, (args: string[]) => Plan>> = {
   user: { create: planUserCreate, import: planUserImport },
   client: { create: planClientCreate },
   resource: { create: planResourceCreate },
+  invite: { create: planInviteCreate },
 };
 
 /** Turns argv into a plan, before any configuration or database is touched. */

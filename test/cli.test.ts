@@ -277,6 +277,16 @@ test('resource create, duplicate and invalid identifiers', async (t) => {
   failed(t, noScopes!, 2, /missing required option --scopes/);
 });
 
+test('invite create prints an invitation code and queues the invitation mail', async (t) => {
+  const email = uniqueEmail();
+  const invitation = succeeded<{ email: string; invitation: string; expiresAt: string }>(t, await keyhold(['invite', 'create', '--email', email]));
+  t.is(invitation.email, email);
+  t.regex(invitation.invitation, /^[0-9a-f-]{36}\.[\w-]{40,}$/);
+  t.true(Date.parse(invitation.expiresAt) > Date.now());
+  failed(t, await keyhold(['invite', 'create', '--email', 'not-an-email']), 1, /not a valid address/);
+  failed(t, await keyhold(['invite', 'create']), 2, /missing required option --email/);
+});
+
 test('configuration errors and an unreachable Postgres are one-line refusals', async (t) => {
   const [config, unreachable, missingDatabase] = await Promise.all([
     keyhold(['keys', 'list'], { ...postgresEnv, KEYHOLD_SECRET: 'too short' }),
