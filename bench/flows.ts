@@ -2,6 +2,7 @@
 // login (and consent) pages, with openid-client for the protocol side.
 import * as oidc from 'openid-client';
 import { Browser } from '../test/helpers/browser.ts';
+import { authorizationRequest } from '../test/helpers/oidc.ts';
 
 export const REDIRECT_URI = 'https://app.bench.test/callback';
 const atRedirectUri = (url: string) => url.startsWith('https://app.bench.test/');
@@ -25,18 +26,7 @@ export interface CodeFlowResult {
  */
 export async function passwordCodeFlow(config: oidc.Configuration, credentials: { email: string; password: string }, parameters: Record<string, string> = {}): Promise<CodeFlowResult> {
   const browser = new Browser();
-  const verifier = oidc.randomPKCECodeVerifier();
-  const state = oidc.randomState();
-  const nonce = oidc.randomNonce();
-  const url = oidc.buildAuthorizationUrl(config, {
-    redirect_uri: REDIRECT_URI,
-    scope: 'openid email profile',
-    code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
-    code_challenge_method: 'S256',
-    state,
-    nonce,
-    ...parameters,
-  });
+  const { url, verifier, state, nonce } = await authorizationRequest(config, parameters, REDIRECT_URI);
   let page = await browser.get(url.toString(), atRedirectUri);
   if (!page.body.includes('name="password"')) throw new Error(`expected the login form (status ${page.status} at ${page.url}):\n${page.body.slice(0, 500)}`);
   page = await browser.submit(page, /\/login$/, { email: credentials.email, password: credentials.password }, { stopAt: atRedirectUri });

@@ -51,18 +51,20 @@ export interface AuthorizationResult {
 
 export const atRedirectUri = (url: string) => url.startsWith('https://app.example.test/');
 
-/** Starts an authorization request and signs in through the login form (and consent, when asked). */
-export async function authorize(
-  config: oidc.Configuration,
-  credentials: { email: string; password: string } | undefined,
-  parameters: Record<string, string> = {},
-  browser = new Browser(),
-): Promise<AuthorizationResult> {
+export interface AuthorizationRequest {
+  url: URL;
+  verifier: string;
+  state: string;
+  nonce: string;
+}
+
+/** A code + PKCE authorization request with fresh state and nonce; `parameters` override. */
+export async function authorizationRequest(config: oidc.Configuration, parameters: Record<string, string> = {}, redirectUri = REDIRECT_URI): Promise<AuthorizationRequest> {
   const verifier = oidc.randomPKCECodeVerifier();
   const state = oidc.randomState();
   const nonce = oidc.randomNonce();
   const url = oidc.buildAuthorizationUrl(config, {
-    redirect_uri: REDIRECT_URI,
+    redirect_uri: redirectUri,
     scope: 'openid email profile',
     code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
     code_challenge_method: 'S256',
@@ -70,6 +72,17 @@ export async function authorize(
     nonce,
     ...parameters,
   });
+  return { url, verifier, state: url.searchParams.get('state') ?? state, nonce: url.searchParams.get('nonce') ?? nonce };
+}
+
+/** Starts an authorization request and signs in through the login form (and consent, when asked). */
+export async function authorize(
+  config: oidc.Configuration,
+  credentials: { email: string; password: string } | undefined,
+  parameters: Record<string, string> = {},
+  browser = new Browser(),
+): Promise<AuthorizationResult> {
+  const { url, verifier, state, nonce } = await authorizationRequest(config, parameters);
   let page = await browser.get(url.toString(), atRedirectUri);
   if (page.body.includes('name="password"') && credentials) {
     page = await browser.submit(page, /\/login$/, { email: credentials.email, password: credentials.password }, { stopAt: atRedirectUri });
