@@ -18,16 +18,20 @@ export interface ClientRecord {
   firstParty: boolean;
 }
 
+function clientValues(client: ClientRecord) {
+  return {
+    client_id: client.clientId,
+    metadata: JSON.stringify(client.metadata),
+    secret_encrypted: client.secretEncrypted,
+    first_party: client.firstParty,
+  };
+}
+
 /** Inserts a client; false when the client_id is taken. */
 export async function insertClientRow(db: Kysely<Database>, client: ClientRecord): Promise<boolean> {
   const inserted = await db
     .insertInto('clients')
-    .values({
-      client_id: client.clientId,
-      metadata: JSON.stringify(client.metadata),
-      secret_encrypted: client.secretEncrypted,
-      first_party: client.firstParty,
-    })
+    .values(clientValues(client))
     .onConflict((conflict) => conflict.column('client_id').doNothing())
     .returning('client_id')
     .executeTakeFirst();
@@ -37,18 +41,13 @@ export async function insertClientRow(db: Kysely<Database>, client: ClientRecord
 export async function upsertClientRow(db: Kysely<Database>, client: ClientRecord): Promise<void> {
   await db
     .insertInto('clients')
-    .values({
-      client_id: client.clientId,
-      metadata: JSON.stringify(client.metadata),
-      secret_encrypted: client.secretEncrypted,
-      first_party: client.firstParty,
-    })
+    .values(clientValues(client))
     .onConflict((conflict) =>
-      conflict.column('client_id').doUpdateSet({
-        metadata: JSON.stringify(client.metadata),
-        secret_encrypted: client.secretEncrypted,
-        first_party: client.firstParty,
-      }),
+      conflict.column('client_id').doUpdateSet((eb) => ({
+        metadata: eb.ref('excluded.metadata'),
+        secret_encrypted: eb.ref('excluded.secret_encrypted'),
+        first_party: eb.ref('excluded.first_party'),
+      })),
     )
     .execute();
 }
