@@ -62,13 +62,18 @@ export function selfServiceRoutes(deps: SelfServiceDependencies): Router {
     const token = tokenOf(ctx.query.token);
     try {
       const flow = await deps.emailOwnership.describeLink(token);
-      pages.render(ctx, 'confirm-link', { title: 'Confirm your email address', email: flow.email, token, action: '/verify', csrf: pages.csrfToken(ctx, 'verify') });
+      // A link from a sign-in is confirmed under that sign-in's path: the engine scopes its
+      // interaction cookie to /interaction/<uid>, so only there does the browser that
+      // started it send the cookie and carry on to the application.
+      const interactionUid = typeof flow.payload.interactionUid === 'string' ? flow.payload.interactionUid : undefined;
+      const action = interactionUid ? `/interaction/${encodeURIComponent(interactionUid)}/verify-link` : '/verify';
+      pages.render(ctx, 'confirm-link', { title: 'Confirm your email address', email: flow.email, token, action, csrf: pages.csrfToken(ctx, 'verify') });
     } catch (error) {
       linkFailed(ctx, error);
     }
   });
 
-  router.post('/verify', form, async (ctx) => {
+  const confirmLink = async (ctx: Context) => {
     pages.assertCsrf(ctx, 'verify');
     const token = tokenOf((ctx.request.body as Record<string, unknown>).token);
     try {
@@ -96,7 +101,9 @@ export function selfServiceRoutes(deps: SelfServiceDependencies): Router {
       }
       return linkFailed(ctx, error);
     }
-  });
+  };
+  router.post('/verify', form, confirmLink);
+  router.post('/interaction/:uid/verify-link', form, confirmLink);
 
   router.get('/recovery', (ctx) => {
     pages.render(ctx, 'recovery', { title: 'Reset your password', action: '/recovery', csrf: pages.csrfToken(ctx, 'recovery') });

@@ -1,0 +1,160 @@
+// The change-password page for someone signed in at Keyhold (the browser holds Keyhold's
+// session cookie after a login flow): the current password is checked, and other sessions
+// end unless "keep me signed in on my other devices" is ticked; this browser stays signed in.
+import { randomBytes } from 'node:crypto';
+import test from 'ava';
+import * as oidc from 'openid-client';
+import { Browser, parseForms, type Page } from '../helpers/browser.ts';
+import { mailEnv, startMailbox, type Mailbox } from '../helpers/mailbox.ts';
+import { atRedirectUri, createUser, discover, login, registerClient, REDIRECT_URI } from '../helpers/oidc.ts';
+import { startTestServer, type TestServer } from '../helpers/server.ts';
+
+let mailbox: Mailbox;
+let server: TestServer;
+let config: oidc.Configuration;
+
+test.before(async () => {
+  mailbox = await startMailbox();
+  server = await startTestServer({ env: mailEnv(mailbox) });
+  mailbox.attach(() => server.keyhold.mailWorker.drain());
+  config = await discover(server, await registerClient(server));
+});
+test.after.always(async () => {
+  await server?.stop();
+  await mailbox?.close();
+});
+
+const NEW_PASSWORD = 'saffron kettle monsoon 27';
+const CHANGED_SUBJECT = /^Your Keyhold password was changed$/;
+
+const h1 = (page: Page) => /<h1[^>]*>([^<]*)<\/h1>/.exec(page.body)?.[1];
+const alerts = (page: Page) => [...page.body.matchAll(/<li>([^<]*)<\/li>/g)].map((match) => match[1]!);
+const notice = (page: Page) => /<p class="notice" role="status">([^<]*)<\/p>/.exec(page.body)?.[1];
+
+const user = () => createUser(server, { email: `change-${randomBytes(5).toString('hex')}@example.test` });
+
+/** A login flow with a refresh token; the browser keeps Keyhold's session cookie. */
+const signIn = (account: { email: string; password: string }) => login(config, account, { scope: 'openid offline_access', prompt: 'consent' });
+
+/** Sends the change form as a browser would: the checkbox only when ticked. */
+async function submitChange(browser: Browser, page: Page, input: { current: string; password: string; keepOtherSessions?: boolean }): Promise<Page> {
+  const form = parseForms(page.body, page.url).find((candidate) => candidate.action.endsWith('/account/password'));
+  if (!form) throw new Error(`no change-password form (status ${page.status}):\n${page.body.slice(0, 500)}`);
+  const body = new URLSearchParams({ csrf: form.fields.find((field) => field.name === 'csrf')!.value, current_password: input.current, password: input.password });
+  if (input.keepOtherSessions) body.set('keep_other_sessions', form.fields.find((field) => field.name === 'keep_other_sessions')!.value);
+  return browser.request(form.action, { method: 'POST', body, headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+}
+
+/** prompt=none in `browser`: the client's callback parameters. */
+async function silentAuthorization(browser: Browser): Promise<URLSearchParams> {
+  const url = oidc.buildAuthorizationUrl(config, {
+    redirect_uri: REDIRECT_URI,
+    scope: 'openid',
+    prompt: 'none',
+    code_challenge: await oidc.calculatePKCECodeChallenge(oidc.randomPKCECodeVerifier()),
+    code_challenge_method: 'S256',
+  });
+  const page = await browser.get(url.toString(), atRedirectUri);
+  if (!atRedirectUri(page.url)) throw new Error(`prompt=none did not return to the client: ${page.status} ${page.url}`);
+  return new URL(page.url).searchParams;
+}
+
+async function refreshError(refreshToken: string): Promise<string | undefined> {
+  try {
+    await oidc.refreshTokenGrant(config, refreshToken);
+    return undefined;
+  } catch (error) {
+    return (error as oidc.ResponseBodyError).error ?? String(error);
+  }
+}
+
+test('not signed in: the change-password page answers 401', async (t) => {
+  const page = await new Browser().get(`${server.issuer}/account/password`);
+  t.is(page.status, 401);
+  t.regex(page.body, /Sign in to Keyhold from your application first/);
+  t.notRegex(page.body, /name="current_password"/);
+  // A session cookie that names no session is no better.
+  const forged = new Browser();
+  forged.cookies.set('keyhold_session', 'not-a-session');
+  t.is((await forged.get(`${server.issuer}/account/password`)).status, 401);
+});
+
+test('signed in after a login flow: the page is a form with current and new password, the keep option and CSRF', async (t) => {
+  const account = await user();
+  const { browser } = await signIn(account);
+  t.true(browser.cookies.has('keyhold_session'));
+  const page = await browser.get(`${server.issuer}/account/password`);
+  t.is(page.status, 200);
+  t.is(h1(page), 'Change your password');
+  const form = parseForms(page.body, page.url).find((candidate) => candidate.action.endsWith('/account/password'))!;
+  t.is(form.method, 'post');
+  t.deepEqual(form.fields.map((field) => field.name).sort(), ['csrf', 'current_password', 'keep_other_sessions', 'password']);
+  t.regex(page.body, /<input type="checkbox" name="keep_other_sessions" value="on">/);
+  t.regex(page.headers.get('cache-control') ?? '', /no-store/);
+});
+
+test('a wrong current password is refused with 400 and changes nothing; a missing CSRF token with 403', async (t) => {
+  const account = await user();
+  const { browser } = await signIn(account);
+  const page = await browser.get(`${server.issuer}/account/password`);
+  const wrong = await submitChange(browser, page, { current: 'not my password', password: NEW_PASSWORD });
+  t.is(wrong.status, 400);
+  t.deepEqual(alerts(wrong), ['The current password is not correct.']);
+  const weak = await submitChange(browser, page, { current: account.password, password: 'password123' });
+  t.is(weak.status, 400);
+  t.true(alerts(weak).some((message) => /too common/.test(message)));
+  const noCsrf = await browser.request(`${server.issuer}/account/password`, {
+    method: 'POST',
+    body: new URLSearchParams({ current_password: account.password, password: NEW_PASSWORD }),
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+  });
+  t.is(noCsrf.status, 403);
+
+  t.truthy(await server.keyhold.accounts.authenticate(account.email, account.password));
+  t.is(await server.keyhold.accounts.authenticate(account.email, NEW_PASSWORD), undefined);
+  t.deepEqual(await mailbox.flush(account.email), []);
+});
+
+test('changed with "keep other sessions" unchecked: the other browser\'s session and refresh token end, this browser stays signed in', async (t) => {
+  const account = await user();
+  const here = await signIn(account);
+  const elsewhere = await signIn(account);
+  t.truthy(here.tokens.refresh_token);
+  t.truthy(elsewhere.tokens.refresh_token);
+  t.truthy((await silentAuthorization(elsewhere.browser)).get('code'), 'the other session works before the change');
+
+  const page = await here.browser.get(`${server.issuer}/account/password`);
+  const done = await submitChange(here.browser, page, { current: account.password, password: NEW_PASSWORD });
+  t.is(done.status, 200);
+  t.is(notice(done), 'Your password was changed.');
+
+  // Elsewhere: signed out, its refresh token gone.
+  t.is((await silentAuthorization(elsewhere.browser)).get('error'), 'login_required');
+  t.is(await refreshError(elsewhere.tokens.refresh_token!), 'invalid_grant');
+  // Here: still signed in at Keyhold and at the client.
+  t.truthy((await silentAuthorization(here.browser)).get('code'));
+  t.is(await refreshError(here.tokens.refresh_token!), undefined);
+  t.is((await here.browser.get(`${server.issuer}/account/password`)).status, 200);
+
+  t.truthy(await server.keyhold.accounts.authenticate(account.email, NEW_PASSWORD));
+  t.is(await server.keyhold.accounts.authenticate(account.email, account.password), undefined);
+  const mail = await mailbox.next(account.email, CHANGED_SUBJECT);
+  t.regex(mail.text, /has just been changed/);
+});
+
+test('changed with "keep other sessions" checked: the other browser stays signed in', async (t) => {
+  const account = await user();
+  const here = await signIn(account);
+  const elsewhere = await signIn(account);
+
+  const page = await here.browser.get(`${server.issuer}/account/password`);
+  const done = await submitChange(here.browser, page, { current: account.password, password: NEW_PASSWORD, keepOtherSessions: true });
+  t.is(done.status, 200);
+  t.is(notice(done), 'Your password was changed.');
+
+  t.truthy((await silentAuthorization(elsewhere.browser)).get('code'));
+  t.is(await refreshError(elsewhere.tokens.refresh_token!), undefined);
+  t.truthy((await silentAuthorization(here.browser)).get('code'));
+  t.truthy(await server.keyhold.accounts.authenticate(account.email, NEW_PASSWORD));
+  await mailbox.next(account.email, CHANGED_SUBJECT);
+});

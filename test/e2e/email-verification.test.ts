@@ -1,0 +1,172 @@
+// Signing in with an unverified address (an account made by the CLI or an import without
+// --verified): with REQUIRE_VERIFIED_EMAIL=true the right password leads to a mailed code
+// first, and only then to the client; the wrong password gets the usual single message.
+// With REQUIRE_VERIFIED_EMAIL=false such an account signs in directly, unverified.
+import { randomBytes } from 'node:crypto';
+import test from 'ava';
+import * as oidc from 'openid-client';
+import { Browser, parseForms, type Page } from '../helpers/browser.ts';
+import { mailEnv, startMailbox, type Mailbox } from '../helpers/mailbox.ts';
+import { atRedirectUri, discover, registerClient, REDIRECT_URI } from '../helpers/oidc.ts';
+import { startTestServer, type TestServer } from '../helpers/server.ts';
+
+interface Instance {
+  server: TestServer;
+  mailbox: Mailbox;
+  config: oidc.Configuration;
+}
+
+let strict: Instance;
+let lenient: Instance;
+
+async function startInstance(env: Record<string, string>): Promise<Instance> {
+  const mailbox = await startMailbox();
+  const server = await startTestServer({ env: { ...mailEnv(mailbox), ...env } });
+  mailbox.attach(() => server.keyhold.mailWorker.drain());
+  return { server, mailbox, config: await discover(server, await registerClient(server)) };
+}
+
+test.before(async () => {
+  // The default is REQUIRE_VERIFIED_EMAIL=true: `strict` sets nothing.
+  [strict, lenient] = await Promise.all([startInstance({}), startInstance({ REQUIRE_VERIFIED_EMAIL: 'false' })]);
+});
+test.after.always(async () => {
+  for (const instance of [strict, lenient]) {
+    await instance?.server.stop();
+    await instance?.mailbox.close();
+  }
+});
+
+const PASSWORD = 'quiet meadow copper 42';
+const VERIFY_SUBJECT = /^Confirm your email address/;
+
+/** An account as `keyhold user create` makes it without --verified. */
+async function unverifiedAccount(instance: Instance) {
+  const email = `cli-${randomBytes(5).toString('hex')}@example.test`;
+  const account = await instance.server.keyhold.accounts.create({ email, password: PASSWORD, name: 'Cli User' });
+  return { ...account, password: PASSWORD };
+}
+
+interface Started {
+  browser: Browser;
+  page: Page;
+  verifier: string;
+  state: string;
+  nonce: string;
+}
+
+async function openLogin(instance: Instance, browser = new Browser()): Promise<Started> {
+  const verifier = oidc.randomPKCECodeVerifier();
+  const state = oidc.randomState();
+  const nonce = oidc.randomNonce();
+  const url = oidc.buildAuthorizationUrl(instance.config, {
+    redirect_uri: REDIRECT_URI,
+    scope: 'openid email profile',
+    code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
+    code_challenge_method: 'S256',
+    state,
+    nonce,
+    // Scope claims go to userinfo only when an access token is issued; ask for them in the ID token too.
+    claims: JSON.stringify({ id_token: { email: null, email_verified: null } }),
+  });
+  const page = await browser.get(url.toString(), atRedirectUri);
+  return { browser, page, verifier, state, nonce };
+}
+
+async function finishAtClient(instance: Instance, flow: Started, page: Page) {
+  let current = page;
+  if (/action="[^"]*\/confirm"/.test(current.body)) current = await flow.browser.submit(current, /\/interaction\/[^/]+\/confirm$/, {}, { stopAt: atRedirectUri });
+  if (!atRedirectUri(current.url)) throw new Error(`did not reach the client (status ${current.status} at ${current.url}):\n${current.body.slice(0, 800)}`);
+  const tokens = await oidc.authorizationCodeGrant(instance.config, new URL(current.url), { pkceCodeVerifier: flow.verifier, expectedState: flow.state, expectedNonce: flow.nonce });
+  return { tokens, claims: tokens.claims()! };
+}
+
+const h1 = (page: Page) => /<h1[^>]*>([^<]*)<\/h1>/.exec(page.body)?.[1];
+const alertText = (page: Page) => /<p class="alert" role="alert">([^<]*)<\/p>/.exec(page.body)?.[1];
+
+async function emailVerified(instance: Instance, accountId: string): Promise<boolean> {
+  const row = await instance.server.keyhold.db.selectFrom('accounts').select('email_verified').where('id', '=', accountId).executeTakeFirstOrThrow();
+  return row.email_verified;
+}
+
+test('REQUIRE_VERIFIED_EMAIL=true: the right password of an unverified account leads to the code page, not to the client', async (t) => {
+  const user = await unverifiedAccount(strict);
+  const flow = await openLogin(strict);
+  const page = await flow.browser.submit(flow.page, /\/login$/, { email: user.email, password: user.password }, { stopAt: atRedirectUri });
+  t.false(atRedirectUri(page.url));
+  t.is(page.status, 200);
+  t.is(h1(page), 'Confirm your email address');
+  t.regex(page.body, new RegExp(`to <strong>${user.email.replace(/\./g, '\\.')}</strong>`));
+  const form = parseForms(page.body, page.url).find((candidate) => /\/verify-email$/.test(candidate.action))!;
+  t.deepEqual(form.fields.map((field) => field.name).sort(), ['code', 'csrf', 'flow']);
+  t.false(flow.browser.cookies.has('keyhold_session'));
+  t.false(await emailVerified(strict, user.id));
+});
+
+test('the mailed code signs in and continues to the client; email_verified becomes true in the ID token and at userinfo', async (t) => {
+  const user = await unverifiedAccount(strict);
+  const flow = await openLogin(strict);
+  const codePage = await flow.browser.submit(flow.page, /\/login$/, { email: user.email, password: user.password }, { stopAt: atRedirectUri });
+  const mail = await strict.mailbox.next(user.email, VERIFY_SUBJECT);
+  t.regex(mail.code ?? '', /^\d{6}$/);
+  t.true(mail.links.some((link) => link.startsWith(`${strict.server.issuer}/verify?token=`)));
+  t.regex(mail.text, /^Hello Cli User,/);
+
+  // A wrong code first: refused, and the page stays.
+  const wrong = String((Number(mail.code) + 1) % 1_000_000).padStart(6, '0');
+  const refused = await flow.browser.submit(codePage, /\/verify-email$/, { code: wrong }, { stopAt: atRedirectUri });
+  t.is(refused.status, 400);
+  t.regex(alertText(refused) ?? '', /not valid or has expired/);
+  t.false(await emailVerified(strict, user.id));
+
+  const done = await flow.browser.submit(refused, /\/verify-email$/, { code: mail.code! }, { stopAt: atRedirectUri });
+  const { tokens, claims } = await finishAtClient(strict, flow, done);
+  t.is(claims.sub, user.id);
+  t.is(claims.email, user.email);
+  t.is(claims.email_verified, true);
+  t.deepEqual(claims.amr, ['pwd']);
+  const userinfo = await oidc.fetchUserInfo(strict.config, tokens.access_token, user.id);
+  t.is(userinfo.email_verified, true);
+  t.true(await emailVerified(strict, user.id));
+
+  // Verified once: the next sign-in (another browser) goes straight through, no new mail.
+  const again = await openLogin(strict);
+  const direct = await again.browser.submit(again.page, /\/login$/, { email: user.email, password: user.password }, { stopAt: atRedirectUri });
+  t.is((await finishAtClient(strict, again, direct)).claims.email_verified, true);
+  t.deepEqual(await strict.mailbox.flush(user.email), []);
+});
+
+test('the wrong password of an unverified account gets "Invalid email or password." like an unknown address, and no mail', async (t) => {
+  const user = await unverifiedAccount(strict);
+  const first = await openLogin(strict);
+  const wrongPassword = await first.browser.submit(first.page, /\/login$/, { email: user.email, password: 'not the password at all' }, { stopAt: atRedirectUri });
+  const second = await openLogin(strict);
+  const unknown = await second.browser.submit(second.page, /\/login$/, { email: `nobody-${randomBytes(4).toString('hex')}@example.test`, password: 'not the password at all' }, { stopAt: atRedirectUri });
+
+  t.is(wrongPassword.status, 401);
+  t.is(alertText(wrongPassword), 'Invalid email or password.');
+  t.is(unknown.status, wrongPassword.status);
+  t.is(alertText(unknown), alertText(wrongPassword));
+  t.is(h1(wrongPassword), 'Sign in');
+  // Nothing hints at the unverified address.
+  t.notRegex(wrongPassword.body, /verif|six-digit|name="code"/i);
+  t.deepEqual(await strict.mailbox.flush(user.email), []);
+  const flows = await strict.server.keyhold.db.selectFrom('self_service_flows').select('id').where('account_id', '=', user.id).execute();
+  t.is(flows.length, 0);
+});
+
+test('REQUIRE_VERIFIED_EMAIL=false: the unverified account signs in directly and email_verified is false', async (t) => {
+  const user = await unverifiedAccount(lenient);
+  const flow = await openLogin(lenient);
+  const page = await flow.browser.submit(flow.page, /\/login$/, { email: user.email, password: user.password }, { stopAt: atRedirectUri });
+  t.notRegex(page.body, /name="code"/);
+  const { tokens, claims } = await finishAtClient(lenient, flow, page);
+  t.is(claims.sub, user.id);
+  t.is(claims.email, user.email);
+  t.is(claims.email_verified, false);
+  t.deepEqual(claims.amr, ['pwd']);
+  const userinfo = await oidc.fetchUserInfo(lenient.config, tokens.access_token, user.id);
+  t.is(userinfo.email_verified, false);
+  t.false(await emailVerified(lenient, user.id));
+  t.deepEqual(await lenient.mailbox.flush(user.email), []);
+});

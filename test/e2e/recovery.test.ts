@@ -1,0 +1,277 @@
+// Forgot / reset password through the HTML forms, with mail delivered over SMTP to a real
+// server in this process: no enumeration, a single-use link, the password rules, signing
+// out everywhere, the "password changed" notice, and used, forged, expired and replaced links.
+import { randomBytes } from 'node:crypto';
+import test from 'ava';
+import { sql } from 'kysely';
+import * as oidc from 'openid-client';
+import { Browser, parseForms, type Page } from '../helpers/browser.ts';
+import { mailEnv, startMailbox, type Mailbox } from '../helpers/mailbox.ts';
+import { atRedirectUri, createUser, discover, login, registerClient, REDIRECT_URI } from '../helpers/oidc.ts';
+import { startTestServer, type TestServer } from '../helpers/server.ts';
+
+let mailbox: Mailbox;
+let server: TestServer;
+let config: oidc.Configuration;
+
+test.before(async () => {
+  mailbox = await startMailbox();
+  server = await startTestServer({ env: mailEnv(mailbox) });
+  mailbox.attach(() => server.keyhold.mailWorker.drain());
+  config = await discover(server, await registerClient(server));
+});
+test.after.always(async () => {
+  await server?.stop();
+  await mailbox?.close();
+});
+
+const NEW_PASSWORD = 'tangerine orbit velvet 58';
+const RESET_SUBJECT = /^Reset your Keyhold password$/;
+const CHANGED_SUBJECT = /^Your Keyhold password was changed$/;
+
+const h1 = (page: Page) => /<h1[^>]*>([^<]*)<\/h1>/.exec(page.body)?.[1];
+const lead = (page: Page) => /<p class="lead">([^<]*)<\/p>/.exec(page.body)?.[1];
+const alerts = (page: Page) => [...page.body.matchAll(/<li>([^<]*)<\/li>/g)].map((match) => match[1]!);
+const fieldNames = (page: Page, action: RegExp) =>
+  parseForms(page.body, page.url)
+    .find((form) => action.test(form.action))
+    ?.fields.map((field) => field.name)
+    .sort();
+
+const user = () => createUser(server, { email: `recover-${randomBytes(5).toString('hex')}@example.test` });
+
+/** The "Forgot password?" form, filled in and sent. */
+async function requestReset(email: string, browser = new Browser()): Promise<Page> {
+  const form = await browser.get(`${server.issuer}/recovery`);
+  return browser.submit(form, /\/recovery$/, { email });
+}
+
+async function resetLink(email: string): Promise<string> {
+  const mail = await mailbox.next(email, RESET_SUBJECT);
+  const link = mail.links.find((candidate) => candidate.startsWith(`${server.issuer}/recovery/reset?token=`));
+  if (!link) throw new Error(`no reset link in:\n${mail.text}`);
+  return link;
+}
+
+/** Signs in through the login form; resolves to the page where it ended (the client, or Keyhold's answer). */
+async function tryLogin(email: string, password: string): Promise<Page> {
+  const url = oidc.buildAuthorizationUrl(config, {
+    redirect_uri: REDIRECT_URI,
+    scope: 'openid',
+    code_challenge: await oidc.calculatePKCECodeChallenge(oidc.randomPKCECodeVerifier()),
+    code_challenge_method: 'S256',
+  });
+  const browser = new Browser();
+  const page = await browser.get(url.toString(), atRedirectUri);
+  return browser.submit(page, /\/login$/, { email, password }, { stopAt: atRedirectUri });
+}
+const signedIn = (page: Page) => atRedirectUri(page.url) || /action="[^"]*\/confirm"/.test(page.body);
+
+/** prompt=none in `browser`: the client's callback parameters. */
+async function silentAuthorization(browser: Browser): Promise<URLSearchParams> {
+  const url = oidc.buildAuthorizationUrl(config, {
+    redirect_uri: REDIRECT_URI,
+    scope: 'openid',
+    prompt: 'none',
+    code_challenge: await oidc.calculatePKCECodeChallenge(oidc.randomPKCECodeVerifier()),
+    code_challenge_method: 'S256',
+  });
+  const page = await browser.get(url.toString(), atRedirectUri);
+  if (!atRedirectUri(page.url)) throw new Error(`prompt=none did not return to the client: ${page.status} ${page.url}`);
+  return new URL(page.url).searchParams;
+}
+
+test('the "Forgot password?" page is a form with email and a CSRF field', async (t) => {
+  const page = await new Browser().get(`${server.issuer}/recovery`);
+  t.is(page.status, 200);
+  t.is(h1(page), 'Reset your password');
+  t.deepEqual(fieldNames(page, /\/recovery$/), ['csrf', 'email']);
+  t.regex(page.headers.get('cache-control') ?? '', /no-store/);
+});
+
+test('an unknown address gets the same confirmation page as a known one, and no mail', async (t) => {
+  const known = await user();
+  const unknownEmail = `nobody-${randomBytes(5).toString('hex')}@example.test`;
+  const knownAnswer = await requestReset(known.email);
+  const unknownAnswer = await requestReset(unknownEmail);
+  t.is(knownAnswer.status, 200);
+  t.is(h1(knownAnswer), 'Check your email');
+  t.regex(lead(knownAnswer) ?? '', /If an account exists for that address/);
+  t.is(unknownAnswer.status, knownAnswer.status);
+  t.is(unknownAnswer.body, knownAnswer.body);
+  // Malformed input gets it too.
+  const malformed = await requestReset('not an address');
+  t.is(malformed.status, 200);
+  t.is(malformed.body, knownAnswer.body);
+
+  t.deepEqual(await mailbox.flush(unknownEmail), []);
+  const link = await resetLink(known.email);
+  t.regex(link, /token=[^&]+/);
+});
+
+test('the mailed link opens a form; weak, common and current passwords are refused with 400 and the link stays usable', async (t) => {
+  const account = await user();
+  await requestReset(account.email);
+  const link = await resetLink(account.email);
+  const browser = new Browser();
+  const form = await browser.get(link);
+  t.is(form.status, 200);
+  t.is(h1(form), 'Choose a new password');
+  t.deepEqual(fieldNames(form, /\/recovery\/reset$/), ['csrf', 'password', 'token']);
+
+  for (const [password, expected] of [
+    ['short1', /Use at least 8 characters\./],
+    ['password123', /This password is too common\./],
+    [account.password, /You have used this password recently\./],
+  ] as const) {
+    const refused = await browser.submit(form, /\/recovery\/reset$/, { password });
+    t.is(refused.status, 400, password);
+    t.true(alerts(refused).some((message) => expected.test(message.replace(/&#39;/g, "'"))), `${password}: ${JSON.stringify(alerts(refused))}`);
+    t.deepEqual(fieldNames(refused, /\/recovery\/reset$/), ['csrf', 'password', 'token']);
+  }
+  // Still the old password; the link still works.
+  t.true(signedIn(await tryLogin(account.email, account.password)));
+  t.deepEqual(await mailbox.flush(account.email), []);
+  const ok = await browser.submit(form, /\/recovery\/reset$/, { password: NEW_PASSWORD });
+  t.is(ok.status, 200);
+  t.is(h1(ok), 'Password changed');
+});
+
+test('a good new password: success page, old password fails, new works, everything revoked, "password changed" mailed, link single-use', async (t) => {
+  const account = await user();
+  // Signed in before the reset: a refresh token, an access token and an SSO session.
+  const before = await login(config, account, { scope: 'openid offline_access', prompt: 'consent' });
+  const refreshToken = before.tokens.refresh_token;
+  t.truthy(refreshToken);
+  const accessToken = before.tokens.access_token;
+  t.truthy((await silentAuthorization(before.browser)).get('code'), 'the SSO session works before the reset');
+  await oidc.fetchUserInfo(config, accessToken, account.id);
+
+  await requestReset(account.email);
+  const link = await resetLink(account.email);
+  const browser = new Browser();
+  const form = await browser.get(link);
+  const done = await browser.submit(form, /\/recovery\/reset$/, { password: NEW_PASSWORD });
+  t.is(done.status, 200);
+  t.is(h1(done), 'Password changed');
+  t.regex(lead(done) ?? '', /signed out everywhere/);
+
+  const oldPassword = await tryLogin(account.email, account.password);
+  t.is(oldPassword.status, 401);
+  t.false(signedIn(oldPassword));
+  t.true(signedIn(await tryLogin(account.email, NEW_PASSWORD)));
+
+  const refresh = await t.throwsAsync(oidc.refreshTokenGrant(config, refreshToken!));
+  t.is((refresh as oidc.ResponseBodyError).error, 'invalid_grant');
+  t.is((await silentAuthorization(before.browser)).get('error'), 'login_required');
+  await t.throwsAsync(oidc.fetchUserInfo(config, accessToken, account.id));
+
+  const changed = await mailbox.next(account.email, CHANGED_SUBJECT);
+  t.regex(changed.text, /has just been changed/);
+  t.false(changed.text.includes(NEW_PASSWORD));
+
+  const reusedGet = await new Browser().get(link);
+  t.is(reusedGet.status, 410);
+  t.is(h1(reusedGet), 'Link already used');
+  t.regex(lead(reusedGet) ?? '', /already used/);
+  const reusedPost = await browser.submit(form, /\/recovery\/reset$/, { password: 'yet another new passphrase 3' });
+  t.is(reusedPost.status, 410);
+  t.is(h1(reusedPost), 'Link already used');
+  t.false(signedIn(await tryLogin(account.email, 'yet another new passphrase 3')));
+});
+
+test('a forged or garbled token gets the "not valid" page (400)', async (t) => {
+  const account = await user();
+  await requestReset(account.email);
+  const link = await resetLink(account.email);
+  const token = new URL(link).searchParams.get('token')!;
+  const [flowId, secret] = token.split('.');
+  const browser = new Browser();
+  for (const forged of ['garbage', `${flowId}.${'A'.repeat(secret!.length)}`, `${flowId}`, `${token}x`, `00000000-0000-4000-8000-000000000000.${secret}`, '']) {
+    const page = await browser.get(`${server.issuer}/recovery/reset?token=${encodeURIComponent(forged)}`);
+    t.is(page.status, 400, forged);
+    t.is(h1(page), 'Link not valid', forged);
+  }
+  // POSTing a forged token with a valid CSRF token does not change anything either.
+  const form = await browser.get(link);
+  const posted = await browser.submit(form, /\/recovery\/reset$/, { token: `${flowId}.${'B'.repeat(secret!.length)}`, password: NEW_PASSWORD });
+  t.is(posted.status, 400);
+  t.is(h1(posted), 'Link not valid');
+  t.true(signedIn(await tryLogin(account.email, account.password)));
+  // The genuine link was not harmed.
+  t.is((await browser.get(link)).status, 200);
+});
+
+test('an expired link (expiry moved into the past) gets the "expired" page', async (t) => {
+  const account = await user();
+  await requestReset(account.email);
+  const link = await resetLink(account.email);
+  const flowId = new URL(link).searchParams.get('token')!.split('.')[0]!;
+  const row = await server.keyhold.db.selectFrom('self_service_flows').select(['kind', 'created_at', 'expires_at']).where('id', '=', flowId).executeTakeFirstOrThrow();
+  t.is(row.kind, 'recovery');
+  // PASSWORD_RESET_TTL defaults to an hour.
+  t.true(Math.abs((new Date(row.expires_at).getTime() - new Date(row.created_at).getTime()) / 1000 - 3600) < 5);
+  await server.keyhold.db.updateTable('self_service_flows').set({ expires_at: sql<Date>`now() - interval '1 second'` }).where('id', '=', flowId).execute();
+
+  const browser = new Browser();
+  const page = await browser.get(link);
+  t.is(page.status, 410);
+  t.is(h1(page), 'Link expired');
+  t.regex(lead(page) ?? '', /expired/);
+  t.true(signedIn(await tryLogin(account.email, account.password)));
+});
+
+test('requesting twice: only the newest link works', async (t) => {
+  const account = await user();
+  await requestReset(account.email);
+  const first = await resetLink(account.email);
+  // One mail a minute per account: pretend the first request is older than that.
+  await server.keyhold.db
+    .updateTable('self_service_flows')
+    .set({ created_at: sql<Date>`now() - interval '61 seconds'` })
+    .where('id', '=', new URL(first).searchParams.get('token')!.split('.')[0]!)
+    .execute();
+  await requestReset(account.email);
+  const second = await resetLink(account.email);
+  t.not(second, first);
+
+  const browser = new Browser();
+  const old = await browser.get(first);
+  t.is(old.status, 400);
+  t.is(h1(old), 'Link not valid');
+  // A third request right away sends nothing, and does not void the newest link.
+  const third = await requestReset(account.email);
+  t.is(third.status, 200);
+  t.deepEqual(await mailbox.flush(account.email), []);
+
+  const form = await browser.get(second);
+  t.is(form.status, 200);
+  const done = await browser.submit(form, /\/recovery\/reset$/, { password: NEW_PASSWORD });
+  t.is(done.status, 200);
+  t.is(h1(done), 'Password changed');
+  t.true(signedIn(await tryLogin(account.email, NEW_PASSWORD)));
+});
+
+test('the recovery and reset forms without their CSRF token are refused with 403', async (t) => {
+  const account = await user();
+  const browser = new Browser();
+  const form = await browser.get(`${server.issuer}/recovery`);
+  const missing = await browser.submit(form, /\/recovery$/, { email: account.email, csrf: '' });
+  t.is(missing.status, 403);
+  t.regex(missing.body, /csrf_failed/);
+  const forged = await browser.submit(form, /\/recovery$/, { email: account.email, csrf: 'A'.repeat(43) });
+  t.is(forged.status, 403);
+  t.deepEqual(await mailbox.flush(account.email), []);
+
+  await browser.submit(form, /\/recovery$/, { email: account.email });
+  const link = await resetLink(account.email);
+  const resetForm = await browser.get(link);
+  const noCsrf = await browser.submit(resetForm, /\/recovery\/reset$/, { password: NEW_PASSWORD, csrf: '' });
+  t.is(noCsrf.status, 403);
+  // A CSRF token minted for another form (the recovery request) does not do either.
+  const otherPurpose = parseForms(form.body, form.url)[0]!.fields.find((field) => field.name === 'csrf')!.value;
+  const crossed = await browser.submit(resetForm, /\/recovery\/reset$/, { password: NEW_PASSWORD, csrf: otherPurpose });
+  t.is(crossed.status, 403);
+  t.true(signedIn(await tryLogin(account.email, account.password)));
+  t.is((await browser.get(link)).status, 200);
+});

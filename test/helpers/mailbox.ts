@@ -1,0 +1,116 @@
+// A real SMTP server in the test process (smtp-server, messages parsed with mailparser)
+// that Keyhold sends to through SMTP_URL. Keyhold's mail worker is drained explicitly (run
+// the server with a long MAIL_POLL_INTERVAL), so a test decides when mail goes out and can
+// tell "nothing was sent" from "not sent yet".
+import type { AddressInfo } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { simpleParser, type AddressObject, type ParsedMail } from 'mailparser';
+import { SMTPServer } from 'smtp-server';
+
+export interface ReceivedMail {
+  to: string[];
+  subject: string;
+  text: string;
+  html: string;
+  /** Every http(s) address in the text part, in order. */
+  links: string[];
+  /** The six-digit code of a verification mail ("Your code: 123456"), if any. */
+  code?: string;
+  parsed: ParsedMail;
+}
+
+export interface Mailbox {
+  /** smtp://127.0.0.1:<port>, for Keyhold's SMTP_URL. */
+  url: string;
+  /** Every message received so far, in arrival order. */
+  readonly received: readonly ReceivedMail[];
+  /** Tells the mailbox how to make Keyhold send what it queued (its mail worker's drain). */
+  attach(drain: () => Promise<number>): void;
+  /**
+   * Sends everything Keyhold queued, then waits for the first message to `to` whose
+   * subject matches and that no earlier call returned; fails after `timeoutMs`.
+   */
+  next(to: string, subject?: RegExp, options?: { timeoutMs?: number }): Promise<ReceivedMail>;
+  /** Sends everything queued, then returns the messages to `to` not taken by next() yet (and takes them). */
+  flush(to: string): Promise<ReceivedMail[]>;
+  close(): Promise<void>;
+}
+
+/** The standard Keyhold mail env for a test server using this mailbox. */
+export function mailEnv(mailbox: Mailbox): Record<string, string> {
+  // An hour between polls: only drain() sends.
+  return { SMTP_URL: mailbox.url, MAIL_POLL_INTERVAL: '3600' };
+}
+
+function addresses(value: AddressObject | AddressObject[] | undefined): string[] {
+  const list = Array.isArray(value) ? value : value ? [value] : [];
+  return list.flatMap((entry) => entry.value.flatMap((address) => (address.address ? [address.address.toLowerCase()] : [])));
+}
+
+export async function startMailbox(): Promise<Mailbox> {
+  const received: ReceivedMail[] = [];
+  const taken = new Set<ReceivedMail>();
+  let drain: (() => Promise<number>) | undefined;
+
+  const server = new SMTPServer({
+    authOptional: true,
+    disabledCommands: ['STARTTLS'],
+    logger: false,
+    onData(stream, _session, callback) {
+      simpleParser(stream)
+        .then((parsed) => {
+          const text = parsed.text ?? '';
+          received.push({
+            to: addresses(parsed.to),
+            subject: parsed.subject ?? '',
+            text,
+            html: typeof parsed.html === 'string' ? parsed.html : '',
+            links: [...text.matchAll(/https?:\/\/\S+/g)].map((match) => match[0]),
+            code: /code: (\d{6})\b/i.exec(text)?.[1],
+            parsed,
+          });
+          callback();
+        })
+        .catch((error: Error) => callback(error));
+    },
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.server.address() as AddressInfo;
+
+  const sendQueued = async () => {
+    if (!drain) throw new Error('mailbox.attach(keyhold.mailWorker.drain) was not called');
+    await drain();
+  };
+  const pending = (to: string) => received.filter((mail) => !taken.has(mail) && mail.to.includes(to.toLowerCase()));
+
+  return {
+    url: `smtp://127.0.0.1:${port}`,
+    received,
+    attach(fn) {
+      drain = fn;
+    },
+    async next(to, subject, options = {}) {
+      const deadline = Date.now() + (options.timeoutMs ?? 10_000);
+      for (;;) {
+        await sendQueued();
+        const match = pending(to).find((mail) => !subject || subject.test(mail.subject));
+        if (match) {
+          taken.add(match);
+          return match;
+        }
+        if (Date.now() > deadline) {
+          const seen = pending(to).map((mail) => mail.subject);
+          throw new Error(`no mail to ${to}${subject ? ` matching ${subject}` : ''}; unread for that address: ${JSON.stringify(seen)}`);
+        }
+        await sleep(50);
+      }
+    },
+    async flush(to) {
+      await sendQueued();
+      const mails = pending(to);
+      for (const mail of mails) taken.add(mail);
+      return mails;
+    },
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
