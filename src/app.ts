@@ -12,14 +12,16 @@ import type { Metrics } from '#src/middleware/metrics.ts';
 import { requestContext } from '#src/middleware/request-context.ts';
 import { securityHeaders } from '#src/middleware/security-headers.ts';
 import type { EngineHost } from '#src/oidc/engine-host.ts';
+import { accountRoutes, type AccountApiDependencies } from '#src/routes/account.ts';
 import { authorizationPostRoute } from '#src/routes/authorization-post.ts';
 import { interactionRoutes, type InteractionDependencies } from '#src/routes/interaction.ts';
+import { openApiRoutes } from '#src/routes/openapi.ts';
 import { opsRoutes } from '#src/routes/ops.ts';
 import { registrationRoutes } from '#src/routes/registration.ts';
 import { selfServiceRoutes, type SelfServiceDependencies } from '#src/routes/self-service.ts';
 import { assetsDirectory } from '#src/views.ts';
 
-export interface AppDependencies extends InteractionDependencies, SelfServiceDependencies {
+export interface AppDependencies extends InteractionDependencies, SelfServiceDependencies, AccountApiDependencies {
   config: Config;
   logger: Logger;
   engine: EngineHost;
@@ -51,7 +53,7 @@ export function createApp(deps: AppDependencies): Koa {
   app.use(securityHeaders({ https: deps.config.secureCookies }));
   app.use(errorHandler());
 
-  for (const router of [opsRoutes(deps.ops), assetRoutes(), interactionRoutes(deps), registrationRoutes(deps), selfServiceRoutes(deps)]) {
+  for (const router of [opsRoutes(deps.ops), assetRoutes(), interactionRoutes(deps), registrationRoutes(deps), selfServiceRoutes(deps), accountRoutes(deps), openApiRoutes(deps.config)]) {
     app.use(router.routes());
     app.use(router.allowedMethods());
   }

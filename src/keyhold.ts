@@ -163,6 +163,7 @@ export async function createKeyhold(config: Config, logger: Logger): Promise<Key
       registration,
       credentials,
       emailOwnership,
+      accountData,
       cookieKeys: keys.cookieKeys,
       pages: createPageKit({ config, engine, csrf: createCsrfService(keys.csrf) }),
       loginThrottle: createLoginThrottle({ redis, prefix: config.REDIS_PREFIX, limit: config.LOGIN_RATE_LIMIT, windowSeconds: config.LOGIN_RATE_WINDOW }),

@@ -2,13 +2,14 @@
 // which content type it takes; anything else is a 415 with a stable code, a body over the
 // limit a 413, a malformed one a 400.
 import type { Middleware } from 'koa';
-import { koaBody } from 'koa-body';
+import { HttpMethodEnum, koaBody } from 'koa-body';
 import { KeyholdError } from '#src/errors.ts';
 
-function guarded(type: 'urlencoded' | 'json', parser: Middleware): Middleware {
+function guarded(type: 'urlencoded' | 'json', parser: Middleware, bodilessMethods: readonly string[]): Middleware {
   return async (ctx, next) => {
-    if (ctx.method === 'GET' || ctx.method === 'HEAD' || ctx.method === 'DELETE') return next();
-    if (ctx.request.length !== 0 && !ctx.is(type)) {
+    if (bodilessMethods.includes(ctx.method)) return next();
+    // ctx.is is null when there is no body at all, false when the body is of another type.
+    if (ctx.request.length !== 0 && ctx.is(type) === false) {
       throw new KeyholdError('unsupported_media_type', type === 'json' ? 'send application/json' : 'send application/x-www-form-urlencoded');
     }
     return parser(ctx, next);
@@ -16,9 +17,10 @@ function guarded(type: 'urlencoded' | 'json', parser: Middleware): Middleware {
 }
 
 export function formBody(limit: string): Middleware {
-  return guarded('urlencoded', koaBody({ urlencoded: true, json: false, text: false, multipart: false, formLimit: limit }));
+  return guarded('urlencoded', koaBody({ urlencoded: true, json: false, text: false, multipart: false, formLimit: limit }), ['GET', 'HEAD', 'DELETE']);
 }
 
 export function jsonBody(limit: string): Middleware {
-  return guarded('json', koaBody({ urlencoded: false, json: true, text: false, multipart: false, jsonLimit: limit, jsonStrict: true }));
+  // A JSON API may confirm a DELETE with a body (e.g. the password).
+  return guarded('json', koaBody({ urlencoded: false, json: true, text: false, multipart: false, jsonLimit: limit, jsonStrict: true, parsedMethods: [HttpMethodEnum.POST, HttpMethodEnum.PUT, HttpMethodEnum.PATCH, HttpMethodEnum.DELETE] }), ['GET', 'HEAD']);
 }

@@ -30,10 +30,10 @@ export function wantsJson(ctx: Context): boolean {
   return ctx.path.startsWith('/api/') || ctx.accepts('html', 'json') === 'json';
 }
 
-export function sendError(ctx: Context, code: ErrorCode, status: number, message: string): void {
+export function sendError(ctx: Context, code: ErrorCode, status: number, message: string, fields: Record<string, unknown> = {}): void {
   ctx.status = status;
   if (wantsJson(ctx)) {
-    ctx.body = { error: code, error_description: message, request_id: ctx.state.requestId };
+    ctx.body = { ...fields, error: code, error_description: message, request_id: ctx.state.requestId };
   } else {
     ctx.type = 'html';
     ctx.body = renderView('error', { title: status >= 500 ? 'Something went wrong' : 'This request could not be completed', message, code, requestId: ctx.state.requestId });
@@ -45,11 +45,13 @@ export function errorHandler(): Middleware {
     try {
       await next();
       if (ctx.status === 404 && ctx.body === undefined) sendError(ctx, 'not_found', 404, 'not found');
+      // A router's allowedMethods() answers 405 (with Allow) without a body.
+      if (ctx.status === 405 && ctx.body === undefined) sendError(ctx, 'method_not_allowed', 405, 'method not allowed');
     } catch (thrown) {
       const known = thrown instanceof KeyholdError ? thrown : fromHttpError(thrown as HttpLikeError);
       if (known) {
         for (const [name, value] of Object.entries(known.headers)) ctx.set(name, value);
-        sendError(ctx, known.code, known.status, known.message);
+        sendError(ctx, known.code, known.status, known.message, known.fields);
         return;
       }
       ctx.state.log?.error({ err: thrown }, 'unhandled error');

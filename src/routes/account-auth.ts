@@ -1,0 +1,99 @@
+// Bearer authentication for Keyhold's own Account API (RFC 6750). Its access tokens are
+// opaque and stored by the engine, so each call looks the token up: a revoked grant, an
+// ended session, a removed client or a deleted account stops it at once.
+import type { Context, Middleware } from 'koa';
+import type { Config } from '#src/config.ts';
+import { KeyholdError } from '#src/errors.ts';
+import type { EngineHost } from '#src/oidc/engine-host.ts';
+import type { Account, AccountService } from '#src/services/accounts.ts';
+import { accountResourceFor } from '#src/services/resources.ts';
+
+export type AccountScope = 'account:read' | 'account:write';
+
+/** Who calls: put on ctx.state.accountToken by requireAccountToken. */
+export interface AccountToken {
+  account: Account;
+  accountId: string;
+  grantId: string;
+  clientId: string;
+  /** The engine session the token was issued in, when it was. */
+  sessionUid?: string;
+}
+
+export interface AccountAuthDependencies {
+  engine: EngineHost;
+  config: Config;
+  accounts: AccountService;
+}
+
+// RFC 6750 §2.1 b64token.
+const BEARER = /^Bearer +([A-Za-z0-9\-._~+/]+=*)$/i;
+
+function challenge(realm: string, params: Record<string, string> = {}): string {
+  return `Bearer ${Object.entries({ realm, ...params })
+    .map(([name, value]) => `${name}="${value}"`)
+    .join(', ')}`;
+}
+
+function invalidToken(realm: string, description: string): KeyholdError {
+  return new KeyholdError('unauthorized', description, { 'WWW-Authenticate': challenge(realm, { error: 'invalid_token', error_description: description }) });
+}
+
+export function requireAccountToken(deps: AccountAuthDependencies, scope: AccountScope): Middleware {
+  const resource = accountResourceFor(deps.config.ISSUER);
+
+  const refuse = (description: string) => invalidToken(resource, description);
+
+  const authenticate = async (ctx: Context): Promise<AccountToken> => {
+    // RFC 6750 §2: one method only, and Keyhold accepts the header alone (URI query tokens
+    // end up in logs and histories; the API takes JSON, not form bodies).
+    if (ctx.query.access_token !== undefined) {
+      throw new KeyholdError('invalid_request', 'send the access token in the Authorization header only', {
+        'WWW-Authenticate': challenge(resource, { error: 'invalid_request', error_description: 'access token in the query' }),
+      });
+    }
+    const header = ctx.get('Authorization');
+    if (!header) {
+      // §3.1: a request without credentials gets the challenge without an error code.
+      throw new KeyholdError('unauthorized', 'an access token for the Account API is required', { 'WWW-Authenticate': challenge(resource) });
+    }
+    const value = BEARER.exec(header)?.[1];
+    if (!value) throw refuse('the Authorization header must be "Bearer <access token>"');
+
+    const { provider } = deps.engine;
+    const token = await provider.AccessToken.find(value);
+    if (!token || token.isExpired) throw refuse('the access token is not valid or has expired');
+    if (token.aud !== resource) throw refuse('the access token is not for the Account API');
+    // A sender-constrained (DPoP) token is not usable as a plain bearer token.
+    if (token.isSenderConstrained()) throw refuse('the access token is sender-constrained');
+    const grant = token.grantId ? await provider.Grant.find(token.grantId) : undefined;
+    if (!grant || grant.accountId !== token.accountId || grant.clientId !== token.clientId) throw refuse('the access token was revoked');
+    if (!token.clientId || !(await provider.Client.find(token.clientId))) throw refuse('the client of the access token no longer exists');
+    const account = await deps.accounts.findById(token.accountId);
+    if (!account?.active) throw refuse('the account no longer exists or is disabled');
+
+    if (!token.scopes.has(scope)) {
+      throw new KeyholdError('forbidden', `the access token lacks the ${scope} scope`, {
+        'WWW-Authenticate': challenge(resource, { error: 'insufficient_scope', scope }),
+      });
+    }
+    return { account, accountId: account.id, grantId: token.grantId, clientId: token.clientId, ...(token.sessionUid ? { sessionUid: token.sessionUid } : {}) };
+  };
+
+  return async (ctx, next) => {
+    ctx.state.accountToken = await authenticate(ctx);
+    return next();
+  };
+}
+
+/** The caller authenticated by requireAccountToken. */
+export function accountTokenOf(ctx: Context): AccountToken {
+  const token = ctx.state.accountToken as AccountToken | undefined;
+  if (!token) throw new Error('requireAccountToken must run before this handler');
+  return token;
+}
+
+/** The refusal for a token whose account disappeared while the request ran. */
+export function accountGone(config: Config): KeyholdError {
+  return invalidToken(accountResourceFor(config.ISSUER), 'the account no longer exists or is disabled');
+}
