@@ -186,6 +186,12 @@ export function engineConfiguration(deps: EngineDependencies): Configuration {
       },
     },
 
+    // The engine does not publish prompt_values_supported itself; clients look for
+    // `create` there before sending prompt=create.
+    discovery: {
+      claim_types_supported: ['normal'],
+      prompt_values_supported: ['none', ...interactionPolicyFor(config).filter((prompt) => prompt.requestable).map((prompt) => prompt.name)],
+    },
     interactions: {
       policy: interactionPolicyFor(config),
       url: (_ctx, interaction) => `/interaction/${interaction.uid}`,

@@ -8,55 +8,8 @@ import { sql } from 'kysely';
 import * as oidc from 'openid-client';
 import { Browser, parseForms, type Page } from '../helpers/browser.ts';
 import { mailEnv, startMailbox, type Mailbox } from '../helpers/mailbox.ts';
-import { atRedirectUri, createUser, discover, registerClient, REDIRECT_URI } from '../helpers/oidc.ts';
+import { atRedirectUri, authorizationRequest, createUser, discover, REDIRECT_URI, registerClient } from '../helpers/oidc.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
-
-/**
- * A browser that keeps cookies per path as a real one does (RFC 6265 §5.1.4): the engine's
- * interaction cookie is scoped to /interaction/<uid>, so a page outside that path (such as
- * the mailed /verify link) does not see it. The shared helper Browser sends every cookie
- * everywhere, which would hide that.
- */
-class PathScopedBrowser extends Browser {
-  private readonly jar = new Map<string, { name: string; value: string; path: string }>();
-
-  private static pathMatches(requestPath: string, cookiePath: string): boolean {
-    if (requestPath === cookiePath) return true;
-    if (!requestPath.startsWith(cookiePath)) return false;
-    return cookiePath.endsWith('/') || requestPath[cookiePath.length] === '/';
-  }
-
-  override async request(url: string, init: { method?: string; body?: string | URLSearchParams; headers?: Record<string, string> } = {}): Promise<Page> {
-    const target = new URL(url);
-    const cookie = [...this.jar.values()]
-      .filter((entry) => PathScopedBrowser.pathMatches(target.pathname, entry.path))
-      .sort((a, b) => b.path.length - a.path.length)
-      .map((entry) => `${entry.name}=${entry.value}`)
-      .join('; ');
-    const response = await fetch(url, {
-      method: init.method ?? 'GET',
-      body: init.body,
-      redirect: 'manual',
-      headers: { ...(cookie ? { cookie } : {}), accept: 'text/html', ...init.headers },
-    });
-    for (const line of response.headers.getSetCookie()) {
-      const [pair, ...attributes] = line.split(';');
-      const index = pair!.indexOf('=');
-      const name = pair!.slice(0, index).trim();
-      const value = pair!.slice(index + 1).trim();
-      const pathAttribute = attributes.map((attr) => attr.trim()).find((attr) => /^path=/i.test(attr));
-      const defaultPath = target.pathname.lastIndexOf('/') > 0 ? target.pathname.slice(0, target.pathname.lastIndexOf('/')) : '/';
-      const path = pathAttribute ? pathAttribute.slice(5) || '/' : defaultPath;
-      const expired = attributes.some((attr) => /^\s*max-age=0\s*$/i.test(attr) || (/^\s*expires=/i.test(attr) && Date.parse(attr.split('=')[1]!) < Date.now()));
-      const key = `${name}|${path}`;
-      if (expired || value === '') this.jar.delete(key);
-      else this.jar.set(key, { name, value, path });
-    }
-    this.cookies.clear();
-    for (const entry of this.jar.values()) this.cookies.set(entry.name, entry.value);
-    return { url, status: response.status, headers: response.headers, body: await response.text() };
-  }
-}
 
 let mailbox: Mailbox;
 let server: TestServer;
@@ -86,17 +39,8 @@ interface Started {
   nonce: string;
 }
 
-async function startAuthorization(cfg: oidc.Configuration, parameters: Record<string, string> = {}, browser: Browser = new PathScopedBrowser()): Promise<Started> {
-  const verifier = oidc.randomPKCECodeVerifier();
-  const state = oidc.randomState();
-  const nonce = oidc.randomNonce();
-  const url = oidc.buildAuthorizationUrl(cfg, {
-    redirect_uri: REDIRECT_URI,
-    scope: 'openid email profile',
-    code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
-    code_challenge_method: 'S256',
-    state,
-    nonce,
+async function startAuthorization(cfg: oidc.Configuration, parameters: Record<string, string> = {}, browser: Browser = new Browser()): Promise<Started> {
+  const { url, verifier, state, nonce } = await authorizationRequest(cfg, {
     // With an access token issued, scope claims go to userinfo only (conformIdTokenClaims);
     // ask for the ones under test in the ID token as well.
     claims: JSON.stringify({ id_token: { email: null, email_verified: null, name: null } }),
@@ -251,7 +195,7 @@ test('the mailed link opened in another browser confirms the address and says to
   const mail = await mailbox.next(email, VERIFY_SUBJECT);
   const link = mail.links.find((candidate) => candidate.includes('/verify?token='))!;
 
-  const other = new PathScopedBrowser();
+  const other = new Browser();
   const confirm = await other.get(link);
   t.is(confirm.status, 200);
   const done = await other.submit(confirm, /./, {}, { stopAt: atRedirectUri });

@@ -64,32 +64,53 @@ export function parseForms(html: string, baseUrl: string): ParsedForm[] {
 }
 
 export class Browser {
+  /** name → value of every cookie held, whatever its path (for inspection). */
   readonly cookies = new Map<string, string>();
+  private readonly jar = new Map<string, { name: string; value: string; path: string }>();
 
-  private storeCookies(headers: Headers): void {
+  // RFC 6265 §5.1.4: a cookie goes only to its path and below, as a real browser sends it.
+  private static pathMatches(requestPath: string, cookiePath: string): boolean {
+    if (requestPath === cookiePath) return true;
+    if (!requestPath.startsWith(cookiePath)) return false;
+    return cookiePath.endsWith('/') || requestPath[cookiePath.length] === '/';
+  }
+
+  private storeCookies(target: URL, headers: Headers): void {
     for (const line of headers.getSetCookie()) {
       const [pair, ...attributes] = line.split(';');
       const index = pair!.indexOf('=');
       const name = pair!.slice(0, index).trim();
       const value = pair!.slice(index + 1).trim();
+      const pathAttribute = attributes.map((attr) => attr.trim()).find((attr) => /^path=/i.test(attr));
+      const defaultPath = target.pathname.lastIndexOf('/') > 0 ? target.pathname.slice(0, target.pathname.lastIndexOf('/')) : '/';
+      const path = pathAttribute ? pathAttribute.slice(5) || '/' : defaultPath;
       const expired = attributes.some((attr) => /^\s*max-age=0\s*$/i.test(attr) || (/^\s*expires=/i.test(attr) && Date.parse(attr.split('=')[1]!) < Date.now()));
-      if (expired || value === '') this.cookies.delete(name);
-      else this.cookies.set(name, value);
+      const key = `${name}|${path}`;
+      if (expired || value === '') this.jar.delete(key);
+      else this.jar.set(key, { name, value, path });
     }
+    this.cookies.clear();
+    for (const entry of this.jar.values()) this.cookies.set(entry.name, entry.value);
   }
 
-  private cookieHeader(): string {
-    return [...this.cookies].map(([name, value]) => `${name}=${value}`).join('; ');
+  private cookieHeader(target: URL): string {
+    return [...this.jar.values()]
+      .filter((entry) => Browser.pathMatches(target.pathname, entry.path))
+      .sort((a, b) => b.path.length - a.path.length)
+      .map((entry) => `${entry.name}=${entry.value}`)
+      .join('; ');
   }
 
   async request(url: string, init: { method?: string; body?: string | URLSearchParams; headers?: Record<string, string> } = {}): Promise<Page> {
+    const target = new URL(url);
+    const cookie = this.cookieHeader(target);
     const response = await fetch(url, {
       method: init.method ?? 'GET',
       body: init.body,
       redirect: 'manual',
-      headers: { ...(this.cookies.size ? { cookie: this.cookieHeader() } : {}), accept: 'text/html', ...init.headers },
+      headers: { ...(cookie ? { cookie } : {}), accept: 'text/html', ...init.headers },
     });
-    this.storeCookies(response.headers);
+    this.storeCookies(target, response.headers);
     return { url, status: response.status, headers: response.headers, body: await response.text() };
   }
 
