@@ -15,7 +15,7 @@ import { AccountError, type Account, type AccountService } from '#src/services/a
 import type { CredentialService } from '#src/services/credentials.ts';
 import type { EmailOwnershipService } from '#src/services/email-ownership.ts';
 import { FlowError } from '#src/services/flows.ts';
-import { PasswordRejectedError } from '#src/services/lifecycle.ts';
+import { PasswordRejectedError, TooManyRequestsError } from '#src/services/lifecycle.ts';
 import type { LoginThrottle } from '#src/services/login-throttle.ts';
 
 export interface AccountApiDependencies {
@@ -80,6 +80,7 @@ export function accountRoutes(deps: AccountApiDependencies): Router {
     } catch (error) {
       if (error instanceof PasswordRejectedError) throw new KeyholdError('password_rejected', error.message, {}, { violations: error.violations });
       if (error instanceof FlowError) throw new KeyholdError('invalid_code', error.message);
+      if (error instanceof TooManyRequestsError) throw new KeyholdError('rate_limited', error.message, { 'Retry-After': String(error.retryAfterSeconds) });
       if (error instanceof AccountError) {
         if (error.code === 'invalid_account') throw accountGone(config);
         throw new KeyholdError(error.code, error.message);

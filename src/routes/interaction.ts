@@ -187,7 +187,7 @@ export function interactionRoutes(deps: InteractionDependencies): Router {
     const details = await postedForm(ctx, LOGIN_PROMPTS);
     const { flow, code } = codeForm.parse(ctx.request.body ?? {});
     try {
-      const verified = await deps.emailOwnership.completeVerification({ flowId: flow, code });
+      const verified = await deps.emailOwnership.completeVerification({ flowId: flow, code, interactionUid: details.uid });
       const account = await deps.accounts.findById(verified.accountId!);
       if (!account?.active) throw new FlowError('invalid');
       return pages.finishInteraction(ctx, passwordLogin(account), false);

@@ -114,7 +114,7 @@ export function registrationRoutes(deps: { config: Config; engine: EngineHost; p
     const details = await interaction(ctx, true);
     const { flow, code } = codeForm.parse(ctx.request.body ?? {});
     try {
-      const { account } = await registration.complete({ flowId: flow, code }, ctx.ip);
+      const { account } = await registration.complete({ flowId: flow, code, interactionUid: details.uid }, ctx.ip);
       return pages.finishInteraction(ctx, passwordLogin(account), false);
     } catch (error) {
       if (error instanceof FlowError) {

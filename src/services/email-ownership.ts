@@ -3,9 +3,10 @@
 // switch, and the old one is told).
 import { AccountError, emailSchema } from '#src/services/accounts.ts';
 import { FlowError, type Flow } from '#src/services/flows.ts';
-import { lifecycleLinks, type LifecycleDependencies } from '#src/services/lifecycle.ts';
+import { lifecycleLinks, TooManyRequestsError, type LifecycleDependencies } from '#src/services/lifecycle.ts';
 import { changeEmail, findAccountByEmail, findAccountById, markEmailVerified } from '#src/stores/account-store.ts';
 import { recordAudit } from '#src/stores/audit-store.ts';
+import { cancelPendingFlows, latestFlowCreatedAt } from '#src/stores/flow-store.ts';
 
 const VERIFICATION_KINDS = ['verification'] as const;
 const EMAIL_CHANGE_KINDS = ['email_change'] as const;
@@ -35,8 +36,11 @@ export function createEmailOwnershipService(deps: LifecycleDependencies) {
     },
 
     /** Marks the address verified when it is still the account's address. */
-    async completeVerification(proof: { flowId: string; code: string } | { token: string }): Promise<Flow> {
-      const flow = 'token' in proof ? await flows.completeByToken(proof.token, VERIFICATION_KINDS) : await flows.completeByCode(proof.flowId, proof.code, VERIFICATION_KINDS);
+    async completeVerification(proof: { flowId: string; code: string; interactionUid: string } | { token: string }): Promise<Flow> {
+      const flow =
+        'token' in proof
+          ? await flows.completeByToken(proof.token, VERIFICATION_KINDS)
+          : await flows.completeByCode(proof.flowId, proof.code, VERIFICATION_KINDS, (candidate) => candidate.payload.interactionUid === proof.interactionUid);
       const account = await findAccountById(db, flow.accountId ?? '');
       if (!account || account.email_normalized !== flow.email?.toLowerCase()) throw new FlowError('invalid');
       await markEmailVerified(db, account.id);
@@ -54,7 +58,13 @@ export function createEmailOwnershipService(deps: LifecycleDependencies) {
       const account = await findAccountById(db, accountId);
       if (!account) throw new AccountError('invalid_account', 'the account no longer exists');
       if (account.email_normalized === parsed.data.toLowerCase()) throw new AccountError('invalid_email', 'This is already your email address.');
+      const latest = await latestFlowCreatedAt(db, { kind: 'email_change', accountId });
+      if (latest && Date.now() - latest.getTime() < config.VERIFICATION_RESEND_COOLDOWN * 1000) {
+        throw new TooManyRequestsError(Math.ceil((latest.getTime() + config.VERIFICATION_RESEND_COOLDOWN * 1000 - Date.now()) / 1000));
+      }
       const taken = await findAccountByEmail(db, parsed.data);
+      // Only the newest request can complete.
+      await cancelPendingFlows(db, accountId, 'email_change');
       const flow = await flows.create({ kind: 'email_change', accountId, email: parsed.data, payload: taken ? { decoy: true } : {}, ttlSeconds: config.EMAIL_VERIFICATION_TTL, withCode: true });
       if (!taken) {
         await mailer.enqueue({ to: parsed.data, template: 'email_change_verify', data: { link: links.verify(flow.token), code: flow.code!, ...(account.name ? { name: account.name } : {}) }, locale: account.locale ?? undefined });
@@ -80,10 +90,8 @@ export function createEmailOwnershipService(deps: LifecycleDependencies) {
     },
   };
 
-  async function completeOwnFlow(proof: { flowId: string; code: string; accountId: string }): Promise<Flow> {
-    const flow = await flows.completeByCode(proof.flowId, proof.code, EMAIL_CHANGE_KINDS);
-    if (flow.accountId !== proof.accountId) throw new FlowError('invalid');
-    return flow;
+  function completeOwnFlow(proof: { flowId: string; code: string; accountId: string }): Promise<Flow> {
+    return flows.completeByCode(proof.flowId, proof.code, EMAIL_CHANGE_KINDS, (flow) => flow.accountId === proof.accountId);
   }
 }
 

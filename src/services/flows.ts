@@ -48,8 +48,11 @@ export interface FlowService {
   peek(token: string, kinds: readonly FlowKind[]): Promise<Flow>;
   /** Completes a flow by its link token; each token works once. */
   completeByToken(token: string, kinds: readonly FlowKind[], executor?: Executor): Promise<Flow>;
-  /** Completes a flow by id and code; wrong codes are counted. */
-  completeByCode(id: string, code: string, kinds: readonly FlowKind[], executor?: Executor): Promise<Flow>;
+  /**
+   * Completes a flow by id and code; wrong codes are counted. `belongs` must accept the
+   * flow (e.g. it was started by this sign-in, or by this account) before anything happens.
+   */
+  completeByCode(id: string, code: string, kinds: readonly FlowKind[], belongs: (flow: Flow) => boolean, executor?: Executor): Promise<Flow>;
   /** New secrets for a pending flow, or undefined while the cool-down runs. */
   reissue(id: string, kinds: readonly FlowKind[], cooldownSeconds: number): Promise<IssuedFlow | undefined>;
 }
@@ -112,8 +115,9 @@ export function createFlowService(db: Kysely<Database>, codeKey: Buffer): FlowSe
       return toFlow(row);
     },
 
-    async completeByCode(id, code, kinds, executor = db) {
+    async completeByCode(id, code, kinds, belongs, executor = db) {
       const row = check(await findFlow(executor, id, kinds));
+      if (!belongs(toFlow(row))) throw new FlowError('invalid');
       const matches = row.code_hash !== null && /^\d{6}$/.test(code) && constantTimeEqual(row.code_hash, codeHash(row.id, code));
       if (!matches) {
         await recordFailedAttempt(executor, row.id, MAX_CODE_ATTEMPTS);

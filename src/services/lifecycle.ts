@@ -32,6 +32,14 @@ export class PasswordRejectedError extends Error {
   }
 }
 
+/** The same request came too soon after the previous one (mail cool-downs). */
+export class TooManyRequestsError extends Error {
+  override name = 'TooManyRequestsError';
+  constructor(readonly retryAfterSeconds: number) {
+    super(`Please wait ${retryAfterSeconds} seconds before asking again.`);
+  }
+}
+
 export async function assertAcceptablePassword(deps: Pick<LifecycleDependencies, 'passwordPolicy'>, password: string, context: { email?: string; accountId?: string }): Promise<void> {
   const violations = await deps.passwordPolicy.check(password, context);
   if (violations.length > 0) throw new PasswordRejectedError(violations);

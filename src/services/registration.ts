@@ -97,8 +97,12 @@ export function createRegistrationService(deps: LifecycleDependencies) {
     },
 
     /** Creates the account once the address is confirmed, by code or by link. */
-    async complete(proof: { flowId: string; code: string } | { token: string }, ip?: string): Promise<CompletedRegistration> {
-      const flow = 'token' in proof ? await flows.completeByToken(proof.token, REGISTRATION_KINDS) : await flows.completeByCode(proof.flowId, proof.code, REGISTRATION_KINDS);
+    async complete(proof: { flowId: string; code: string; interactionUid: string } | { token: string }, ip?: string): Promise<CompletedRegistration> {
+      // A code is typed into the sign-in that started the registration, and only there.
+      const flow =
+        'token' in proof
+          ? await flows.completeByToken(proof.token, REGISTRATION_KINDS)
+          : await flows.completeByCode(proof.flowId, proof.code, REGISTRATION_KINDS, (candidate) => candidate.payload.decoy === true || candidate.payload.interactionUid === proof.interactionUid);
       const payload = flow.payload as { name?: string; passwordHash?: string; interactionUid?: string; invitationId?: string };
       const account = await deps.accounts.create({ email: flow.email!, passwordHash: payload.passwordHash, name: payload.name || undefined, emailVerified: true });
       if (payload.invitationId) await completeFlow(db, payload.invitationId);

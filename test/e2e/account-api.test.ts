@@ -329,6 +329,27 @@ test("another account's address gets the same 202 and no mail, and cannot be com
   t.is(invalid.body.error, 'invalid_email');
 });
 
+test('email change requests are limited by a cool-down, and a code only completes its own account\'s flow', async (t) => {
+  const { user, token } = await signedIn();
+  const started = await api(token, 'POST', '/api/account/email', { email: `first-${user.id.slice(0, 8)}@example.test` });
+  t.is(started.status, 202);
+  const again = await api(token, 'POST', '/api/account/email', { email: `second-${user.id.slice(0, 8)}@example.test` });
+  t.is(again.status, 429);
+  t.is(again.body.error, 'rate_limited');
+  t.truthy(Number(again.headers.get('retry-after')) > 0);
+
+  // Another account holding the flow id and the right code still cannot complete it.
+  const [mail] = await mailsTo(`first-${user.id.slice(0, 8)}@example.test`, 'email_change_verify');
+  const code = /\b(\d{6})\b/.exec(mail!.text_body)?.[1];
+  const intruder = await signedIn();
+  const stolen = await api(intruder.token, 'POST', '/api/account/email/verify', { flow_id: started.body.flow_id, code });
+  t.is(stolen.status, 400);
+  t.is(stolen.body.error, 'invalid_code');
+  // The owner's flow is untouched by the attempt.
+  const own = await api(token, 'POST', '/api/account/email/verify', { flow_id: started.body.flow_id, code });
+  t.is(own.status, 200);
+});
+
 test('the export holds the account and its audit events, as an attachment', async (t) => {
   const { user, token } = await signedIn();
   t.is((await api(token, 'PATCH', '/api/account', { given_name: 'Exported' })).status, 200);

@@ -165,6 +165,26 @@ test('registering shows "check your email", mails a 6-digit code and a link, and
   t.is(userinfo.email_verified, true);
 });
 
+test('a code only completes the registration from the sign-in that started it', async (t) => {
+  const email = newEmail();
+  const { flow, check } = await register(email);
+  const mail = await mailbox.next(email, VERIFY_SUBJECT);
+  const flowId = fieldValue(check, /\/register\/confirm$/, 'flow')!;
+
+  // Someone else's sign-in (another browser) with the flow id and the right code.
+  const other = await startAuthorization(config, { prompt: 'create' });
+  const stolen = await other.browser.submit(other.page, /\/register$/, { email: newEmail('other'), password: PASSWORD }, { stopAt: atRedirectUri });
+  const hijack = await other.browser.submit(stolen, /\/register\/confirm$/, { flow: flowId, code: mail.code! }, { follow: false });
+  t.is(hijack.status, 400);
+  t.is(await accountRow(email), undefined);
+
+  // The rightful sign-in still completes.
+  const done = await flow.browser.submit(check, /\/register\/confirm$/, { code: mail.code! }, { stopAt: atRedirectUri });
+  const { claims } = await finishAtClient(config, flow, done);
+  t.is(claims.email, email);
+  t.truthy(await accountRow(email));
+});
+
 test('the mailed link opened in the same browser: GET shows a confirm form (not used up), POST continues to the client', async (t) => {
   const email = newEmail();
   const { flow } = await register(email);
