@@ -6,7 +6,7 @@ import { sql } from 'kysely';
 import * as oidc from 'openid-client';
 import { createResource, accountResourceFor } from '#src/services/resources.ts';
 import { Browser } from '../helpers/browser.ts';
-import { authorize, createUser, discover, login, registerClient, type RegisteredClient } from '../helpers/oidc.ts';
+import { authorize, createUser, discover, login, REDIRECT_URI, registerClient, type RegisteredClient } from '../helpers/oidc.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 
 const API = 'https://orders.example.test';
@@ -442,4 +442,26 @@ test('GET /api/openapi.json is an OpenAPI 3.1 document of the Account API with t
   for (const code of ['unauthorized', 'forbidden', 'validation_failed', 'invalid_password', 'password_rejected', 'invalid_code', 'invalid_email', 'email_taken', 'invalid_body', 'unsupported_media_type']) {
     t.true(document.components.schemas.Error.properties.error.enum.includes(code), code);
   }
+});
+
+test('CORS: registered client origins may call the Account API from a browser; others get no CORS headers', async (t) => {
+  const { token } = await signedIn();
+  const allowedOrigin = new URL(REDIRECT_URI).origin;
+  const preflight = await fetch(`${server.issuer}/api/account`, {
+    method: 'OPTIONS',
+    headers: { origin: allowedOrigin, 'access-control-request-method': 'PATCH', 'access-control-request-headers': 'authorization, content-type' },
+  });
+  t.is(preflight.status, 204);
+  t.is(preflight.headers.get('access-control-allow-origin'), allowedOrigin);
+  t.regex(preflight.headers.get('access-control-allow-methods') ?? '', /PATCH/);
+  t.regex(preflight.headers.get('access-control-allow-headers') ?? '', /Authorization/);
+
+  const actual = await api(token, 'GET', '/api/account', undefined, { origin: allowedOrigin });
+  t.is(actual.status, 200);
+  t.is(actual.headers.get('access-control-allow-origin'), allowedOrigin);
+
+  const foreign = await fetch(`${server.issuer}/api/account`, { method: 'OPTIONS', headers: { origin: 'https://evil.example.test', 'access-control-request-method': 'GET' } });
+  t.is(foreign.headers.get('access-control-allow-origin'), null);
+  const foreignGet = await api(token, 'GET', '/api/account', undefined, { origin: 'https://evil.example.test' });
+  t.is(foreignGet.headers.get('access-control-allow-origin'), null);
 });
