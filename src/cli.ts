@@ -9,6 +9,7 @@ import pg from 'pg';
 import { pino, type Logger } from 'pino';
 import { loadConfig, type Config } from '#src/config.ts';
 import { createKeyhold, type Keyhold } from '#src/keyhold.ts';
+import { createLogger } from '#src/logger.ts';
 import { importAccounts } from '#src/services/account-import.ts';
 import { createResource } from '#src/services/resources.ts';
 import { listKeys, retireKey, rotateKeys, type SigningAlg } from '#src/services/signing-keys.ts';
@@ -229,18 +230,10 @@ function planCommand(argv: string[]): Plan {
   return plan(rest);
 }
 
-// Logs go to stderr, and only when LOG_LEVEL is set on purpose: the server's default
-// ('info') would otherwise interleave start-up lines with the JSON scripts parse.
+// Logs go to stderr, at CLI_LOG_LEVEL (silent by default): the server's LOG_LEVEL would
+// otherwise interleave start-up lines with the JSON scripts parse.
 function createCliLogger(config: Config): Logger {
-  const level = process.env.LOG_LEVEL ? config.LOG_LEVEL : 'silent';
-  return pino(
-    {
-      level,
-      base: { service: 'keyhold-cli' },
-      redact: { paths: ['password', '*.password', 'secret', '*.secret', 'client_secret', '*.client_secret'], censor: '[redacted]' },
-    },
-    pino.destination({ fd: 2, sync: true }),
-  );
+  return createLogger(config.CLI_LOG_LEVEL, pino.destination({ fd: 2, sync: true }), 'keyhold-cli');
 }
 
 function describeError(error: unknown): string {

@@ -44,6 +44,8 @@ const environmentSchema = z.object({
   TRUST_PROXY: bool.default(false),
   // pino level.
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  // The `keyhold` CLI's log level (to stderr); silent by default so stdout stays pure JSON.
+  CLI_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('silent'),
   // Largest request body accepted by Keyhold's own routes (forms, JSON), e.g. 100kb, 1mb.
   BODY_LIMIT: z.string().regex(/^\d+(b|kb|mb)$/i, 'must look like 100kb or 1mb').default('100kb'),
   // Lifetimes, in seconds. Access tokens are short; refresh tokens rotate on every use.

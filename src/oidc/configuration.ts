@@ -65,6 +65,14 @@ export function engineConfiguration(deps: EngineDependencies): Configuration {
     claims: standardClaims,
     // Code flow only (RFC 9700 §2.1.2: no implicit or hybrid responses).
     responseTypes: ['code'],
+    // ID tokens are signed with the first configured algorithm unless a client asks for
+    // another one that Keyhold has keys for.
+    clientDefaults: {
+      grant_types: ['authorization_code'],
+      response_types: ['code'],
+      token_endpoint_auth_method: 'client_secret_basic',
+      id_token_signed_response_alg: config.SIGNING_ALGS[0],
+    },
     scopes: ['openid', 'offline_access', 'profile', 'email', 'address', 'phone'],
     acrValues: [ACR_PASSWORD],
     conformIdTokenClaims: true,
