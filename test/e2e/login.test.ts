@@ -3,7 +3,8 @@
 import test from 'ava';
 import * as oidc from 'openid-client';
 import { Browser, parseForms, type Page } from '../helpers/browser.ts';
-import { atRedirectUri, createUser, discover, registerClient, REDIRECT_URI } from '../helpers/oidc.ts';
+import { createPasswordHasher } from '#src/services/passwords.ts';
+import { atRedirectUri, createUser, discover, login, registerClient, REDIRECT_URI } from '../helpers/oidc.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 
 let server: TestServer;
@@ -96,4 +97,20 @@ test('a disabled account cannot sign in and gets the same message', async (t) =>
   const response = await browser.submit(page, /\/login$/, { email: user.email, password: user.password }, { follow: false });
   t.is(response.status, 401);
   t.is(alertText(response), 'Invalid email or password.');
+});
+
+test('a hash made with older argon2 parameters is rehashed with the current ones at the next login', async (t) => {
+  const stronger = await startTestServer({ env: { ARGON2_ITERATIONS: '2' } });
+  try {
+    const weakHasher = createPasswordHasher({ memoryCost: 8192, timeCost: 1, parallelism: 1 });
+    const account = await stronger.keyhold.accounts.create({ email: 'rehash@example.test', passwordHash: await weakHasher.hash('a perfectly fine passphrase'), emailVerified: true });
+    const client = await registerClient(stronger, { first_party: true });
+    await login(await discover(stronger, client), { email: account.email, password: 'a perfectly fine passphrase' });
+    const { password_hash: hash } = await stronger.keyhold.db.selectFrom('accounts').select('password_hash').where('id', '=', account.id).executeTakeFirstOrThrow();
+    t.regex(hash!, /^\$argon2id\$v=19\$m=8192,p=1,t=2\$/);
+    // The new hash still verifies the same password.
+    await t.notThrowsAsync(login(await discover(stronger, client), { email: account.email, password: 'a perfectly fine passphrase' }));
+  } finally {
+    await stronger.stop();
+  }
 });
