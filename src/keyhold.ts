@@ -35,6 +35,7 @@ import type { EngineStateStore } from '#src/stores/oidc-adapter-common.ts';
 import { createRedisAdapter } from '#src/stores/oidc-adapter-redis.ts';
 import { createSqlAdapter, sweepExpiredPayloads } from '#src/stores/oidc-adapter-sql.ts';
 import { maxResourceAccessTokenTtl } from '#src/stores/resource-store.ts';
+import { deleteStaleFlows } from '#src/stores/flow-store.ts';
 import type { Database } from '#src/stores/schema.ts';
 
 export interface Keyhold {
@@ -105,6 +106,13 @@ export async function createKeyhold(config: Config, logger: Logger): Promise<Key
     const adapter = function adapterFor(name: string) {
       return name === 'Client' ? new ClientAdapter() : new engineState.Adapter(name);
     } as unknown as NonNullable<Configuration['adapter']>;
+
+    // Ended self-service flows are kept 30 days (they appear in a data export), then removed.
+    const flowCleanup = setInterval(() => {
+      deleteStaleFlows(db, 30 * 24 * 3600).catch((error) => logger.warn({ err: error }, 'removing old self-service flows failed'));
+    }, 3600_000);
+    flowCleanup.unref();
+    cleanups.push(() => clearInterval(flowCleanup));
 
     if (!redis) {
       const sweeper = setInterval(() => {

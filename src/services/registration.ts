@@ -9,7 +9,7 @@ import { FlowError, type Flow } from '#src/services/flows.ts';
 import { assertAcceptablePassword, lifecycleLinks, type LifecycleDependencies } from '#src/services/lifecycle.ts';
 import { findAccountByEmail } from '#src/stores/account-store.ts';
 import { recordAudit } from '#src/stores/audit-store.ts';
-import { completeFlow } from '#src/stores/flow-store.ts';
+import { completeFlow, recentPendingFlowForEmail } from '#src/stores/flow-store.ts';
 
 export class RegistrationError extends Error {
   override name = 'RegistrationError';
@@ -64,6 +64,10 @@ export function createRegistrationService(deps: LifecycleDependencies) {
       const invitation = await checkInvitation(request.invitation, email);
 
       const passwordHash = await deps.passwords.hash(request.password);
+      // A repeated submission within the cool-down gets the pending flow again and no new
+      // mail, so the form cannot be used to flood an inbox.
+      const recent = await recentPendingFlowForEmail(db, 'registration', email, config.VERIFICATION_RESEND_COOLDOWN);
+      if (recent) return { flowId: recent.id, email };
       const existing = await findAccountByEmail(db, email);
       if (existing) {
         const flow = await flows.create({ kind: 'registration', email, payload: { decoy: true }, ttlSeconds: config.EMAIL_VERIFICATION_TTL, withCode: true });

@@ -84,6 +84,25 @@ export async function latestFlowCreatedAt(db: Executor, filter: { kind: FlowKind
   return row?.latest ? new Date(row.latest) : undefined;
 }
 
-export async function deleteFlowsExpiredBefore(db: Executor, before: Date): Promise<void> {
-  await db.deleteFrom('self_service_flows').where('expires_at', '<', before).execute();
+/** The newest pending flow of a kind for an address, created within the last `seconds`. */
+export function recentPendingFlowForEmail(db: Executor, kind: FlowKind, email: string, seconds: number): Promise<Pick<FlowRow, 'id'> | undefined> {
+  return db
+    .selectFrom('self_service_flows')
+    .select('id')
+    .where('kind', '=', kind)
+    .where('state', '=', 'pending')
+    .where(sql<string>`lower(email)`, '=', email.toLowerCase())
+    .where('created_at', '>', sql<Date>`now() - make_interval(secs => ${seconds})`)
+    .orderBy('created_at', 'desc')
+    .limit(1)
+    .executeTakeFirst();
+}
+
+/** Removes flows that ended (expired, completed or cancelled) more than `retentionSeconds` ago. */
+export async function deleteStaleFlows(db: Executor, retentionSeconds: number): Promise<number> {
+  const result = await db
+    .deleteFrom('self_service_flows')
+    .where(sql<boolean>`greatest(expires_at, coalesce(completed_at, expires_at)) < now() - make_interval(secs => ${retentionSeconds})`)
+    .executeTakeFirst();
+  return Number(result.numDeletedRows);
 }

@@ -165,6 +165,20 @@ test('registering shows "check your email", mails a 6-digit code and a link, and
   t.is(userinfo.email_verified, true);
 });
 
+test('sending the form again within the cool-down mails nothing new and keeps the same flow', async (t) => {
+  const email = newEmail('twice');
+  const flow = await startAuthorization(config, { prompt: 'create' });
+  const first = await flow.browser.submit(flow.page, /\/register$/, { email, password: PASSWORD });
+  const again = await flow.browser.submit(flow.page, /\/register$/, { email, password: PASSWORD });
+  t.is(again.status, 200);
+  t.is(fieldValue(again, /\/register\/confirm$/, 'flow'), fieldValue(first, /\/register\/confirm$/, 'flow'));
+  const mail = await mailbox.next(email, VERIFY_SUBJECT);
+  t.is((await mailbox.flush(email)).length, 0, 'one mail only');
+  const done = await flow.browser.submit(again, /\/register\/confirm$/, { code: mail.code! }, { stopAt: atRedirectUri });
+  const { claims } = await finishAtClient(config, flow, done);
+  t.is(claims.email, email);
+});
+
 test('a code only completes the registration from the sign-in that started it', async (t) => {
   const email = newEmail();
   const { flow, check } = await register(email);

@@ -1,0 +1,92 @@
+// Self-service flows as stored objects: single-use links, counted codes, decoys that never
+// complete, reissued secrets, and removal of ended flows.
+import { randomBytes } from 'node:crypto';
+import test from 'ava';
+import { sql } from 'kysely';
+import { FlowError, MAX_CODE_ATTEMPTS, createFlowService } from '#src/services/flows.ts';
+import { openDatabase, type DatabaseHandle } from '#src/stores/database.ts';
+import { deleteStaleFlows } from '#src/stores/flow-store.ts';
+import { migrateToLatest } from '#src/stores/migrations.ts';
+import { createTestDatabase, type TestDatabase } from './helpers/infra.ts';
+
+let database: TestDatabase;
+let handle: DatabaseHandle;
+const anyFlow = () => true;
+
+test.before(async () => {
+  database = await createTestDatabase();
+  handle = await openDatabase({ DATABASE_URL: database.url, DATABASE_POOL_MAX: 4, DATA_DIR: 'unused' });
+  await migrateToLatest(handle.db);
+});
+test.after.always(async () => {
+  await handle?.close();
+  await database?.drop();
+});
+
+const flows = () => createFlowService(handle.db, randomBytes(32));
+
+test('a link token works once; its secret and code are stored only as hashes', async (t) => {
+  const service = flows();
+  const issued = await service.create({ kind: 'recovery', email: 'a@example.test', ttlSeconds: 600, withCode: true });
+  t.regex(issued.token, /^[0-9a-f-]{36}\.[\w-]{43}$/);
+  t.regex(issued.code!, /^\d{6}$/);
+  const { rows } = await sql<{ row: string }>`select t::text as row from self_service_flows t where id = ${issued.id}`.execute(handle.db);
+  t.false(rows[0]!.row.includes(issued.token.split('.')[1]!));
+  t.false(rows[0]!.row.includes(issued.code!));
+
+  t.is((await service.peek(issued.token, ['recovery'])).id, issued.id);
+  await t.throwsAsync(service.peek(issued.token, ['verification']), { instanceOf: FlowError });
+  t.is((await service.completeByToken(issued.token, ['recovery'])).id, issued.id);
+  const reused = await t.throwsAsync(service.completeByToken(issued.token, ['recovery']));
+  t.is((reused as FlowError).reason, 'used');
+  const forged = await t.throwsAsync(service.peek(`${issued.id}.${'A'.repeat(43)}`, ['recovery']));
+  t.is((forged as FlowError).reason, 'invalid');
+});
+
+test('wrong codes are counted and end the flow; the belongs check comes first', async (t) => {
+  const service = flows();
+  const issued = await service.create({ kind: 'verification', ttlSeconds: 600, withCode: true });
+  const wrong = issued.code === '000000' ? '111111' : '000000';
+  await t.throwsAsync(service.completeByCode(issued.id, issued.code!, ['verification'], () => false), { instanceOf: FlowError });
+  for (let attempt = 0; attempt < MAX_CODE_ATTEMPTS; attempt++) {
+    await t.throwsAsync(service.completeByCode(issued.id, wrong, ['verification'], anyFlow), { instanceOf: FlowError });
+  }
+  await t.throwsAsync(service.completeByCode(issued.id, issued.code!, ['verification'], anyFlow), { instanceOf: FlowError });
+});
+
+test('an expired flow is refused as expired', async (t) => {
+  const service = flows();
+  const issued = await service.create({ kind: 'recovery', ttlSeconds: 600 });
+  await handle.db.updateTable('self_service_flows').set({ expires_at: new Date(Date.now() - 1000) }).where('id', '=', issued.id).execute();
+  const expired = await t.throwsAsync(service.completeByToken(issued.token, ['recovery']));
+  t.is((expired as FlowError).reason, 'expired');
+});
+
+test('a decoy answers like a flow but its handed-out token and code never complete', async (t) => {
+  const service = flows();
+  const decoy = await service.create({ kind: 'registration', email: 'taken@example.test', payload: { decoy: true }, ttlSeconds: 600, withCode: true });
+  await t.throwsAsync(service.completeByToken(decoy.token, ['registration']), { instanceOf: FlowError });
+  await t.throwsAsync(service.completeByCode(decoy.id, decoy.code!, ['registration'], anyFlow), { instanceOf: FlowError });
+  const reissued = await service.reissue(decoy.id, ['registration'], 0);
+  await t.throwsAsync(service.completeByCode(decoy.id, reissued!.code!, ['registration'], anyFlow), { instanceOf: FlowError });
+});
+
+test('reissue replaces the secrets only after the cool-down', async (t) => {
+  const service = flows();
+  const issued = await service.create({ kind: 'verification', ttlSeconds: 600, withCode: true });
+  t.is(await service.reissue(issued.id, ['verification'], 60), undefined);
+  const reissued = await service.reissue(issued.id, ['verification'], 0);
+  t.truthy(reissued);
+  await t.throwsAsync(service.completeByToken(issued.token, ['verification']), { instanceOf: FlowError });
+  t.is((await service.completeByCode(issued.id, reissued!.code!, ['verification'], anyFlow)).id, issued.id);
+});
+
+test('flows that ended long ago are removed; recent and pending ones stay', async (t) => {
+  const service = flows();
+  const old = await service.create({ kind: 'recovery', ttlSeconds: 600 });
+  const pending = await service.create({ kind: 'recovery', ttlSeconds: 600 });
+  await handle.db.updateTable('self_service_flows').set({ expires_at: new Date(Date.now() - 40 * 86400_000) }).where('id', '=', old.id).execute();
+  t.true((await deleteStaleFlows(handle.db, 30 * 86400)) >= 1);
+  const remaining = await handle.db.selectFrom('self_service_flows').select('id').where('id', 'in', [old.id, pending.id]).execute();
+  t.deepEqual(remaining.map((row) => row.id), [pending.id]);
+});
