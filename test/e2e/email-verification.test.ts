@@ -6,35 +6,22 @@ import { randomBytes } from 'node:crypto';
 import test from 'ava';
 import * as oidc from 'openid-client';
 import { Browser, parseForms, type Page } from '../helpers/browser.ts';
-import { mailEnv, startMailbox, type Mailbox } from '../helpers/mailbox.ts';
-import { atRedirectUri, discover, registerClient, REDIRECT_URI } from '../helpers/oidc.ts';
-import { startTestServer, type TestServer } from '../helpers/server.ts';
+import { startServerWithMailbox, type ServerWithMailbox } from '../helpers/mailbox.ts';
+import { atRedirectUri, authorizationRequest } from '../helpers/oidc.ts';
 
-interface Instance {
-  server: TestServer;
-  mailbox: Mailbox;
-  config: oidc.Configuration;
-}
+type Instance = ServerWithMailbox;
 
 let strict: Instance;
 let lenient: Instance;
 
-async function startInstance(env: Record<string, string>): Promise<Instance> {
-  const mailbox = await startMailbox();
-  const server = await startTestServer({ env: { ...mailEnv(mailbox), ...env } });
-  mailbox.attach(() => server.keyhold.mailWorker.drain());
-  return { server, mailbox, config: await discover(server, await registerClient(server)) };
-}
+const startInstance = startServerWithMailbox;
 
 test.before(async () => {
   // The default is REQUIRE_VERIFIED_EMAIL=true: `strict` sets nothing.
   [strict, lenient] = await Promise.all([startInstance({}), startInstance({ REQUIRE_VERIFIED_EMAIL: 'false' })]);
 });
 test.after.always(async () => {
-  for (const instance of [strict, lenient]) {
-    await instance?.server.stop();
-    await instance?.mailbox.close();
-  }
+  for (const instance of [strict, lenient]) await instance?.stop();
 });
 
 const PASSWORD = 'quiet meadow copper 42';
@@ -56,16 +43,7 @@ interface Started {
 }
 
 async function openLogin(instance: Instance, browser = new Browser()): Promise<Started> {
-  const verifier = oidc.randomPKCECodeVerifier();
-  const state = oidc.randomState();
-  const nonce = oidc.randomNonce();
-  const url = oidc.buildAuthorizationUrl(instance.config, {
-    redirect_uri: REDIRECT_URI,
-    scope: 'openid email profile',
-    code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
-    code_challenge_method: 'S256',
-    state,
-    nonce,
+  const { url, verifier, state, nonce } = await authorizationRequest(instance.config, {
     // Scope claims go to userinfo only when an access token is issued; ask for them in the ID token too.
     claims: JSON.stringify({ id_token: { email: null, email_verified: null } }),
   });

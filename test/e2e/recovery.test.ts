@@ -6,23 +6,20 @@ import test from 'ava';
 import { sql } from 'kysely';
 import * as oidc from 'openid-client';
 import { Browser, parseForms, type Page } from '../helpers/browser.ts';
-import { mailEnv, startMailbox, type Mailbox } from '../helpers/mailbox.ts';
-import { atRedirectUri, createUser, discover, login, registerClient, REDIRECT_URI } from '../helpers/oidc.ts';
-import { startTestServer, type TestServer } from '../helpers/server.ts';
+import { startServerWithMailbox, type Mailbox } from '../helpers/mailbox.ts';
+import { atRedirectUri, createUser, login, REDIRECT_URI } from '../helpers/oidc.ts';
+import type { TestServer } from '../helpers/server.ts';
 
 let mailbox: Mailbox;
 let server: TestServer;
 let config: oidc.Configuration;
+let stop: (() => Promise<void>) | undefined;
 
 test.before(async () => {
-  mailbox = await startMailbox();
-  server = await startTestServer({ env: mailEnv(mailbox) });
-  mailbox.attach(() => server.keyhold.mailWorker.drain());
-  config = await discover(server, await registerClient(server));
+  ({ mailbox, server, config, stop } = await startServerWithMailbox());
 });
 test.after.always(async () => {
-  await server?.stop();
-  await mailbox?.close();
+  await stop?.();
 });
 
 const NEW_PASSWORD = 'tangerine orbit velvet 58';

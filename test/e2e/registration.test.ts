@@ -7,7 +7,7 @@ import test from 'ava';
 import { sql } from 'kysely';
 import * as oidc from 'openid-client';
 import { Browser, parseForms, type Page } from '../helpers/browser.ts';
-import { mailEnv, startMailbox, type Mailbox } from '../helpers/mailbox.ts';
+import { startServerWithMailbox, type Mailbox } from '../helpers/mailbox.ts';
 import { atRedirectUri, authorizationRequest, createUser, discover, REDIRECT_URI, registerClient } from '../helpers/oidc.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 
@@ -15,15 +15,13 @@ let mailbox: Mailbox;
 let server: TestServer;
 let config: oidc.Configuration;
 
+let stop: (() => Promise<void>) | undefined;
+
 test.before(async () => {
-  mailbox = await startMailbox();
-  server = await startTestServer({ env: { ...mailEnv(mailbox), EMAIL_VERIFICATION_TTL: '60' } });
-  mailbox.attach(() => server.keyhold.mailWorker.drain());
-  config = await discover(server, await registerClient(server));
+  ({ mailbox, server, config, stop } = await startServerWithMailbox({ EMAIL_VERIFICATION_TTL: '60' }));
 });
 test.after.always(async () => {
-  await server?.stop();
-  await mailbox?.close();
+  await stop?.();
 });
 
 const PASSWORD = 'violet harbour lantern 91';
@@ -479,12 +477,8 @@ test('REGISTRATION=closed: no "Create account" link, the register page is 403, p
 });
 
 test('REGISTRATION=invite: the invitation field is required, an invitation for the address works, a wrong one is refused', async (t) => {
-  const inviteMailbox = await startMailbox();
-  t.teardown(() => inviteMailbox.close());
-  const invite = await startTestServer({ env: { ...mailEnv(inviteMailbox), REGISTRATION: 'invite' } });
-  t.teardown(() => invite.stop());
-  inviteMailbox.attach(() => invite.keyhold.mailWorker.drain());
-  const inviteConfig = await discover(invite, await registerClient(invite));
+  const { server: invite, mailbox: inviteMailbox, config: inviteConfig, stop: stopInvite } = await startServerWithMailbox({ REGISTRATION: 'invite' });
+  t.teardown(stopInvite);
 
   const email = newEmail('invited');
   const flow = await startAuthorization(inviteConfig, { prompt: 'create' });

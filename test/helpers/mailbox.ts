@@ -6,6 +6,9 @@ import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { simpleParser, type AddressObject, type ParsedMail } from 'mailparser';
 import { SMTPServer } from 'smtp-server';
+import type * as oidc from 'openid-client';
+import { discover, registerClient } from './oidc.ts';
+import { startTestServer, type TestServer } from './server.ts';
 
 export interface ReceivedMail {
   to: string[];
@@ -112,5 +115,29 @@ export async function startMailbox(): Promise<Mailbox> {
       return mails;
     },
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+export interface ServerWithMailbox {
+  server: TestServer;
+  mailbox: Mailbox;
+  /** openid-client configuration for a (non-first-party) client registered on the server. */
+  config: oidc.Configuration;
+  stop(): Promise<void>;
+}
+
+/** A test server whose mail goes to a fresh in-process mailbox, sent when a test reads it. */
+export async function startServerWithMailbox(env: Record<string, string> = {}): Promise<ServerWithMailbox> {
+  const mailbox = await startMailbox();
+  const server = await startTestServer({ env: { ...mailEnv(mailbox), ...env } });
+  mailbox.attach(() => server.keyhold.mailWorker.drain());
+  return {
+    server,
+    mailbox,
+    config: await discover(server, await registerClient(server)),
+    async stop() {
+      await server.stop();
+      await mailbox.close();
+    },
   };
 }
