@@ -105,15 +105,25 @@ export function selfServiceRoutes(deps: SelfServiceDependencies): Router {
   router.post('/verify', form, confirmLink);
   router.post('/interaction/:uid/verify-link', form, confirmLink);
 
+  // Reached from a login page: the way back to that sign-in.
+  const signInLink = (value: unknown) => {
+    const uid = z.string().regex(/^[\w-]{1,64}$/).safeParse(value);
+    return uid.success ? { href: `/interaction/${uid.data}?mode=login`, label: 'Back to sign in' } : undefined;
+  };
+
   router.get('/recovery', (ctx) => {
-    pages.render(ctx, 'recovery', { title: 'Reset your password', action: '/recovery', csrf: pages.csrfToken(ctx, 'recovery') });
+    const back = signInLink(ctx.query.interaction);
+    pages.render(ctx, 'recovery', { title: 'Reset your password', action: '/recovery', csrf: pages.csrfToken(ctx, 'recovery'), interaction: back ? ctx.query.interaction : undefined, back });
   });
 
   router.post('/recovery', form, async (ctx) => {
     pages.assertCsrf(ctx, 'recovery');
-    const email = z.string().max(320).catch('').parse((ctx.request.body as Record<string, unknown>).email);
+    const body = ctx.request.body as Record<string, unknown>;
+    const email = z.string().max(320).catch('').parse(body.email);
     await deps.credentials.requestReset(email, ctx.ip);
-    pages.message(ctx, 'Check your email', 'If an account exists for that address, we sent it a link to choose a new password. The link works once and expires soon.');
+    pages.message(ctx, 'Check your email', 'If an account exists for that address, we sent it a link to choose a new password. The link works once and expires soon.', {
+      link: signInLink(body.interaction),
+    });
   });
 
   const renderReset = (ctx: Context, token: string, errors: string[] = [], status = 200) =>

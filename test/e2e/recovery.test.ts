@@ -86,6 +86,21 @@ test('the "Forgot password?" page is a form with email and a CSRF field', async 
   t.regex(page.headers.get('cache-control') ?? '', /no-store/);
 });
 
+test('opened from the login page, the recovery pages lead back to that sign-in', async (t) => {
+  const browser = new Browser();
+  const url = oidc.buildAuthorizationUrl(config, { redirect_uri: REDIRECT_URI, scope: 'openid', code_challenge: await oidc.calculatePKCECodeChallenge(oidc.randomPKCECodeVerifier()), code_challenge_method: 'S256' });
+  const loginPage = await browser.get(url.toString(), atRedirectUri);
+  const forgot = /<a href="([^"]+)">Forgot password\?<\/a>/.exec(loginPage.body)?.[1];
+  t.truthy(forgot);
+  const recovery = await browser.get(new URL(forgot!.replace(/&amp;/g, '&'), server.issuer).toString());
+  const back = /<a href="([^"]+)">Back to sign in<\/a>/.exec(recovery.body)?.[1];
+  t.truthy(back);
+  const sent = await browser.submit(recovery, /\/recovery$/, { email: `nobody-${randomBytes(4).toString('hex')}@example.test` });
+  t.regex(sent.body, /Back to sign in/);
+  const again = await browser.get(new URL(back!.replace(/&amp;/g, '&'), server.issuer).toString());
+  t.deepEqual(fieldNames(again, /\/login$/), ['csrf', 'email', 'password']);
+});
+
 test('an unknown address gets the same confirmation page as a known one, and no mail', async (t) => {
   const known = await user();
   const unknownEmail = `nobody-${randomBytes(5).toString('hex')}@example.test`;
