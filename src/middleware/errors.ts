@@ -2,6 +2,7 @@
 // clients and as a page for browsers. Nothing internal (stack, SQL, secrets) is sent;
 // unexpected errors are logged with the request id and answered as internal_error.
 import type { Context, Middleware } from 'koa';
+import { ZodError } from 'zod';
 import { KeyholdError, type ErrorCode } from '#src/errors.ts';
 import { renderView } from '#src/views.ts';
 
@@ -48,7 +49,14 @@ export function errorHandler(): Middleware {
       // A router's allowedMethods() answers 405 (with Allow) without a body.
       if (ctx.status === 405 && ctx.body === undefined) sendError(ctx, 'method_not_allowed', 405, 'method not allowed');
     } catch (thrown) {
-      const known = thrown instanceof KeyholdError ? thrown : fromHttpError(thrown as HttpLikeError);
+      // A schema that refused input (a field sent twice arrives as an array, say) is the
+      // client's mistake, never a 500.
+      const known =
+        thrown instanceof KeyholdError
+          ? thrown
+          : thrown instanceof ZodError
+            ? new KeyholdError('invalid_request', 'the request has missing or malformed fields')
+            : fromHttpError(thrown as HttpLikeError);
       if (known) {
         for (const [name, value] of Object.entries(known.headers)) ctx.set(name, value);
         sendError(ctx, known.code, known.status, known.message, known.fields);
