@@ -109,7 +109,8 @@ test('the login page links to "Create account" and "Forgot password?", and both 
   const recovery = await flow.browser.get(new URL(links['Forgot password?']!, flow.page.url).toString());
   t.is(recovery.status, 200);
   t.is(h1(recovery), 'Reset your password');
-  t.deepEqual(fieldNames(recovery, /\/recovery$/), ['csrf', 'email']);
+  // The hidden `interaction` field leads back to this sign-in afterwards.
+  t.deepEqual(fieldNames(recovery, /\/recovery$/), ['csrf', 'email', 'interaction']);
 });
 
 test('discovery lists prompt=create in prompt_values_supported while registration is open', async (t) => {
