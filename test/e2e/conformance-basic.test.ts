@@ -7,7 +7,7 @@ import test from 'ava';
 import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
 import * as oidc from 'openid-client';
 import { Browser, type Page } from '../helpers/browser.ts';
-import { atRedirectUri, createUser, REDIRECT_URI, registerClient, type RegisteredClient } from '../helpers/oidc.ts';
+import { atRedirectUri, authorizationRequest, createUser, REDIRECT_URI, registerClient, type RegisteredClient } from '../helpers/oidc.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 
 const ACR_PASSWORD = 'urn:keyhold:acr:password';
@@ -76,23 +76,10 @@ async function authorizeFlow(
   options: { omit?: string[]; browser?: Browser } = {},
 ): Promise<Flow> {
   const browser = options.browser ?? new Browser();
-  const verifier = oidc.randomPKCECodeVerifier();
-  const state = oidc.randomState();
-  const nonce = oidc.randomNonce();
-  const all: Record<string, string> = {
-    response_type: 'code',
-    redirect_uri: REDIRECT_URI,
-    scope: 'openid email profile',
-    code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
-    code_challenge_method: 'S256',
-    state,
-    nonce,
-    ...parameters,
-  };
-  for (const name of options.omit ?? []) delete all[name];
-  const url = oidc.buildAuthorizationUrl(config, all);
-  for (const name of options.omit ?? []) url.searchParams.delete(name);
-  return continueFlow(browser, await browser.get(url.toString(), atRedirectUri), credentials, { url, verifier, state: all.state ?? state, nonce: all.nonce });
+  const omit = new Set(options.omit ?? []);
+  const { url, verifier, state, nonce } = await authorizationRequest(config, { response_type: 'code', ...parameters });
+  for (const name of omit) url.searchParams.delete(name);
+  return continueFlow(browser, await browser.get(url.toString(), atRedirectUri), credentials, { url, verifier, state, nonce: omit.has('nonce') ? undefined : nonce });
 }
 
 /** Drives login and consent from `firstPage` on to the client. */
