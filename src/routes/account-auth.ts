@@ -18,6 +18,8 @@ export interface AccountToken {
   clientId: string;
   /** The engine session the token was issued in, when it was. */
   sessionUid?: string;
+  /** When the user last signed in to that session (epoch seconds), if it still exists. */
+  authTime?: number;
 }
 
 export interface AccountAuthDependencies {
@@ -77,7 +79,16 @@ export function requireAccountToken(deps: AccountAuthDependencies, scope: Accoun
         'WWW-Authenticate': challenge(resource, { error: 'insufficient_scope', scope }),
       });
     }
-    return { account, accountId: account.id, grantId: token.grantId, clientId: token.clientId, ...(token.sessionUid ? { sessionUid: token.sessionUid } : {}) };
+    const session = token.sessionUid ? await provider.Session.findByUid(token.sessionUid) : undefined;
+    const authTime = session?.accountId === account.id ? session.authTime() : undefined;
+    return {
+      account,
+      accountId: account.id,
+      grantId: token.grantId,
+      clientId: token.clientId,
+      ...(token.sessionUid ? { sessionUid: token.sessionUid } : {}),
+      ...(typeof authTime === 'number' ? { authTime } : {}),
+    };
   };
 
   return async (ctx, next) => {

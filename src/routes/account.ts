@@ -35,7 +35,8 @@ export const passwordChangeSchema = z
   .strict();
 export const emailChangeSchema = z.object({ email: z.string().max(320) }).strict();
 export const emailVerifySchema = z.object({ flow_id: z.uuid(), code: z.string().max(32) }).strict();
-export const accountDeletionSchema = z.object({ password }).strict();
+// The password may be left out right after a sign-in (RECENT_LOGIN_WINDOW).
+export const accountDeletionSchema = z.object({ password: password.optional() }).strict();
 
 export function profileOf(account: Account) {
   return {
@@ -158,7 +159,7 @@ export function accountRoutes(deps: AccountApiDependencies): Router {
   router.delete('/api/account', write, json, async (ctx) => {
     const caller = accountTokenOf(ctx);
     const input = parseBody(accountDeletionSchema, ctx);
-    await confirmPassword(ctx, caller, () => deps.accountData.deleteAccount(caller.accountId, { password: input.password }));
+    await confirmPassword(ctx, caller, () => deps.accountData.deleteAccount(caller.accountId, { password: input.password, authTime: caller.authTime }));
     ctx.status = 204;
   });
 

@@ -59,7 +59,7 @@ export function openApiDocument(issuer: string) {
         },
         delete: {
           operationId: 'deleteAccount',
-          summary: 'Erases the account after confirming its password; every session and token of it ends. The audit trail is kept without personal data.',
+          summary: 'Erases the account after confirming its password (which may be left out within RECENT_LOGIN_WINDOW seconds of signing in); every session and token of it ends. The audit trail is kept without personal data.',
           security: write,
           requestBody: jsonRequest('AccountDeletion'),
           responses: {
@@ -272,8 +272,7 @@ export function openApiDocument(issuer: string) {
         AccountDeletion: {
           type: 'object',
           additionalProperties: false,
-          required: ['password'],
-          properties: { password: { type: 'string', maxLength: 4096 } },
+          properties: { password: { type: 'string', maxLength: 4096, description: 'Required unless the session behind the token signed in within RECENT_LOGIN_WINDOW seconds.' } },
         },
         AccountExport: {
           type: 'object',

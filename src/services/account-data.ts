@@ -42,11 +42,17 @@ export const profilePatchSchema = z
 
 export type ProfilePatch = z.infer<typeof profilePatchSchema>;
 
+/**
+ * How an erased account is referred to in the audit trail: a keyed hash, which still links
+ * the events of one erased account together but cannot be tied back to the person.
+ */
+export function erasedSubject(pseudonymKey: Buffer, accountId: string): string {
+  return createHmac('sha256', pseudonymKey).update(`erased:${accountId}`).digest('base64url').slice(0, 22);
+}
+
 export function createAccountDataService(deps: LifecycleDependencies) {
   const { db, config } = deps;
-  // Erased subjects are referred to by a keyed hash: the audit trail still links events of
-  // one erased account together, but cannot be tied back to the person.
-  const pseudonym = (accountId: string) => createHmac('sha256', deps.pseudonymKey).update(`erased:${accountId}`).digest('base64url').slice(0, 22);
+  const pseudonym = (accountId: string) => erasedSubject(deps.pseudonymKey, accountId);
 
   return {
     async updateProfile(accountId: string, patch: ProfilePatch): Promise<Account> {
@@ -94,9 +100,12 @@ export function createAccountDataService(deps: LifecycleDependencies) {
     async deleteAccount(accountId: string, proof: { password?: string; authTime?: number }): Promise<void> {
       const row = await findAccountById(db, accountId);
       if (!row) throw new AccountError('invalid_account', 'the account no longer exists');
-      const recent = typeof proof.authTime === 'number' && Date.now() / 1000 - proof.authTime <= config.RECENT_LOGIN_WINDOW;
-      const passwordOk = proof.password !== undefined && (await deps.passwords.verify(row.password_hash, proof.password));
-      if (!recent && !passwordOk) throw new AccountError('invalid_password', 'Confirm with your password (or sign in again) to delete the account.');
+      // A password, when given, must be right; without one, only a recent sign-in will do.
+      const confirmed =
+        proof.password !== undefined
+          ? await deps.passwords.verify(row.password_hash, proof.password)
+          : typeof proof.authTime === 'number' && Date.now() / 1000 - proof.authTime <= config.RECENT_LOGIN_WINDOW;
+      if (!confirmed) throw new AccountError('invalid_password', 'Confirm with your password (or sign in again) to delete the account.');
       const subject = pseudonym(accountId);
       await db.transaction().execute(async (trx) => {
         await anonymiseAuditTrail(trx, accountId, subject);

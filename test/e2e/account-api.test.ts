@@ -4,6 +4,7 @@
 import test from 'ava';
 import { sql } from 'kysely';
 import * as oidc from 'openid-client';
+import { erasedSubject } from '#src/services/account-data.ts';
 import { createResource, accountResourceFor } from '#src/services/resources.ts';
 import { Browser } from '../helpers/browser.ts';
 import { authorize, createUser, discover, login, REDIRECT_URI, registerClient, type RegisteredClient } from '../helpers/oidc.ts';
@@ -373,9 +374,9 @@ test('deleting the account needs the password; afterwards the account, its token
   const wrong = await api(token, 'DELETE', '/api/account', { password: 'not my password' });
   t.is(wrong.status, 400);
   t.is(wrong.body.error, 'invalid_password');
-  const noBody = await api(token, 'DELETE', '/api/account');
-  t.is(noBody.status, 400);
-  t.is(noBody.body.error, 'validation_failed');
+  const malformed = await api(token, 'DELETE', '/api/account', { password: 5 });
+  t.is(malformed.status, 400);
+  t.is(malformed.body.error, 'validation_failed');
   t.truthy(await server.keyhold.db.selectFrom('accounts').select('id').where('id', '=', user.id).executeTakeFirst());
 
   const deleted = await api(token, 'DELETE', '/api/account', { password: user.password });
@@ -387,14 +388,30 @@ test('deleting the account needs the password; afterwards the account, its token
   t.is(after.body.error, 'unauthorized');
   await t.throwsAsync(oidc.refreshTokenGrant(config, otherRefreshToken));
 
+  const subject = erasedSubject(server.keyhold.keys.pseudonyms, user.id);
   const audit = await server.keyhold.db.selectFrom('audit_log').selectAll().where('event', '=', 'account.deleted').execute();
-  const row = audit.find((entry) => typeof entry.details.erased_subject === 'string' && !JSON.stringify(entry).includes(user.email));
+  const row = audit.find((entry) => entry.details.erased_subject === subject);
   t.truthy(row);
+  t.false(JSON.stringify(row).includes(user.email));
   t.is(row!.account_id, null);
   t.is(await server.keyhold.db.selectFrom('audit_log').select('id').where('account_id', '=', user.id).executeTakeFirst(), undefined);
   const trail = await server.keyhold.db.selectFrom('audit_log').selectAll().where(sql<string>`details->>'erased_subject'`, '=', row!.details.erased_subject as string).execute();
   t.true(trail.length > 1, 'earlier events are kept, pseudonymised');
   t.false(trail.some((entry) => JSON.stringify(entry).includes(user.email) || JSON.stringify(entry).includes(user.id)));
+});
+
+test('right after signing in, deletion needs no password; a sign-in older than RECENT_LOGIN_WINDOW does', async (t) => {
+  const stale = await createUser(server);
+  const longAgo = Math.floor(Date.now() / 1000) - 3600;
+  const refused = await t.throwsAsync(server.keyhold.accountData.deleteAccount(stale.id, { authTime: longAgo }));
+  t.is((refused as { code?: string }).code, 'invalid_password');
+  await t.throwsAsync(server.keyhold.accountData.deleteAccount(stale.id, {}));
+  t.truthy(await server.keyhold.db.selectFrom('accounts').select('id').where('id', '=', stale.id).executeTakeFirst());
+
+  const { user, token } = await signedIn();
+  const deleted = await api(token, 'DELETE', '/api/account', {});
+  t.is(deleted.status, 204);
+  t.is(await server.keyhold.db.selectFrom('accounts').select('id').where('id', '=', user.id).executeTakeFirst(), undefined);
 });
 
 test('malformed JSON is 400 invalid_body; another content type is 415', async (t) => {
