@@ -7,7 +7,7 @@ import test from 'ava';
 import * as oidc from 'openid-client';
 import { Browser, parseForms, type Page } from '../helpers/browser.ts';
 import { startServerWithMailbox, type ServerWithMailbox } from '../helpers/mailbox.ts';
-import { atRedirectUri, authorizationRequest } from '../helpers/oidc.ts';
+import { atRedirectUri, finishAtClient, openAuthorization } from '../helpers/oidc.ts';
 
 type Instance = ServerWithMailbox;
 
@@ -34,30 +34,9 @@ async function unverifiedAccount(instance: Instance) {
   return { ...account, password: PASSWORD };
 }
 
-interface Started {
-  browser: Browser;
-  page: Page;
-  verifier: string;
-  state: string;
-  nonce: string;
-}
-
-async function openLogin(instance: Instance, browser = new Browser()): Promise<Started> {
-  const { url, verifier, state, nonce } = await authorizationRequest(instance.config, {
-    // Scope claims go to userinfo only when an access token is issued; ask for them in the ID token too.
-    claims: JSON.stringify({ id_token: { email: null, email_verified: null } }),
-  });
-  const page = await browser.get(url.toString(), atRedirectUri);
-  return { browser, page, verifier, state, nonce };
-}
-
-async function finishAtClient(instance: Instance, flow: Started, page: Page) {
-  let current = page;
-  if (/action="[^"]*\/confirm"/.test(current.body)) current = await flow.browser.submit(current, /\/interaction\/[^/]+\/confirm$/, {}, { stopAt: atRedirectUri });
-  if (!atRedirectUri(current.url)) throw new Error(`did not reach the client (status ${current.status} at ${current.url}):\n${current.body.slice(0, 800)}`);
-  const tokens = await oidc.authorizationCodeGrant(instance.config, new URL(current.url), { pkceCodeVerifier: flow.verifier, expectedState: flow.state, expectedNonce: flow.nonce });
-  return { tokens, claims: tokens.claims()! };
-}
+// Scope claims go to userinfo only when an access token is issued; ask for them in the ID token too.
+const openLogin = (instance: Instance, browser?: Browser) =>
+  openAuthorization(instance.config, { claims: JSON.stringify({ id_token: { email: null, email_verified: null } }) }, browser);
 
 const h1 = (page: Page) => /<h1[^>]*>([^<]*)<\/h1>/.exec(page.body)?.[1];
 const alertText = (page: Page) => /<p class="alert" role="alert">([^<]*)<\/p>/.exec(page.body)?.[1];
@@ -98,7 +77,7 @@ test('the mailed code signs in and continues to the client; email_verified becom
   t.false(await emailVerified(strict, user.id));
 
   const done = await flow.browser.submit(refused, /\/verify-email$/, { code: mail.code! }, { stopAt: atRedirectUri });
-  const { tokens, claims } = await finishAtClient(strict, flow, done);
+  const { tokens, claims } = await finishAtClient(strict.config, flow, done);
   t.is(claims.sub, user.id);
   t.is(claims.email, user.email);
   t.is(claims.email_verified, true);
@@ -110,7 +89,7 @@ test('the mailed code signs in and continues to the client; email_verified becom
   // Verified once: the next sign-in (another browser) goes straight through, no new mail.
   const again = await openLogin(strict);
   const direct = await again.browser.submit(again.page, /\/login$/, { email: user.email, password: user.password }, { stopAt: atRedirectUri });
-  t.is((await finishAtClient(strict, again, direct)).claims.email_verified, true);
+  t.is((await finishAtClient(strict.config, again, direct)).claims.email_verified, true);
   t.deepEqual(await strict.mailbox.flush(user.email), []);
 });
 
@@ -138,7 +117,7 @@ test('REQUIRE_VERIFIED_EMAIL=false: the unverified account signs in directly and
   const flow = await openLogin(lenient);
   const page = await flow.browser.submit(flow.page, /\/login$/, { email: user.email, password: user.password }, { stopAt: atRedirectUri });
   t.notRegex(page.body, /name="code"/);
-  const { tokens, claims } = await finishAtClient(lenient, flow, page);
+  const { tokens, claims } = await finishAtClient(lenient.config, flow, page);
   t.is(claims.sub, user.id);
   t.is(claims.email, user.email);
   t.is(claims.email_verified, false);

@@ -8,7 +8,7 @@ import { sql } from 'kysely';
 import * as oidc from 'openid-client';
 import { Browser, parseForms, type Page } from '../helpers/browser.ts';
 import { startServerWithMailbox, type Mailbox } from '../helpers/mailbox.ts';
-import { atRedirectUri, authorizationRequest, createUser, discover, REDIRECT_URI, registerClient } from '../helpers/oidc.ts';
+import { atRedirectUri, createUser, discover, finishAtClient, openAuthorization, REDIRECT_URI, registerClient } from '../helpers/oidc.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 
 let mailbox: Mailbox;
@@ -29,34 +29,12 @@ const VERIFY_SUBJECT = /^Confirm your email address/;
 
 const newEmail = (prefix = 'reg') => `${prefix}-${randomBytes(5).toString('hex')}@example.test`;
 
-interface Started {
-  browser: Browser;
-  page: Page;
-  verifier: string;
-  state: string;
-  nonce: string;
-}
+// With an access token issued, scope claims go to userinfo only (conformIdTokenClaims); ask
+// for the ones under test in the ID token as well.
+const ID_TOKEN_CLAIMS = JSON.stringify({ id_token: { email: null, email_verified: null, name: null } });
 
-async function startAuthorization(cfg: oidc.Configuration, parameters: Record<string, string> = {}, browser: Browser = new Browser()): Promise<Started> {
-  const { url, verifier, state, nonce } = await authorizationRequest(cfg, {
-    // With an access token issued, scope claims go to userinfo only (conformIdTokenClaims);
-    // ask for the ones under test in the ID token as well.
-    claims: JSON.stringify({ id_token: { email: null, email_verified: null, name: null } }),
-    ...parameters,
-  });
-  const page = await browser.get(url.toString(), atRedirectUri);
-  return { browser, page, verifier, state, nonce };
-}
-
-/** From a page Keyhold answered after sign-in: through consent if asked, to the client; then the token exchange. */
-async function finishAtClient(cfg: oidc.Configuration, flow: Started, page: Page) {
-  let current = page;
-  if (/action="[^"]*\/confirm"/.test(current.body)) current = await flow.browser.submit(current, /\/interaction\/[^/]+\/confirm$/, {}, { stopAt: atRedirectUri });
-  if (!atRedirectUri(current.url)) throw new Error(`did not reach the client (status ${current.status} at ${current.url}):\n${current.body.slice(0, 800)}`);
-  const callbackUrl = new URL(current.url);
-  const tokens = await oidc.authorizationCodeGrant(cfg, callbackUrl, { pkceCodeVerifier: flow.verifier, expectedState: flow.state, expectedNonce: flow.nonce });
-  return { callbackUrl, tokens, claims: tokens.claims()! };
-}
+const startAuthorization = (cfg: oidc.Configuration, parameters: Record<string, string> = {}, browser?: Browser) =>
+  openAuthorization(cfg, { claims: ID_TOKEN_CLAIMS, ...parameters }, browser);
 
 const title = (page: Page) => /<title>([^<]*)<\/title>/.exec(page.body)?.[1];
 const h1 = (page: Page) => /<h1[^>]*>([^<]*)<\/h1>/.exec(page.body)?.[1];

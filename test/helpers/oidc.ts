@@ -103,3 +103,25 @@ export async function login(config: oidc.Configuration, credentials: { email: st
   });
   return { ...result, tokens };
 }
+
+export interface OpenedAuthorization extends AuthorizationRequest {
+  browser: Browser;
+  /** The first page Keyhold answered the authorization request with. */
+  page: Page;
+}
+
+/** Sends the browser to a fresh authorization request and stops at Keyhold's first page. */
+export async function openAuthorization(config: oidc.Configuration, parameters: Record<string, string> = {}, browser = new Browser()): Promise<OpenedAuthorization> {
+  const request = await authorizationRequest(config, parameters);
+  return { ...request, browser, page: await browser.get(request.url.toString(), atRedirectUri) };
+}
+
+/** From a page Keyhold answered after sign-in: through consent if asked, to the client; then the token exchange. */
+export async function finishAtClient(config: oidc.Configuration, flow: OpenedAuthorization, page: Page) {
+  let current = page;
+  if (/action="[^"]*\/confirm"/.test(current.body)) current = await flow.browser.submit(current, /\/interaction\/[^/]+\/confirm$/, {}, { stopAt: atRedirectUri });
+  if (!atRedirectUri(current.url)) throw new Error(`did not reach the client (status ${current.status} at ${current.url}):\n${current.body.slice(0, 800)}`);
+  const callbackUrl = new URL(current.url);
+  const tokens = await oidc.authorizationCodeGrant(config, callbackUrl, { pkceCodeVerifier: flow.verifier, expectedState: flow.state, expectedNonce: flow.nonce });
+  return { callbackUrl, tokens, claims: tokens.claims()! };
+}
