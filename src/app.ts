@@ -16,7 +16,6 @@ import type { EngineHost } from '#src/oidc/engine-host.ts';
 import { accountRoutes, type AccountApiDependencies } from '#src/routes/account.ts';
 import { authorizationPostRoute } from '#src/routes/authorization-post.ts';
 import { interactionRoutes, type InteractionDependencies } from '#src/routes/interaction.ts';
-import { openApiRoutes } from '#src/routes/openapi.ts';
 import { opsRoutes } from '#src/routes/ops.ts';
 import { registrationRoutes } from '#src/routes/registration.ts';
 import { selfServiceRoutes, type SelfServiceDependencies } from '#src/routes/self-service.ts';
@@ -55,7 +54,7 @@ export function createApp(deps: AppDependencies): Koa {
   app.use(errorHandler());
 
   app.use(accountApiCors(deps.ops.db));
-  for (const router of [opsRoutes(deps.ops), assetRoutes(), interactionRoutes(deps), registrationRoutes(deps), selfServiceRoutes(deps), accountRoutes(deps), openApiRoutes(deps.config)]) {
+  for (const router of [opsRoutes(deps.ops), assetRoutes(), interactionRoutes(deps), registrationRoutes(deps), selfServiceRoutes(deps), accountRoutes(deps)]) {
     app.use(router.routes());
     app.use(router.allowedMethods());
   }

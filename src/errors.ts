@@ -1,42 +1,53 @@
-// The closed set of error codes Keyhold's own routes answer with. Protocol errors are the
-// engine's (RFC 6749 codes); these cover everything around it. Every error body is
+// The one error registry: every error code Keyhold's own routes answer with, its HTTP
+// status and its message key in the catalogue (src/messages/). Protocol errors are the
+// engine's (RFC 6749 codes); these cover everything around it. Services throw
+// `KeyholdError(code)`; the error middleware renders it as JSON
 // `{ "error": code, "error_description": text, "request_id": id }` (plus the error's own
-// fields, e.g. `issues` or `violations`) or the HTML error page.
-export const errorStatus = {
-  invalid_request: 400,
-  invalid_body: 400,
-  validation_failed: 400,
-  invalid_password: 400,
-  password_rejected: 400,
-  invalid_email: 400,
-  invalid_code: 400,
-  csrf_failed: 403,
-  unauthorized: 401,
-  forbidden: 403,
-  not_found: 404,
-  method_not_allowed: 405,
-  email_taken: 409,
-  payload_too_large: 413,
-  unsupported_media_type: 415,
-  rate_limited: 429,
-  internal_error: 500,
-  service_unavailable: 503,
+// fields, e.g. `issues` or `violations`) or as the HTML error page.
+import { message, type MessageKey } from '#src/messages/index.ts';
+
+const entry = <S extends number, K extends MessageKey>(status: S, key: K) => ({ status, key });
+
+export const errorRegistry = {
+  invalid_request: entry(400, 'error.invalid_request'),
+  invalid_body: entry(400, 'error.invalid_body'),
+  validation_failed: entry(400, 'error.validation_failed'),
+  invalid_password: entry(400, 'error.invalid_password'),
+  password_rejected: entry(400, 'error.password_rejected'),
+  invalid_email: entry(400, 'error.invalid_email'),
+  invalid_code: entry(400, 'error.invalid_code'),
+  csrf_failed: entry(403, 'error.csrf_failed'),
+  unauthorized: entry(401, 'error.unauthorized'),
+  forbidden: entry(403, 'error.forbidden'),
+  not_found: entry(404, 'error.not_found'),
+  method_not_allowed: entry(405, 'error.method_not_allowed'),
+  email_taken: entry(409, 'error.email_taken'),
+  payload_too_large: entry(413, 'error.payload_too_large'),
+  unsupported_media_type: entry(415, 'error.unsupported_media_type'),
+  rate_limited: entry(429, 'error.rate_limited'),
+  internal_error: entry(500, 'error.internal_error'),
+  service_unavailable: entry(503, 'error.service_unavailable'),
 } as const;
 
-export type ErrorCode = keyof typeof errorStatus;
+export type ErrorCode = keyof typeof errorRegistry;
+export const errorCodes = Object.keys(errorRegistry) as ErrorCode[];
+
+/** code → HTTP status. */
+export const errorStatus = Object.fromEntries(errorCodes.map((code) => [code, errorRegistry[code].status])) as { [C in ErrorCode]: (typeof errorRegistry)[C]['status'] };
 
 export class KeyholdError extends Error {
   override name = 'KeyholdError';
   readonly status: number;
   constructor(
     readonly code: ErrorCode,
-    message: string,
+    /** A more specific text than the catalogue's; the catalogue's when left out. */
+    message_?: string,
     readonly headers: Record<string, string> = {},
     /** Extra members of the JSON error body (never overriding error, error_description, request_id). */
     readonly fields: Record<string, unknown> = {},
   ) {
-    super(message);
-    this.status = errorStatus[code];
+    super(message_ ?? message(errorRegistry[code].key));
+    this.status = errorRegistry[code].status;
   }
 }
 

@@ -336,9 +336,13 @@ function contract(name: 'redis' | 'sql') {
     const [Adapter] = backend().nodes;
     const id = randomToken();
     const uid = randomToken();
-    await new Adapter('Session').upsert(id, { jti: id, kind: 'Session', uid, exp: now() + 1 }, 1);
+    // Two seconds of life: at least one whole second is left for the first read, however
+    // close to a second boundary the write lands, so the read cannot race the expiry.
+    const exp = now() + 2;
+    await new Adapter('Session').upsert(id, { jti: id, kind: 'Session', uid, exp }, 2);
     t.truthy(await new Adapter('Session').find(id));
-    await sleep(1600);
+    // Past both clocks: the payload's exp (whole seconds) and the store's TTL (set < exp - 1).
+    await sleep(Math.max(0, (exp + 1) * 1000 + 250 - Date.now()));
     t.is(await new Adapter('Session').find(id), undefined);
     t.is(await new Adapter('Session').findByUid(uid), undefined);
     const error = await t.throwsAsync(new Adapter('Session').consume(id));

@@ -453,12 +453,7 @@ test('GET /api/openapi.json is an OpenAPI 3.1 document of the Account API with t
   t.deepEqual(Object.keys(flow.scopes).sort(), ['account:read', 'account:write']);
   t.deepEqual(document.components.securitySchemes.bearer, { type: 'http', scheme: 'bearer', description: document.components.securitySchemes.bearer.description });
 
-  // Every $ref resolves, and every error code the API answers with is in the Error schema.
-  const refs = JSON.stringify(document).match(/"#\/components\/schemas\/[A-Za-z]+"/g) ?? [];
-  for (const ref of refs) t.truthy(document.components.schemas[ref.slice(22, -1)], ref);
-  for (const code of ['unauthorized', 'forbidden', 'validation_failed', 'invalid_password', 'password_rejected', 'invalid_code', 'invalid_email', 'email_taken', 'invalid_body', 'unsupported_media_type']) {
-    t.true(document.components.schemas.Error.properties.error.enum.includes(code), code);
-  }
+  // Validity, $refs and error codes are checked against the served routes in api-contract.test.ts.
 });
 
 test('CORS: registered client origins may call the Account API from a browser; others get no CORS headers', async (t) => {

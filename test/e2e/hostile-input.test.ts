@@ -3,7 +3,8 @@
 // normal page, never a 5xx.
 import test from 'ava';
 import { Browser, parseForms } from '../helpers/browser.ts';
-import { atRedirectUri, authorizationRequest, discover, registerClient } from '../helpers/oidc.ts';
+import { accountResourceFor } from '#src/services/resources.ts';
+import { atRedirectUri, authorizationRequest, createUser, discover, login, registerClient } from '../helpers/oidc.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 
 let server: TestServer;
@@ -61,13 +62,24 @@ test('self-service pages never answer 5xx, whatever the query or body', async (t
   }
 });
 
-test('the Account API never answers 5xx to malformed requests', async (t) => {
+test('the Account API never answers 5xx to malformed requests; with a valid token they reach the parser and get a body error', async (t) => {
+  // A first-party client and a real token: the bodies must get past authentication, or the
+  // parser would never see them.
+  const config = await discover(server, await registerClient(server, { first_party: true }));
+  const user = await createUser(server);
+  const { tokens } = await login(config, user, { resource: accountResourceFor(server.issuer), scope: 'openid account:read account:write' });
   const bodies = ['{"email": ["a"]}', '[]', 'null', '"x"', '{"current_password": {}, "new_password": 1}', '{'.repeat(1000), '{"__proto__": {"admin": true}}'];
-  for (const [method, path] of [['PATCH', '/api/account'], ['POST', '/api/account/password'], ['POST', '/api/account/email'], ['POST', '/api/account/email/verify'], ['DELETE', '/api/account']] as const) {
+  const routes = [['PATCH', '/api/account'], ['POST', '/api/account/password'], ['POST', '/api/account/email'], ['POST', '/api/account/email/verify'], ['DELETE', '/api/account']] as const;
+  for (const [method, path] of routes) {
     for (const body of bodies) {
-      const response = await fetch(`${server.issuer}${path}`, { method, body, headers: { 'content-type': 'application/json', authorization: 'Bearer not-a-token' } });
-      t.true(response.status < 500, `${method} ${path} answered ${response.status}`);
+      const response = await fetch(`${server.issuer}${path}`, { method, body, headers: { 'content-type': 'application/json', authorization: `Bearer ${tokens.access_token}` } });
       t.regex(response.headers.get('content-type') ?? '', /json/);
+      const answer = (await response.json()) as Record<string, unknown>;
+      t.is(response.status, 400, `${method} ${path} answered ${response.status} to ${body.slice(0, 30)}`);
+      t.true(['invalid_body', 'validation_failed'].includes(String(answer.error)), `${method} ${path}: ${String(answer.error)}`);
     }
+    // Without a usable token nothing is parsed: 401 whatever the body.
+    const anonymous = await fetch(`${server.issuer}${path}`, { method, body: '{', headers: { 'content-type': 'application/json', authorization: 'Bearer not-a-token' } });
+    t.is(anonymous.status, 401);
   }
 });
