@@ -1,8 +1,9 @@
 // Liveness, readiness and metrics. /readyz checks every dependency a request needs.
 import Router from '@koa/router';
 import type { Redis } from 'ioredis';
-import { sql, type Kysely } from 'kysely';
+import type { Kysely } from 'kysely';
 import type { Registry } from 'prom-client';
+import { pingDatabase } from '#src/stores/database.ts';
 import type { Database } from '#src/stores/schema.ts';
 
 async function check(probe: () => Promise<unknown>, timeoutMs = 2000): Promise<'ok' | 'unavailable'> {
@@ -27,7 +28,7 @@ export function opsRoutes(deps: { db: Kysely<Database>; redis?: Redis; registry:
 
   router.get('/readyz', async (ctx) => {
     ctx.set('Cache-Control', 'no-store');
-    const checks: Record<string, string> = { database: await check(() => sql`select 1`.execute(deps.db)) };
+    const checks: Record<string, string> = { database: await check(() => pingDatabase(deps.db)) };
     if (deps.redis) checks.redis = await check(() => deps.redis!.ping());
     const ready = !deps.isShuttingDown() && Object.values(checks).every((value) => value === 'ok');
     ctx.status = ready ? 200 : 503;

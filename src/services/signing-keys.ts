@@ -6,7 +6,7 @@
 //   retired    retired_at <= now < removes_at in JWKS so that tokens it signed still verify
 //   removed    removes_at <= now              gone
 import { randomUUID } from 'node:crypto';
-import { sql, type Kysely } from 'kysely';
+import type { Kysely } from 'kysely';
 import { exportJWK, generateKeyPair } from 'jose';
 import { decrypt, encrypt } from '#src/crypto.ts';
 import type { Database } from '#src/stores/schema.ts';
@@ -15,6 +15,7 @@ import {
   insertSigningKey,
   listSigningKeys,
   scheduleRetirement,
+  withKeySetLock,
   type SigningKeyRow,
 } from '#src/stores/signing-key-store.ts';
 
@@ -78,15 +79,6 @@ async function createKey(db: Kysely<Database>, options: SigningKeyOptions, alg: 
     activatesAt,
   });
   return kid;
-}
-
-// Key set changes are serialised across nodes (several starting at once on an empty
-// database must create one first key, not one each).
-async function withKeySetLock<T>(db: Kysely<Database>, work: (trx: Kysely<Database>) => Promise<T>): Promise<T> {
-  return db.transaction().execute(async (trx) => {
-    await sql`select pg_advisory_xact_lock(hashtext('keyhold:signing-keys'))`.execute(trx);
-    return work(trx);
-  });
 }
 
 /** On start: make sure every configured algorithm has a key that signs or will sign. */

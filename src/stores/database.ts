@@ -4,7 +4,7 @@
 // a clear message instead of corrupting it.
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { Kysely, PostgresDialect } from 'kysely';
+import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
 import type { Config } from '#src/config.ts';
 import type { Database } from '#src/stores/schema.ts';
@@ -76,4 +76,9 @@ export async function openDatabase(config: Pick<Config, 'DATABASE_URL' | 'DATABA
     release();
     throw error;
   }
+}
+
+/** One round trip to the database (readiness). */
+export async function pingDatabase(db: Kysely<Database>): Promise<void> {
+  await sql`select 1`.execute(db);
 }

@@ -1,4 +1,4 @@
-import type { Kysely, Selectable } from 'kysely';
+import { sql, type Kysely, type Selectable } from 'kysely';
 import type { Database, SigningKeyTable } from '#src/stores/schema.ts';
 
 export type SigningKeyRow = Selectable<SigningKeyTable>;
@@ -29,4 +29,13 @@ export async function scheduleRetirement(db: Kysely<Database>, kid: string, reti
 
 export async function deleteSigningKeysRemovedBefore(db: Kysely<Database>, now: Date): Promise<void> {
   await db.deleteFrom('signing_keys').where('removes_at', '<=', now).execute();
+}
+
+// Key set changes are serialised across nodes (several starting at once on an empty
+// database must create one first key, not one each).
+export async function withKeySetLock<T>(db: Kysely<Database>, work: (trx: Kysely<Database>) => Promise<T>): Promise<T> {
+  return db.transaction().execute(async (trx) => {
+    await sql`select pg_advisory_xact_lock(hashtext('keyhold:signing-keys'))`.execute(trx);
+    return work(trx);
+  });
 }
