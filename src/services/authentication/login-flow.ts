@@ -1,0 +1,85 @@
+// The stored login flow: one per interaction, holding who has been identified, each
+// verification done so far and the assurance the request asked for. A flow moves through
+// verifications until the assurance policy finds nothing missing; only then does it become
+// the engine's login result, with acr, amr and auth_time read off the verifications.
+import type { InteractionResults } from 'oidc-provider';
+import { acrOf, amrOf, missingStep, requiredLevel, type AssuranceLevel } from '#src/services/authentication/assurance.ts';
+import { verificationBy, type SignInMethod, type Verification } from '#src/services/authentication/types.ts';
+import type { LoginFlowStore } from '#src/stores/login-flow-store.ts';
+
+export interface LoginFlow {
+  /** The engine interaction's uid. */
+  uid: string;
+  /** Set by the first verification that identifies the account. */
+  accountId?: string;
+  verifications: Verification[];
+  requested: { acrValues: string[]; maxAge?: number };
+  /** The level the sign-in must reach (requested, raised by policy). */
+  required: AssuranceLevel;
+}
+
+export interface LoginFlowDependencies {
+  store: LoginFlowStore<LoginFlow>;
+  /** Seconds a flow is kept: the interaction's lifetime. */
+  ttlSeconds: number;
+}
+
+export class LoginFlowError extends Error {
+  override name = 'LoginFlowError';
+}
+
+export function createLoginFlowService(deps: LoginFlowDependencies) {
+  const { store, ttlSeconds } = deps;
+
+  const open = async (uid: string, request: { acrValues?: string; maxAge?: number }): Promise<LoginFlow> => {
+    const existing = await store.find(uid);
+    if (existing) return existing;
+    const acrValues = (request.acrValues ?? '').split(' ').filter(Boolean);
+    return { uid, verifications: [], requested: { acrValues, ...(request.maxAge !== undefined ? { maxAge: request.maxAge } : {}) }, required: requiredLevel({ acrValues }) };
+  };
+
+  return {
+    /** The interaction's flow, started on first use. */
+    open,
+
+    /**
+     * Records a successful verification. The first one that identifies sets the account; a
+     * later one for another account is refused (a second factor never switches accounts).
+     */
+    async verified(flow: LoginFlow, method: SignInMethod, accountId: string): Promise<LoginFlow> {
+      if (flow.accountId && flow.accountId !== accountId) throw new LoginFlowError('a verification for another account');
+      if (!flow.accountId && !method.identifies) throw new LoginFlowError(`${method.id} cannot start a sign-in`);
+      const next: LoginFlow = { ...flow, accountId, verifications: [...flow.verifications.filter((entry) => entry.method !== method.id), verificationBy(method)] };
+      await store.save(next, ttlSeconds);
+      return next;
+    },
+
+    /** Raises the level the flow must reach (policy learned once the account is known). */
+    async require(flow: LoginFlow, level: AssuranceLevel): Promise<LoginFlow> {
+      const required = requiredLevel({ acrValues: flow.requested.acrValues, policyMinimum: level });
+      if (required === flow.required) return flow;
+      const next = { ...flow, required };
+      await store.save(next, ttlSeconds);
+      return next;
+    },
+
+    missing: (flow: LoginFlow) => missingStep(flow.verifications, flow.required),
+
+    /** The engine's login result; auth_time is the newest verification. */
+    loginResult(flow: LoginFlow): NonNullable<InteractionResults['login']> {
+      if (!flow.accountId || flow.verifications.length === 0) throw new LoginFlowError('the sign-in is not complete');
+      return {
+        accountId: flow.accountId,
+        acr: acrOf(flow.verifications)!,
+        amr: amrOf(flow.verifications),
+        ts: Math.max(...flow.verifications.map((verification) => verification.at)),
+        remember: true,
+      };
+    },
+
+    /** Forgets the flow (the interaction finished or was aborted). */
+    end: (uid: string) => store.remove(uid),
+  };
+}
+
+export type LoginFlowService = ReturnType<typeof createLoginFlowService>;
