@@ -16,7 +16,7 @@ import type { CredentialService } from '#src/services/credentials.ts';
 import type { EmailOwnershipService } from '#src/services/email-ownership.ts';
 import { FlowError } from '#src/services/flows.ts';
 import { PasswordRejectedError, TooManyRequestsError } from '#src/services/lifecycle.ts';
-import type { LoginThrottle } from '#src/services/login-throttle.ts';
+import { withPasswordAttempt, type LoginThrottle } from '#src/services/login-throttle.ts';
 
 export interface AccountApiDependencies {
   config: Config;
@@ -96,18 +96,9 @@ export function accountRoutes(deps: AccountApiDependencies): Router {
   }, serviceErrors);
 
   // A stolen token must not make guessing the password any faster than the login form:
-  // failures count against the same limits, per address and account.
-  const confirmPassword = async (ctx: Context, caller: AccountToken, action: () => Promise<void>) => {
-    const retryAfter = await deps.loginThrottle.retryAfter(ctx.ip, caller.account.email);
-    if (retryAfter > 0) throw new KeyholdError('rate_limited', 'too many wrong passwords; try again later', { 'Retry-After': String(retryAfter) });
-    try {
-      await action();
-    } catch (error) {
-      if (error instanceof AccountError && error.code === 'invalid_password') await deps.loginThrottle.recordFailure(ctx.ip, caller.account.email);
-      throw error;
-    }
-    await deps.loginThrottle.recordSuccess(ctx.ip, caller.account.email);
-  };
+  // attempts count against the same limits, per address and account, before the check.
+  const confirmPassword = (ctx: Context, caller: AccountToken, action: () => Promise<void>) =>
+    withPasswordAttempt(deps.loginThrottle, ctx.ip, caller.account.email, action, (error) => error instanceof AccountError && error.code === 'invalid_password');
 
   router.get('/api/account', read, (ctx) => {
     ctx.body = profileOf(accountTokenOf(ctx).account);
@@ -159,7 +150,9 @@ export function accountRoutes(deps: AccountApiDependencies): Router {
   router.delete('/api/account', write, json, async (ctx) => {
     const caller = accountTokenOf(ctx);
     const input = parseBody(accountDeletionSchema, ctx);
-    await confirmPassword(ctx, caller, () => deps.accountData.deleteAccount(caller.accountId, { password: input.password, authTime: caller.authTime }));
+    const erase = () => deps.accountData.deleteAccount(caller.accountId, { password: input.password, authTime: caller.authTime });
+    // Without a password nothing is guessed (a recent sign-in stands in for it).
+    await (input.password === undefined ? erase() : confirmPassword(ctx, caller, erase));
     ctx.status = 204;
   });
 
