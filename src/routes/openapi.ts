@@ -20,7 +20,7 @@ const bodyErrors = {
   '413': errorResponse('payload_too_large'),
   '415': errorResponse('unsupported_media_type: send application/json.'),
 };
-const tooManyPasswords = errorResponse('rate_limited: too many wrong passwords (shared with the login form); see Retry-After.');
+const tooManyPasswords = errorResponse('rate_limited: too many wrong passwords (shared with the login form); see Retry-After, RateLimit-Policy and RateLimit.');
 
 const read = [{ oauth2: ['account:read'] }, { bearer: [] }];
 const write = [{ oauth2: ['account:write'] }, { bearer: [] }];
