@@ -18,6 +18,7 @@ import { authorizationPostRoute } from '#src/routes/authorization-post.ts';
 import { interactionRoutes, type InteractionDependencies } from '#src/routes/interaction.ts';
 import { opsRoutes } from '#src/routes/ops.ts';
 import { registrationRoutes } from '#src/routes/registration.ts';
+import type { RegistrationThrottle } from '#src/services/registration-throttle.ts';
 import { selfServiceRoutes, type SelfServiceDependencies } from '#src/routes/self-service.ts';
 import { assetsDirectory } from '#src/views.ts';
 
@@ -27,6 +28,7 @@ export interface AppDependencies extends InteractionDependencies, SelfServiceDep
   engine: EngineHost;
   metrics: Metrics;
   cookieKeys: string[];
+  registrationThrottle: RegistrationThrottle;
   ops: Parameters<typeof opsRoutes>[0];
 }
 
@@ -42,7 +44,9 @@ function assetRoutes(): Router {
 }
 
 export function createApp(deps: AppDependencies): Koa {
-  const app = new Koa({ proxy: deps.config.TRUST_PROXY });
+  // Behind proxies, ctx.ip is the address the nearest trusted proxy saw, never one the
+  // client wrote into X-Forwarded-For itself.
+  const app = new Koa({ proxy: deps.config.TRUST_PROXY, maxIpsCount: deps.config.TRUST_PROXY_HOPS });
   // Must equal the engine's cookie keys: the interaction routes read the engine's cookies.
   app.keys = deps.cookieKeys;
   // Errors are answered by errorHandler; nothing else should print them.

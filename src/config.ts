@@ -42,6 +42,10 @@ const environmentSchema = z.object({
   REDIS_PREFIX: z.string().default('keyhold:'),
   // Trust X-Forwarded-* headers. Only behind a proxy that sets them.
   TRUST_PROXY: bool.default(false),
+  // How many proxies in front of Keyhold append to X-Forwarded-For. The client address is
+  // the entry that many places from the right; entries further left are whatever the
+  // client sent and are ignored (they would let anyone pick their own address).
+  TRUST_PROXY_HOPS: positiveInt.default(1),
   // pino level.
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   // The `keyhold` CLI's log level (to stderr); silent by default so stdout stays pure JSON.
@@ -72,9 +76,19 @@ const environmentSchema = z.object({
   ARGON2_MEMORY_KIB: positiveInt.min(8192).default(19456),
   ARGON2_ITERATIONS: positiveInt.default(2),
   ARGON2_PARALLELISM: positiveInt.default(1),
-  // Failed logins allowed per account+address (and per address) in LOGIN_RATE_WINDOW seconds.
+  // Wrong passwords allowed per account+address (×5 per address across accounts) in
+  // LOGIN_RATE_WINDOW seconds, at login and wherever a current password is confirmed.
   LOGIN_RATE_LIMIT: positiveInt.default(10),
+  // Wrong passwords allowed per account from any address in the same window, so that
+  // rotating addresses buys no extra guesses. Higher than LOGIN_RATE_LIMIT: reaching it
+  // blocks the account's owner too, until the window ends.
+  LOGIN_ACCOUNT_RATE_LIMIT: positiveInt.default(20),
   LOGIN_RATE_WINDOW: positiveInt.default(900),
+  // Registration attempts allowed per address (IP) and, lower, per email address, in
+  // REGISTRATION_RATE_WINDOW seconds: each one hashes a password and may send a mail.
+  REGISTRATION_RATE_LIMIT: positiveInt.default(20),
+  REGISTRATION_EMAIL_RATE_LIMIT: positiveInt.default(5),
+  REGISTRATION_RATE_WINDOW: positiveInt.default(3600),
   // Outgoing mail. Unset SMTP_URL: messages are written as .eml under DATA_DIR/outbox.
   SMTP_URL: z.string().regex(/^smtps?:\/\//, 'must be an smtp:// or smtps:// URL').optional(),
   MAIL_FROM: z.string().default('Keyhold <no-reply@localhost>'),

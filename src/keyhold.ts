@@ -22,10 +22,12 @@ import type { LifecycleDependencies } from '#src/services/lifecycle.ts';
 import { createPasswordPolicy } from '#src/services/password-policy.ts';
 import { createRegistrationService, type RegistrationService } from '#src/services/registration.ts';
 import { createLoginThrottle } from '#src/services/login-throttle.ts';
+import { createRegistrationThrottle } from '#src/services/registration-throttle.ts';
 import { startMailWorker, type MailWorker } from '#src/services/mail-worker.ts';
 import { createMailer, type Mailer } from '#src/services/mailer.ts';
 import { deriveKeys, resolveMasterSecret, type DerivedKeys } from '#src/services/master-secret.ts';
 import { createPasswordHasher } from '#src/services/passwords.ts';
+import { createLegacyBcryptCost } from '#src/services/legacy-hash-cost.ts';
 import { ensureAccountResource, findResource } from '#src/services/resources.ts';
 import { ensureSigningKeys, type SigningAlg, type SigningKeyOptions } from '#src/services/signing-keys.ts';
 import { openDatabase, type DatabaseHandle } from '#src/stores/database.ts';
@@ -126,7 +128,10 @@ export async function createKeyhold(config: Config, logger: Logger): Promise<Key
     const mailWorker = startMailWorker({ db, config, logger });
     cleanups.push(() => mailWorker.stop());
 
-    const passwords = createPasswordHasher({ memoryCost: config.ARGON2_MEMORY_KIB, timeCost: config.ARGON2_ITERATIONS, parallelism: config.ARGON2_PARALLELISM });
+    const passwords = createPasswordHasher(
+      { memoryCost: config.ARGON2_MEMORY_KIB, timeCost: config.ARGON2_ITERATIONS, parallelism: config.ARGON2_PARALLELISM },
+      { legacyBcryptCost: createLegacyBcryptCost(db) },
+    );
     const accounts = createAccountService(db, passwords);
     const passwordPolicy = createPasswordPolicy({ db, hasher: passwords, minLength: config.PASSWORD_MIN_LENGTH, historySize: config.PASSWORD_HISTORY, breachCheckUrl: config.BREACH_CHECK_URL, logger });
     await ensureAccountResource(db, config.ISSUER);
@@ -174,7 +179,8 @@ export async function createKeyhold(config: Config, logger: Logger): Promise<Key
       accountData,
       cookieKeys: keys.cookieKeys,
       pages: createPageKit({ config, engine, csrf: createCsrfService(keys.csrf) }),
-      loginThrottle: createLoginThrottle({ redis, prefix: config.REDIS_PREFIX, limit: config.LOGIN_RATE_LIMIT, windowSeconds: config.LOGIN_RATE_WINDOW }),
+      loginThrottle: createLoginThrottle({ redis, prefix: config.REDIS_PREFIX, limit: config.LOGIN_RATE_LIMIT, accountLimit: config.LOGIN_ACCOUNT_RATE_LIMIT, windowSeconds: config.LOGIN_RATE_WINDOW }),
+      registrationThrottle: createRegistrationThrottle({ redis, prefix: config.REDIS_PREFIX, limit: config.REGISTRATION_RATE_LIMIT, emailLimit: config.REGISTRATION_EMAIL_RATE_LIMIT, windowSeconds: config.REGISTRATION_RATE_WINDOW }),
       ops: { db, redis, registry: metrics.registry, isShuttingDown: () => shuttingDown },
     });
 

@@ -4,6 +4,8 @@
 import type { Context, Middleware } from 'koa';
 import { ZodError } from 'zod';
 import { KeyholdError, type ErrorCode } from '#src/errors.ts';
+import { rateLimitedError } from '#src/middleware/rate-limit.ts';
+import { RateLimitedError } from '#src/services/rate-limits.ts';
 import { renderView } from '#src/views.ts';
 
 interface HttpLikeError {
@@ -54,9 +56,11 @@ export function errorHandler(): Middleware {
       const known =
         thrown instanceof KeyholdError
           ? thrown
-          : thrown instanceof ZodError
-            ? new KeyholdError('invalid_request', 'the request has missing or malformed fields')
-            : fromHttpError(thrown as HttpLikeError);
+          : thrown instanceof RateLimitedError
+            ? rateLimitedError(thrown)
+            : thrown instanceof ZodError
+              ? new KeyholdError('invalid_request', 'the request has missing or malformed fields')
+              : fromHttpError(thrown as HttpLikeError);
       if (known) {
         for (const [name, value] of Object.entries(known.headers)) ctx.set(name, value);
         sendError(ctx, known.code, known.status, known.message, known.fields);

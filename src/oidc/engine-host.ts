@@ -32,6 +32,7 @@ export async function createEngineHost(options: {
   const build = (jwks: { keys: Record<string, unknown>[] }) => {
     const provider = new Provider(config.ISSUER, options.configure(jwks));
     provider.proxy = config.TRUST_PROXY;
+    provider.maxIpsCount = config.TRUST_PROXY_HOPS;
     provider.on('server_error', (_ctx, error) => logger.error({ err: error }, 'engine server error'));
     options.onBuild?.(provider);
     return { provider, middleware: mount(provider) as Middleware };

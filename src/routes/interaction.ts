@@ -13,7 +13,9 @@ import type { EngineHost } from '#src/oidc/engine-host.ts';
 import type { Account, AccountService } from '#src/services/accounts.ts';
 import type { EmailOwnershipService } from '#src/services/email-ownership.ts';
 import { FlowError } from '#src/services/flows.ts';
-import type { LoginThrottle } from '#src/services/login-throttle.ts';
+import type { LoginThrottle, PasswordAttempt } from '#src/services/login-throttle.ts';
+import { RateLimitedError } from '#src/services/rate-limits.ts';
+import { setRateLimitHeaders } from '#src/middleware/rate-limit.ts';
 import type { InteractionDetails, PageKit } from '#src/routes/page-kit.ts';
 
 export interface InteractionDependencies {
@@ -161,19 +163,22 @@ export function interactionRoutes(deps: InteractionDependencies): Router {
     if (!input.success) return renderLogin(ctx, details, { error: INVALID_CREDENTIALS, status: 400 });
     const { email, password } = input.data;
 
-    const retryAfter = await deps.loginThrottle.retryAfter(ctx.ip, email);
-    if (retryAfter > 0) {
-      ctx.set('Retry-After', String(retryAfter));
-      return renderLogin(ctx, details, { email, status: 429, error: `Too many failed attempts. Try again in ${Math.ceil(retryAfter / 60)} minute(s).` });
+    // Counted before the password is checked, so that a burst cannot outrun the limit.
+    let attempt: PasswordAttempt;
+    try {
+      attempt = await deps.loginThrottle.begin(ctx.ip, email);
+    } catch (error) {
+      if (!(error instanceof RateLimitedError)) throw error;
+      setRateLimitHeaders(ctx, error);
+      return renderLogin(ctx, details, { email, status: 429, error: `Too many failed attempts. Try again in ${Math.ceil(error.retryAfterSeconds / 60)} minute(s).` });
     }
 
     const account = await deps.accounts.authenticate(email, password);
     if (!account) {
-      await deps.loginThrottle.recordFailure(ctx.ip, email);
       ctx.state.log.info({ event: 'login.failed', clientId: details.params.client_id }, 'login failed');
       return renderLogin(ctx, details, { email, error: INVALID_CREDENTIALS, status: 401 });
     }
-    await deps.loginThrottle.recordSuccess(ctx.ip, email);
+    await attempt.succeeded();
     if (config.REQUIRE_VERIFIED_EMAIL && !account.emailVerified) {
       // Only someone who knows the password sees this step.
       const { flowId } = await deps.emailOwnership.startVerification(account.id, details.uid);

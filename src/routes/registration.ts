@@ -14,6 +14,9 @@ import { AccountError } from '#src/services/accounts.ts';
 import { FlowError } from '#src/services/flows.ts';
 import { PasswordRejectedError } from '#src/services/lifecycle.ts';
 import { RegistrationError, type RegistrationService } from '#src/services/registration.ts';
+import type { RegistrationThrottle } from '#src/services/registration-throttle.ts';
+import { RateLimitedError } from '#src/services/rate-limits.ts';
+import { setRateLimitHeaders } from '#src/middleware/rate-limit.ts';
 
 const registrationForm = z.object({
   email: z.string().max(320).default(''),
@@ -29,7 +32,7 @@ const codeForm = z.object({
 
 const REGISTRATION_PROMPTS = ['login', 'create'];
 
-export function registrationRoutes(deps: { config: Config; engine: EngineHost; pages: PageKit; registration: RegistrationService }): Router {
+export function registrationRoutes(deps: { config: Config; engine: EngineHost; pages: PageKit; registration: RegistrationService; registrationThrottle: RegistrationThrottle }): Router {
   const { config, pages, registration } = deps;
   const router = new Router({ prefix: '/interaction/:uid/register' });
   const form = formBody(config.BODY_LIMIT);
@@ -88,6 +91,7 @@ export function registrationRoutes(deps: { config: Config; engine: EngineHost; p
     const details = await interaction(ctx, true);
     const input = registrationForm.parse(ctx.request.body ?? {});
     try {
+      await deps.registrationThrottle.consume(ctx.ip, input.email);
       const { flowId, email } = await registration.register({
         email: input.email,
         password: input.password,
@@ -99,6 +103,10 @@ export function registrationRoutes(deps: { config: Config; engine: EngineHost; p
       });
       return renderCheck(ctx, details, flowId, email);
     } catch (error) {
+      if (error instanceof RateLimitedError) {
+        setRateLimitHeaders(ctx, error);
+        return renderForm(ctx, details, { email: input.email, name: input.name, invitation: input.invitation, errors: ['Too many registration attempts. Try again later.'] }, 429);
+      }
       const errors =
         error instanceof PasswordRejectedError
           ? error.violations.map((violation) => violation.message)

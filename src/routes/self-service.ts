@@ -16,6 +16,10 @@ import type { EmailOwnershipService } from '#src/services/email-ownership.ts';
 import { FlowError, type FlowFailure } from '#src/services/flows.ts';
 import { PasswordRejectedError } from '#src/services/lifecycle.ts';
 import type { RegistrationService } from '#src/services/registration.ts';
+import { withPasswordAttempt, type LoginThrottle } from '#src/services/login-throttle.ts';
+import { RateLimitedError } from '#src/services/rate-limits.ts';
+import { setRateLimitHeaders } from '#src/middleware/rate-limit.ts';
+import { afterResponse } from '#src/middleware/after-response.ts';
 
 export interface SelfServiceDependencies {
   config: Config;
@@ -25,6 +29,7 @@ export interface SelfServiceDependencies {
   registration: RegistrationService;
   credentials: CredentialService;
   emailOwnership: EmailOwnershipService;
+  loginThrottle: LoginThrottle;
 }
 
 const SESSION_COOKIE = 'keyhold_session';
@@ -120,7 +125,9 @@ export function selfServiceRoutes(deps: SelfServiceDependencies): Router {
     pages.assertCsrf(ctx, 'recovery');
     const body = ctx.request.body as Record<string, unknown>;
     const email = z.string().max(320).catch('').parse(body.email);
-    await deps.credentials.requestReset(email, ctx.ip);
+    // After answering: whether an account exists must not show in how long the answer takes.
+    const ip = ctx.ip;
+    afterResponse(ctx, 'password reset request', () => deps.credentials.requestReset(email, ip));
     pages.message(ctx, 'Check your email', 'If an account exists for that address, we sent it a link to choose a new password. The link works once and expires soon.', {
       link: signInLink(body.interaction),
     });
@@ -176,8 +183,8 @@ export function selfServiceRoutes(deps: SelfServiceDependencies): Router {
     const { account, keep } = await signedIn(ctx);
     const body = ctx.request.body as Record<string, unknown>;
     const text = z.string().max(4096).catch('');
-    try {
-      await deps.credentials.changePassword({
+    const change = () =>
+      deps.credentials.changePassword({
         accountId: account.id,
         currentPassword: text.parse(body.current_password),
         newPassword: text.parse(body.password),
@@ -185,8 +192,15 @@ export function selfServiceRoutes(deps: SelfServiceDependencies): Router {
         current: keep,
         ip: ctx.ip,
       });
+    try {
+      // Guesses of the current password count like wrong passwords at login.
+      await withPasswordAttempt(deps.loginThrottle, ctx.ip, account.email, change, (error) => error instanceof AccountError && error.code === 'invalid_password');
       renderChange(ctx, { done: true });
     } catch (error) {
+      if (error instanceof RateLimitedError) {
+        setRateLimitHeaders(ctx, error);
+        return renderChange(ctx, { errors: ['Too many wrong passwords. Try again later.'] }, 429);
+      }
       if (error instanceof PasswordRejectedError) return renderChange(ctx, { errors: error.violations.map((violation) => violation.message) }, 400);
       if (error instanceof AccountError && error.code === 'invalid_password') return renderChange(ctx, { errors: [error.message] }, 400);
       throw error;

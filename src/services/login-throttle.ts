@@ -1,42 +1,75 @@
-// Brute-force protection for password login: failed attempts are counted per address and
-// account name together, and per address alone (a wider limit, against spraying). Only
-// failures count. Backed by Redis when configured, so every node shares the counters;
-// otherwise in process memory, which is exact for the single-process embedded mode.
-import type { Redis } from 'ioredis';
-import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
+// Brute-force protection wherever a password is checked (login, password change, account
+// deletion). Each check first takes one attempt, atomically, from three limits:
+// - per account and address (LOGIN_RATE_LIMIT): one guesser against one account;
+// - per account from any address (LOGIN_ACCOUNT_RATE_LIMIT): rotating addresses, e.g.
+//   through a botnet or a forged X-Forwarded-For, buys no extra guesses;
+// - per address across accounts (5 × LOGIN_RATE_LIMIT): password spraying.
+// A right password gives its attempt back (and clears the account+address count), so only
+// wrong guesses add up. The account counts by the name typed, whether or not such an
+// account exists, so the limits say nothing about which accounts exist.
+import { consumeAll, createRateLimit, textKey, type RateLimitStore } from '#src/services/rate-limits.ts';
 
-export interface LoginThrottle {
-  /** Seconds until another attempt is allowed, or 0 when allowed now. */
-  retryAfter(ip: string, login: string): Promise<number>;
-  recordFailure(ip: string, login: string): Promise<void>;
-  recordSuccess(ip: string, login: string): Promise<void>;
+export interface PasswordAttempt {
+  /** The password was right: this attempt does not count against the account. */
+  succeeded(): Promise<void>;
 }
 
-export function createLoginThrottle(options: { redis?: Redis; prefix: string; limit: number; windowSeconds: number }): LoginThrottle {
-  const make = (points: number, keyPrefix: string): RateLimiterAbstract =>
-    options.redis
-      ? new RateLimiterRedis({ storeClient: options.redis, keyPrefix: `${options.prefix}${keyPrefix}`, points, duration: options.windowSeconds })
-      : new RateLimiterMemory({ keyPrefix, points, duration: options.windowSeconds });
-  const byAccount = make(options.limit, 'login-fail-account');
-  const byAddress = make(options.limit * 5, 'login-fail-address');
-  const accountKey = (ip: string, login: string) => `${ip}|${login.trim().toLowerCase().slice(0, 254)}`;
+export interface LoginThrottle {
+  /**
+   * Counts one password attempt before the password is checked. Throws RateLimitedError
+   * (and nothing may be checked) when a limit is spent.
+   */
+  begin(ip: string, login: string): Promise<PasswordAttempt>;
+}
 
-  const remaining = async (limiter: RateLimiterAbstract, key: string, points: number) => {
-    const state = await limiter.get(key);
-    return state && state.consumedPoints >= points ? Math.ceil(state.msBeforeNext / 1000) : 0;
-  };
+export interface LoginThrottleOptions extends RateLimitStore {
+  /** Attempts per account and address. */
+  limit: number;
+  /** Attempts per account from any address. */
+  accountLimit: number;
+  windowSeconds: number;
+}
+
+export function createLoginThrottle(options: LoginThrottleOptions): LoginThrottle {
+  const { windowSeconds } = options;
+  const byAccountAndAddress = createRateLimit(options, { name: 'login-account-address', points: options.limit, windowSeconds });
+  const byAccount = createRateLimit(options, { name: 'login-account', points: options.accountLimit, windowSeconds });
+  const byAddress = createRateLimit(options, { name: 'login-address', points: options.limit * 5, windowSeconds });
 
   return {
-    async retryAfter(ip, login) {
-      return Math.max(await remaining(byAccount, accountKey(ip, login), options.limit), await remaining(byAddress, ip, options.limit * 5));
-    },
-    async recordFailure(ip, login) {
-      await Promise.all([byAccount.penalty(accountKey(ip, login), 1), byAddress.penalty(ip, 1)]).catch((error) => {
-        if (!(error instanceof RateLimiterRes)) throw error;
-      });
-    },
-    async recordSuccess(ip, login) {
-      await byAccount.delete(accountKey(ip, login));
+    async begin(ip, login) {
+      const account = textKey(login);
+      const accountAndAddress = `${ip}|${account}`;
+      await consumeAll([
+        [byAccountAndAddress, accountAndAddress],
+        [byAccount, account],
+        [byAddress, ip],
+      ]);
+      return {
+        async succeeded() {
+          // Only this attempt is given back per account: a success must not wipe out the
+          // count of guesses others made from elsewhere.
+          await Promise.all([byAccountAndAddress.reset(accountAndAddress), byAccount.refund(account), byAddress.refund(ip)]);
+        },
+      };
     },
   };
+}
+
+/**
+ * Runs a password check under the throttle. `isWrongPassword` tells a refused password
+ * (which stays counted) from any other outcome (which gives the attempt back, e.g. a right
+ * current password with a new one the policy refuses).
+ */
+export async function withPasswordAttempt<T>(throttle: LoginThrottle, ip: string, login: string, check: () => Promise<T>, isWrongPassword: (error: unknown) => boolean): Promise<T> {
+  const attempt = await throttle.begin(ip, login);
+  let result: T;
+  try {
+    result = await check();
+  } catch (error) {
+    if (!isWrongPassword(error)) await attempt.succeeded();
+    throw error;
+  }
+  await attempt.succeeded();
+  return result;
 }

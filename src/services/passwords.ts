@@ -2,8 +2,14 @@
 // parameters than the configured ones, or with another algorithm (bcrypt hashes imported
 // from a legacy system), is reported as needing a rehash, so accounts move to argon2id
 // with the current parameters at their next successful login.
+//
+// Every verification does the same work whatever the stored hash: one argon2id
+// verification and, while imported bcrypt hashes remain, one bcrypt comparison at their
+// cost; the one that does not apply (or both, for an unknown account) runs against a dummy
+// hash. Otherwise login timing tells imported accounts (slow bcrypt) from others, and so
+// from unknown names.
 import argon2 from 'argon2';
-import { compare as bcryptCompare } from 'bcryptjs';
+import bcrypt from 'bcryptjs';
 
 export interface Argon2Parameters {
   memoryCost: number;
@@ -19,6 +25,30 @@ export interface PasswordHasher {
 }
 
 export type PasswordHashFormat = 'argon2id' | 'bcrypt';
+
+/** The hash functions themselves, replaceable so that a test can count what a verification does. */
+export interface HashPrimitives {
+  /** An argon2id hash with these parameters. */
+  argon2Hash(password: string, parameters: Argon2Parameters): Promise<string>;
+  argon2Verify(hash: string, password: string): Promise<boolean>;
+  bcryptHash(password: string, cost: number): Promise<string>;
+  bcryptCompare(password: string, hash: string): Promise<boolean>;
+}
+
+export const hashPrimitives: HashPrimitives = {
+  argon2Hash: (password, parameters) => argon2.hash(password, { type: argon2.argon2id, ...parameters }),
+  argon2Verify: (hash, password) => argon2.verify(hash, password),
+  bcryptHash: (password, cost) => bcrypt.hash(password, cost),
+  // bcryptjs compares in constant time; it reads only the first 72 bytes of the password,
+  // as every bcrypt does, which the rehash at login then leaves behind.
+  bcryptCompare: (password, hash) => bcrypt.compare(password, hash),
+};
+
+export interface PasswordHasherOptions {
+  primitives?: HashPrimitives;
+  /** The highest cost among stored bcrypt hashes, or undefined when none is left. */
+  legacyBcryptCost?: () => Promise<number | undefined>;
+}
 
 // $2a$, $2b$ and $2y$ are the same algorithm with historical bug-fix markers; $2x$ marks
 // hashes from the buggy crypt_blowfish and is not accepted. Cost is 4 to 31.
@@ -51,24 +81,33 @@ export function passwordHashFormat(hash: string): PasswordHashFormat | undefined
   return undefined;
 }
 
-export function createPasswordHasher(parameters: Argon2Parameters): PasswordHasher {
-  const options = { type: argon2.argon2id, ...parameters } as const;
-  // Verified when the account does not exist, so that an unknown email costs the same
-  // time as a wrong password and login timing reveals nothing.
-  const dummyHash = argon2.hash('keyhold-dummy-password', options);
+/** The cost of a bcrypt hash ($2b$12$… → 12). */
+export function bcryptCost(hash: string): number | undefined {
+  return bcryptHash.test(hash) ? Number(hash.slice(4, 6)) : undefined;
+}
+
+export function createPasswordHasher(parameters: Argon2Parameters, hasherOptions: PasswordHasherOptions = {}): PasswordHasher {
+  const primitives = hasherOptions.primitives ?? hashPrimitives;
+  const DUMMY_PASSWORD = 'keyhold-dummy-password';
+  const dummyArgon2 = primitives.argon2Hash(DUMMY_PASSWORD, parameters);
+  const dummyBcrypt = new Map<number, Promise<string>>();
+  const dummyBcryptAt = (cost: number) => {
+    if (!dummyBcrypt.has(cost)) dummyBcrypt.set(cost, primitives.bcryptHash(DUMMY_PASSWORD, cost));
+    return dummyBcrypt.get(cost)!;
+  };
+  const attempt = (check: () => Promise<boolean>) => check().catch(() => false);
 
   return {
-    hash: (password) => argon2.hash(password, options),
+    hash: (password) => primitives.argon2Hash(password, parameters),
     async verify(storedHash, password) {
-      const target = storedHash ?? (await dummyHash);
-      try {
-        // bcryptjs compares in constant time; it reads only the first 72 bytes of the
-        // password, as every bcrypt does, which the rehash at login then leaves behind.
-        const valid = bcryptHash.test(target) ? await bcryptCompare(password, target) : await argon2.verify(target, password);
-        return Boolean(storedHash) && valid;
-      } catch {
-        return false;
-      }
+      const stored = storedHash ? { hash: storedHash, bcryptCost: bcryptCost(storedHash) } : undefined;
+      const legacyCost = await hasherOptions.legacyBcryptCost?.();
+      const argon2Target = stored && stored.bcryptCost === undefined ? stored.hash : await dummyArgon2;
+      const bcryptTarget = stored?.bcryptCost !== undefined ? stored.hash : legacyCost !== undefined ? await dummyBcryptAt(legacyCost) : undefined;
+      const argon2Valid = await attempt(() => primitives.argon2Verify(argon2Target, password));
+      const bcryptValid = bcryptTarget ? await attempt(() => primitives.bcryptCompare(password, bcryptTarget)) : false;
+      if (!stored) return false;
+      return stored.bcryptCost === undefined ? argon2Valid : bcryptValid;
     },
     needsRehash(storedHash) {
       const current = parseArgon2id(storedHash);

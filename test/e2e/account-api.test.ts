@@ -351,6 +351,25 @@ test('email change requests are limited by a cool-down, and a code only complete
   t.is(own.status, 200);
 });
 
+test('a burst of wrong current passwords (password change, deletion) gets LOGIN_RATE_LIMIT checks, the rest 429', async (t) => {
+  const { user, token } = await signedIn();
+  const guesses = (count: number, request: (index: number) => Promise<ApiResponse>) => Promise.all(Array.from({ length: count }, (_, index) => request(index)));
+  // LOGIN_RATE_LIMIT defaults to 10 per account and address; both routes share it.
+  const changes = await guesses(15, (index) => api(token, 'POST', '/api/account/password', { current_password: `guess ${index}`, new_password: 'a brand new passphrase 42' }));
+  const deletions = await guesses(15, (index) => api(token, 'DELETE', '/api/account', { password: `guess ${index}` }));
+  const all = [...changes, ...deletions];
+  t.is(all.filter((answer) => answer.body.error === 'invalid_password').length, 10, JSON.stringify(all.map((answer) => answer.status)));
+  const limited = all.filter((answer) => answer.status === 429);
+  t.is(limited.length, 20);
+  t.is(limited[0]!.body.error, 'rate_limited');
+  t.true(Number(limited[0]!.headers.get('retry-after')) > 0);
+  t.regex(limited[0]!.headers.get('ratelimit') ?? '', /^"login-account-address";r=0;t=\d+$/);
+  // The right password is refused too while the limit lasts; nothing changed or was deleted.
+  t.is((await api(token, 'DELETE', '/api/account', { password: user.password })).status, 429);
+  t.truthy(await server.keyhold.accounts.findById(user.id));
+  t.truthy(await server.keyhold.accounts.authenticate(user.email, user.password));
+});
+
 test('the export holds the account and its audit events, as an attachment', async (t) => {
   const { user, token } = await signedIn();
   t.is((await api(token, 'PATCH', '/api/account', { given_name: 'Exported' })).status, 200);

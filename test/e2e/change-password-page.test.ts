@@ -155,3 +155,23 @@ test('changed with "keep other sessions" checked: the other browser stays signed
   t.truthy(await server.keyhold.accounts.authenticate(account.email, NEW_PASSWORD));
   await mailbox.next(account.email, CHANGED_SUBJECT);
 });
+
+test('guesses of the current password are throttled like logins: a burst gets LOGIN_RATE_LIMIT checks, then 429 even for the right one', async (t) => {
+  const account = await user();
+  const { browser } = await signIn(account);
+  const page = await browser.get(`${server.issuer}/account/password`);
+  // LOGIN_RATE_LIMIT defaults to 10 per account and address.
+  const answers = await Promise.all(Array.from({ length: 30 }, (_, index) => submitChange(browser, page, { current: `guess ${index}`, password: NEW_PASSWORD })));
+  const statuses = answers.map((answer) => answer.status);
+  t.is(statuses.filter((status) => status === 400).length, 10, JSON.stringify(statuses));
+  t.is(statuses.filter((status) => status === 429).length, 20, JSON.stringify(statuses));
+  const refused = answers.find((answer) => answer.status === 429)!;
+  t.true(Number(refused.headers.get('retry-after')) > 0);
+  t.regex(refused.headers.get('ratelimit-policy') ?? '', /^"login-account-address";q=10;w=900$/);
+  t.deepEqual(alerts(refused), ['Too many wrong passwords. Try again later.']);
+
+  const right = await submitChange(browser, page, { current: account.password, password: NEW_PASSWORD });
+  t.is(right.status, 429);
+  t.truthy(await server.keyhold.accounts.authenticate(account.email, account.password));
+  t.deepEqual(await mailbox.flush(account.email), []);
+});

@@ -17,8 +17,10 @@ let config: oidc.Configuration;
 
 let stop: (() => Promise<void>) | undefined;
 
+// Every test here registers from 127.0.0.1; the per-address limit has its own test
+// (registration-limits.test.ts).
 test.before(async () => {
-  ({ mailbox, server, config, stop } = await startServerWithMailbox({ EMAIL_VERIFICATION_TTL: '60' }));
+  ({ mailbox, server, config, stop } = await startServerWithMailbox({ EMAIL_VERIFICATION_TTL: '60', REGISTRATION_RATE_LIMIT: '1000' }));
 });
 test.after.always(async () => {
   await stop?.();

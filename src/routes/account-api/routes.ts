@@ -4,7 +4,6 @@
 // (src/http/route.ts): its schemas validate the request and make the OpenAPI document.
 import type { Context } from 'koa';
 import type { Config } from '#src/config.ts';
-import { KeyholdError } from '#src/errors.ts';
 import { defineRoute, type AnyRouteSpec } from '#src/http/route.ts';
 import type { EngineHost } from '#src/oidc/engine-host.ts';
 import { accountTokenOf, type AccountToken } from '#src/routes/account-auth.ts';
@@ -24,7 +23,7 @@ import type { AccountDataService } from '#src/services/account-data.ts';
 import { AccountError, type AccountService } from '#src/services/accounts.ts';
 import type { CredentialService } from '#src/services/credentials.ts';
 import type { EmailOwnershipService } from '#src/services/email-ownership.ts';
-import type { LoginThrottle } from '#src/services/login-throttle.ts';
+import { withPasswordAttempt, type LoginThrottle } from '#src/services/login-throttle.ts';
 
 export interface AccountApiDependencies {
   config: Config;
@@ -43,18 +42,9 @@ const tag = 'Account';
 
 export function accountApiRoutes(deps: AccountApiDependencies): AnyRouteSpec[] {
   // A stolen token must not make guessing the password any faster than the login form:
-  // failures count against the same limits, per address and account.
-  const confirmPassword = async (ctx: Context, caller: AccountToken, action: () => Promise<void>) => {
-    const retryAfter = await deps.loginThrottle.retryAfter(ctx.ip, caller.account.email);
-    if (retryAfter > 0) throw new KeyholdError('rate_limited', 'too many wrong passwords; try again later', { 'Retry-After': String(retryAfter) });
-    try {
-      await action();
-    } catch (error) {
-      if (error instanceof AccountError && error.code === 'invalid_password') await deps.loginThrottle.recordFailure(ctx.ip, caller.account.email);
-      throw error;
-    }
-    await deps.loginThrottle.recordSuccess(ctx.ip, caller.account.email);
-  };
+  // attempts count against the same limits, per address and account, before the check.
+  const confirmPassword = (ctx: Context, caller: AccountToken, action: () => Promise<void>) =>
+    withPasswordAttempt(deps.loginThrottle, ctx.ip, caller.account.email, action, (error) => error instanceof AccountError && error.code === 'invalid_password');
 
   return [
     defineRoute({
@@ -173,7 +163,9 @@ export function accountApiRoutes(deps: AccountApiDependencies): AnyRouteSpec[] {
       errors: ['invalid_password', 'rate_limited'],
       handle: async (ctx, { body }) => {
         const caller = accountTokenOf(ctx);
-        await confirmPassword(ctx, caller, () => deps.accountData.deleteAccount(caller.accountId, { password: body.password, authTime: caller.authTime }));
+        const erase = () => deps.accountData.deleteAccount(caller.accountId, { password: body.password, authTime: caller.authTime });
+        // Without a password nothing is guessed (a recent sign-in stands in for it).
+        await (body.password === undefined ? erase() : confirmPassword(ctx, caller, erase));
       },
     }),
   ];

@@ -1,0 +1,12 @@
+// Work that must not show in a response's timing runs once the response has been sent:
+// e.g. a password reset for an existing account (a flow, a mail, an audit record) against
+// nothing for an unknown address. Its failures are logged, never answered.
+import type { Context } from 'koa';
+
+export function afterResponse(ctx: Context, description: string, task: () => Promise<unknown>): void {
+  const log = ctx.state.log;
+  // 'close' follows 'finish', and also comes when the client went away first.
+  ctx.res.once('close', () => {
+    task().catch((error: unknown) => log?.error({ err: error }, `${description} failed`));
+  });
+}

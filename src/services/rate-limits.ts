@@ -1,0 +1,90 @@
+// Rate limits shared by every node: fixed-window counters in Redis when configured (one
+// atomic increment per attempt, in a Lua script), in process memory otherwise (exact for
+// the single-process embedded mode; if Redis fails, a node falls back to its own memory
+// rather than letting everything through). An attempt is counted BEFORE the work it guards,
+// never after: a burst of concurrent requests cannot all pass a check made before any of
+// them was counted.
+import { createHash } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
+
+export interface RateLimitPolicy {
+  /** Stable name, shown in the RateLimit-Policy header and in logs. */
+  name: string;
+  /** Attempts allowed per window. */
+  points: number;
+  windowSeconds: number;
+}
+
+/** An attempt refused because a limit is spent; nothing was done. */
+export class RateLimitedError extends Error {
+  override name = 'RateLimitedError';
+  constructor(
+    readonly policy: RateLimitPolicy,
+    readonly retryAfterSeconds: number,
+  ) {
+    super(`Too many attempts. Try again in ${Math.ceil(retryAfterSeconds / 60)} minute(s).`);
+  }
+}
+
+export interface RateLimit {
+  readonly policy: RateLimitPolicy;
+  /** Gives back one attempt (the work it guarded turned out legitimate). */
+  refund(key: string): Promise<void>;
+  /** Forgets every attempt counted under the key. */
+  reset(key: string): Promise<void>;
+  /** @internal */
+  readonly limiter: RateLimiterAbstract;
+}
+
+export interface RateLimitStore {
+  redis?: Redis;
+  /** Prefix of every Redis key (REDIS_PREFIX). */
+  prefix: string;
+}
+
+export function createRateLimit(store: RateLimitStore, policy: RateLimitPolicy): RateLimit {
+  const options = { keyPrefix: `rl:${policy.name}`, points: policy.points, duration: policy.windowSeconds };
+  const memory = new RateLimiterMemory(options);
+  const limiter = store.redis
+    ? new RateLimiterRedis({ ...options, keyPrefix: `${store.prefix}${options.keyPrefix}`, storeClient: store.redis, insuranceLimiter: memory })
+    : memory;
+  return {
+    policy,
+    limiter,
+    async refund(key) {
+      await limiter.reward(key, 1);
+    },
+    async reset(key) {
+      await limiter.delete(key);
+    },
+  };
+}
+
+/**
+ * A key for user-typed text (an email address): normalised, bounded, and hashed so that
+ * Redis never holds the addresses people typed.
+ */
+export function textKey(text: string): string {
+  return createHash('sha256').update(text.trim().toLowerCase().slice(0, 320)).digest('base64url').slice(0, 22);
+}
+
+/**
+ * Takes one attempt from every (limit, key) pair, each atomically. When any limit is spent
+ * the attempt is refused with RateLimitedError (the limit that frees up last) and given
+ * back to the limits that had allowed it: a refused attempt does no work, so it should not
+ * use up anyone's budget twice.
+ */
+export async function consumeAll(entries: Array<[RateLimit, string]>): Promise<void> {
+  const outcomes = await Promise.allSettled(entries.map(([limit, key]) => limit.limiter.consume(key, 1)));
+  let refusal: { limit: RateLimit; msBeforeNext: number } | undefined;
+  for (const [index, outcome] of outcomes.entries()) {
+    if (outcome.status === 'fulfilled') continue;
+    if (!(outcome.reason instanceof RateLimiterRes)) throw outcome.reason;
+    const limit = entries[index]![0];
+    if (!refusal || outcome.reason.msBeforeNext > refusal.msBeforeNext) refusal = { limit, msBeforeNext: outcome.reason.msBeforeNext };
+  }
+  if (!refusal) return;
+  await Promise.all(entries.filter((_, index) => outcomes[index]!.status === 'fulfilled').map(([limit, key]) => limit.refund(key)));
+  throw new RateLimitedError(refusal.limit.policy, Math.max(1, Math.ceil(refusal.msBeforeNext / 1000)));
+}
