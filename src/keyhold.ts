@@ -122,8 +122,8 @@ export async function createKeyhold(config: Config, logger: Logger): Promise<Key
       cleanups.push(() => clearInterval(sweeper));
     }
 
-    const mailer = createMailer(db, { issuer: config.ISSUER, defaultLocale: 'en' });
-    const mailWorker = startMailWorker({ db, config, logger });
+    const mailer = createMailer(db, { issuer: config.ISSUER, defaultLocale: 'en', bodyKey: keys.mailBodies });
+    const mailWorker = startMailWorker({ db, config, logger, bodyKey: keys.mailBodies });
     cleanups.push(() => mailWorker.stop());
 
     const passwords = createPasswordHasher({ memoryCost: config.ARGON2_MEMORY_KIB, timeCost: config.ARGON2_ITERATIONS, parallelism: config.ARGON2_PARALLELISM });

@@ -33,7 +33,8 @@ const password = z.string().max(4096);
 export const passwordChangeSchema = z
   .object({ current_password: password, new_password: password, keep_other_sessions: z.boolean().optional() })
   .strict();
-export const emailChangeSchema = z.object({ email: z.string().max(320) }).strict();
+// The password may be left out right after a sign-in (RECENT_LOGIN_WINDOW), as for deletion.
+export const emailChangeSchema = z.object({ email: z.string().max(320), password: password.optional() }).strict();
 export const emailVerifySchema = z.object({ flow_id: z.uuid(), code: z.string().max(32) }).strict();
 // The password may be left out right after a sign-in (RECENT_LOGIN_WINDOW).
 export const accountDeletionSchema = z.object({ password: password.optional() }).strict();
@@ -139,10 +140,14 @@ export function accountRoutes(deps: AccountApiDependencies): Router {
   });
 
   router.post('/api/account/email', write, json, async (ctx) => {
+    const caller = accountTokenOf(ctx);
     const input = parseBody(emailChangeSchema, ctx);
-    const flow = await deps.emailOwnership.requestEmailChange(accountTokenOf(ctx).accountId, input.email, ctx.ip);
+    let flow: { flowId: string; expiresAt: string } | undefined;
+    await confirmPassword(ctx, caller, async () => {
+      flow = await deps.emailOwnership.requestEmailChange(caller.accountId, input.email, { password: input.password, authTime: caller.authTime }, ctx.ip);
+    });
     ctx.status = 202;
-    ctx.body = { flow_id: flow.flowId, expires_at: flow.expiresAt };
+    ctx.body = { flow_id: flow!.flowId, expires_at: flow!.expiresAt };
   });
 
   router.post('/api/account/email/verify', write, json, async (ctx) => {

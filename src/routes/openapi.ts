@@ -91,22 +91,24 @@ export function openApiDocument(issuer: string) {
       '/api/account/email': {
         post: {
           operationId: 'requestEmailChange',
-          summary: 'Starts an email change: a six-digit code is mailed to the new address. The answer is the same when the address belongs to another account (nothing is mailed then).',
+          summary:
+            'Starts an email change after re-authentication (the password, which may be left out within RECENT_LOGIN_WINDOW seconds of signing in): a six-digit code is mailed to the new address, and the current address is told at once with a link that cancels the change. The answer is the same when the address belongs to another account (nothing is mailed to it then). A password reset or change voids a pending email change.',
           security: write,
           requestBody: jsonRequest('EmailChange'),
           responses: {
             '202': { description: 'Code sent', content: { 'application/json': { schema: ref('EmailChangeFlow') } } },
             ...bodyErrors,
-            '400': errorResponse('invalid_email (not an address, or already the account address), invalid_body or validation_failed.'),
+            '400': errorResponse('invalid_email (not an address, or already the account address), invalid_password (wrong password, or none and no recent sign-in), invalid_body or validation_failed.'),
             '401': unauthorized,
             '403': forbidden,
+            '429': tooManyPasswords,
           },
         },
       },
       '/api/account/email/verify': {
         post: {
           operationId: 'verifyEmailChange',
-          summary: 'Completes an email change with the mailed code; the old address is told.',
+          summary: 'Completes an email change with the mailed code; the old address is told, with a link that undoes the change. Pending password resets and email changes of the account are voided.',
           security: write,
           requestBody: jsonRequest('EmailVerification'),
           responses: {
@@ -255,7 +257,10 @@ export function openApiDocument(issuer: string) {
           type: 'object',
           additionalProperties: false,
           required: ['email'],
-          properties: { email: { type: 'string', format: 'email', maxLength: 320 } },
+          properties: {
+            email: { type: 'string', format: 'email', maxLength: 320 },
+            password: { type: 'string', maxLength: 4096, description: 'Required unless the session behind the token signed in within RECENT_LOGIN_WINDOW seconds.' },
+          },
         },
         EmailChangeFlow: {
           type: 'object',
