@@ -326,7 +326,7 @@ test('with the SMTP server unreachable, enqueue still returns at once and the wo
   t.true(row.due_in > 0);
 
   // The worker is still usable afterwards.
-  const second = await mailer.enqueue({ to: 'di@example.org', template: 'email_change_notice', data: { newEmail: 'new@example.org' } });
+  const second = await mailer.enqueue({ to: 'di@example.org', template: 'email_change_notice', data: { newEmail: 'new@example.org', link: 'https://id.keyhold.test/email-change/cancel?token=u' } });
   t.is(await worker.drain(), 0);
   t.is((await outboxRow(db, second)).attempts, 1);
 });
