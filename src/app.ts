@@ -15,6 +15,7 @@ import { securityHeaders } from '#src/middleware/security-headers.ts';
 import type { EngineHost } from '#src/oidc/engine-host.ts';
 import { accountRoutes, type AccountApiDependencies } from '#src/routes/account.ts';
 import { authorizationPostRoute } from '#src/routes/authorization-post.ts';
+import { emailChangeRoutes } from '#src/routes/email-change.ts';
 import { interactionRoutes, type InteractionDependencies } from '#src/routes/interaction.ts';
 import { opsRoutes } from '#src/routes/ops.ts';
 import { registrationRoutes } from '#src/routes/registration.ts';
@@ -58,7 +59,7 @@ export function createApp(deps: AppDependencies): Koa {
   app.use(errorHandler());
 
   app.use(accountApiCors(deps.ops.db));
-  for (const router of [opsRoutes(deps.ops), assetRoutes(), interactionRoutes(deps), registrationRoutes(deps), selfServiceRoutes(deps), accountRoutes(deps)]) {
+  for (const router of [opsRoutes(deps.ops), assetRoutes(), interactionRoutes(deps), registrationRoutes(deps), selfServiceRoutes(deps), emailChangeRoutes(deps), accountRoutes(deps)]) {
     app.use(router.routes());
     app.use(router.allowedMethods());
   }

@@ -124,8 +124,8 @@ export async function createKeyhold(config: Config, logger: Logger): Promise<Key
       cleanups.push(() => clearInterval(sweeper));
     }
 
-    const mailer = createMailer(db, { issuer: config.ISSUER, defaultLocale: 'en' });
-    const mailWorker = startMailWorker({ db, config, logger });
+    const mailer = createMailer(db, { issuer: config.ISSUER, defaultLocale: 'en', bodyKey: keys.mailBodies });
+    const mailWorker = startMailWorker({ db, config, logger, bodyKey: keys.mailBodies });
     cleanups.push(() => mailWorker.stop());
 
     const passwords = createPasswordHasher(

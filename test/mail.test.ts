@@ -2,7 +2,7 @@
 // parsed with mailparser), a fresh Postgres database per test (and an embedded one for the
 // restart case), and the worker as Keyhold runs it. Workers are built with a poll interval
 // of an hour so that each test decides when mail is sent, except the one about polling.
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -12,6 +12,7 @@ import { sql, type Kysely } from 'kysely';
 import { simpleParser, type ParsedMail } from 'mailparser';
 import { pino, type Logger } from 'pino';
 import { SMTPServer } from 'smtp-server';
+import { deriveKey } from '#src/crypto.ts';
 import { mailTemplates } from '#src/mail/messages.ts';
 import { retryDelaySeconds, startMailWorker, type MailWorker, type MailWorkerConfig } from '#src/services/mail-worker.ts';
 import { createMailer, MailError, mailTemplateFields, renderMail, type Mailer } from '#src/services/mailer.ts';
@@ -127,14 +128,17 @@ function workerConfig(overrides: Partial<MailWorkerConfig> & { DATA_DIR: string 
   return { MAIL_FROM: mailFrom, MAIL_POLL_INTERVAL: 3600, MAIL_MAX_ATTEMPTS: 3, ISSUER: issuer, ...overrides };
 }
 
-function startWorker(t: ExecutionContext, options: Parameters<typeof startMailWorker>[0]): MailWorker {
-  const worker = startMailWorker(options);
+// The key that seals bodies in the outbox; the mailer and the worker share it, as in Keyhold.
+const bodyKey = deriveKey('test-secret-0123456789abcdef0123456789abcdef', 'mail-bodies');
+
+function startWorker(t: ExecutionContext, options: Omit<Parameters<typeof startMailWorker>[0], 'bodyKey'>): MailWorker {
+  const worker = startMailWorker({ ...options, bodyKey });
   t.teardown(() => worker.stop());
   return worker;
 }
 
 function mailerFor(db: Kysely<Database>): Mailer {
-  return createMailer(db, { issuer, defaultLocale: 'en' });
+  return createMailer(db, { issuer, defaultLocale: 'en', bodyKey });
 }
 
 async function outboxRow(db: Kysely<Database>, id: string) {
@@ -189,6 +193,54 @@ test('a queued message reaches the SMTP server with text and escaped HTML parts,
   const logged = logs.text();
   t.true(logged.includes(id) && logged.includes('"template":"verification"'));
   t.false(logged.includes(code) || logged.includes(link) || logged.includes('ana@'));
+});
+
+/** Every column of every outbox row, as one string: what a reader of the table (or a backup) sees. */
+async function outboxDump(db: Kysely<Database>): Promise<string> {
+  const { rows } = await sql<{ row: string }>`select row_to_json(m)::text as row from mail_outbox m`.execute(db);
+  return rows.map((entry) => entry.row).join('\n');
+}
+
+test('the outbox never holds a link or code in clear: bodies are sealed while queued and gone once sent', async (t) => {
+  const { db } = await postgres(t);
+  const smtp = await startSmtpServer(t);
+  const worker = startWorker(t, { db, config: workerConfig({ SMTP_URL: smtp.url, DATA_DIR: tempDir(t) }), logger: silent });
+  const link = 'https://id.keyhold.test/recovery/reset?token=sealed-secret-4711';
+  const code = '604213';
+  const id = await mailerFor(db).enqueue({ to: 'hal@example.org', template: 'email_change_verify', data: { link, code } });
+
+  const queued = await outboxDump(db);
+  t.true(queued.includes(id), 'the row is there');
+  t.false(queued.includes('sealed-secret-4711') || queued.includes(code), 'no secret in any column while queued');
+  const row = await db.selectFrom('mail_outbox').select(['body_encrypted', 'text_body', 'html_body']).where('id', '=', id).executeTakeFirstOrThrow();
+  t.regex(row.body_encrypted ?? '', /^v1\./);
+  t.is(row.text_body, null);
+
+  t.is(await worker.drain(), 1);
+  const text = smtp.received[0]!.text ?? '';
+  t.true(text.includes(link) && text.includes(code), 'the recipient gets the real link and code');
+  const sent = await db.selectFrom('mail_outbox').select(['body_encrypted', 'text_body', 'html_body', 'sent_at']).where('id', '=', id).executeTakeFirstOrThrow();
+  t.truthy(sent.sent_at);
+  t.deepEqual([sent.body_encrypted, sent.text_body, sent.html_body], [null, null, null]);
+  t.false((await outboxDump(db)).includes(code));
+});
+
+test('a sealed body copied onto another row does not open there: the worker gives up on it without sending', async (t) => {
+  const { db } = await postgres(t);
+  const smtp = await startSmtpServer(t);
+  const worker = startWorker(t, { db, config: workerConfig({ SMTP_URL: smtp.url, DATA_DIR: tempDir(t), MAIL_MAX_ATTEMPTS: 1 }), logger: silent });
+  const mailer = mailerFor(db);
+  const secret = await mailer.enqueue({ to: 'ivy@example.org', template: 'password_reset', data: { link: 'https://id.keyhold.test/r?token=1' } });
+  const decoy = await mailer.enqueue({ to: 'mallory@example.org', template: 'password_changed', data: { recoveryUrl: 'https://id.keyhold.test/recovery' } });
+  const { body_encrypted } = await db.selectFrom('mail_outbox').select('body_encrypted').where('id', '=', secret).executeTakeFirstOrThrow();
+  await db.updateTable('mail_outbox').set({ body_encrypted }).where('id', '=', decoy).execute();
+  await db.deleteFrom('mail_outbox').where('id', '=', secret).execute();
+
+  t.is(await worker.drain(), 0);
+  t.is(smtp.received.length, 0);
+  const row = await outboxRow(db, decoy);
+  t.truthy(row.failed_at);
+  t.regex(row.last_error ?? '', /cannot decrypt/);
 });
 
 test('a message the server refuses is retried with back-off and delivered once the server recovers', async (t) => {
@@ -274,7 +326,7 @@ test('with the SMTP server unreachable, enqueue still returns at once and the wo
   t.true(row.due_in > 0);
 
   // The worker is still usable afterwards.
-  const second = await mailer.enqueue({ to: 'di@example.org', template: 'email_change_notice', data: { newEmail: 'new@example.org' } });
+  const second = await mailer.enqueue({ to: 'di@example.org', template: 'email_change_notice', data: { newEmail: 'new@example.org', link: 'https://id.keyhold.test/email-change/cancel?token=u' } });
   t.is(await worker.drain(), 0);
   t.is((await outboxRow(db, second)).attempts, 1);
 });
@@ -301,6 +353,8 @@ test('without SMTP_URL each message is written as an .eml file under DATA_DIR/ou
   t.is(parsed.subject, 'Confirm your new email address for Keyhold');
   t.true((parsed.text ?? '').includes('777000'));
   t.truthy((await outboxRow(db, id)).sent_at);
+  // The operator's outbox holds live links: the server's user alone may read it.
+  t.is(statSync(path.join(outbox, files[0]!)).mode & 0o777, 0o600);
   t.true(logs.text().includes(files[0]!));
   t.false(logs.text().includes('777000'));
 });

@@ -10,7 +10,9 @@ export const mailTemplates = [
   'password_reset',
   'password_changed',
   'email_change_verify',
+  'email_change_requested',
   'email_change_notice',
+  'email_change_reverted',
   'invitation',
 ] as const;
 
@@ -84,13 +86,32 @@ const en: MailCatalog = {
       code: { label: 'Your code', value: data.code! },
       closing: 'If you did not ask for this, ignore this message: nothing will change.',
     }),
-    email_change_notice: (data) => ({
-      subject: 'The email address of your Keyhold account is changing',
+    email_change_requested: (data) => ({
+      subject: 'A change of your Keyhold email address was requested',
       paragraphs: [
         `A change of your Keyhold account's email address to ${data.newEmail!} was requested. The change takes effect once the new address is confirmed.`,
+        'If you did not ask for this, cancel the change with the link below. Whoever asked knew your password or was signed in to your account: change your password too.',
       ],
-      links: [],
-      closing: 'If you did not ask for this, sign in and change your password at once.',
+      links: [{ label: 'Cancel the change', url: data.link! }],
+      closing: 'If you asked for this change, no action is needed.',
+    }),
+    email_change_notice: (data) => ({
+      subject: 'The email address of your Keyhold account was changed',
+      paragraphs: [
+        `The email address of your Keyhold account was changed to ${data.newEmail!}. Mail about the account now goes there.`,
+        'If you did not do this, undo it with the link below: this address comes back, you are signed out everywhere, and you choose a new password.',
+      ],
+      links: [{ label: 'Undo the change', url: data.link! }],
+      closing: 'If you made this change, no action is needed.',
+    }),
+    email_change_reverted: (data) => ({
+      subject: 'The email address of your Keyhold account was restored',
+      paragraphs: [
+        'The change of your Keyhold account\'s email address was undone: the account uses this address again. Every session was ended and the password was removed, since whoever made the change knew it.',
+        'Choose a new password to sign in again.',
+      ],
+      links: [{ label: 'Choose a new password', url: data.recoveryUrl! }],
+      closing: 'If you did not undo the change, choose a new password now.',
     }),
     invitation: (data) => ({
       subject: 'You are invited to Keyhold',

@@ -141,7 +141,7 @@ export function registrationRoutes(deps: { config: Config; engine: EngineHost; p
   router.post('/resend', form, async (ctx) => {
     const details = await interaction(ctx, true);
     const { flow } = codeForm.parse(ctx.request.body ?? {});
-    const outcome = await registration.resend(flow);
+    const outcome = await registration.resend(flow, details.uid);
     return renderCheck(ctx, details, flow, '', { notice: outcome === 'sent' ? 'We sent a new code.' : 'Please wait a minute before asking for another code.' }, outcome === 'sent' ? 200 : 429);
   });
 

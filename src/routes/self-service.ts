@@ -15,7 +15,7 @@ import type { CredentialService } from '#src/services/credentials.ts';
 import type { EmailOwnershipService } from '#src/services/email-ownership.ts';
 import { FlowError, type FlowFailure } from '#src/services/flows.ts';
 import { PasswordRejectedError } from '#src/services/lifecycle.ts';
-import type { RegistrationService } from '#src/services/registration.ts';
+import { RegistrationError, type RegistrationService } from '#src/services/registration.ts';
 import { withPasswordAttempt, type LoginThrottle } from '#src/services/login-throttle.ts';
 import { RateLimitedError } from '#src/services/rate-limits.ts';
 import { setRateLimitHeaders } from '#src/middleware/rate-limit.ts';
@@ -38,6 +38,7 @@ const linkFailures: Record<FlowFailure, { title: string; message: string; status
   expired: { title: 'Link expired', message: 'This link has expired. Ask for a new one and use the newest email.', status: 410 },
   used: { title: 'Link already used', message: 'This link was already used. If you still need to, ask for a new one.', status: 410 },
   invalid: { title: 'Link not valid', message: 'This link is not valid. It may be incomplete, or a newer email replaced it.', status: 400 },
+  address_changed: { title: 'Link no longer valid', message: 'This link was sent to an email address the account no longer uses. Ask for a new one.', status: 410 },
 };
 
 const tokenField = z.string().trim().max(256);
@@ -80,27 +81,35 @@ export function selfServiceRoutes(deps: SelfServiceDependencies): Router {
 
   const confirmLink = async (ctx: Context) => {
     pages.assertCsrf(ctx, 'verify');
-    const token = tokenOf((ctx.request.body as Record<string, unknown>).token);
+    const body = ctx.request.body as Record<string, unknown>;
+    const token = tokenOf(body.token);
     try {
       const flow = await deps.emailOwnership.describeLink(token);
+      // The browser that started the sign-in still holds its interaction: that binds a
+      // registration link to it. Elsewhere, registration asks for the chosen password.
+      const startedBy = typeof flow.payload.interactionUid === 'string' ? flow.payload.interactionUid : undefined;
+      const interaction = startedBy ? await pages.findInteraction(ctx, startedBy) : undefined;
       if (flow.kind === 'email_change') {
         const { email } = await deps.emailOwnership.completeEmailChange({ token });
         return pages.message(ctx, 'Email address changed', `Your account now uses ${email}.`);
       }
       const completed =
         flow.kind === 'registration'
-          ? await deps.registration.complete({ token }, ctx.ip)
+          ? await deps.registration.complete({ token, browserBound: interaction !== undefined, password: z.string().max(4096).optional().catch(undefined).parse(body.password) }, ctx.ip)
           : await deps.emailOwnership.completeVerification({ token }).then(async (done) => ({
               account: await deps.accounts.findById(done.accountId!),
               interactionUid: typeof done.payload.interactionUid === 'string' ? done.payload.interactionUid : undefined,
             }));
       // Opened in the browser that started the sign-in: carry on to the application.
-      const interaction = completed.interactionUid ? await pages.findInteraction(ctx, completed.interactionUid) : undefined;
       if (interaction && completed.account?.active && ['login', 'create'].includes(interaction.prompt.name)) {
         return pages.finishInteraction(ctx, passwordLogin(completed.account), false);
       }
       return pages.message(ctx, 'Email address confirmed', 'Thank you. Return to the application and sign in.');
     } catch (error) {
+      if (error instanceof RegistrationError && (error.code === 'password_required' || error.code === 'password_mismatch')) {
+        const errors = error.code === 'password_mismatch' ? [error.message] : [];
+        return pages.render(ctx, 'confirm-link', { title: 'Confirm your email address', token, action: ctx.path, csrf: pages.csrfToken(ctx, 'verify'), askPassword: true, errors }, errors.length ? 400 : 200);
+      }
       if (error instanceof AccountError && error.code === 'email_taken') {
         return pages.message(ctx, 'Already registered', 'This email address already has an account. Sign in instead, or reset your password.', { status: 409 });
       }

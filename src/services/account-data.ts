@@ -3,7 +3,7 @@
 import { createHmac } from 'node:crypto';
 import { z } from 'zod';
 import { AccountError, toAccount, type Account } from '#src/services/accounts.ts';
-import type { LifecycleDependencies } from '#src/services/lifecycle.ts';
+import { isReauthenticated, type LifecycleDependencies } from '#src/services/lifecycle.ts';
 import { deleteAccountRow, findAccountById, updateProfileColumns, type ProfileColumns } from '#src/stores/account-store.ts';
 import { anonymiseAuditTrail, auditEventsForAccount, recordAudit } from '#src/stores/audit-store.ts';
 
@@ -100,12 +100,7 @@ export function createAccountDataService(deps: LifecycleDependencies) {
     async deleteAccount(accountId: string, proof: { password?: string; authTime?: number }): Promise<void> {
       const row = await findAccountById(db, accountId);
       if (!row) throw new AccountError('invalid_account', 'the account no longer exists');
-      // A password, when given, must be right; without one, only a recent sign-in will do.
-      const confirmed =
-        proof.password !== undefined
-          ? await deps.passwords.verify(row.password_hash, proof.password)
-          : typeof proof.authTime === 'number' && Date.now() / 1000 - proof.authTime <= config.RECENT_LOGIN_WINDOW;
-      if (!confirmed) throw new AccountError('invalid_password', 'Confirm with your password (or sign in again) to delete the account.');
+      if (!(await isReauthenticated(deps, row.password_hash, proof))) throw new AccountError('invalid_password', 'Confirm with your password (or sign in again) to delete the account.');
       const subject = pseudonym(accountId);
       await db.transaction().execute(async (trx) => {
         await anonymiseAuditTrail(trx, accountId, subject);

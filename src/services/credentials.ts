@@ -1,16 +1,20 @@
 // Passwords after sign-up: forgot/reset by mailed link, and change with the current one.
 // A reset ends everything the account holds (sessions, grants, refresh tokens): whoever
 // knew the old password must not stay signed in. A change ends the other sessions unless
-// the user chooses to keep them.
+// the user chooses to keep them. A reset link is good only while the account still uses the
+// address it was mailed to, and a reset or change voids every pending reset and email change:
+// a change someone else started must not outlive the password they knew.
 import { AccountError, emailSchema } from '#src/services/accounts.ts';
-import type { Flow } from '#src/services/flows.ts';
-import { assertAcceptablePassword, lifecycleLinks, type LifecycleDependencies } from '#src/services/lifecycle.ts';
-import { findAccountByEmail, findAccountById, markEmailVerified, replacePasswordHash } from '#src/stores/account-store.ts';
+import { FlowError, type Flow } from '#src/services/flows.ts';
+import { assertAcceptablePassword, greetingName, lifecycleLinks, type LifecycleDependencies } from '#src/services/lifecycle.ts';
+import { findAccountByEmail, findAccountById, markEmailVerified, replacePasswordHash, type AccountRow } from '#src/stores/account-store.ts';
 import { recordAudit } from '#src/stores/audit-store.ts';
 import { cancelPendingFlows, latestFlowCreatedAt } from '#src/stores/flow-store.ts';
 import type { KeptState } from '#src/stores/oidc-adapter-common.ts';
 
 const RECOVERY_KINDS = ['recovery'] as const;
+/** Voided by a new password: pending resets, and email changes someone may have started. */
+const VOIDED_BY_NEW_PASSWORD = ['recovery', 'email_change'] as const;
 // One reset mail per account per minute, however often the form is sent.
 const RECOVERY_MAIL_INTERVAL_MS = 60_000;
 
@@ -22,8 +26,17 @@ export function createCredentialService(deps: LifecycleDependencies) {
     await db.transaction().execute(async (trx) => replacePasswordHash(trx, accountId, await deps.passwords.hash(password), config.PASSWORD_HISTORY));
   };
 
-  const notifyChanged = async (email: string, name: string | null, locale: string | null) => {
-    await mailer.enqueue({ to: email, template: 'password_changed', data: { recoveryUrl: links.recovery, ...(name ? { name } : {}) }, locale: locale ?? undefined });
+  const notifyChanged = async (account: AccountRow) => {
+    await mailer.enqueue({ to: account.email, template: 'password_changed', data: { recoveryUrl: links.recovery, ...greetingName(account) }, locale: account.locale ?? undefined });
+  };
+
+  /** The reset flow behind a link and its account, while the account still uses the address it went to. */
+  const usableReset = async (token: string): Promise<{ flow: Flow; account: AccountRow }> => {
+    const flow = await flows.peek(token, RECOVERY_KINDS);
+    const account = await findAccountById(db, flow.accountId ?? '');
+    if (!account) throw new FlowError('invalid');
+    if (account.email_normalized !== flow.email?.trim().toLowerCase()) throw new FlowError('address_changed');
+    return { flow, account };
   };
 
   return {
@@ -38,27 +51,26 @@ export function createCredentialService(deps: LifecycleDependencies) {
         // A new link voids older ones: only the newest mail works.
         await cancelPendingFlows(trx, account.id, 'recovery');
         const flow = await flows.create({ kind: 'recovery', accountId: account.id, email: account.email, ttlSeconds: config.PASSWORD_RESET_TTL }, trx);
-        await mailer.enqueue({ to: account.email, template: 'password_reset', data: { link: links.reset(flow.token), ...(account.name ? { name: account.name } : {}) }, locale: account.locale ?? undefined }, trx);
+        await mailer.enqueue({ to: account.email, template: 'password_reset', data: { link: links.reset(flow.token), ...greetingName(account) }, locale: account.locale ?? undefined }, trx);
       });
       await recordAudit(db, { event: 'password.reset_requested', accountId: account.id, ip });
     },
 
     /** The reset flow behind a link, for rendering its form; throws FlowError when unusable. */
-    peekReset(token: string): Promise<Flow> {
-      return flows.peek(token, RECOVERY_KINDS);
+    async peekReset(token: string): Promise<Flow> {
+      return (await usableReset(token)).flow;
     },
 
     async resetPassword(token: string, password: string, ip?: string): Promise<void> {
-      const flow = await flows.peek(token, RECOVERY_KINDS);
-      const account = await findAccountById(db, flow.accountId ?? '');
-      if (!account) throw new AccountError('invalid_account', 'the account no longer exists');
+      const { account } = await usableReset(token);
       await assertAcceptablePassword(deps, password, { email: account.email, accountId: account.id });
       await flows.completeByToken(token, RECOVERY_KINDS);
       await setPassword(account.id, password);
+      await cancelPendingFlows(db, account.id, VOIDED_BY_NEW_PASSWORD);
       // The link proved the mailbox is theirs.
       if (!account.email_verified) await markEmailVerified(db, account.id);
       await deps.engineState.revokeAccount(account.id);
-      await notifyChanged(account.email, account.name, account.locale);
+      await notifyChanged(account);
       await recordAudit(db, { event: 'password.reset', accountId: account.id, ip });
     },
 
@@ -74,8 +86,9 @@ export function createCredentialService(deps: LifecycleDependencies) {
       }
       await assertAcceptablePassword(deps, input.newPassword, { email: account.email, accountId: account.id });
       await setPassword(account.id, input.newPassword);
+      await cancelPendingFlows(db, account.id, VOIDED_BY_NEW_PASSWORD);
       if (!input.keepOtherSessions) await deps.engineState.revokeAccount(account.id, input.current ?? {});
-      await notifyChanged(account.email, account.name, account.locale);
+      await notifyChanged(account);
       await recordAudit(db, { event: 'password.changed', accountId: account.id, clientId: input.clientId, ip: input.ip, details: { otherSessionsEnded: !input.keepOtherSessions } });
     },
   };

@@ -27,12 +27,20 @@ export interface IssuedFlow extends Flow {
   code?: string;
 }
 
-export type FlowFailure = 'invalid' | 'expired' | 'used';
+/** `address_changed`: the account no longer uses the address the flow was mailed to. */
+export type FlowFailure = 'invalid' | 'expired' | 'used' | 'address_changed';
+
+const failureMessages: Record<FlowFailure, string> = {
+  invalid: 'this link or code is not valid',
+  expired: 'this link or code has expired',
+  used: 'this link or code was already used',
+  address_changed: 'this link or code was sent to an address the account no longer uses',
+};
 
 export class FlowError extends Error {
   override name = 'FlowError';
   constructor(readonly reason: FlowFailure) {
-    super(reason === 'expired' ? 'this link or code has expired' : reason === 'used' ? 'this link or code was already used' : 'this link or code is not valid');
+    super(failureMessages[reason]);
   }
 }
 
@@ -53,8 +61,13 @@ export interface FlowService {
    * flow (e.g. it was started by this sign-in, or by this account) before anything happens.
    */
   completeByCode(id: string, code: string, kinds: readonly FlowKind[], belongs: (flow: Flow) => boolean, executor?: Executor): Promise<Flow>;
-  /** New secrets for a pending flow, or undefined while the cool-down runs. */
-  reissue(id: string, kinds: readonly FlowKind[], cooldownSeconds: number): Promise<IssuedFlow | undefined>;
+  /**
+   * New secrets for a pending flow, or undefined while the cool-down runs. `belongs` must
+   * accept the flow first: one sign-in cannot reset (and so void) another's code.
+   */
+  reissue(id: string, kinds: readonly FlowKind[], cooldownSeconds: number, belongs?: (flow: Flow) => boolean): Promise<IssuedFlow | undefined>;
+  /** Counts a wrong answer to a flow (a code, or a password asked for instead); enough of them end it. */
+  recordFailure(id: string): Promise<void>;
 }
 
 export function createFlowService(db: Kysely<Database>, codeKey: Buffer): FlowService {
@@ -127,8 +140,9 @@ export function createFlowService(db: Kysely<Database>, codeKey: Buffer): FlowSe
       return toFlow(row);
     },
 
-    async reissue(id, kinds, cooldownSeconds) {
+    async reissue(id, kinds, cooldownSeconds, belongs = () => true) {
       const row = check(await findFlow(db, id, kinds));
+      if (!belongs(toFlow(row))) throw new FlowError('invalid');
       const secret = randomToken(32);
       const code = row.code_hash !== null ? newCode() : undefined;
       const decoy = row.payload.decoy === true;
@@ -141,6 +155,10 @@ export function createFlowService(db: Kysely<Database>, codeKey: Buffer): FlowSe
       );
       if (!updated) return undefined;
       return { ...toFlow(row), token: `${row.id}.${secret}`, code };
+    },
+
+    async recordFailure(id) {
+      await recordFailedAttempt(db, id, MAX_CODE_ATTEMPTS);
     },
   };
 }

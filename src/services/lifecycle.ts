@@ -52,5 +52,28 @@ export function lifecycleLinks(issuer: string) {
     verify: (token: string) => `${issuer}/verify?token=${encodeURIComponent(token)}`,
     reset: (token: string) => `${issuer}/recovery/reset?token=${encodeURIComponent(token)}`,
     recovery: `${issuer}/recovery`,
+    cancelEmailChange: (token: string) => `${issuer}/email-change/cancel?token=${encodeURIComponent(token)}`,
   };
+}
+
+/**
+ * The greeting name for a mail to the account's address. A name is free text anyone can type
+ * (at registration, or into a profile), so it goes only to an address that proved it belongs
+ * to the account: otherwise Keyhold would carry a stranger's words to any inbox.
+ */
+export function greetingName(account: { name: string | null; email_verified: boolean }): { name?: string } {
+  return account.name && account.email_verified ? { name: account.name } : {};
+}
+
+/**
+ * Re-authentication for a sensitive change: a sign-in within RECENT_LOGIN_WINDOW seconds
+ * (`authTime`, epoch seconds) stands in for the password; a password, when given, must be right.
+ */
+export async function isReauthenticated(
+  deps: Pick<LifecycleDependencies, 'config' | 'passwords'>,
+  passwordHash: string | null,
+  proof: { password?: string; authTime?: number },
+): Promise<boolean> {
+  if (proof.password !== undefined) return deps.passwords.verify(passwordHash, proof.password);
+  return typeof proof.authTime === 'number' && Date.now() / 1000 - proof.authTime <= deps.config.RECENT_LOGIN_WINDOW;
 }

@@ -8,6 +8,7 @@ import type { Kysely } from 'kysely';
 import { createTransport, type Transporter } from 'nodemailer';
 import type { Logger } from 'pino';
 import type { Config } from '#src/config.ts';
+import { MailError, openMailBody } from '#src/services/mailer.ts';
 import {
   claimDueOutboxMails,
   deleteSentOutboxMails,
@@ -25,6 +26,8 @@ export interface MailWorkerOptions {
   db: Kysely<Database>;
   config: MailWorkerConfig;
   logger: Logger;
+  /** Opens the sealed bodies the mailer stored (DerivedKeys.mailBodies). */
+  bodyKey: Buffer;
   /** Replaces the transport chosen from SMTP_URL (SMTP, or .eml files when unset). */
   transport?: Transporter;
 }
@@ -80,10 +83,11 @@ export function startMailWorker(options: MailWorkerOptions): MailWorker {
   const messageIdDomain = new URL(config.ISSUER).hostname;
 
   async function writeEml(mail: OutboxMail, message: Buffer): Promise<string> {
-    await mkdir(outboxDirectory, { recursive: true });
+    await mkdir(outboxDirectory, { recursive: true, mode: 0o700 });
     const timestamp = new Date().toISOString().replace(/[:.]/g, '-');
     const file = path.join(outboxDirectory, `${timestamp}-${mail.id}.eml`);
-    // The file holds live links and codes: readable by the server's user only.
+    // The file holds live links and codes: readable by the server's user only (the
+    // directory too, so no other user can even list what was sent).
     await writeFile(file, message, { mode: 0o600 });
     return file;
   }
@@ -92,12 +96,14 @@ export function startMailWorker(options: MailWorkerOptions): MailWorker {
     const log = { mailId: mail.id, template: mail.template, recipientDomain: recipientDomain(mail.recipient), attempt: mail.attempts };
     let file: string | undefined;
     try {
+      const body = mail.bodyEncrypted ? openMailBody(options.bodyKey, mail.id, mail.bodyEncrypted) : mail.legacyBody;
+      if (!body) throw new MailError('the message has no body');
       const info = await transport.sendMail({
         from: config.MAIL_FROM,
         to: mail.recipient,
         subject: mail.subject,
-        text: mail.textBody,
-        html: mail.htmlBody,
+        text: body.text,
+        html: body.html,
         // Stable across retries, so a receiver can recognise a message delivered twice.
         messageId: `<${mail.id}@${messageIdDomain}>`,
         headers: { 'Auto-Submitted': 'auto-generated' },

@@ -1,7 +1,10 @@
 // Composes mail and puts it in the SQL outbox; the mail worker sends it. Callers pass the
 // transaction that makes the change a mail is about, so the two commit or vanish together,
-// and a request never waits for an SMTP server.
+// and a request never waits for an SMTP server. Bodies carry live links and codes, so they
+// are sealed (AES-256-GCM, bound to the message id) before they reach the database, and the
+// worker drops them once sent: a read of the outbox table yields no usable secret.
 import { randomUUID } from 'node:crypto';
+import { decrypt, encrypt } from '#src/crypto.ts';
 import type { Kysely, Transaction } from 'kysely';
 import { catalogs, mailTemplates, resolveMailLocale, type MailData, type MailTemplate } from '#src/mail/messages.ts';
 import { insertOutboxMail } from '#src/stores/mail-outbox-store.ts';
@@ -28,6 +31,8 @@ export interface MailerOptions {
   /** Keyhold's issuer URL; its host tells recipients where a mail came from. */
   issuer: string;
   defaultLocale: string;
+  /** Seals the bodies in the outbox (DerivedKeys.mailBodies). */
+  bodyKey: Buffer;
 }
 
 export interface Mailer {
@@ -42,7 +47,9 @@ export const mailTemplateFields: Readonly<Record<MailTemplate, { required: reado
   password_reset: { required: ['link'], links: ['link'] },
   password_changed: { required: ['recoveryUrl'], links: ['recoveryUrl'] },
   email_change_verify: { required: ['link', 'code'], links: ['link'] },
-  email_change_notice: { required: ['newEmail'], links: [] },
+  email_change_requested: { required: ['newEmail', 'link'], links: ['link'] },
+  email_change_notice: { required: ['newEmail', 'link'], links: ['link'] },
+  email_change_reverted: { required: ['recoveryUrl'], links: ['recoveryUrl'] },
   invitation: { required: ['link', 'code'], links: ['link'] },
 };
 
@@ -94,6 +101,17 @@ export function renderMail(template: MailTemplate, data: Record<string, string>,
   return { subject: content.subject, text: `${text}\n`, html };
 }
 
+/** A message's text and HTML parts as stored in the outbox. */
+export function sealMailBody(key: Buffer, mailId: string, body: { text: string; html: string }): string {
+  return encrypt(key, JSON.stringify(body), `mail:${mailId}`);
+}
+
+/** Opens a sealed body; throws DecryptionError when it was moved to another row or altered. */
+export function openMailBody(key: Buffer, mailId: string, sealed: string): { text: string; html: string } {
+  const body = JSON.parse(decrypt(key, sealed, `mail:${mailId}`)) as { text: string; html: string };
+  return { text: String(body.text), html: String(body.html) };
+}
+
 export function createMailer(db: Kysely<Database>, options: MailerOptions): Mailer {
   return {
     async enqueue(message, executor = db) {
@@ -109,8 +127,7 @@ export function createMailer(db: Kysely<Database>, options: MailerOptions): Mail
         recipient: to,
         template: message.template,
         subject: rendered.subject,
-        textBody: rendered.text,
-        htmlBody: rendered.html,
+        bodyEncrypted: sealMailBody(options.bodyKey, id, { text: rendered.text, html: rendered.html }),
       });
       return id;
     },

@@ -16,6 +16,8 @@ export interface DerivedKeys {
   /** HMAC key for the six-digit codes of self-service flows. */
   flowCodes: Buffer;
   pseudonyms: Buffer;
+  /** Seals the bodies of queued mail (links and codes) in the outbox. */
+  mailBodies: Buffer;
   /** Cookie signing keys for the engine and the parent app (they must be equal). */
   cookieKeys: string[];
 }
@@ -44,6 +46,7 @@ export function deriveKeys(masterSecret: string): DerivedKeys {
     csrf: deriveKey(masterSecret, 'csrf'),
     flowCodes: deriveKey(masterSecret, 'flow-codes'),
     pseudonyms: deriveKey(masterSecret, 'pseudonyms'),
+    mailBodies: deriveKey(masterSecret, 'mail-bodies'),
     cookieKeys: [deriveKey(masterSecret, 'cookies').toString('base64url')],
   };
 }

@@ -4,16 +4,23 @@
 // someone else's address); a taken address gets a notice to its owner instead, and the
 // page behaves the same way (a decoy flow whose code never matches). Both paths do the same
 // work (one password hash, one queued mail) so timing does not tell them apart either.
+//
+// A registration belongs to the sign-in (browser) that started it: its code is accepted only
+// there, and its mailed link completes without more only in that browser; anywhere else the
+// link asks for the password chosen at registration. Otherwise whoever registers someone's
+// address first would get an account with their own password the moment the owner clicks
+// the link (pre-hijacking). Nor does a second registration for the address ever get the
+// first one's flow. Mail to the not yet confirmed address carries no name: it is free text.
 import { AccountError, emailSchema, type Account } from '#src/services/accounts.ts';
 import { FlowError, type Flow } from '#src/services/flows.ts';
-import { assertAcceptablePassword, lifecycleLinks, type LifecycleDependencies } from '#src/services/lifecycle.ts';
+import { assertAcceptablePassword, greetingName, lifecycleLinks, type LifecycleDependencies } from '#src/services/lifecycle.ts';
 import { findAccountByEmail } from '#src/stores/account-store.ts';
 import { recordAudit } from '#src/stores/audit-store.ts';
 import { completeFlow, recentPendingFlowForEmail } from '#src/stores/flow-store.ts';
 
 export class RegistrationError extends Error {
   override name = 'RegistrationError';
-  constructor(readonly code: 'registration_closed' | 'invitation_invalid' | 'invalid_name', message: string) {
+  constructor(readonly code: 'registration_closed' | 'invitation_invalid' | 'invalid_name' | 'password_required' | 'password_mismatch', message: string) {
     super(message);
   }
 }
@@ -51,6 +58,19 @@ export function createRegistrationService(deps: LifecycleDependencies) {
     }
   };
 
+  const completeByLink = async (proof: { token: string; browserBound: boolean; password?: string }): Promise<Flow> => {
+    if (!proof.browserBound) {
+      const pending = await flows.peek(proof.token, REGISTRATION_KINDS);
+      if (proof.password === undefined) throw new RegistrationError('password_required', 'Enter the password you chose when you created the account.');
+      const passwordHash = typeof pending.payload.passwordHash === 'string' ? pending.payload.passwordHash : null;
+      if (!(await deps.passwords.verify(passwordHash, proof.password))) {
+        await flows.recordFailure(pending.id);
+        throw new RegistrationError('password_mismatch', 'That is not the password chosen for this account. Only the person who signed up can confirm this link.');
+      }
+    }
+    return flows.completeByToken(proof.token, REGISTRATION_KINDS);
+  };
+
   return {
     /** Starts a registration; resolves to the flow id the confirmation page needs. */
     async register(request: RegistrationRequest): Promise<{ flowId: string; email: string }> {
@@ -64,14 +84,14 @@ export function createRegistrationService(deps: LifecycleDependencies) {
       const invitation = await checkInvitation(request.invitation, email);
 
       const passwordHash = await deps.passwords.hash(request.password);
-      // A repeated submission within the cool-down gets the pending flow again and no new
-      // mail, so the form cannot be used to flood an inbox.
-      const recent = await recentPendingFlowForEmail(db, 'registration', email, config.VERIFICATION_RESEND_COOLDOWN);
+      // The same sign-in sending the form again within the cool-down gets its own pending
+      // flow again and no new mail, so the form cannot be used to flood an inbox.
+      const recent = request.interactionUid ? await recentPendingFlowForEmail(db, 'registration', email, request.interactionUid, config.VERIFICATION_RESEND_COOLDOWN) : undefined;
       if (recent) return { flowId: recent.id, email };
       const existing = await findAccountByEmail(db, email);
       if (existing) {
-        const flow = await flows.create({ kind: 'registration', email, payload: { decoy: true }, ttlSeconds: config.EMAIL_VERIFICATION_TTL, withCode: true });
-        await mailer.enqueue({ to: existing.email, template: 'registration_duplicate', data: { loginUrl: links.home, recoveryUrl: links.recovery, ...(existing.name ? { name: existing.name } : {}) }, locale: existing.locale ?? request.locale });
+        const flow = await flows.create({ kind: 'registration', email, payload: { decoy: true, interactionUid: request.interactionUid }, ttlSeconds: config.EMAIL_VERIFICATION_TTL, withCode: true });
+        await mailer.enqueue({ to: existing.email, template: 'registration_duplicate', data: { loginUrl: links.home, recoveryUrl: links.recovery, ...greetingName(existing) }, locale: existing.locale ?? request.locale });
         await recordAudit(db, { event: 'registration.duplicate', accountId: existing.id, ip: request.ip });
         return { flowId: flow.id, email };
       }
@@ -82,30 +102,33 @@ export function createRegistrationService(deps: LifecycleDependencies) {
         ttlSeconds: config.EMAIL_VERIFICATION_TTL,
         withCode: true,
       });
-      await mailer.enqueue({ to: email, template: 'verification', data: { link: links.verify(flow.token), code: flow.code!, ...(name ? { name } : {}) }, locale: request.locale });
+      await mailer.enqueue({ to: email, template: 'verification', data: { link: links.verify(flow.token), code: flow.code! }, locale: request.locale });
       return { flowId: flow.id, email };
     },
 
-    /** Sends the confirmation again (new link and code) unless the cool-down is running. */
-    async resend(flowId: string): Promise<'sent' | 'cooldown'> {
-      const reissued = await flows.reissue(flowId, REGISTRATION_KINDS, config.VERIFICATION_RESEND_COOLDOWN).catch((error) => {
+    /** Sends the confirmation again (new link and code) unless the cool-down is running; only for the sign-in that started it. */
+    async resend(flowId: string, interactionUid: string): Promise<'sent' | 'cooldown'> {
+      const belongs = (flow: Flow) => flow.payload.interactionUid === interactionUid;
+      const reissued = await flows.reissue(flowId, REGISTRATION_KINDS, config.VERIFICATION_RESEND_COOLDOWN, belongs).catch((error) => {
         if (error instanceof FlowError) return undefined;
         throw error;
       });
       if (!reissued) return 'cooldown';
       if (reissued.payload.decoy !== true && reissued.email) {
-        const name: Record<string, string> = typeof reissued.payload.name === 'string' && reissued.payload.name ? { name: reissued.payload.name } : {};
-        await mailer.enqueue({ to: reissued.email, template: 'verification', data: { link: links.verify(reissued.token), code: reissued.code!, ...name } });
+        await mailer.enqueue({ to: reissued.email, template: 'verification', data: { link: links.verify(reissued.token), code: reissued.code! } });
       }
       return 'sent';
     },
 
-    /** Creates the account once the address is confirmed, by code or by link. */
-    async complete(proof: { flowId: string; code: string; interactionUid: string } | { token: string }, ip?: string): Promise<CompletedRegistration> {
-      // A code is typed into the sign-in that started the registration, and only there.
+    /**
+     * Creates the account once the address is confirmed: by code in the sign-in that started
+     * it, or by link. `browserBound` says the link was opened in that sign-in's browser;
+     * anywhere else it needs the password chosen at registration (wrong ones are counted).
+     */
+    async complete(proof: { flowId: string; code: string; interactionUid: string } | { token: string; browserBound: boolean; password?: string }, ip?: string): Promise<CompletedRegistration> {
       const flow =
         'token' in proof
-          ? await flows.completeByToken(proof.token, REGISTRATION_KINDS)
+          ? await completeByLink(proof)
           : await flows.completeByCode(proof.flowId, proof.code, REGISTRATION_KINDS, (candidate) => candidate.payload.decoy === true || candidate.payload.interactionUid === proof.interactionUid);
       const payload = flow.payload as { name?: string; passwordHash?: string; interactionUid?: string; invitationId?: string };
       const account = await deps.accounts.create({ email: flow.email!, passwordHash: payload.passwordHash, name: payload.name || undefined, emailVerified: true });

@@ -67,6 +67,11 @@ export async function replacePasswordHash(db: Executor, id: string, newHash: str
   if (current?.password_hash) await recordPasswordHash(db, id, current.password_hash, historySize);
 }
 
+/** Removes the password: nobody signs in with it any more, only a reset sets a new one. */
+export async function clearPasswordHash(db: Executor, id: string): Promise<void> {
+  await db.updateTable('accounts').set({ password_hash: null, password_changed_at: new Date(), updated_at: new Date() }).where('id', '=', id).execute();
+}
+
 export async function markEmailVerified(db: Executor, id: string): Promise<void> {
   await db.updateTable('accounts').set({ email_verified: true, updated_at: new Date() }).where('id', '=', id).execute();
 }

@@ -71,9 +71,14 @@ export async function reissueFlowSecrets(db: Executor, id: string, secretHash: s
   return row !== undefined;
 }
 
-/** Cancels an account's other pending flows of a kind (a new reset link voids older ones). */
-export async function cancelPendingFlows(db: Executor, accountId: string, kind: FlowKind): Promise<void> {
-  await db.updateTable('self_service_flows').set({ state: 'cancelled' }).where('account_id', '=', accountId).where('kind', '=', kind).where('state', '=', 'pending').execute();
+/**
+ * Cancels an account's pending flows of the given kinds: a new reset link voids older ones,
+ * and a password reset or an email change voids every pending reset and email change.
+ */
+export async function cancelPendingFlows(db: Executor, accountId: string, kinds: FlowKind | readonly FlowKind[]): Promise<void> {
+  const list = typeof kinds === 'string' ? [kinds] : kinds;
+  if (list.length === 0) return;
+  await db.updateTable('self_service_flows').set({ state: 'cancelled' }).where('account_id', '=', accountId).where('kind', 'in', list).where('state', '=', 'pending').execute();
 }
 
 export async function latestFlowCreatedAt(db: Executor, filter: { kind: FlowKind; accountId?: string; email?: string }): Promise<Date | undefined> {
@@ -84,14 +89,19 @@ export async function latestFlowCreatedAt(db: Executor, filter: { kind: FlowKind
   return row?.latest ? new Date(row.latest) : undefined;
 }
 
-/** The newest pending flow of a kind for an address, created within the last `seconds`. */
-export function recentPendingFlowForEmail(db: Executor, kind: FlowKind, email: string, seconds: number): Promise<Pick<FlowRow, 'id'> | undefined> {
+/**
+ * The newest pending flow of a kind for an address that the sign-in `interactionUid` started,
+ * created within the last `seconds`. Never another sign-in's flow: handing one request the
+ * flow of another would let the first registrant's password win.
+ */
+export function recentPendingFlowForEmail(db: Executor, kind: FlowKind, email: string, interactionUid: string, seconds: number): Promise<Pick<FlowRow, 'id'> | undefined> {
   return db
     .selectFrom('self_service_flows')
     .select('id')
     .where('kind', '=', kind)
     .where('state', '=', 'pending')
     .where(sql<string>`lower(email)`, '=', email.toLowerCase())
+    .where(sql<string>`payload->>'interactionUid'`, '=', interactionUid)
     .where('created_at', '>', sql<Date>`now() - make_interval(secs => ${seconds})`)
     .orderBy('created_at', 'desc')
     .limit(1)

@@ -9,11 +9,18 @@ export interface NewOutboxMail {
   recipient: string;
   template: string;
   subject: string;
-  textBody: string;
-  htmlBody: string;
+  /** The text and HTML parts, sealed by the mailer: links and codes never lie in clear. */
+  bodyEncrypted: string;
 }
 
-export interface OutboxMail extends NewOutboxMail {
+export interface OutboxMail {
+  id: string;
+  recipient: string;
+  template: string;
+  subject: string;
+  bodyEncrypted: string | null;
+  /** Only for messages queued before bodies were sealed. */
+  legacyBody?: { text: string; html: string };
   /** Attempts so far, including the one this claim starts. */
   attempts: number;
   createdAt: Date;
@@ -27,8 +34,7 @@ export async function insertOutboxMail(executor: Kysely<Database> | Transaction<
       recipient: mail.recipient,
       template: mail.template,
       subject: mail.subject,
-      text_body: mail.textBody,
-      html_body: mail.htmlBody,
+      body_encrypted: mail.bodyEncrypted,
       next_attempt_at: sql<Date>`now()`,
       created_at: sql<Date>`now()`,
     })
@@ -71,6 +77,7 @@ export async function claimDueOutboxMails(db: Kysely<Database>, options: { limit
       'mail_outbox.subject',
       'mail_outbox.text_body',
       'mail_outbox.html_body',
+      'mail_outbox.body_encrypted',
       'mail_outbox.attempts',
       'mail_outbox.created_at',
     ])
@@ -81,16 +88,20 @@ export async function claimDueOutboxMails(db: Kysely<Database>, options: { limit
       recipient: row.recipient,
       template: row.template,
       subject: row.subject,
-      textBody: row.text_body,
-      htmlBody: row.html_body,
+      bodyEncrypted: row.body_encrypted,
+      ...(row.text_body !== null && row.html_body !== null ? { legacyBody: { text: row.text_body, html: row.html_body } } : {}),
       attempts: row.attempts,
       createdAt: new Date(row.created_at),
     }))
     .sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime());
 }
 
+// Once a message is out (or given up), its body has no use left and holds live secrets.
+const noBody = { body_encrypted: null, text_body: null, html_body: null } as const;
+
+/** Records delivery and drops the body; the row stays (without content) for the export and cleanup. */
 export async function markOutboxMailSent(db: Kysely<Database>, id: string): Promise<void> {
-  await db.updateTable('mail_outbox').set({ sent_at: sql<Date>`now()` }).where('id', '=', id).execute();
+  await db.updateTable('mail_outbox').set({ sent_at: sql<Date>`now()`, ...noBody }).where('id', '=', id).execute();
 }
 
 /** Records a failed attempt and makes the message due again after `delaySeconds`. */
@@ -103,11 +114,11 @@ export async function scheduleOutboxMailRetry(db: Kysely<Database>, id: string, 
     .execute();
 }
 
-/** Gives up on a message: it stays in the table, with its last error, for operators. */
+/** Gives up on a message: it stays in the table, with its last error but no body, for operators. */
 export async function markOutboxMailFailed(db: Kysely<Database>, id: string, error: string): Promise<void> {
   await db
     .updateTable('mail_outbox')
-    .set({ failed_at: sql<Date>`now()`, last_error: error })
+    .set({ failed_at: sql<Date>`now()`, last_error: error, ...noBody })
     .where('id', '=', id)
     .where('sent_at', 'is', null)
     .execute();

@@ -84,7 +84,7 @@ export interface PasswordHistoryTable {
   created_at: Timestamp;
 }
 
-export type FlowKind = 'registration' | 'verification' | 'recovery' | 'email_change' | 'invitation';
+export type FlowKind = 'registration' | 'verification' | 'recovery' | 'email_change' | 'email_change_cancel' | 'invitation';
 export type FlowState = 'pending' | 'completed' | 'cancelled';
 
 export interface SelfServiceFlowTable {
@@ -92,6 +92,7 @@ export interface SelfServiceFlowTable {
   kind: FlowKind;
   state: Generated<FlowState>;
   account_id: string | null;
+  /** The address the flow's link or code was mailed to; the flow is good for it alone. */
   email: string | null;
   secret_hash: string;
   code_hash: string | null;
@@ -108,8 +109,11 @@ export interface MailOutboxTable {
   recipient: string;
   template: string;
   subject: string;
-  text_body: string;
-  html_body: string;
+  /** Clear bodies of messages queued before bodies were sealed; null otherwise. */
+  text_body: string | null;
+  html_body: string | null;
+  /** The text and HTML parts, sealed (see services/mailer.ts); null once sent or failed. */
+  body_encrypted: string | null;
   attempts: Generated<number>;
   next_attempt_at: Timestamp;
   last_error: string | null;

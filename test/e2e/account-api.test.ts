@@ -63,7 +63,7 @@ async function otherDevice(user: { email: string; password: string }) {
 }
 
 async function mailsTo(recipient: string, template: string) {
-  return server.keyhold.db.selectFrom('mail_outbox').select(['text_body', 'created_at']).where('recipient', '=', recipient).where('template', '=', template).orderBy('created_at', 'desc').execute();
+  return server.keyhold.db.selectFrom('mail_outbox').select('created_at').where('recipient', '=', recipient).where('template', '=', template).execute();
 }
 
 const PROFILE_FIELDS = [
@@ -287,69 +287,7 @@ test('a password change ends other sessions and grants unless asked to keep them
   t.is((await api(token, 'GET', '/api/account')).status, 200);
 });
 
-test('an email change is proven with the code mailed to the new address; the old address is told', async (t) => {
-  const { user, token } = await signedIn();
-  const newEmail = `moved-${user.id.slice(0, 8)}@example.test`;
-  const started = await api(token, 'POST', '/api/account/email', { email: newEmail });
-  t.is(started.status, 202);
-  t.regex(started.body.flow_id, /^[0-9a-f-]{36}$/);
-  t.true(Date.parse(started.body.expires_at) > Date.now());
-
-  const [mail] = await mailsTo(newEmail, 'email_change_verify');
-  const code = /\b(\d{6})\b/.exec(mail!.text_body)?.[1];
-  t.truthy(code);
-
-  const wrongCode = await api(token, 'POST', '/api/account/email/verify', { flow_id: started.body.flow_id, code: code === '000000' ? '111111' : '000000' });
-  t.is(wrongCode.status, 400);
-  t.is(wrongCode.body.error, 'invalid_code');
-  t.is((await api(token, 'GET', '/api/account')).body.email, user.email);
-
-  const verified = await api(token, 'POST', '/api/account/email/verify', { flow_id: started.body.flow_id, code });
-  t.is(verified.status, 200);
-  t.deepEqual(verified.body, { email: newEmail });
-  const profile = await api(token, 'GET', '/api/account');
-  t.is(profile.body.email, newEmail);
-  t.true(profile.body.email_verified);
-  t.is((await mailsTo(user.email, 'email_change_notice')).length, 1);
-
-  const reused = await api(token, 'POST', '/api/account/email/verify', { flow_id: started.body.flow_id, code });
-  t.is(reused.status, 400);
-  t.is(reused.body.error, 'invalid_code');
-});
-
-test("another account's address gets the same 202 and no mail, and cannot be completed", async (t) => {
-  const { token } = await signedIn();
-  const owner = await createUser(server);
-  const response = await api(token, 'POST', '/api/account/email', { email: owner.email });
-  t.is(response.status, 202);
-  t.deepEqual(Object.keys(response.body).sort(), ['expires_at', 'flow_id']);
-  t.is((await mailsTo(owner.email, 'email_change_verify')).length, 0);
-
-  const invalid = await api(token, 'POST', '/api/account/email', { email: 'not an address' });
-  t.is(invalid.status, 400);
-  t.is(invalid.body.error, 'invalid_email');
-});
-
-test('email change requests are limited by a cool-down, and a code only completes its own account\'s flow', async (t) => {
-  const { user, token } = await signedIn();
-  const started = await api(token, 'POST', '/api/account/email', { email: `first-${user.id.slice(0, 8)}@example.test` });
-  t.is(started.status, 202);
-  const again = await api(token, 'POST', '/api/account/email', { email: `second-${user.id.slice(0, 8)}@example.test` });
-  t.is(again.status, 429);
-  t.is(again.body.error, 'rate_limited');
-  t.truthy(Number(again.headers.get('retry-after')) > 0);
-
-  // Another account holding the flow id and the right code still cannot complete it.
-  const [mail] = await mailsTo(`first-${user.id.slice(0, 8)}@example.test`, 'email_change_verify');
-  const code = /\b(\d{6})\b/.exec(mail!.text_body)?.[1];
-  const intruder = await signedIn();
-  const stolen = await api(intruder.token, 'POST', '/api/account/email/verify', { flow_id: started.body.flow_id, code });
-  t.is(stolen.status, 400);
-  t.is(stolen.body.error, 'invalid_code');
-  // The owner's flow is untouched by the attempt.
-  const own = await api(token, 'POST', '/api/account/email/verify', { flow_id: started.body.flow_id, code });
-  t.is(own.status, 200);
-});
+// Email changes (re-authentication, the old address's cancel link, voiding) are in email-change.test.ts.
 
 test('a burst of wrong current passwords (password change, deletion) gets LOGIN_RATE_LIMIT checks, the rest 429', async (t) => {
   const { user, token } = await signedIn();

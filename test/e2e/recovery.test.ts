@@ -310,3 +310,24 @@ test('the recovery and reset forms without their CSRF token are refused with 403
   t.true(signedIn(await tryLogin(account.email, account.password)));
   t.is((await browser.get(link)).status, 200);
 });
+
+test('the outbox table never holds a live reset link: not while the mail waits, not after it was sent', async (t) => {
+  const account = await user();
+  await requestReset(account.email);
+  const dump = async () => (await sql<{ row: string }>`select row_to_json(m)::text as row from mail_outbox m where recipient = ${account.email}`.execute(server.keyhold.db)).rows.map((entry) => entry.row).join('\n');
+  // The reset work runs after the answer: wait for the mail to be queued.
+  let queued = await dump();
+  for (let tries = 0; tries < 100 && !/password_reset/.test(queued); tries++) queued = await new Promise((resolve) => setTimeout(resolve, 50)).then(dump);
+  t.regex(queued, /password_reset/, 'the reset mail is queued');
+
+  const link = await resetLink(account.email);
+  const token = new URL(link).searchParams.get('token')!;
+  const [, secret] = token.split('.');
+  t.false(queued.includes(secret!), 'no secret while queued');
+  const sent = await dump();
+  t.false(sent.includes(secret!) || sent.includes(encodeURIComponent(token)), 'no secret once sent');
+  const rows = await server.keyhold.db.selectFrom('mail_outbox').select(['sent_at', 'body_encrypted', 'text_body', 'html_body']).where('recipient', '=', account.email).execute();
+  t.true(rows.every((row) => row.sent_at !== null && row.body_encrypted === null && row.text_body === null && row.html_body === null));
+  // The link itself still works: the mail carried it.
+  t.is((await new Browser().get(link)).status, 200);
+});

@@ -202,7 +202,7 @@ test('the mailed link opened in the same browser: GET shows a confirm form (not 
   t.deepEqual(claims.amr, ['pwd']);
 });
 
-test('the mailed link opened in another browser confirms the address and says to return to the application', async (t) => {
+test('the mailed link opened in another browser asks for the chosen password, then confirms and says to return to the application', async (t) => {
   const email = newEmail();
   await register(email);
   const mail = await mailbox.next(email, VERIFY_SUBJECT);
@@ -211,7 +211,15 @@ test('the mailed link opened in another browser confirms the address and says to
   const other = new Browser();
   const confirm = await other.get(link);
   t.is(confirm.status, 200);
-  const done = await other.submit(confirm, /./, {}, { stopAt: atRedirectUri });
+  const asked = await other.submit(confirm, /./, {}, { stopAt: atRedirectUri });
+  t.is(asked.status, 200);
+  t.true(fieldNames(asked, /./)!.includes('password'), 'another browser must prove it is the registrant');
+  t.is(await accountRow(email), undefined);
+  const wrong = await other.submit(asked, /./, { password: 'not the chosen password' }, { stopAt: atRedirectUri });
+  t.is(wrong.status, 400);
+  t.is(await accountRow(email), undefined);
+
+  const done = await other.submit(wrong, /./, { password: PASSWORD }, { stopAt: atRedirectUri });
   t.false(atRedirectUri(done.url));
   t.is(done.status, 200);
   t.is(h1(done), 'Email address confirmed');
@@ -225,6 +233,65 @@ test('the mailed link opened in another browser confirms the address and says to
   const again = await other.get(link);
   t.is(again.status, 410);
   t.is(h1(again), 'Link already used');
+});
+
+test('pre-hijack: a second registrant never gets the first one\'s flow, and the first one\'s mailed link does not complete in the owner\'s browser', async (t) => {
+  const victim = newEmail('victim');
+  const ATTACKER_PASSWORD = 'attacker owns this 4242';
+  // The attacker registers the victim's address with a password of their choosing...
+  const attacker = await register(victim, { password: ATTACKER_PASSWORD, name: 'Visit evil.example now' });
+  const attackerMail = await mailbox.next(victim, VERIFY_SUBJECT);
+  t.false(attackerMail.text.includes('evil.example'), 'no attacker-chosen name in mail to an unconfirmed address');
+  t.true(attackerMail.text.startsWith('Hello,'));
+
+  // ...and the victim registers too, within the cool-down, in their own browser.
+  const owner = await register(victim, { password: PASSWORD });
+  t.is(owner.check.status, 200);
+  t.is(h1(owner.check), 'Check your email');
+  const attackerFlow = fieldValue(attacker.check, /\/register\/confirm$/, 'flow');
+  const ownerFlow = fieldValue(owner.check, /\/register\/confirm$/, 'flow');
+  t.not(ownerFlow, attackerFlow, "the victim's request must not be handed the attacker's flow");
+  const ownerMail = await mailbox.next(victim, VERIFY_SUBJECT);
+
+  // The victim clicks the attacker's (earlier) mail in the victim's browser: it asks for the
+  // password chosen at registration, and the victim's own password is not it.
+  const confirm = await owner.flow.browser.get(attackerMail.links.find((candidate) => candidate.includes('/verify?token='))!);
+  const asked = await owner.flow.browser.submit(confirm, /./, {}, { stopAt: atRedirectUri });
+  t.false(atRedirectUri(asked.url));
+  t.true(fieldNames(asked, /./)!.includes('password'));
+  const refused = await owner.flow.browser.submit(asked, /./, { password: PASSWORD }, { stopAt: atRedirectUri });
+  t.is(refused.status, 400);
+  t.is(await accountRow(victim), undefined);
+
+  // The attacker's browser cannot complete with the victim's mailed link either.
+  const ownerLink = ownerMail.links.find((candidate) => candidate.includes('/verify?token='))!;
+  const hijack = await attacker.flow.browser.get(ownerLink);
+  const hijackAsked = await attacker.flow.browser.submit(hijack, /./, {}, { stopAt: atRedirectUri });
+  t.false(atRedirectUri(hijackAsked.url));
+  const hijackRefused = await attacker.flow.browser.submit(hijackAsked, /./, { password: ATTACKER_PASSWORD }, { stopAt: atRedirectUri });
+  t.is(hijackRefused.status, 400);
+  t.is(await accountRow(victim), undefined);
+
+  // The victim's own code, in the victim's sign-in, creates the account with the victim's password.
+  const done = await owner.flow.browser.submit(owner.check, /\/register\/confirm$/, { code: ownerMail.code! }, { stopAt: atRedirectUri });
+  const { claims } = await finishAtClient(config, owner.flow, done);
+  t.is(claims.email, victim);
+  t.truthy(await server.keyhold.accounts.authenticate(victim, PASSWORD));
+  t.is(await server.keyhold.accounts.authenticate(victim, ATTACKER_PASSWORD), undefined);
+});
+
+test("one sign-in cannot resend (and so void) another sign-in's registration code", async (t) => {
+  const email = newEmail();
+  const { flow, check } = await register(email);
+  const mail = await mailbox.next(email, VERIFY_SUBJECT);
+  const flowId = fieldValue(check, /\/register\/confirm$/, 'flow')!;
+  await backdateLastSent(flowId, 61);
+  const other = await register(newEmail('other'));
+  const resent = await other.flow.browser.submit(other.check, /\/register\/resend$/, { flow: flowId });
+  t.is(resent.status, 429);
+  t.deepEqual(await mailbox.flush(email), []);
+  const done = await flow.browser.submit(check, /\/register\/confirm$/, { code: mail.code! }, { stopAt: atRedirectUri });
+  t.is((await finishAtClient(config, flow, done)).claims.email, email);
 });
 
 test('a taken address gets the same page as a new one, its owner a "someone tried to register" mail, and nothing changes', async (t) => {

@@ -105,15 +105,20 @@ export function accountApiRoutes(deps: AccountApiDependencies): AnyRouteSpec[] {
       path: '/api/account/email',
       operationId: 'requestEmailChange',
       summary:
-        'Starts an email change: a six-digit code is mailed to the new address. The answer is the same when the address belongs to another account (nothing is mailed then).',
+        'Starts an email change after re-authentication (the password, which may be left out within RECENT_LOGIN_WINDOW seconds of signing in): a six-digit code is mailed to the new address, and the current address is told at once with a link that cancels the change. The answer is the same when the address belongs to another account (nothing is mailed to it then). A password reset or change voids a pending email change.',
       tag,
       security: write,
       body: emailChangeSchema,
       success: { status: 202, description: 'Code sent', schema: emailChangeFlowSchema },
-      errors: ['invalid_email', 'rate_limited'],
+      errors: ['invalid_email', 'invalid_password', 'rate_limited'],
       handle: async (ctx, { body }) => {
-        const flow = await deps.emailOwnership.requestEmailChange(accountTokenOf(ctx).accountId, body.email, ctx.ip);
-        return { flow_id: flow.flowId, expires_at: flow.expiresAt };
+        const caller = accountTokenOf(ctx);
+        const request = () => deps.emailOwnership.requestEmailChange(caller.accountId, body.email, { password: body.password, authTime: caller.authTime }, ctx.ip);
+        let flow: Awaited<ReturnType<typeof request>> | undefined;
+        const start = async () => void (flow = await request());
+        // Without a password nothing is guessed (a recent sign-in stands in for it).
+        await (body.password === undefined ? start() : confirmPassword(ctx, caller, start));
+        return { flow_id: flow!.flowId, expires_at: flow!.expiresAt };
       },
     }),
 
@@ -121,7 +126,7 @@ export function accountApiRoutes(deps: AccountApiDependencies): AnyRouteSpec[] {
       method: 'post',
       path: '/api/account/email/verify',
       operationId: 'verifyEmailChange',
-      summary: 'Completes an email change with the mailed code (wrong codes are counted and end the flow); the old address is told.',
+      summary: 'Completes an email change with the mailed code (wrong codes are counted and end the flow); the old address is told, with a link that undoes the change. Pending password resets and email changes of the account are voided.',
       tag,
       security: write,
       body: emailVerifySchema,

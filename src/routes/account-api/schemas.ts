@@ -40,7 +40,14 @@ export const passwordChangeSchema = z
   .strict()
   .meta({ id: 'PasswordChange' });
 
-export const emailChangeSchema = z.object({ email: z.string().max(320) }).strict().meta({ id: 'EmailChange' });
+// The password may be left out right after a sign-in (RECENT_LOGIN_WINDOW), as for deletion.
+export const emailChangeSchema = z
+  .object({
+    email: z.string().max(320),
+    password: password.optional().describe('Required unless the session behind the token signed in within RECENT_LOGIN_WINDOW seconds.'),
+  })
+  .strict()
+  .meta({ id: 'EmailChange' });
 export const emailChangeFlowSchema = z.object({ flow_id: z.uuid(), expires_at: z.iso.datetime() }).meta({ id: 'EmailChangeFlow' });
 export const emailVerifySchema = z.object({ flow_id: z.uuid(), code: z.string().max(32) }).strict().meta({ id: 'EmailVerification' });
 export const emailChangedSchema = z.object({ email: z.email() }).meta({ id: 'EmailChanged' });
