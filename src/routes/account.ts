@@ -17,6 +17,7 @@ import type { EmailOwnershipService } from '#src/services/email-ownership.ts';
 import { FlowError } from '#src/services/flows.ts';
 import { PasswordRejectedError, TooManyRequestsError } from '#src/services/lifecycle.ts';
 import type { LoginThrottle } from '#src/services/login-throttle.ts';
+import { singleLineText } from '#src/text-input.ts';
 
 export interface AccountApiDependencies {
   config: Config;
@@ -33,8 +34,8 @@ const password = z.string().max(4096);
 export const passwordChangeSchema = z
   .object({ current_password: password, new_password: password, keep_other_sessions: z.boolean().optional() })
   .strict();
-export const emailChangeSchema = z.object({ email: z.string().max(320) }).strict();
-export const emailVerifySchema = z.object({ flow_id: z.uuid(), code: z.string().max(32) }).strict();
+export const emailChangeSchema = z.object({ email: singleLineText(320) }).strict();
+export const emailVerifySchema = z.object({ flow_id: z.uuid(), code: singleLineText(32) }).strict();
 // The password may be left out right after a sign-in (RECENT_LOGIN_WINDOW).
 export const accountDeletionSchema = z.object({ password: password.optional() }).strict();
 

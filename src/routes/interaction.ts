@@ -15,6 +15,7 @@ import type { EmailOwnershipService } from '#src/services/email-ownership.ts';
 import { FlowError } from '#src/services/flows.ts';
 import type { LoginThrottle } from '#src/services/login-throttle.ts';
 import type { InteractionDetails, PageKit } from '#src/routes/page-kit.ts';
+import { singleLine, singleLineText } from '#src/text-input.ts';
 
 export interface InteractionDependencies {
   config: Config;
@@ -37,13 +38,13 @@ const scopeDescriptions: Record<string, string> = {
 };
 
 const loginForm = z.object({
-  email: z.string().max(320).default(''),
+  email: singleLineText(320).default(''),
   password: z.string().max(4096).default(''),
 });
 
 const codeForm = z.object({
-  flow: z.string().max(64).default(''),
-  code: z.string().trim().max(32).default(''),
+  flow: singleLineText(64).default(''),
+  code: singleLine(z.string().trim().max(32)).default(''),
 });
 
 /** The interaction result that signs an account in with its password. */

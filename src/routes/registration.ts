@@ -14,17 +14,18 @@ import { AccountError } from '#src/services/accounts.ts';
 import { FlowError } from '#src/services/flows.ts';
 import { PasswordRejectedError } from '#src/services/lifecycle.ts';
 import { RegistrationError, type RegistrationService } from '#src/services/registration.ts';
+import { singleLine, singleLineText } from '#src/text-input.ts';
 
 const registrationForm = z.object({
-  email: z.string().max(320).default(''),
+  email: singleLineText(320).default(''),
   password: z.string().max(4096).default(''),
-  name: z.string().max(1000).default(''),
-  invitation: z.string().max(512).optional(),
+  name: singleLineText(1000).default(''),
+  invitation: singleLineText(512).optional(),
 });
 
 const codeForm = z.object({
-  flow: z.string().max(64).default(''),
-  code: z.string().trim().max(32).default(''),
+  flow: singleLineText(64).default(''),
+  code: singleLine(z.string().trim().max(32)).default(''),
 });
 
 const REGISTRATION_PROMPTS = ['login', 'create'];

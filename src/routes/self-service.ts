@@ -16,6 +16,7 @@ import type { EmailOwnershipService } from '#src/services/email-ownership.ts';
 import { FlowError, type FlowFailure } from '#src/services/flows.ts';
 import { PasswordRejectedError } from '#src/services/lifecycle.ts';
 import type { RegistrationService } from '#src/services/registration.ts';
+import { singleLine, singleLineText } from '#src/text-input.ts';
 
 export interface SelfServiceDependencies {
   config: Config;
@@ -35,7 +36,7 @@ const linkFailures: Record<FlowFailure, { title: string; message: string; status
   invalid: { title: 'Link not valid', message: 'This link is not valid. It may be incomplete, or a newer email replaced it.', status: 400 },
 };
 
-const tokenField = z.string().trim().max(256);
+const tokenField = singleLine(z.string().trim().max(256));
 
 export function selfServiceRoutes(deps: SelfServiceDependencies): Router {
   const { config, pages } = deps;
@@ -119,7 +120,7 @@ export function selfServiceRoutes(deps: SelfServiceDependencies): Router {
   router.post('/recovery', form, async (ctx) => {
     pages.assertCsrf(ctx, 'recovery');
     const body = ctx.request.body as Record<string, unknown>;
-    const email = z.string().max(320).catch('').parse(body.email);
+    const email = singleLineText(320).catch('').parse(body.email);
     await deps.credentials.requestReset(email, ctx.ip);
     pages.message(ctx, 'Check your email', 'If an account exists for that address, we sent it a link to choose a new password. The link works once and expires soon.', {
       link: signInLink(body.interaction),
