@@ -12,6 +12,7 @@ import { engineConfiguration } from '#src/oidc/configuration.ts';
 import { createEngineHost, type EngineHost } from '#src/oidc/engine-host.ts';
 import { createAccountService, type AccountService } from '#src/services/accounts.ts';
 import { createClient } from '#src/services/clients.ts';
+import { createMetricsApp } from '#src/routes/metrics.ts';
 import { createPageKit } from '#src/routes/page-kit.ts';
 import { createAccountDataService, type AccountDataService } from '#src/services/account-data.ts';
 import { createCredentialService, type CredentialService } from '#src/services/credentials.ts';
@@ -57,6 +58,8 @@ export interface Keyhold {
   engineState: EngineStateStore;
   engine: EngineHost;
   app: Koa;
+  /** Serves /metrics alone, when METRICS_PORT gives it a port of its own. */
+  metricsApp?: Koa;
   createClient(metadata: unknown): Promise<Record<string, unknown>>;
   /** Marks the node as draining: /readyz answers 503 so load balancers stop sending. */
   beginShutdown(): void;
@@ -162,6 +165,11 @@ export async function createKeyhold(config: Config, logger: Logger): Promise<Key
 
     let shuttingDown = false;
     const metrics = createMetrics();
+    const metricsEndpoint = { registry: metrics.registry, token: config.METRICS_TOKEN };
+    const metricsApp = config.METRICS_PORT === undefined ? undefined : createMetricsApp(metricsEndpoint);
+    if (!metricsApp && !config.METRICS_TOKEN && config.NODE_ENV === 'production') {
+      logger.warn('/metrics is public on the main port; set METRICS_PORT or METRICS_TOKEN');
+    }
     const app = createApp({
       config,
       logger,
@@ -175,7 +183,7 @@ export async function createKeyhold(config: Config, logger: Logger): Promise<Key
       cookieKeys: keys.cookieKeys,
       pages: createPageKit({ config, engine, csrf: createCsrfService(keys.csrf) }),
       loginThrottle: createLoginThrottle({ redis, prefix: config.REDIS_PREFIX, limit: config.LOGIN_RATE_LIMIT, windowSeconds: config.LOGIN_RATE_WINDOW }),
-      ops: { db, redis, registry: metrics.registry, isShuttingDown: () => shuttingDown },
+      ops: { db, redis, metrics: metricsApp ? undefined : metricsEndpoint, isShuttingDown: () => shuttingDown },
     });
 
     return {
@@ -196,6 +204,7 @@ export async function createKeyhold(config: Config, logger: Logger): Promise<Key
       engineState,
       engine,
       app,
+      metricsApp,
       createClient: (metadata) =>
         createClient(db, keys.clientSecrets, engineClientValidator(engine), metadata),
       beginShutdown() {
