@@ -130,8 +130,8 @@ export async function createKeyhold(config: Config, logger: Logger): Promise<Key
     cleanups.push(() => mailWorker.stop());
 
     const passwords = createPasswordHasher({ memoryCost: config.ARGON2_MEMORY_KIB, timeCost: config.ARGON2_ITERATIONS, parallelism: config.ARGON2_PARALLELISM });
-    const accounts = createAccountService(db, passwords);
     const passwordPolicy = createPasswordPolicy({ db, hasher: passwords, minLength: config.PASSWORD_MIN_LENGTH, historySize: config.PASSWORD_HISTORY, breachCheckUrl: config.BREACH_CHECK_URL, logger });
+    const accounts = createAccountService(db, passwords, passwordPolicy);
     await ensureAccountResource(db, config.ISSUER);
     const keyOptions = await signingKeyOptions(config, db, keys);
     await ensureSigningKeys(db, keyOptions);
