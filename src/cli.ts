@@ -273,7 +273,7 @@ async function execute(plan: Plan): Promise<unknown> {
   const logger = createCliLogger(config);
   if (config.DATABASE_URL) await checkPostgres(config.DATABASE_URL);
   if (plan.needs === 'database') {
-    const database = await openDatabase(config);
+    const database = await openDatabase(config, logger);
     try {
       return await plan.run(database.db);
     } finally {

@@ -88,7 +88,7 @@ export async function signingKeyOptions(config: Config, db: Kysely<Database>, ke
 }
 
 export async function createKeyhold(config: Config, logger: Logger): Promise<Keyhold> {
-  const database = await openDatabase(config);
+  const database = await openDatabase(config, logger);
   const cleanups: Array<() => Promise<unknown> | void> = [() => database.close()];
   try {
     const { db } = database;
