@@ -23,7 +23,7 @@ COPY views ./views
 COPY bin ./bin
 
 # The only writable place: embedded database (when DATABASE_URL is unset), mail outbox.
-RUN mkdir -p /data && chown node:node /data
+RUN install -d -m 0700 -o node -g node /data
 VOLUME /data
 
 USER node

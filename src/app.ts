@@ -8,6 +8,7 @@ import type { Logger } from 'pino';
 import type { Config } from '#src/config.ts';
 import { accountApiCors } from '#src/middleware/account-api-cors.ts';
 import { clientAuthenticationError } from '#src/middleware/client-authentication-error.ts';
+import { rejectControlCharactersInUrl } from '#src/middleware/control-characters.ts';
 import { errorHandler } from '#src/middleware/errors.ts';
 import type { Metrics } from '#src/middleware/metrics.ts';
 import { requestContext } from '#src/middleware/request-context.ts';
@@ -57,6 +58,7 @@ export function createApp(deps: AppDependencies): Koa {
   app.use(deps.metrics.middleware);
   app.use(securityHeaders({ https: deps.config.secureCookies }));
   app.use(errorHandler());
+  app.use(rejectControlCharactersInUrl());
 
   app.use(accountApiCors(deps.ops.db));
   for (const router of [opsRoutes(deps.ops), assetRoutes(), interactionRoutes(deps), registrationRoutes(deps), selfServiceRoutes(deps), emailChangeRoutes(deps), accountRoutes(deps)]) {

@@ -11,6 +11,7 @@ import { loadConfig, type Config } from '#src/config.ts';
 import { createKeyhold, type Keyhold } from '#src/keyhold.ts';
 import { createLogger } from '#src/logger.ts';
 import { importAccounts } from '#src/services/account-import.ts';
+import { PasswordRejectedError } from '#src/services/lifecycle.ts';
 import { createResource } from '#src/services/resources.ts';
 import { listKeys, retireKey, rotateKeys, type SigningAlg } from '#src/services/signing-keys.ts';
 import { openDatabase } from '#src/stores/database.ts';
@@ -101,15 +102,21 @@ function planUserCreate(args: string[]): Plan {
   return {
     needs: 'keyhold',
     run: (keyhold) =>
-      keyhold.accounts.create({
-        email,
-        password,
-        name: values.name,
-        roles: values.role,
-        tier: values.tier,
-        tenant: values.tenant,
-        emailVerified: values.verified,
-      }),
+      keyhold.accounts
+        .create({
+          email,
+          password,
+          name: values.name,
+          roles: values.role,
+          tier: values.tier,
+          tenant: values.tenant,
+          emailVerified: values.verified,
+        })
+        .catch((error: unknown) => {
+          // The same policy as the pages; its messages speak to a person choosing a password.
+          if (error instanceof PasswordRejectedError) throw new Error(`password rejected: ${error.message}`);
+          throw error;
+        }),
   };
 }
 
@@ -266,7 +273,7 @@ async function execute(plan: Plan): Promise<unknown> {
   const logger = createCliLogger(config);
   if (config.DATABASE_URL) await checkPostgres(config.DATABASE_URL);
   if (plan.needs === 'database') {
-    const database = await openDatabase(config);
+    const database = await openDatabase(config, logger);
     try {
       return await plan.run(database.db);
     } finally {

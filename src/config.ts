@@ -14,7 +14,8 @@ const positiveInt = z.coerce.number().int().positive();
 const signingAlg = z.enum(['RS256', 'PS256', 'ES256', 'EdDSA']);
 
 const environmentSchema = z.object({
-  // Runtime mode. `production` refuses to start without KEYHOLD_SECRET.
+  // Runtime mode. `production` refuses to start without KEYHOLD_SECRET or with an http
+  // issuer (see ALLOW_INSECURE_ISSUER), and never infers ALLOW_LOOPBACK_REQUESTS.
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   // TCP port and interface the HTTP server listens on.
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
@@ -26,6 +27,10 @@ const environmentSchema = z.object({
       message: 'must be an http(s) URL without a trailing slash, query or fragment',
     })
     .default('http://localhost:3000'),
+  // With NODE_ENV=production an http ISSUER is refused: its cookies would go without
+  // Secure over plain HTTP. true lets a local trial (docker compose on localhost) run in
+  // production mode anyway; never set it for a deployment that others reach.
+  ALLOW_INSECURE_ISSUER: bool.default(false),
   // At least 32 characters; keys for encryption at rest and cookie signing are derived
   // from it with HKDF. Nodes that share a database must share it. In development a random
   // one is generated into DATA_DIR when unset.
@@ -116,8 +121,16 @@ const environmentSchema = z.object({
   // Seconds since sign-in within which account deletion needs no password.
   RECENT_LOGIN_WINDOW: seconds.default(300),
   // Allow the engine's outgoing requests (back-channel logout) to loopback addresses.
-  // Off by default; on automatically when the issuer itself is on loopback (development).
+  // Off by default; outside production, on automatically when the issuer itself is on
+  // loopback. In production only an explicit true turns it on.
   ALLOW_LOOPBACK_REQUESTS: bool.optional(),
+  // Serve /metrics on its own port (and interface) instead of the main one, which then
+  // answers 404 for it: scrapers reach it on a private network, the public never does.
+  METRICS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
+  METRICS_HOST: z.string().min(1).default('127.0.0.1'),
+  // When set, /metrics (wherever it is served) needs `Authorization: Bearer <token>`.
+  // At least 32 characters. Unset with METRICS_PORT unset: /metrics is public.
+  METRICS_TOKEN: z.string().min(32, 'must be at least 32 characters').optional(),
   // Seconds given to in-flight requests on SIGTERM before the process exits anyway.
   SHUTDOWN_TIMEOUT: seconds.default(10),
 });
@@ -165,12 +178,21 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError(`invalid setting ${issue.path.join('.') || '(environment)'}: ${issue.message}`);
   }
   const values = parsed.data;
-  if (values.NODE_ENV === 'production' && !values.KEYHOLD_SECRET) {
+  const production = values.NODE_ENV === 'production';
+  if (production && !values.KEYHOLD_SECRET) {
     throw new ConfigError('invalid setting KEYHOLD_SECRET: required when NODE_ENV=production');
+  }
+  if (production && !values.ISSUER.startsWith('https:') && !values.ALLOW_INSECURE_ISSUER) {
+    throw new ConfigError('invalid setting ISSUER: must be an https URL when NODE_ENV=production (ALLOW_INSECURE_ISSUER=true allows http for a local trial)');
+  }
+  if (values.METRICS_PORT !== undefined && values.METRICS_PORT === values.PORT && values.PORT !== 0) {
+    throw new ConfigError('invalid setting METRICS_PORT: must differ from PORT');
   }
   return Object.freeze({
     ...values,
-    ALLOW_LOOPBACK_REQUESTS: values.ALLOW_LOOPBACK_REQUESTS ?? isLoopbackIssuer(values.ISSUER),
+    // A production node must not reach loopback services because of how its issuer
+    // happens to be spelled (a trial on localhost, a misconfiguration).
+    ALLOW_LOOPBACK_REQUESTS: values.ALLOW_LOOPBACK_REQUESTS ?? (!production && isLoopbackIssuer(values.ISSUER)),
     secureCookies: values.ISSUER.startsWith('https:'),
   });
 }

@@ -12,6 +12,7 @@ import { engineConfiguration } from '#src/oidc/configuration.ts';
 import { createEngineHost, type EngineHost } from '#src/oidc/engine-host.ts';
 import { createAccountService, type AccountService } from '#src/services/accounts.ts';
 import { createClient } from '#src/services/clients.ts';
+import { createMetricsApp } from '#src/routes/metrics.ts';
 import { createPageKit } from '#src/routes/page-kit.ts';
 import { createAccountDataService, type AccountDataService } from '#src/services/account-data.ts';
 import { createCredentialService, type CredentialService } from '#src/services/credentials.ts';
@@ -59,6 +60,8 @@ export interface Keyhold {
   engineState: EngineStateStore;
   engine: EngineHost;
   app: Koa;
+  /** Serves /metrics alone, when METRICS_PORT gives it a port of its own. */
+  metricsApp?: Koa;
   createClient(metadata: unknown): Promise<Record<string, unknown>>;
   /** Marks the node as draining: /readyz answers 503 so load balancers stop sending. */
   beginShutdown(): void;
@@ -87,7 +90,7 @@ export async function signingKeyOptions(config: Config, db: Kysely<Database>, ke
 }
 
 export async function createKeyhold(config: Config, logger: Logger): Promise<Keyhold> {
-  const database = await openDatabase(config);
+  const database = await openDatabase(config, logger);
   const cleanups: Array<() => Promise<unknown> | void> = [() => database.close()];
   try {
     const { db } = database;
@@ -132,8 +135,8 @@ export async function createKeyhold(config: Config, logger: Logger): Promise<Key
       { memoryCost: config.ARGON2_MEMORY_KIB, timeCost: config.ARGON2_ITERATIONS, parallelism: config.ARGON2_PARALLELISM },
       { legacyBcryptCost: createLegacyBcryptCost(db) },
     );
-    const accounts = createAccountService(db, passwords);
     const passwordPolicy = createPasswordPolicy({ db, hasher: passwords, minLength: config.PASSWORD_MIN_LENGTH, historySize: config.PASSWORD_HISTORY, breachCheckUrl: config.BREACH_CHECK_URL, logger });
+    const accounts = createAccountService(db, passwords, passwordPolicy);
     await ensureAccountResource(db, config.ISSUER);
     const keyOptions = await signingKeyOptions(config, db, keys);
     await ensureSigningKeys(db, keyOptions);
@@ -167,6 +170,11 @@ export async function createKeyhold(config: Config, logger: Logger): Promise<Key
 
     let shuttingDown = false;
     const metrics = createMetrics();
+    const metricsEndpoint = { registry: metrics.registry, token: config.METRICS_TOKEN };
+    const metricsApp = config.METRICS_PORT === undefined ? undefined : createMetricsApp(metricsEndpoint);
+    if (!metricsApp && !config.METRICS_TOKEN && config.NODE_ENV === 'production') {
+      logger.warn('/metrics is public on the main port; set METRICS_PORT or METRICS_TOKEN');
+    }
     const app = createApp({
       config,
       logger,
@@ -181,7 +189,7 @@ export async function createKeyhold(config: Config, logger: Logger): Promise<Key
       pages: createPageKit({ config, engine, csrf: createCsrfService(keys.csrf) }),
       loginThrottle: createLoginThrottle({ redis, prefix: config.REDIS_PREFIX, limit: config.LOGIN_RATE_LIMIT, accountLimit: config.LOGIN_ACCOUNT_RATE_LIMIT, windowSeconds: config.LOGIN_RATE_WINDOW }),
       registrationThrottle: createRegistrationThrottle({ redis, prefix: config.REDIS_PREFIX, limit: config.REGISTRATION_RATE_LIMIT, emailLimit: config.REGISTRATION_EMAIL_RATE_LIMIT, windowSeconds: config.REGISTRATION_RATE_WINDOW }),
-      ops: { db, redis, registry: metrics.registry, isShuttingDown: () => shuttingDown },
+      ops: { db, redis, metrics: metricsApp ? undefined : metricsEndpoint, isShuttingDown: () => shuttingDown },
     });
 
     return {
@@ -202,6 +210,7 @@ export async function createKeyhold(config: Config, logger: Logger): Promise<Key
       engineState,
       engine,
       app,
+      metricsApp,
       createClient: (metadata) =>
         createClient(db, keys.clientSecrets, engineClientValidator(engine), metadata),
       beginShutdown() {

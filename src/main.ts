@@ -21,7 +21,7 @@ try {
   const keyhold = await createKeyhold(config, logger);
   const running = await listen(keyhold);
   logger.info(
-    { issuer: config.ISSUER, listening: running.url, database: keyhold.databaseKind, engineState: keyhold.redis ? 'redis' : 'sql', startupMs: Math.round(performance.now() - started) },
+    { issuer: config.ISSUER, listening: running.url, metrics: running.metricsUrl, database: keyhold.databaseKind, engineState: keyhold.redis ? 'redis' : 'sql', startupMs: Math.round(performance.now() - started) },
     'keyhold started',
   );
   const shutdown = (signal: string) => {

@@ -1,18 +1,22 @@
 // Starts the HTTP server and stops it gracefully: on SIGTERM/SIGINT the node reports not
 // ready, stops accepting connections, lets requests in flight finish (up to
-// SHUTDOWN_TIMEOUT), then closes its pools.
+// SHUTDOWN_TIMEOUT), then closes its pools. With METRICS_PORT a second server serves
+// /metrics alone.
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type Koa from 'koa';
 import type { Keyhold } from '#src/keyhold.ts';
 
 export interface RunningServer {
   server: Server;
   url: string;
+  /** Where /metrics is served when METRICS_PORT is set. */
+  metricsUrl?: string;
   stop(): Promise<void>;
 }
 
-export async function listen(keyhold: Keyhold, port = keyhold.config.PORT, host = keyhold.config.HOST): Promise<RunningServer> {
-  const server = createServer(keyhold.app.callback());
+async function serve(app: Koa, port: number, host: string): Promise<{ server: Server; url: string }> {
+  const server = createServer(app.callback());
   // Slow clients must not hold sockets forever.
   server.headersTimeout = 20_000;
   server.requestTimeout = 30_000;
@@ -22,7 +26,20 @@ export async function listen(keyhold: Keyhold, port = keyhold.config.PORT, host 
     server.listen(port, host, () => resolve());
   });
   const address = server.address() as AddressInfo;
-  const url = `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
+  return { server, url: `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}` };
+}
+
+export async function listen(keyhold: Keyhold, port = keyhold.config.PORT, host = keyhold.config.HOST): Promise<RunningServer> {
+  const { server, url } = await serve(keyhold.app, port, host);
+  let metrics: { server: Server; url: string } | undefined;
+  if (keyhold.metricsApp) {
+    try {
+      metrics = await serve(keyhold.metricsApp, keyhold.config.METRICS_PORT!, keyhold.config.METRICS_HOST);
+    } catch (error) {
+      server.close();
+      throw error;
+    }
+  }
 
   let stopping: Promise<void> | undefined;
   const stop = () =>
@@ -33,7 +50,9 @@ export async function listen(keyhold: Keyhold, port = keyhold.config.PORT, host 
       const deadline = new Promise<void>((resolve) => setTimeout(resolve, keyhold.config.SHUTDOWN_TIMEOUT * 1000).unref());
       await Promise.race([closed, deadline]);
       server.closeAllConnections();
+      metrics?.server.closeAllConnections();
+      metrics?.server.close();
       await keyhold.close();
     })());
-  return { server, url, stop };
+  return { server, url, metricsUrl: metrics?.url, stop };
 }

@@ -216,10 +216,50 @@ test('user create refusals', async (t) => {
   ]);
   failed(t, invalid!, 1, /email is not a valid address/);
   failed(t, duplicate!, 1, /already exists/);
-  failed(t, weak!, 1, /password must be/);
+  failed(t, weak!, 1, /password rejected: Use at least 8 characters/);
   failed(t, unknownFlag!, 2, /unknown option '--admin'/);
   failed(t, missing!, 2, /missing required option --password/);
   failed(t, missingValue!, 2, /--password/);
+});
+
+test('user create applies the same password policy as the pages', async (t) => {
+  const email = uniqueEmail();
+  const [common, containsEmail, belowConfiguredMinimum, atConfiguredMinimum] = await Promise.all([
+    keyhold(['user', 'create', '--email', uniqueEmail(), '--password', 'password']),
+    keyhold(['user', 'create', '--email', email, '--password', `${email.split('@')[0]}-and-more`]),
+    keyhold(['user', 'create', '--email', uniqueEmail(), '--password', 'eleven char'], { ...postgresEnv, PASSWORD_MIN_LENGTH: '12' }),
+    keyhold(['user', 'create', '--email', uniqueEmail(), '--password', 'twelve chars'], { ...postgresEnv, PASSWORD_MIN_LENGTH: '12' }),
+  ]);
+  failed(t, common!, 1, /password rejected: .*too common/);
+  failed(t, containsEmail!, 1, /password rejected: .*email address/);
+  failed(t, belowConfiguredMinimum!, 1, /password rejected: Use at least 12 characters/);
+  succeeded(t, atConfiguredMinimum!);
+  t.notRegex(common!.stderr + containsEmail!.stderr, /argon2|\$/, 'no hash and no echo of the password');
+});
+
+test('client create refuses a weak client_secret and keeps a strong one', async (t) => {
+  const base = { redirect_uris: ['https://app.example.test/cb'] };
+  const weak = await Promise.all(
+    ['x', 'short-secret', 'a'.repeat(64), '0123456789'.repeat(3), `${'spaces are not allowed '.repeat(3)}`, 42].map((secret) =>
+      keyhold(['client', 'create', '--metadata', JSON.stringify({ ...base, client_secret: secret })]),
+    ),
+  );
+  failed(t, weak[0]!, 1, /client_secret must be at least 43 characters/);
+  failed(t, weak[1]!, 1, /client_secret must be at least 43 characters/);
+  failed(t, weak[2]!, 1, /client_secret is too repetitive/);
+  failed(t, weak[3]!, 1, /client_secret must be at least 43 characters/);
+  failed(t, weak[4]!, 1, /client_secret must use only/);
+  failed(t, weak[5]!, 1, /client_secret must be a string/);
+  for (const run of weak) t.false(run.stdout.includes('client_id'), 'nothing was registered');
+
+  const strong = randomBytes(32).toString('base64url');
+  const hex = randomBytes(32).toString('hex');
+  const [withBase64Url, withHex] = await Promise.all([
+    keyhold(['client', 'create', '--metadata', JSON.stringify({ ...base, client_secret: strong })]),
+    keyhold(['client', 'create', '--metadata', JSON.stringify({ ...base, client_secret: hex })]),
+  ]);
+  t.is(succeeded(t, withBase64Url).client_secret, strong);
+  t.is(succeeded(t, withHex).client_secret, hex);
 });
 
 test('client create generates credentials, keeps an explicit client_id, refuses bad metadata', async (t) => {

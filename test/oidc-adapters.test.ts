@@ -408,6 +408,15 @@ test('redis: a prefix with braces is refused', (t) => {
   t.throws(() => createRedisAdapter(redisClients[0]!, { prefix: 'keyhold:{x}:', encryptionKey }), { message: /braces/ });
 });
 
+test('sql: a NUL in stored engine state is refused as invalid_request, not a database error', async (t) => {
+  const [Adapter] = backends.sql!.nodes;
+  const id = randomToken();
+  const error = await t.throwsAsync(new Adapter('Interaction').upsert(id, { params: { ui_locales: '\0' } } as unknown as AdapterPayload, 60));
+  t.is((error as { error?: string }).error, 'invalid_request');
+  t.is((error as { statusCode?: number }).statusCode, 400);
+  t.is(await new Adapter('Interaction').find(id), undefined);
+});
+
 test('sql: sweepExpiredPayloads deletes expired rows', async (t) => {
   const [Adapter] = backends.sql!.nodes;
   const { db } = database!;

@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import test from 'ava';
 import { createAccountService } from '#src/services/accounts.ts';
 import { createLegacyBcryptCost } from '#src/services/legacy-hash-cost.ts';
+import { createPasswordPolicy } from '#src/services/password-policy.ts';
 import { bcryptCost, createPasswordHasher, hashPrimitives, type HashPrimitives } from '#src/services/passwords.ts';
 import { startTestServer, type TestServer } from './helpers/server.ts';
 
@@ -76,7 +77,8 @@ test('accounts.authenticate: an imported bcrypt account, an argon2id account and
   const { db } = server.keyhold;
   const counter = countingPrimitives();
   const hasher = createPasswordHasher(ARGON2, { primitives: counter.primitives, legacyBcryptCost: createLegacyBcryptCost(db, 0) });
-  const accounts = createAccountService(db, hasher);
+  const policy = createPasswordPolicy({ db, hasher, historySize: 0, logger: server.keyhold.logger });
+  const accounts = createAccountService(db, hasher, policy);
   const tag = randomBytes(4).toString('hex');
   const imported = await accounts.create({ email: `imported-${tag}@example.test`, passwordHash: await hashPrimitives.bcryptHash(PASSWORD, 6), emailVerified: true });
   const native = await accounts.create({ email: `native-${tag}@example.test`, password: PASSWORD, emailVerified: true });

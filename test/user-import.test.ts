@@ -115,12 +115,14 @@ test('imports bcrypt and argon2id hashes; bad lines are listed by number and the
     JSON.stringify({ email: uniqueEmail('argon2i'), password_hash: await argon2.hash('whatever-pass', { type: argon2.argon2i, memoryCost: 8192, timeCost: 1 }) }),
     JSON.stringify({ email: uniqueEmail('roles'), password_hash: await bcryptHash('whatever-pass', 4), roles: 'admin' }),
     JSON.stringify(['not', 'an', 'object']),
+    JSON.stringify({ email: uniqueEmail('nul'), password_hash: await bcryptHash('whatever-pass', 4), name: 'Ada\u0000' }),
+    JSON.stringify({ email: uniqueEmail('newline'), password_hash: await bcryptHash('whatever-pass', 4), tenant: 'acme\nevil' }),
   ]);
   const result = summary(t, await keyhold(['user', 'import', '--file', file]));
   t.is(result.imported, 2);
   t.deepEqual(
     result.skipped.map((entry) => entry.line),
-    [2, 5, 6, 7, 8, 9, 10, 11, 12, 13],
+    [2, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15],
   );
   const reasons = new Map(result.skipped.map((entry) => [entry.line, entry.reason]));
   t.is(reasons.get(2), 'not valid JSON');
@@ -133,6 +135,8 @@ test('imports bcrypt and argon2id hashes; bad lines are listed by number and the
   t.regex(reasons.get(11)!, /^password_hash: unknown hash format/, 'argon2i is not accepted');
   t.regex(reasons.get(12)!, /^roles: /);
   t.truthy(reasons.get(13));
+  t.is(reasons.get(14), 'name: must not contain control characters', 'a NUL is refused by the line, not by Postgres for the whole batch');
+  t.is(reasons.get(15), 'tenant: must not contain control characters');
   t.notRegex(JSON.stringify(result), /\$2[abxy]\$\d\d\$|\$argon2i\$v=/, 'no hash is echoed back');
 
   const imported = await findAccountByEmail(server.keyhold.db, bcryptEmail);

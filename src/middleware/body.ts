@@ -1,9 +1,16 @@
 // Body parsing for Keyhold's own routes only (the engine parses its own). Each route says
 // which content type it takes; anything else is a 415 with a stable code, a body over the
-// limit a 413, a malformed one a 400.
+// limit a 413, a malformed one a 400, and one holding control characters (NUL among them,
+// which Postgres cannot store) a 400 before any route sees it.
 import type { Middleware } from 'koa';
 import { HttpMethodEnum, koaBody } from 'koa-body';
 import { KeyholdError } from '#src/errors.ts';
+import { containsControlCharacters } from '#src/text-input.ts';
+
+const rejectControlCharacters: Middleware = (ctx, next) => {
+  if (containsControlCharacters(ctx.request.body)) throw new KeyholdError('invalid_request', 'the request contains control characters');
+  return next();
+};
 
 function guarded(type: 'urlencoded' | 'json', parser: Middleware, bodilessMethods: readonly string[]): Middleware {
   return async (ctx, next) => {
@@ -12,7 +19,7 @@ function guarded(type: 'urlencoded' | 'json', parser: Middleware, bodilessMethod
     if (ctx.request.length !== 0 && ctx.is(type) === false) {
       throw new KeyholdError('unsupported_media_type', type === 'json' ? 'send application/json' : 'send application/x-www-form-urlencoded');
     }
-    return parser(ctx, next);
+    return parser(ctx, () => rejectControlCharacters(ctx, next));
   };
 }
 

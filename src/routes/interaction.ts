@@ -17,6 +17,7 @@ import type { LoginThrottle, PasswordAttempt } from '#src/services/login-throttl
 import { RateLimitedError } from '#src/services/rate-limits.ts';
 import { setRateLimitHeaders } from '#src/middleware/rate-limit.ts';
 import type { InteractionDetails, PageKit } from '#src/routes/page-kit.ts';
+import { singleLine, singleLineText } from '#src/text-input.ts';
 
 export interface InteractionDependencies {
   config: Config;
@@ -39,13 +40,13 @@ const scopeDescriptions: Record<string, string> = {
 };
 
 const loginForm = z.object({
-  email: z.string().max(320).default(''),
+  email: singleLineText(320).default(''),
   password: z.string().max(4096).default(''),
 });
 
 const codeForm = z.object({
-  flow: z.string().max(64).default(''),
-  code: z.string().trim().max(32).default(''),
+  flow: singleLineText(64).default(''),
+  code: singleLine(z.string().trim().max(32)).default(''),
 });
 
 /** The interaction result that signs an account in with its password. */

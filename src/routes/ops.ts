@@ -1,8 +1,9 @@
-// Liveness, readiness and metrics. /readyz checks every dependency a request needs.
+// Liveness, readiness and metrics. /readyz checks every dependency a request needs;
+// /metrics is here unless METRICS_PORT moves it to its own port.
 import Router from '@koa/router';
 import type { Redis } from 'ioredis';
 import type { Kysely } from 'kysely';
-import type { Registry } from 'prom-client';
+import { metricsRoutes, type MetricsEndpointOptions } from '#src/routes/metrics.ts';
 import { pingDatabase } from '#src/stores/database.ts';
 import type { Database } from '#src/stores/schema.ts';
 
@@ -18,7 +19,7 @@ async function check(probe: () => Promise<unknown>, timeoutMs = 2000): Promise<'
   }
 }
 
-export function opsRoutes(deps: { db: Kysely<Database>; redis?: Redis; registry: Registry; isShuttingDown(): boolean }): Router {
+export function opsRoutes(deps: { db: Kysely<Database>; redis?: Redis; metrics?: MetricsEndpointOptions; isShuttingDown(): boolean }): Router {
   const router = new Router();
 
   router.get('/healthz', (ctx) => {
@@ -35,10 +36,7 @@ export function opsRoutes(deps: { db: Kysely<Database>; redis?: Redis; registry:
     ctx.body = { status: ready ? 'ready' : deps.isShuttingDown() ? 'shutting_down' : 'unavailable', checks };
   });
 
-  router.get('/metrics', async (ctx) => {
-    ctx.type = deps.registry.contentType;
-    ctx.body = await deps.registry.metrics();
-  });
+  if (deps.metrics) router.use(metricsRoutes(deps.metrics).routes());
 
   return router;
 }

@@ -17,17 +17,18 @@ import { RegistrationError, type RegistrationService } from '#src/services/regis
 import type { RegistrationThrottle } from '#src/services/registration-throttle.ts';
 import { RateLimitedError } from '#src/services/rate-limits.ts';
 import { setRateLimitHeaders } from '#src/middleware/rate-limit.ts';
+import { singleLine, singleLineText } from '#src/text-input.ts';
 
 const registrationForm = z.object({
-  email: z.string().max(320).default(''),
+  email: singleLineText(320).default(''),
   password: z.string().max(4096).default(''),
-  name: z.string().max(1000).default(''),
-  invitation: z.string().max(512).optional(),
+  name: singleLineText(1000).default(''),
+  invitation: singleLineText(512).optional(),
 });
 
 const codeForm = z.object({
-  flow: z.string().max(64).default(''),
-  code: z.string().trim().max(32).default(''),
+  flow: singleLineText(64).default(''),
+  code: singleLine(z.string().trim().max(32)).default(''),
 });
 
 const REGISTRATION_PROMPTS = ['login', 'create'];

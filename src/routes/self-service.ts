@@ -20,6 +20,7 @@ import { withPasswordAttempt, type LoginThrottle } from '#src/services/login-thr
 import { RateLimitedError } from '#src/services/rate-limits.ts';
 import { setRateLimitHeaders } from '#src/middleware/rate-limit.ts';
 import { afterResponse } from '#src/middleware/after-response.ts';
+import { singleLine, singleLineText } from '#src/text-input.ts';
 
 export interface SelfServiceDependencies {
   config: Config;
@@ -41,7 +42,7 @@ const linkFailures: Record<FlowFailure, { title: string; message: string; status
   address_changed: { title: 'Link no longer valid', message: 'This link was sent to an email address the account no longer uses. Ask for a new one.', status: 410 },
 };
 
-const tokenField = z.string().trim().max(256);
+const tokenField = singleLine(z.string().trim().max(256));
 
 export function selfServiceRoutes(deps: SelfServiceDependencies): Router {
   const { config, pages } = deps;
@@ -133,7 +134,7 @@ export function selfServiceRoutes(deps: SelfServiceDependencies): Router {
   router.post('/recovery', form, async (ctx) => {
     pages.assertCsrf(ctx, 'recovery');
     const body = ctx.request.body as Record<string, unknown>;
-    const email = z.string().max(320).catch('').parse(body.email);
+    const email = singleLineText(320).catch('').parse(body.email);
     // After answering: whether an account exists must not show in how long the answer takes.
     const ip = ctx.ip;
     afterResponse(ctx, 'password reset request', () => deps.credentials.requestReset(email, ip));

@@ -4,12 +4,13 @@ import { createHmac } from 'node:crypto';
 import { z } from 'zod';
 import { AccountError, toAccount, type Account } from '#src/services/accounts.ts';
 import { isReauthenticated, type LifecycleDependencies } from '#src/services/lifecycle.ts';
+import { singleLine } from '#src/text-input.ts';
 import { deleteAccountRow, findAccountById, updateProfileColumns, type ProfileColumns } from '#src/stores/account-store.ts';
 import { anonymiseAuditTrail, auditEventsForAccount, recordAudit } from '#src/stores/audit-store.ts';
 
 const timeZones = new Set(Intl.supportedValuesOf('timeZone'));
 
-const optionalText = (max: number) => z.string().trim().max(max).nullable();
+const optionalText = (max: number) => singleLine(z.string().trim().max(max)).nullable();
 
 /** PATCH body: every field optional; null clears it. Unknown fields are refused. */
 export const profilePatchSchema = z

@@ -9,6 +9,7 @@ import { z } from 'zod';
 import { emailSchema } from '#src/services/accounts.ts';
 import { passwordHashFormat } from '#src/services/passwords.ts';
 import { insertAccount, type NewAccount } from '#src/stores/account-store.ts';
+import { singleLine, singleLineText } from '#src/text-input.ts';
 import type { Database } from '#src/stores/schema.ts';
 
 export interface SkippedLine {
@@ -30,11 +31,11 @@ const BATCH_SIZE = 500;
 const importLineSchema = z.strictObject({
   email: emailSchema,
   password_hash: z.string().refine((hash) => passwordHashFormat(hash) !== undefined, 'unknown hash format (expected bcrypt $2a$, $2b$, $2y$ or $argon2id$)'),
-  name: z.string().max(200).nullish(),
+  name: singleLineText(200).nullish(),
   email_verified: z.boolean().optional(),
-  roles: z.array(z.string().min(1)).optional(),
-  tier: z.string().min(1).nullish(),
-  tenant: z.string().min(1).nullish(),
+  roles: z.array(singleLine(z.string().min(1))).optional(),
+  tier: singleLine(z.string().min(1)).nullish(),
+  tenant: singleLine(z.string().min(1)).nullish(),
 });
 
 type ParsedLine = { account: NewAccount } | { reason: string };

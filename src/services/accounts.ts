@@ -2,7 +2,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import { z } from 'zod';
-import { MAX_PASSWORD_LENGTH } from '#src/services/password-policy.ts';
+import { PasswordRejectedError } from '#src/services/lifecycle.ts';
+import { MAX_PASSWORD_LENGTH, type PasswordPolicy } from '#src/services/password-policy.ts';
 import type { PasswordHasher } from '#src/services/passwords.ts';
 import type { Database } from '#src/stores/schema.ts';
 import { findAccountByEmail, findAccountById, insertAccount, recordLogin, type AccountRow } from '#src/stores/account-store.ts';
@@ -37,7 +38,6 @@ export class AccountError extends Error {
 }
 
 export const emailSchema = z.string().trim().max(254).pipe(z.email());
-export const MIN_PASSWORD_LENGTH = 8;
 /** Length as a person counts it: Unicode code points, not UTF-16 units. */
 const passwordLength = (password: string) => [...password].length;
 
@@ -84,13 +84,18 @@ export interface AccountService {
   authenticate(email: string, password: string): Promise<Account | undefined>;
 }
 
-export function createAccountService(db: Kysely<Database>, passwords: PasswordHasher): AccountService {
+// Every plain password that becomes an account's goes through the one policy (length from
+// PASSWORD_MIN_LENGTH, common passwords, the email's name, breaches), whichever path
+// creates the account: CLI, Admin API or a test. Registration hashes after checking, and
+// an import brings hashes whose formats account-import.ts checks.
+export function createAccountService(db: Kysely<Database>, passwords: PasswordHasher, policy: PasswordPolicy): AccountService {
   return {
     async create(input) {
       const email = emailSchema.safeParse(input.email);
       if (!email.success) throw new AccountError('invalid_email', 'email is not a valid address');
-      if (input.password !== undefined && (passwordLength(input.password) < MIN_PASSWORD_LENGTH || passwordLength(input.password) > MAX_PASSWORD_LENGTH)) {
-        throw new AccountError('invalid_password', `password must be ${MIN_PASSWORD_LENGTH} to ${MAX_PASSWORD_LENGTH} characters`);
+      if (input.password !== undefined) {
+        const violations = await policy.check(input.password, { email: email.data });
+        if (violations.length > 0) throw new PasswordRejectedError(violations);
       }
       const row = await insertAccount(db, {
         id: randomUUID(),

@@ -14,6 +14,25 @@ export class ClientError extends Error {
   }
 }
 
+// A secret Keyhold generates is 32 random bytes. One an operator brings must be at least
+// as strong, which its text alone can only approximate: at least 43 characters (32 bytes
+// in base64url; 64 hex digits pass too) of the base64/base64url/hex alphabets, and not a
+// repetition of a few characters. A secret shared with HS* ID token signing needs the
+// length anyway.
+export const MIN_CLIENT_SECRET_LENGTH = 43;
+const CLIENT_SECRET_ALPHABET = /^[A-Za-z0-9\-_.~+/=]+$/;
+const MIN_DISTINCT_SECRET_CHARACTERS = 10;
+
+function clientSecretProblem(secret: unknown): string | undefined {
+  if (typeof secret !== 'string') return 'client_secret must be a string';
+  if (secret.length < MIN_CLIENT_SECRET_LENGTH) {
+    return `client_secret must be at least ${MIN_CLIENT_SECRET_LENGTH} characters (32 random bytes, e.g. \`openssl rand -base64 32\`); leave it out to have one generated`;
+  }
+  if (!CLIENT_SECRET_ALPHABET.test(secret)) return 'client_secret must use only letters, digits and - _ . ~ + / =';
+  if (new Set(secret).size < MIN_DISTINCT_SECRET_CHARACTERS) return 'client_secret is too repetitive to be random; leave it out to have one generated';
+  return undefined;
+}
+
 export interface ClientValidator {
   validate(metadata: Record<string, unknown>): Promise<void>;
   needsSecret(metadata: Record<string, unknown>): boolean;
@@ -34,6 +53,10 @@ export async function createClient(
   }
   if (metadata.first_party !== undefined && typeof metadata.first_party !== 'boolean') {
     throw new ClientError('invalid_client_metadata', 'first_party must be a boolean');
+  }
+  if (metadata.client_secret !== undefined) {
+    const problem = clientSecretProblem(metadata.client_secret);
+    if (problem) throw new ClientError('invalid_client_metadata', problem);
   }
   metadata.client_id ??= randomToken(16);
   if (metadata.client_secret === undefined && validator.needsSecret(metadata)) {

@@ -2,7 +2,7 @@
 // lets them share the queue without sending a message twice at the same time. Delivery is
 // at least once: a worker that dies after the SMTP server accepted a message, but before
 // recording it, leaves it to be sent again when its lease runs out.
-import { mkdir, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Kysely } from 'kysely';
 import { createTransport, type Transporter } from 'nodemailer';
@@ -18,6 +18,7 @@ import {
   scheduleOutboxMailRetry,
   type OutboxMail,
 } from '#src/stores/mail-outbox-store.ts';
+import { ensurePrivateDirectory } from '#src/stores/data-dir.ts';
 import type { Database } from '#src/stores/schema.ts';
 
 export type MailWorkerConfig = Pick<Config, 'SMTP_URL' | 'MAIL_FROM' | 'MAIL_POLL_INTERVAL' | 'MAIL_MAX_ATTEMPTS' | 'DATA_DIR' | 'ISSUER'>;
@@ -83,7 +84,8 @@ export function startMailWorker(options: MailWorkerOptions): MailWorker {
   const messageIdDomain = new URL(config.ISSUER).hostname;
 
   async function writeEml(mail: OutboxMail, message: Buffer): Promise<string> {
-    await mkdir(outboxDirectory, { recursive: true, mode: 0o700 });
+    // Private like the rest of DATA_DIR; an older, too open outbox is closed (with a warning).
+    ensurePrivateDirectory(outboxDirectory, (details, message) => logger.warn(details, message));
     const timestamp = new Date().toISOString().replace(/[:.]/g, '-');
     const file = path.join(outboxDirectory, `${timestamp}-${mail.id}.eml`);
     // The file holds live links and codes: readable by the server's user only (the

@@ -2,11 +2,12 @@
 // bare `npm start` works and survives restarts. Production refuses to start without it
 // (enforced in config.ts).
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import type { Config } from '#src/config.ts';
 import { deriveKey } from '#src/crypto.ts';
+import { ensurePrivateDirectory, PRIVATE_FILE_MODE } from '#src/stores/data-dir.ts';
 
 export interface DerivedKeys {
   signingKeys: Buffer;
@@ -27,13 +28,17 @@ export function resolveMasterSecret(config: Pick<Config, 'KEYHOLD_SECRET' | 'DAT
   const file = path.resolve(config.DATA_DIR, 'keyhold-secret');
   try {
     const stored = readFileSync(file, 'utf8').trim();
+    if ((statSync(file).mode & 0o077) !== 0) {
+      chmodSync(file, PRIVATE_FILE_MODE);
+      logger.warn({ file }, 'the development secret was readable by other users; its mode is now 0600');
+    }
     if (stored.length >= 32) return stored;
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
   }
   const generated = randomBytes(32).toString('hex');
-  mkdirSync(path.dirname(file), { recursive: true });
-  writeFileSync(file, generated, { mode: 0o600 });
+  ensurePrivateDirectory(path.dirname(file), (details, message) => logger.warn(details, message));
+  writeFileSync(file, generated, { mode: PRIVATE_FILE_MODE });
   logger.warn({ file }, 'KEYHOLD_SECRET is not set: generated a development secret; set KEYHOLD_SECRET in production');
   return generated;
 }

@@ -2,11 +2,13 @@
 // PGlite database under DATA_DIR. The embedded one is a single-process database, so it is
 // guarded by a lock file: a second process (the CLI while the server runs) is refused with
 // a clear message instead of corrupting it.
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
+import type { Logger } from 'pino';
 import type { Config } from '#src/config.ts';
+import { ensurePrivateDirectory, keepNewFilesPrivate, PRIVATE_FILE_MODE, restrictTree } from '#src/stores/data-dir.ts';
 import type { Database } from '#src/stores/schema.ts';
 
 export interface DatabaseHandle {
@@ -30,7 +32,7 @@ function isAlive(pid: number): boolean {
 
 function acquireLock(lockPath: string): () => void {
   try {
-    writeFileSync(lockPath, String(process.pid), { flag: 'wx' });
+    writeFileSync(lockPath, String(process.pid), { flag: 'wx', mode: PRIVATE_FILE_MODE });
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
     const holder = Number.parseInt(readFileSync(lockPath, 'utf8'), 10);
@@ -46,7 +48,7 @@ function acquireLock(lockPath: string): () => void {
 
 // Postgres returns int8 (bigserial, count(*)) as strings by default; keep it that way for
 // ids, but parse counts where used.
-export async function openDatabase(config: Pick<Config, 'DATABASE_URL' | 'DATABASE_POOL_MAX' | 'DATA_DIR'>): Promise<DatabaseHandle> {
+export async function openDatabase(config: Pick<Config, 'DATABASE_URL' | 'DATABASE_POOL_MAX' | 'DATA_DIR'>, logger?: Pick<Logger, 'warn'>): Promise<DatabaseHandle> {
   if (config.DATABASE_URL) {
     // A silent host must not hold a request (or the CLI) for the kernel's TCP timeout.
     const pool = new pg.Pool({ connectionString: config.DATABASE_URL, max: config.DATABASE_POOL_MAX, connectionTimeoutMillis: 10_000 });
@@ -56,12 +58,15 @@ export async function openDatabase(config: Pick<Config, 'DATABASE_URL' | 'DATABA
     return { db, kind: 'postgres', close: () => db.destroy() };
   }
   const directory = path.resolve(config.DATA_DIR, 'pglite');
-  mkdirSync(directory, { recursive: true });
+  keepNewFilesPrivate();
+  ensurePrivateDirectory(path.resolve(config.DATA_DIR), (details, message) => logger?.warn(details, message));
+  ensurePrivateDirectory(directory, (details, message) => logger?.warn(details, message));
   const release = acquireLock(path.join(config.DATA_DIR, 'pglite.lock'));
   try {
     const { PGlite } = await import('@electric-sql/pglite');
     const { PGliteDialect } = await import('kysely-pglite-dialect');
     const pglite = await PGlite.create(directory);
+    restrictTree(directory);
     const db = new Kysely<Database>({ dialect: new PGliteDialect(pglite) });
     return {
       db,
@@ -69,6 +74,9 @@ export async function openDatabase(config: Pick<Config, 'DATABASE_URL' | 'DATABA
       close: async () => {
         await db.destroy();
         await pglite.close().catch(() => {});
+        // Files PGlite created while open (new tables, WAL segments) sat behind the 0700
+        // directory; they leave private as well.
+        restrictTree(directory);
         release();
       },
     };

@@ -4,7 +4,7 @@
 // a keyed hash of the user code. Expired rows are invisible to reads at once and removed
 // later by sweepExpiredPayloads.
 import { sql, type Kysely, type Selectable } from 'kysely';
-import type { AdapterPayload } from 'oidc-provider';
+import { errors, type AdapterPayload } from 'oidc-provider';
 import type { Database, OidcPayloadTable } from '#src/stores/schema.ts';
 import {
   GRANT_MODEL,
@@ -60,6 +60,14 @@ export function createSqlAdapter(db: Kysely<Database>, options: SqlAdapterOption
 
     async upsert(id: string, payload: AdapterPayload, expiresIn?: number): Promise<void> {
       const sealed = sealPayload(encryptionKey, this.model, id, payload);
+      let holdsNul = false;
+      const stored = JSON.stringify(sealed.stored, (key, value: unknown) => {
+        if (key.includes('\0') || (typeof value === 'string' && value.includes('\0'))) holdsNul = true;
+        return value;
+      });
+      // jsonb cannot hold U+0000. The URL and body guards refuse it first; a request that
+      // still carries one into engine state is the client's error, not a server error.
+      if (holdsNul) throw new errors.InvalidRequest('request parameters must not contain NUL characters');
       const expiresAt = typeof expiresIn === 'number' ? sql<Date>`now() + make_interval(secs => ${expiresIn})` : null;
       const consumedAt = sealed.consumed === undefined ? null : sql<Date>`to_timestamp(${sealed.consumed})`;
       await db
@@ -67,7 +75,7 @@ export function createSqlAdapter(db: Kysely<Database>, options: SqlAdapterOption
         .values({
           model: this.model,
           id: sealed.storedId,
-          payload: JSON.stringify(sealed.stored),
+          payload: stored,
           grant_id: sealed.grantKey ?? null,
           account_id: typeof payload.accountId === 'string' ? payload.accountId : null,
           uid: sealed.uidKey ?? null,

@@ -2,6 +2,7 @@
 // encrypted (the engine needs the plain value to compare and for HS* algorithms).
 import type { Kysely } from 'kysely';
 import { decrypt, encrypt } from '#src/crypto.ts';
+import { hasControlCharacters } from '#src/text-input.ts';
 import type { Database } from '#src/stores/schema.ts';
 import { deleteClientRow, findClientRow, upsertClientRow, type ClientRow } from '#src/stores/client-store.ts';
 
@@ -21,6 +22,9 @@ export function clientMetadataFromRow(key: Buffer, row: ClientRow): Record<strin
 export function createClientAdapter(db: Kysely<Database>, encryptionKey: Buffer) {
   return class ClientAdapter {
     async find(id: string) {
+      // The engine passes client_id straight from the request; no client has control
+      // characters in its id, and Postgres would refuse a NUL with an error (a 500).
+      if (hasControlCharacters(id)) return undefined;
       const row = await findClientRow(db, id);
       return row ? clientMetadataFromRow(encryptionKey, row) : undefined;
     }

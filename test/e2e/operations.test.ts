@@ -3,6 +3,11 @@
 import test from 'ava';
 import { Browser, parseForms } from '../helpers/browser.ts';
 import { atRedirectUri, authorizationRequest, discover, registerClient } from '../helpers/oidc.ts';
+import { loadConfig } from '#src/config.ts';
+import { createKeyhold } from '#src/keyhold.ts';
+import { createLogger } from '#src/logger.ts';
+import { listen } from '#src/server.ts';
+import { createTestDatabase } from '../helpers/infra.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 
 let server: TestServer;
@@ -30,6 +35,57 @@ test('/metrics serves Prometheus text with request durations', async (t) => {
   const text = await response.text();
   t.regex(text, /keyhold_http_request_duration_seconds_bucket\{[^}]*route="\/\.well-known"/);
   t.regex(text, /keyhold_process_resident_memory_bytes/);
+});
+
+test('METRICS_PORT moves /metrics off the main port; METRICS_TOKEN guards it', async (t) => {
+  const database = await createTestDatabase();
+  const token = 'metrics-token-0123456789abcdef0123456789';
+  const config = loadConfig({
+    NODE_ENV: 'test',
+    KEYHOLD_SECRET: 'test-secret-0123456789abcdef0123456789abcdef',
+    DATABASE_URL: database.url,
+    HOST: '127.0.0.1',
+    PORT: '0',
+    METRICS_PORT: '0',
+    METRICS_TOKEN: token,
+    LOG_LEVEL: 'silent',
+  });
+  const keyhold = await createKeyhold(config, createLogger(config.LOG_LEVEL));
+  const running = await listen(keyhold);
+  try {
+    t.truthy(running.metricsUrl);
+    t.not(running.metricsUrl, running.url);
+    const onMain = await fetch(`${running.url}/metrics`, { headers: { authorization: `Bearer ${token}`, accept: 'application/json' } });
+    t.is(onMain.status, 404, 'the public port does not serve /metrics at all');
+    t.is(((await onMain.json()) as { error: string }).error, 'not_found');
+    t.is((await fetch(`${running.url}/healthz`)).status, 200);
+
+    const anonymous = await fetch(`${running.metricsUrl}/metrics`);
+    t.is(anonymous.status, 401);
+    t.regex(anonymous.headers.get('www-authenticate') ?? '', /^Bearer/);
+    t.is((await fetch(`${running.metricsUrl}/metrics`, { headers: { authorization: `Bearer ${token}x` } })).status, 401);
+    const scraped = await fetch(`${running.metricsUrl}/metrics`, { headers: { authorization: `Bearer ${token}` } });
+    t.is(scraped.status, 200);
+    t.regex(await scraped.text(), /keyhold_http_request_duration_seconds_bucket/);
+    t.is((await fetch(`${running.metricsUrl}/healthz`)).status, 404, 'the metrics port serves /metrics alone');
+  } finally {
+    await running.stop();
+    await database.drop();
+  }
+});
+
+test('METRICS_TOKEN alone guards /metrics on the main port', async (t) => {
+  const token = 'metrics-token-0123456789abcdef0123456789';
+  const guarded = await startTestServer({ env: { METRICS_TOKEN: token } });
+  try {
+    const anonymous = await fetch(`${guarded.issuer}/metrics`, { headers: { accept: 'application/json' } });
+    t.is(anonymous.status, 401);
+    t.is(((await anonymous.json()) as { error: string }).error, 'unauthorized');
+    t.is((await fetch(`${guarded.issuer}/metrics`, { headers: { authorization: 'Bearer wrong' } })).status, 401);
+    t.is((await fetch(`${guarded.issuer}/metrics`, { headers: { authorization: `Bearer ${token}` } })).status, 200);
+  } finally {
+    await guarded.stop();
+  }
 });
 
 test('a well-formed X-Request-Id is echoed; a hostile one is replaced', async (t) => {

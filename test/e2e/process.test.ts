@@ -63,6 +63,16 @@ test('a bad setting stops start-up with one line naming the key and exit code 1'
   t.regex(noSecret.output(), /^keyhold: invalid setting KEYHOLD_SECRET: required when NODE_ENV=production\n$/);
 });
 
+test('production refuses a non-https issuer with one line naming ISSUER, unless explicitly allowed', async (t) => {
+  const insecure = startProcess({ NODE_ENV: 'production', KEYHOLD_SECRET: SECRET, ISSUER: 'http://localhost:3000', DATA_DIR: '/nonexistent-keyhold' });
+  t.is(await insecure.exited, 1);
+  t.regex(insecure.output(), /^keyhold: invalid setting ISSUER: must be an https URL when NODE_ENV=production[^\n]*ALLOW_INSECURE_ISSUER[^\n]*\n$/);
+  // The default issuer is http too: a bare production start is refused the same way.
+  const defaults = startProcess({ NODE_ENV: 'production', KEYHOLD_SECRET: SECRET, DATA_DIR: '/nonexistent-keyhold' });
+  t.is(await defaults.exited, 1);
+  t.regex(defaults.output(), /^keyhold: invalid setting ISSUER: /);
+});
+
 test.serial('logs carry request ids and never passwords, codes, tokens or secrets; SIGTERM shuts down cleanly', async (t) => {
   // The database and Redis prefix are prepared (and removed) by an in-process node.
   const setup: TestServer = await startTestServer();
@@ -73,6 +83,8 @@ test.serial('logs carry request ids and never passwords, codes, tokens or secret
     PORT: String(port),
     HOST: '127.0.0.1',
     ISSUER: issuer,
+    // A trial on loopback in production mode: the explicit opt-in, as docker-compose.yml does.
+    ALLOW_INSECURE_ISSUER: 'true',
     KEYHOLD_SECRET: SECRET,
     DATABASE_URL: setup.databaseUrl!,
     REDIS_URL: testRedisUrl,

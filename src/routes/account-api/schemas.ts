@@ -3,6 +3,7 @@
 import { z } from 'zod';
 import { profilePatchSchema } from '#src/services/account-data.ts';
 import type { Account } from '#src/services/accounts.ts';
+import { singleLineText } from '#src/text-input.ts';
 
 const password = z.string().max(4096);
 const nullableString = z.string().nullable();
@@ -43,13 +44,13 @@ export const passwordChangeSchema = z
 // The password may be left out right after a sign-in (RECENT_LOGIN_WINDOW), as for deletion.
 export const emailChangeSchema = z
   .object({
-    email: z.string().max(320),
+    email: singleLineText(320),
     password: password.optional().describe('Required unless the session behind the token signed in within RECENT_LOGIN_WINDOW seconds.'),
   })
   .strict()
   .meta({ id: 'EmailChange' });
 export const emailChangeFlowSchema = z.object({ flow_id: z.uuid(), expires_at: z.iso.datetime() }).meta({ id: 'EmailChangeFlow' });
-export const emailVerifySchema = z.object({ flow_id: z.uuid(), code: z.string().max(32) }).strict().meta({ id: 'EmailVerification' });
+export const emailVerifySchema = z.object({ flow_id: z.uuid(), code: singleLineText(32) }).strict().meta({ id: 'EmailVerification' });
 export const emailChangedSchema = z.object({ email: z.email() }).meta({ id: 'EmailChanged' });
 
 // The password may be left out right after a sign-in (RECENT_LOGIN_WINDOW).
