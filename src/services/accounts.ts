@@ -84,7 +84,7 @@ export interface AccountService {
   authenticate(email: string, password: string): Promise<Account | undefined>;
 }
 
-export function createAccountService(db: Kysely<Database>, passwords: PasswordHasher): AccountService {
+export function createAccountService(db: Kysely<Database>, passwords: PasswordHasher, options: { defaultRoles: readonly string[] }): AccountService {
   return {
     async create(input) {
       const email = emailSchema.safeParse(input.email);
@@ -98,7 +98,8 @@ export function createAccountService(db: Kysely<Database>, passwords: PasswordHa
         name: input.name?.trim() || null,
         passwordHash: input.passwordHash ?? (input.password === undefined ? null : await passwords.hash(input.password)),
         emailVerified: input.emailVerified ?? false,
-        roles: [...new Set(input.roles ?? [])],
+        // An account created without a roles list gets DEFAULT_ROLES.
+        roles: [...new Set(input.roles ?? options.defaultRoles)],
         tier: input.tier ?? null,
         tenant: input.tenant ?? null,
       });
