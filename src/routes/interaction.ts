@@ -11,6 +11,7 @@ import { formBody } from '#src/middleware/body.ts';
 import { ACR_PASSWORD } from '#src/oidc/configuration.ts';
 import type { EngineHost } from '#src/oidc/engine-host.ts';
 import type { Account, AccountService } from '#src/services/accounts.ts';
+import { standardClaims } from '#src/services/claims.ts';
 import type { EmailOwnershipService } from '#src/services/email-ownership.ts';
 import { FlowError } from '#src/services/flows.ts';
 import type { LoginThrottle } from '#src/services/login-throttle.ts';
@@ -170,7 +171,9 @@ export function interactionRoutes(deps: InteractionDependencies): Router {
       const promptDetails = details.prompt.details as { missingOIDCScope?: string[]; missingOIDCClaims?: string[]; missingResourceScopes?: Record<string, string[]> };
       const account = details.session?.accountId ? await deps.accounts.findById(details.session.accountId) : undefined;
       const scopes = promptDetails.missingOIDCScope ?? [];
-      const claims = promptDetails.missingOIDCClaims ?? [];
+      // A claim a listed scope already releases (email with scope email) is not asked twice.
+      const coveredByScopes = new Set(scopes.flatMap((scope) => (scope in standardClaims ? (standardClaims[scope as keyof typeof standardClaims] ?? []) : [])));
+      const claims = (promptDetails.missingOIDCClaims ?? []).filter((claim) => !coveredByScopes.has(claim));
       return pages.render(ctx, 'consent', {
         title: 'Allow access?',
         clientName: client?.clientName ?? client?.clientId,
