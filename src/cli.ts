@@ -34,6 +34,7 @@ Commands:
                                         are skipped and listed with their line numbers
   client create --metadata JSON         register a client (RFC 7591 metadata); a missing
                                         client_id/client_secret is generated and printed once
+                                        its "scope" is its allow-list, API scopes included
   role create --name R [--description D]
                                         define a role (accounts get DEFAULT_ROLES, default user)
   role grant --name R --resource URI --scopes "a:read a:write"

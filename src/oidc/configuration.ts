@@ -8,7 +8,7 @@ import type { AccountService } from '#src/services/accounts.ts';
 import type { AuthorizationService, TokenSubject } from '#src/services/authorization.ts';
 import { accountClaims, OIDC_SCOPES, standardClaims } from '#src/services/claims.ts';
 import { API_SCOPE_PROPERTY, clientApiAllowList } from '#src/services/client-scopes.ts';
-import { accountResourceFor, type ApiResource } from '#src/services/resources.ts';
+import { accountResourceFor, adminResourceFor, type ApiResource } from '#src/services/resources.ts';
 import { renderView } from '#src/views.ts';
 
 export const ACR_PASSWORD = 'urn:keyhold:acr:password';
@@ -79,7 +79,7 @@ function originOf(uri: string): string | undefined {
 
 export function engineConfiguration(deps: EngineDependencies): Configuration {
   const { config, accounts } = deps;
-  const accountResource = accountResourceFor(config.ISSUER);
+  const ownApis = new Set([accountResourceFor(config.ISSUER), adminResourceFor(config.ISSUER)]);
   const cookieOptions = { httpOnly: true, sameSite: 'lax' as const, secure: config.secureCookies, signed: true };
 
   return {
@@ -191,9 +191,9 @@ export function engineConfiguration(deps: EngineDependencies): Configuration {
           return {
             audience: resource.identifier,
             scope: scopes.join(' '),
-            // Keyhold's own API is served by the issuer itself: opaque tokens, looked up on
+            // Keyhold's own APIs are served by the issuer itself: opaque tokens, looked up on
             // every call, so revocation (logout, password reset) takes effect at once.
-            accessTokenFormat: resource.identifier === accountResource ? 'opaque' : 'jwt',
+            accessTokenFormat: ownApis.has(resource.identifier) ? 'opaque' : 'jwt',
             accessTokenTTL: resource.accessTokenTtl ?? config.ACCESS_TOKEN_TTL,
             jwt: { sign: { alg: config.SIGNING_ALGS[0] } },
           };

@@ -218,3 +218,16 @@ test('discovery lists the roles scope and its claims', async (t) => {
   t.true(metadata.scopes_supported.includes('roles'));
   for (const claim of ['roles', 'tier', 'tenant']) t.true(metadata.claims_supported.includes(claim), claim);
 });
+
+test('the Admin API resource is seeded: role admin gets admin and admin:read, other accounts get neither', async (t) => {
+  const adminApi = `${server.issuer}/api/admin`;
+  const client = await registerClient(server, { first_party: true, scope: 'openid admin admin:read' });
+  const clientConfig = await discover(server, client);
+  const admin = await createUser(server, { roles: ['admin'] });
+  const granted = await login(clientConfig, admin, { resource: adminApi, scope: 'openid admin admin:read' });
+  t.deepEqual(granted.tokens.scope?.split(' ').sort(), ['admin', 'admin:read']);
+
+  const user = await createUser(server);
+  const refused = await login(clientConfig, user, { resource: adminApi, scope: 'openid admin admin:read' });
+  t.falsy(refused.tokens.scope?.split(' ').some((scope) => scope.startsWith('admin')));
+});
