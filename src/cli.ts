@@ -10,8 +10,10 @@ import { pino, type Logger } from 'pino';
 import { loadConfig, type Config } from '#src/config.ts';
 import { createKeyhold, type Keyhold } from '#src/keyhold.ts';
 import { createLogger } from '#src/logger.ts';
+import { updateAccountAuthorization } from '#src/services/account-admin.ts';
 import { importAccounts } from '#src/services/account-import.ts';
 import { PasswordRejectedError } from '#src/services/lifecycle.ts';
+import { createRole, grantRole } from '#src/services/roles.ts';
 import { createResource } from '#src/services/resources.ts';
 import { listKeys, retireKey, rotateKeys, type SigningAlg } from '#src/services/signing-keys.ts';
 import { openDatabase } from '#src/stores/database.ts';
@@ -23,6 +25,9 @@ Commands:
   migrate                               apply pending database migrations
   user create --email E --password P    create an account
       [--name N] [--role R]... [--tier T] [--tenant T] [--verified]
+  user update --email E [--role R]... [--tier T] [--tenant T] [--active true|false]
+                                        change an account; any --role replaces its roles
+                                        (--role "" removes them all), "" clears tier/tenant
   user import --file PATH               import accounts from JSON lines (--file - reads stdin),
                                         one {"email", "password_hash", "name", "email_verified",
                                         "roles", "tier", "tenant"} per line; password_hash is
@@ -30,6 +35,12 @@ Commands:
                                         are skipped and listed with their line numbers
   client create --metadata JSON         register a client (RFC 7591 metadata); a missing
                                         client_id/client_secret is generated and printed once
+                                        its "scope" is its allow-list, API scopes included
+  role create --name R [--description D]
+                                        define a role (accounts get DEFAULT_ROLES, default user)
+  role grant --name R --resource URI --scopes "a:read a:write"
+                                        let accounts with role R get these scopes of an API
+                                        (clients also need them in their scope metadata)
   resource create --identifier URI --scopes "a:read a:write" [--access-token-ttl SECONDS]
                                         register an API resource (RFC 8707)
   invite create --email E               invite someone to register (REGISTRATION=invite): mails
@@ -120,6 +131,44 @@ function planUserCreate(args: string[]): Plan {
   };
 }
 
+function planUserUpdate(args: string[]): Plan {
+  const { values } = parse(() =>
+    parseArgs({
+      args,
+      strict: true,
+      allowPositionals: false,
+      options: {
+        email: { type: 'string' },
+        role: { type: 'string', multiple: true },
+        tier: { type: 'string' },
+        tenant: { type: 'string' },
+        active: { type: 'string' },
+      },
+    }),
+  );
+  const email = required(values.email, 'email');
+  if (values.active !== undefined && values.active !== 'true' && values.active !== 'false') throw new UsageError('--active must be true or false');
+  const change = { roles: values.role, tier: values.tier, tenant: values.tenant, active: values.active === undefined ? undefined : values.active === 'true' };
+  return { needs: 'keyhold', run: (keyhold) => updateAccountAuthorization(keyhold.db, email, change, 'cli') };
+}
+
+function planRoleCreate(args: string[]): Plan {
+  const { values } = parse(() => parseArgs({ args, strict: true, allowPositionals: false, options: { name: { type: 'string' }, description: { type: 'string' } } }));
+  const name = required(values.name, 'name');
+  return { needs: 'keyhold', run: (keyhold) => createRole(keyhold.db, { name, description: values.description }) };
+}
+
+function planRoleGrant(args: string[]): Plan {
+  const { values } = parse(() =>
+    parseArgs({ args, strict: true, allowPositionals: false, options: { name: { type: 'string' }, resource: { type: 'string' }, scopes: { type: 'string' } } }),
+  );
+  const name = required(values.name, 'name');
+  const resource = required(values.resource, 'resource');
+  const scopes = required(values.scopes, 'scopes').split(/\s+/).filter(Boolean);
+  if (scopes.length === 0) throw new UsageError('--scopes must list at least one scope');
+  return { needs: 'keyhold', run: (keyhold) => grantRole(keyhold.db, { name, resource, scopes }) };
+}
+
 function planUserImport(args: string[]): Plan {
   const { values } = parse(() => parseArgs({ args, strict: true, allowPositionals: false, options: { file: { type: 'string' } } }));
   const file = required(values.file, 'file');
@@ -132,7 +181,7 @@ function planUserImport(args: string[]): Plan {
       throw new Error(`cannot read ${file}: ${describeError(error)}`);
     }
   }
-  return { needs: 'keyhold', run: (keyhold) => importAccounts(keyhold.db, createInterface({ input, crlfDelay: Infinity })) };
+  return { needs: 'keyhold', run: (keyhold) => importAccounts(keyhold.db, createInterface({ input, crlfDelay: Infinity }), keyhold.config.DEFAULT_ROLES) };
 }
 
 function planClientCreate(args: string[]): Plan {
@@ -211,7 +260,8 @@ function planKeys(subcommand: string, args: string[]): Plan {
 }
 
 const groups: Record<string, Record<string, (args: string[]) => Plan>> = {
-  user: { create: planUserCreate, import: planUserImport },
+  user: { create: planUserCreate, update: planUserUpdate, import: planUserImport },
+  role: { create: planRoleCreate, grant: planRoleGrant },
   client: { create: planClientCreate },
   resource: { create: planResourceCreate },
   invite: { create: planInviteCreate },

@@ -103,6 +103,14 @@ const environmentSchema = z.object({
   MAIL_MAX_ATTEMPTS: positiveInt.max(20).default(8),
   // Self-service registration: open to anyone, by invitation only, or closed.
   REGISTRATION: z.enum(['open', 'invite', 'closed']).default('open'),
+  // Roles every new account gets (registration, `user create` without --role, import
+  // lines without roles), comma or space separated. Roles grant API scopes (`keyhold role
+  // grant`); missing ones are created at start with no grants.
+  DEFAULT_ROLES: z
+    .string()
+    .default('user')
+    .transform((value) => [...new Set(value.split(/[\s,]+/).filter(Boolean))])
+    .pipe(z.array(z.string().regex(/^[A-Za-z0-9][\w.:-]{0,63}$/, 'role names are 1-64 letters, digits and . _ : -'))),
   // Accounts whose email is not verified cannot sign in.
   REQUIRE_VERIFIED_EMAIL: bool.default(true),
   // Lifetimes (seconds) of emailed links and codes.

@@ -11,6 +11,9 @@ import { createMetrics } from '#src/middleware/metrics.ts';
 import { engineConfiguration } from '#src/oidc/configuration.ts';
 import { createEngineHost, type EngineHost } from '#src/oidc/engine-host.ts';
 import { createAccountService, type AccountService } from '#src/services/accounts.ts';
+import { createAuthorizationService } from '#src/services/authorization.ts';
+import { isOidcScope } from '#src/services/claims.ts';
+import { fromEngineClientMetadata, toEngineClientMetadata } from '#src/services/client-scopes.ts';
 import { createClient } from '#src/services/clients.ts';
 import { createMetricsApp } from '#src/routes/metrics.ts';
 import { createPageKit } from '#src/routes/page-kit.ts';
@@ -29,7 +32,8 @@ import { createMailer, type Mailer } from '#src/services/mailer.ts';
 import { deriveKeys, resolveMasterSecret, type DerivedKeys } from '#src/services/master-secret.ts';
 import { createPasswordHasher } from '#src/services/passwords.ts';
 import { createLegacyBcryptCost } from '#src/services/legacy-hash-cost.ts';
-import { ensureAccountResource, findResource } from '#src/services/resources.ts';
+import { ensureAccountResource, findResource, undefinedScopes } from '#src/services/resources.ts';
+import { ensureAdminApi, ensureRoles } from '#src/services/roles.ts';
 import { ensureSigningKeys, type SigningAlg, type SigningKeyOptions } from '#src/services/signing-keys.ts';
 import { openDatabase, type DatabaseHandle } from '#src/stores/database.ts';
 import { migrateToLatest } from '#src/stores/migrations.ts';
@@ -107,7 +111,7 @@ export async function createKeyhold(config: Config, logger: Logger): Promise<Key
     const engineState = redis
       ? createRedisAdapter(redis, { prefix: config.REDIS_PREFIX, encryptionKey: keys.engineState })
       : createSqlAdapter(db, { encryptionKey: keys.engineState });
-    const ClientAdapter = createClientAdapter(db, keys.clientSecrets);
+    const ClientAdapter = createClientAdapter(db, keys.clientSecrets, { toEngine: toEngineClientMetadata, fromEngine: fromEngineClientMetadata });
     const adapter = function adapterFor(name: string) {
       return name === 'Client' ? new ClientAdapter() : new engineState.Adapter(name);
     } as unknown as NonNullable<Configuration['adapter']>;
@@ -136,8 +140,10 @@ export async function createKeyhold(config: Config, logger: Logger): Promise<Key
       { legacyBcryptCost: createLegacyBcryptCost(db) },
     );
     const passwordPolicy = createPasswordPolicy({ db, hasher: passwords, minLength: config.PASSWORD_MIN_LENGTH, historySize: config.PASSWORD_HISTORY, breachCheckUrl: config.BREACH_CHECK_URL, logger });
-    const accounts = createAccountService(db, passwords, passwordPolicy);
+    const accounts = createAccountService(db, passwords, passwordPolicy, { defaultRoles: config.DEFAULT_ROLES });
     await ensureAccountResource(db, config.ISSUER);
+    await ensureAdminApi(db, config.ISSUER);
+    await ensureRoles(db, config.DEFAULT_ROLES);
     const keyOptions = await signingKeyOptions(config, db, keys);
     await ensureSigningKeys(db, keyOptions);
 
@@ -147,7 +153,16 @@ export async function createKeyhold(config: Config, logger: Logger): Promise<Key
       keyOptions,
       logger,
       configure: (jwks) =>
-        engineConfiguration({ config, accounts, adapter, jwks, cookieKeys: keys.cookieKeys, findResource: (identifier) => findResource(db, identifier) }),
+        engineConfiguration({
+          config,
+          accounts,
+          adapter,
+          jwks,
+          cookieKeys: keys.cookieKeys,
+          findResource: (identifier) => findResource(db, identifier),
+          authorization: createAuthorizationService(db, config.ISSUER),
+          undefinedScopes: (requested) => undefinedScopes(db, requested, isOidcScope),
+        }),
     });
     cleanups.push(() => engine.stop());
 

@@ -199,7 +199,7 @@ test('user create prints the account and never the password', async (t) => {
 
   const plain = succeeded(t, await keyhold(['user', 'create', '--email', uniqueEmail(), '--password', password]));
   t.is(plain.emailVerified, false);
-  t.deepEqual(plain.roles, []);
+  t.deepEqual(plain.roles, ['user'], 'DEFAULT_ROLES');
   t.is(plain.tier, null);
 });
 

@@ -78,7 +78,7 @@ test('accounts.authenticate: an imported bcrypt account, an argon2id account and
   const counter = countingPrimitives();
   const hasher = createPasswordHasher(ARGON2, { primitives: counter.primitives, legacyBcryptCost: createLegacyBcryptCost(db, 0) });
   const policy = createPasswordPolicy({ db, hasher, historySize: 0, logger: server.keyhold.logger });
-  const accounts = createAccountService(db, hasher, policy);
+  const accounts = createAccountService(db, hasher, policy, { defaultRoles: [] });
   const tag = randomBytes(4).toString('hex');
   const imported = await accounts.create({ email: `imported-${tag}@example.test`, passwordHash: await hashPrimitives.bcryptHash(PASSWORD, 6), emailVerified: true });
   const native = await accounts.create({ email: `native-${tag}@example.test`, password: PASSWORD, emailVerified: true });

@@ -5,8 +5,10 @@ import type { Configuration, KoaContextWithOIDC } from 'oidc-provider';
 import { errors, interactionPolicy } from 'oidc-provider';
 import type { Config } from '#src/config.ts';
 import type { AccountService } from '#src/services/accounts.ts';
-import { accountClaims, standardClaims } from '#src/services/claims.ts';
-import { accountResourceFor, type ApiResource } from '#src/services/resources.ts';
+import type { AuthorizationService, TokenSubject } from '#src/services/authorization.ts';
+import { accountClaims, OIDC_SCOPES, standardClaims } from '#src/services/claims.ts';
+import { API_SCOPE_PROPERTY, clientApiAllowList } from '#src/services/client-scopes.ts';
+import { accountResourceFor, adminResourceFor, type ApiResource } from '#src/services/resources.ts';
 import { renderView } from '#src/views.ts';
 
 export const ACR_PASSWORD = 'urn:keyhold:acr:password';
@@ -15,6 +17,9 @@ export interface EngineDependencies {
   config: Config;
   accounts: AccountService;
   findResource(identifier: string): Promise<ApiResource | undefined>;
+  authorization: AuthorizationService;
+  /** The requested scopes that neither OpenID Connect nor any registered API defines. */
+  undefinedScopes(requested: string[]): Promise<string[]>;
   adapter: NonNullable<Configuration['adapter']>;
   jwks: { keys: Record<string, unknown>[] };
   cookieKeys: string[];
@@ -39,6 +44,31 @@ function clientName(ctx: KoaContextWithOIDC): string | undefined {
   return client ? (client.clientName ?? client.clientId) : undefined;
 }
 
+// The engine drops scopes it does not know without a word; Keyhold answers invalid_scope
+// (RFC 6749 §4.1.2.1, §5.2). Checked where the engine resolves the request's resources,
+// which every authorization request (plain, resumed, pushed) and every client_credentials
+// request passes through: once per request.
+const scopesChecked = new WeakSet<object>();
+async function assertScopesDefined(ctx: KoaContextWithOIDC, undefinedScopes: EngineDependencies['undefinedScopes']): Promise<void> {
+  if (scopesChecked.has(ctx)) return;
+  const requested = typeof ctx.oidc.params?.scope === 'string' ? ctx.oidc.params.scope.split(' ') : [];
+  const unknown = await undefinedScopes(requested);
+  if (unknown.length > 0) throw new errors.InvalidScope('requested scope is not defined', unknown[0]!);
+  scopesChecked.add(ctx);
+}
+
+// On whose behalf the engine asks for a resource's scopes: at the token endpoint the grant's
+// account (its current roles, so a role taken away stops new tokens); at the authorization
+// endpoint the signed-in account, or nobody yet (sign-in comes first, then this runs again).
+async function tokenSubject(ctx: KoaContextWithOIDC, accounts: AccountService): Promise<TokenSubject> {
+  const engineAccount = ctx.oidc.account as { accountId: string; roles?: string[] } | undefined;
+  if (engineAccount?.roles) return { kind: 'account', roles: engineAccount.roles };
+  const accountId = engineAccount?.accountId ?? ctx.oidc.session?.accountId;
+  if (accountId) return { kind: 'account', roles: (await accounts.findById(accountId))?.roles ?? [] };
+  if (ctx.oidc.route === 'token') return { kind: 'client' };
+  return { kind: 'pending-user' };
+}
+
 function originOf(uri: string): string | undefined {
   try {
     return new URL(uri).origin;
@@ -49,7 +79,7 @@ function originOf(uri: string): string | undefined {
 
 export function engineConfiguration(deps: EngineDependencies): Configuration {
   const { config, accounts } = deps;
-  const accountResource = accountResourceFor(config.ISSUER);
+  const ownApis = new Set([accountResourceFor(config.ISSUER), adminResourceFor(config.ISSUER)]);
   const cookieOptions = { httpOnly: true, sameSite: 'lax' as const, secure: config.secureCookies, signed: true };
 
   return {
@@ -73,7 +103,7 @@ export function engineConfiguration(deps: EngineDependencies): Configuration {
       token_endpoint_auth_method: 'client_secret_basic',
       id_token_signed_response_alg: config.SIGNING_ALGS[0],
     },
-    scopes: ['openid', 'offline_access', 'profile', 'email', 'address', 'phone'],
+    scopes: [...OIDC_SCOPES],
     acrValues: [ACR_PASSWORD],
     conformIdTokenClaims: true,
 
@@ -82,6 +112,8 @@ export function engineConfiguration(deps: EngineDependencies): Configuration {
       if (!account || !account.active) return undefined;
       return {
         accountId: account.id,
+        // Read by getResourceServerInfo at the token endpoint.
+        roles: account.roles,
         // Everything the account has; the engine releases only what the granted scopes
         // (OIDC Core 5.4) or the claims parameter allow.
         async claims() {
@@ -90,13 +122,18 @@ export function engineConfiguration(deps: EngineDependencies): Configuration {
       };
     },
 
-    // Access tokens for an API resource carry the account's authorisation data (RFC 9068
-    // plus Keyhold's claims); opaque tokens keep it server-side.
+    // Access tokens for an API resource carry the granted scopes as `permissions` and the
+    // account's authorisation data (RFC 9068 plus Keyhold's claims); opaque tokens keep it
+    // server-side.
     async extraTokenClaims(_ctx, token) {
-      if (token.kind !== 'AccessToken' || !token.accountId || !token.resourceServer) return undefined;
-      const account = await accounts.findById(token.accountId);
-      if (!account) return undefined;
+      if (!token.resourceServer || (token.kind !== 'AccessToken' && token.kind !== 'ClientCredentials')) return undefined;
+      const permissions = typeof token.scope === 'string' ? token.scope.split(' ').filter(Boolean) : [];
+      const accountId = token.kind === 'AccessToken' ? (token as { accountId?: string }).accountId : undefined;
+      if (!accountId) return { permissions };
+      const account = await accounts.findById(accountId);
+      if (!account) return { permissions };
       return {
+        permissions,
         roles: account.roles,
         ...(account.tier ? { tier: account.tier } : {}),
         ...(account.tenant ? { tenant: account.tenant } : {}),
@@ -139,17 +176,24 @@ export function engineConfiguration(deps: EngineDependencies): Configuration {
         enabled: true,
         // No default audience: a request without `resource` gets an opaque token usable at
         // userinfo; one with `resource` gets a JWT for that API.
-        defaultResource: async (_ctx, _client, oneOf) => oneOf,
+        async defaultResource(ctx, _client, oneOf) {
+          await assertScopesDefined(ctx, deps.undefinedScopes);
+          return oneOf;
+        },
         useGrantedResource: async () => true,
-        async getResourceServerInfo(_ctx, identifier) {
+        // `scope` is what this client may get for this subject; the engine intersects the
+        // requested scopes with it (consent, grant, token), so nothing else is ever issued.
+        async getResourceServerInfo(ctx, identifier, client) {
+          await assertScopesDefined(ctx, deps.undefinedScopes);
           const resource = await deps.findResource(identifier);
           if (!resource) throw new errors.InvalidTarget('unknown resource');
+          const scopes = await deps.authorization.grantableScopes(resource, clientApiAllowList(client), await tokenSubject(ctx, accounts));
           return {
             audience: resource.identifier,
-            scope: resource.scopes.join(' '),
-            // Keyhold's own API is served by the issuer itself: opaque tokens, looked up on
+            scope: scopes.join(' '),
+            // Keyhold's own APIs are served by the issuer itself: opaque tokens, looked up on
             // every call, so revocation (logout, password reset) takes effect at once.
-            accessTokenFormat: resource.identifier === accountResource ? 'opaque' : 'jwt',
+            accessTokenFormat: ownApis.has(resource.identifier) ? 'opaque' : 'jwt',
             accessTokenTTL: resource.accessTokenTtl ?? config.ACCESS_TOKEN_TTL,
             jwt: { sign: { alg: config.SIGNING_ALGS[0] } },
           };
@@ -159,8 +203,13 @@ export function engineConfiguration(deps: EngineDependencies): Configuration {
 
     extraClientMetadata: {
       // first_party: consent is skipped. introspection: may introspect other clients' tokens.
-      properties: ['first_party', 'introspection'],
+      // api_scope: the API scopes of `scope`, split off for the engine (client-scopes.ts).
+      properties: ['first_party', 'introspection', API_SCOPE_PROPERTY],
       validator(_ctx, key, value) {
+        if (key === API_SCOPE_PROPERTY) {
+          if (value !== undefined && typeof value !== 'string') throw new errors.InvalidClientMetadata(`${key} must be a string`);
+          return;
+        }
         if (value !== undefined && typeof value !== 'boolean') {
           throw new errors.InvalidClientMetadata(`${key} must be a boolean`);
         }

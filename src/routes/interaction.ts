@@ -11,6 +11,7 @@ import { formBody } from '#src/middleware/body.ts';
 import { ACR_PASSWORD } from '#src/oidc/configuration.ts';
 import type { EngineHost } from '#src/oidc/engine-host.ts';
 import type { Account, AccountService } from '#src/services/accounts.ts';
+import { standardClaims } from '#src/services/claims.ts';
 import type { EmailOwnershipService } from '#src/services/email-ownership.ts';
 import { FlowError } from '#src/services/flows.ts';
 import type { LoginThrottle, PasswordAttempt } from '#src/services/login-throttle.ts';
@@ -37,6 +38,33 @@ const scopeDescriptions: Record<string, string> = {
   address: 'See your address',
   phone: 'See your phone number',
   offline_access: 'Stay signed in when you are not using it',
+  roles: 'See your roles, tier and organisation',
+};
+
+// Claims a client may ask for one by one with the `claims` parameter (OIDC Core 5.5).
+const claimDescriptions: Record<string, string> = {
+  name: 'Your name',
+  given_name: 'Your given name',
+  family_name: 'Your family name',
+  middle_name: 'Your middle name',
+  nickname: 'Your nickname',
+  preferred_username: 'Your preferred username',
+  profile: 'Your profile page',
+  picture: 'Your picture',
+  website: 'Your website',
+  gender: 'Your gender',
+  birthdate: 'Your birthdate',
+  zoneinfo: 'Your time zone',
+  locale: 'Your language and region',
+  updated_at: 'When your profile last changed',
+  email: 'Your email address',
+  email_verified: 'Whether your email address is verified',
+  address: 'Your address',
+  phone_number: 'Your phone number',
+  phone_number_verified: 'Whether your phone number is verified',
+  roles: 'Your roles',
+  tier: 'Your tier',
+  tenant: 'Your organisation',
 };
 
 const loginForm = z.object({
@@ -141,15 +169,23 @@ export function interactionRoutes(deps: InteractionDependencies): Router {
     if (details.prompt.name === 'consent') {
       const client = await clientOf(details);
       if (client?.['first_party'] === true) return pages.finishInteraction(ctx, await grantConsent(details), true);
-      const promptDetails = details.prompt.details as { missingOIDCScope?: string[]; missingResourceScopes?: Record<string, string[]> };
+      // Exactly what the grant will hold: the engine computed the missing resource scopes
+      // from what this client and account may get (getResourceServerInfo), not from the request.
+      const promptDetails = details.prompt.details as { missingOIDCScope?: string[]; missingOIDCClaims?: string[]; missingResourceScopes?: Record<string, string[]> };
       const account = details.session?.accountId ? await deps.accounts.findById(details.session.accountId) : undefined;
       const scopes = promptDetails.missingOIDCScope ?? [];
+      // A claim a listed scope already releases (email with scope email) is not asked twice.
+      const coveredByScopes = new Set(scopes.flatMap((scope) => (scope in standardClaims ? (standardClaims[scope as keyof typeof standardClaims] ?? []) : [])));
+      const claims = (promptDetails.missingOIDCClaims ?? []).filter((claim) => !coveredByScopes.has(claim));
       return pages.render(ctx, 'consent', {
         title: 'Allow access?',
         clientName: client?.clientName ?? client?.clientId,
         email: account?.email,
-        scopes: scopes.filter((scope) => scope !== 'openid' || scopes.length === 1).map((scope) => ({ scope, description: scopeDescriptions[scope] ?? scope })),
-        resources: Object.entries(promptDetails.missingResourceScopes ?? {}).map(([identifier, resourceScopes]) => ({ identifier, scopes: resourceScopes })),
+        scopes: scopes.filter((scope) => scope !== 'openid' || (scopes.length === 1 && claims.length === 0)).map((scope) => ({ scope, description: scopeDescriptions[scope] ?? scope })),
+        claims: claims.map((claim) => ({ claim, description: claimDescriptions[claim] ?? claim })),
+        resources: Object.entries(promptDetails.missingResourceScopes ?? {})
+          .filter(([, resourceScopes]) => resourceScopes.length > 0)
+          .map(([identifier, resourceScopes]) => ({ identifier, scopes: resourceScopes })),
         action: `/interaction/${details.uid}/confirm`,
         abortAction: `/interaction/${details.uid}/abort`,
         csrf: pages.csrfToken(ctx, purpose(details.uid)),

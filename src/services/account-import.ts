@@ -40,7 +40,7 @@ const importLineSchema = z.strictObject({
 
 type ParsedLine = { account: NewAccount } | { reason: string };
 
-function parseLine(text: string): ParsedLine {
+function parseLine(text: string, defaultRoles: readonly string[]): ParsedLine {
   let value: unknown;
   try {
     value = JSON.parse(text);
@@ -61,15 +61,15 @@ function parseLine(text: string): ParsedLine {
       name: line.name?.trim() || null,
       passwordHash: line.password_hash,
       emailVerified: line.email_verified ?? false,
-      roles: [...new Set(line.roles ?? [])],
+      roles: [...new Set(line.roles ?? defaultRoles)],
       tier: line.tier ?? null,
       tenant: line.tenant ?? null,
     },
   };
 }
 
-/** Imports accounts from JSON lines, one transaction per batch. */
-export async function importAccounts(db: Kysely<Database>, lines: AsyncIterable<string> | Iterable<string>): Promise<ImportSummary> {
+/** Imports accounts from JSON lines, one transaction per batch; lines without roles get `defaultRoles`. */
+export async function importAccounts(db: Kysely<Database>, lines: AsyncIterable<string> | Iterable<string>, defaultRoles: readonly string[] = []): Promise<ImportSummary> {
   let imported = 0;
   const skipped: SkippedLine[] = [];
   let batch: Array<{ line: number; account: NewAccount }> = [];
@@ -103,7 +103,7 @@ export async function importAccounts(db: Kysely<Database>, lines: AsyncIterable<
     // A byte-order mark is what some editors and exporters start a UTF-8 file with.
     const text = (lineNumber === 1 ? raw.replace(/^\uFEFF/, '') : raw).trim();
     if (text === '') continue;
-    const parsed = parseLine(text);
+    const parsed = parseLine(text, defaultRoles);
     if ('reason' in parsed) skipped.push({ line: lineNumber, reason: parsed.reason });
     else batch.push({ line: lineNumber, account: parsed.account });
     if (batch.length >= BATCH_SIZE) await flush();

@@ -88,7 +88,7 @@ export interface AccountService {
 // PASSWORD_MIN_LENGTH, common passwords, the email's name, breaches), whichever path
 // creates the account: CLI, Admin API or a test. Registration hashes after checking, and
 // an import brings hashes whose formats account-import.ts checks.
-export function createAccountService(db: Kysely<Database>, passwords: PasswordHasher, policy: PasswordPolicy): AccountService {
+export function createAccountService(db: Kysely<Database>, passwords: PasswordHasher, policy: PasswordPolicy, options: { defaultRoles: readonly string[] }): AccountService {
   return {
     async create(input) {
       const email = emailSchema.safeParse(input.email);
@@ -103,7 +103,8 @@ export function createAccountService(db: Kysely<Database>, passwords: PasswordHa
         name: input.name?.trim() || null,
         passwordHash: input.passwordHash ?? (input.password === undefined ? null : await passwords.hash(input.password)),
         emailVerified: input.emailVerified ?? false,
-        roles: [...new Set(input.roles ?? [])],
+        // An account created without a roles list gets DEFAULT_ROLES.
+        roles: [...new Set(input.roles ?? options.defaultRoles)],
         tier: input.tier ?? null,
         tenant: input.tenant ?? null,
       });

@@ -13,7 +13,14 @@ export const standardClaims = {
   email: ['email', 'email_verified'],
   address: ['address'],
   phone: ['phone_number', 'phone_number_verified'],
+  // Keyhold's own scope: the account's authorisation data, for apps that show or act on it.
+  roles: ['roles', 'tier', 'tenant'],
 } satisfies Record<string, string[] | null>;
+
+/** The scopes the engine knows as OpenID Connect scopes; every other scope is an API's. */
+export const OIDC_SCOPES = ['openid', 'offline_access', 'profile', 'email', 'address', 'phone', 'roles'] as const;
+const oidcScopes: ReadonlySet<string> = new Set(OIDC_SCOPES);
+export const isOidcScope = (scope: string) => oidcScopes.has(scope);
 
 /** An account as OIDC standard claims; absent values are left out, not null. */
 export function accountClaims(account: Account): { sub: string; [claim: string]: unknown } {
@@ -25,11 +32,14 @@ export function accountClaims(account: Account): { sub: string; [claim: string]:
     locale: account.locale,
     zoneinfo: account.zoneinfo,
     phone_number: account.phoneNumber,
+    tier: account.tier,
+    tenant: account.tenant,
   };
   return {
     sub: account.id,
     email: account.email,
     email_verified: account.emailVerified,
+    roles: account.roles,
     ...Object.fromEntries(Object.entries(optional).filter(([, value]) => value !== null && value !== '')),
     ...(account.phoneNumber ? { phone_number_verified: account.phoneNumberVerified } : {}),
     updated_at: Math.floor(Date.parse(account.updatedAt) / 1000),

@@ -3,6 +3,9 @@
 // clients the operator marks as their own).
 import type { Kysely } from 'kysely';
 import { randomToken } from '#src/crypto.ts';
+import { isOidcScope } from '#src/services/claims.ts';
+import { API_SCOPE_PROPERTY, toEngineClientMetadata } from '#src/services/client-scopes.ts';
+import { undefinedScopes } from '#src/services/resources.ts';
 import type { Database } from '#src/stores/schema.ts';
 import { insertClientRow } from '#src/stores/client-store.ts';
 import { encryptClientSecret } from '#src/stores/oidc-client-adapter.ts';
@@ -58,12 +61,22 @@ export async function createClient(
     const problem = clientSecretProblem(metadata.client_secret);
     if (problem) throw new ClientError('invalid_client_metadata', problem);
   }
+  if (API_SCOPE_PROPERTY in metadata) {
+    throw new ClientError('invalid_client_metadata', `${API_SCOPE_PROPERTY} cannot be set: list API scopes in scope`);
+  }
+  // `scope` is the client's allow-list, API scopes included: each must be defined somewhere.
+  if (typeof metadata.scope === 'string') {
+    const unknown = await undefinedScopes(db, metadata.scope.split(' '), isOidcScope);
+    if (unknown.length > 0) {
+      throw new ClientError('invalid_client_metadata', `scope ${unknown.join(', ')} is defined by no registered API and is not an OpenID Connect scope`);
+    }
+  }
   metadata.client_id ??= randomToken(16);
   if (metadata.client_secret === undefined && validator.needsSecret(metadata)) {
     metadata.client_secret = randomToken(32);
   }
   try {
-    await validator.validate(metadata);
+    await validator.validate(toEngineClientMetadata(metadata));
   } catch (error) {
     const engineError = error as { error?: string; error_description?: string; message?: string };
     const code = engineError.error === 'invalid_redirect_uri' ? 'invalid_redirect_uri' : 'invalid_client_metadata';

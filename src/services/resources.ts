@@ -2,7 +2,7 @@
 import type { Kysely } from 'kysely';
 import { z } from 'zod';
 import type { Database } from '#src/stores/schema.ts';
-import { findResourceRow, insertResourceRow } from '#src/stores/resource-store.ts';
+import { findResourceRow, insertResourceRow, listDefinedApiScopes } from '#src/stores/resource-store.ts';
 
 export interface ApiResource {
   identifier: string;
@@ -15,6 +15,12 @@ export function accountResourceFor(issuer: string): string {
   return `${issuer}/api/account`;
 }
 export const ACCOUNT_SCOPES = ['account:read', 'account:write'] as const;
+
+/** Keyhold's Admin API as an RFC 8707 resource; role `admin` grants its scopes by default. */
+export function adminResourceFor(issuer: string): string {
+  return `${issuer}/api/admin`;
+}
+export const ADMIN_SCOPES = ['admin', 'admin:read'] as const;
 
 export class ResourceError extends Error {
   override name = 'ResourceError';
@@ -58,4 +64,17 @@ export async function findResource(db: Kysely<Database>, identifier: string): Pr
 /** Registers Keyhold's own Account API resource on first start (and after an issuer change). */
 export async function ensureAccountResource(db: Kysely<Database>, issuer: string): Promise<void> {
   await insertResourceRow(db, { identifier: accountResourceFor(issuer), scopes: [...ACCOUNT_SCOPES], accessTokenTtl: null });
+}
+
+/** Registers the Admin API resource; true when it was new (first start, issuer change). */
+export function ensureAdminResource(db: Kysely<Database>, issuer: string): Promise<boolean> {
+  return insertResourceRow(db, { identifier: adminResourceFor(issuer), scopes: [...ADMIN_SCOPES], accessTokenTtl: null });
+}
+
+/** The requested scopes that neither OpenID Connect nor any registered API defines. */
+export async function undefinedScopes(db: Kysely<Database>, requested: Iterable<string>, isOidcScope: (scope: string) => boolean): Promise<string[]> {
+  const candidates = [...requested].filter((scope) => scope !== '' && !isOidcScope(scope));
+  if (candidates.length === 0) return [];
+  const defined = await listDefinedApiScopes(db);
+  return candidates.filter((scope) => !defined.has(scope));
 }

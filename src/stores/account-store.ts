@@ -104,3 +104,16 @@ export async function deleteAccountRow(db: Executor, id: string): Promise<boolea
   const row = await db.deleteFrom('accounts').where('id', '=', id).returning('id').executeTakeFirst();
   return row !== undefined;
 }
+
+export type AuthorizationColumns = Partial<Pick<AccountRow, 'tier' | 'tenant' | 'active'>> & { roles?: string[] };
+
+/** Changes an account's roles, tier, tenant or active flag. */
+export async function updateAuthorizationColumns(db: Executor, id: string, columns: AuthorizationColumns): Promise<AccountRow | undefined> {
+  const { roles, ...rest } = columns;
+  return db
+    .updateTable('accounts')
+    .set({ ...rest, ...(roles ? { roles: JSON.stringify(roles) } : {}), updated_at: new Date() })
+    .where('id', '=', id)
+    .returningAll()
+    .executeTakeFirst();
+}

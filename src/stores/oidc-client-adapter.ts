@@ -19,19 +19,25 @@ export function clientMetadataFromRow(key: Buffer, row: ClientRow): Record<strin
   };
 }
 
-export function createClientAdapter(db: Kysely<Database>, encryptionKey: Buffer) {
+/** How stored metadata and the engine's view of it differ (see src/services/client-scopes.ts). */
+export interface ClientMetadataView {
+  toEngine(metadata: Record<string, unknown>): Record<string, unknown>;
+  fromEngine(metadata: Record<string, unknown>): Record<string, unknown>;
+}
+
+export function createClientAdapter(db: Kysely<Database>, encryptionKey: Buffer, view: ClientMetadataView) {
   return class ClientAdapter {
     async find(id: string) {
       // The engine passes client_id straight from the request; no client has control
       // characters in its id, and Postgres would refuse a NUL with an error (a 500).
       if (hasControlCharacters(id)) return undefined;
       const row = await findClientRow(db, id);
-      return row ? clientMetadataFromRow(encryptionKey, row) : undefined;
+      return row ? view.toEngine(clientMetadataFromRow(encryptionKey, row)) : undefined;
     }
 
     // Used by dynamic registration management.
     async upsert(id: string, payload: Record<string, unknown>) {
-      const { client_secret: secret, first_party: firstParty, client_id: _clientId, ...metadata } = payload;
+      const { client_secret: secret, first_party: firstParty, client_id: _clientId, ...metadata } = view.fromEngine(payload);
       await upsertClientRow(db, {
         clientId: id,
         metadata,

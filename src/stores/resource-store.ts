@@ -22,3 +22,9 @@ export async function maxResourceAccessTokenTtl(db: Kysely<Database>): Promise<n
   const row = await db.selectFrom('resources').select((eb) => eb.fn.max('access_token_ttl').as('ttl')).executeTakeFirst();
   return row?.ttl ?? null;
 }
+
+/** Every scope some registered API defines. */
+export async function listDefinedApiScopes(db: Kysely<Database>): Promise<Set<string>> {
+  const rows = await db.selectFrom('resources').select('scopes').execute();
+  return new Set(rows.flatMap((row) => row.scopes));
+}

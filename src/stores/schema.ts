@@ -44,6 +44,20 @@ export interface ResourceTable {
   created_at: Timestamp;
 }
 
+export interface RoleTable {
+  name: string;
+  description: string | null;
+  created_at: Timestamp;
+}
+
+/** One API scope a role grants: (role, resource identifier, scope). */
+export interface RoleGrantTable {
+  role: string;
+  resource: string;
+  scope: string;
+  created_at: Timestamp;
+}
+
 export interface SigningKeyTable {
   kid: string;
   alg: string;
@@ -126,6 +140,8 @@ export interface Database {
   accounts: AccountTable;
   clients: ClientTable;
   resources: ResourceTable;
+  roles: RoleTable;
+  role_grants: RoleGrantTable;
   signing_keys: SigningKeyTable;
   oidc_payloads: OidcPayloadTable;
   audit_log: AuditLogTable;

@@ -139,7 +139,7 @@ test('PATCH /api/account refuses invalid values and unknown fields with validati
   }
   const profile = await api(token, 'GET', '/api/account');
   t.is(profile.body.zoneinfo, null);
-  t.deepEqual(profile.body.roles, []);
+  t.deepEqual(profile.body.roles, ['user']);
 });
 
 test('requests without a usable bearer token are 401 with a WWW-Authenticate challenge', async (t) => {

@@ -82,7 +82,7 @@ test('oidcc-discovery-endpoint-verification: required metadata present', (t) => 
     t.true((metadata[name] as unknown[]).every((value) => typeof value === 'string'), `${name} holds strings`);
   }
   t.true(list('scopes_supported').includes('openid'));
-  t.deepEqual([...list('scopes_supported')].sort(), ['address', 'email', 'offline_access', 'openid', 'phone', 'profile']);
+  t.deepEqual([...list('scopes_supported')].sort(), ['address', 'email', 'offline_access', 'openid', 'phone', 'profile', 'roles']);
   t.true(list('response_types_supported').includes('code'));
   t.true(list('subject_types_supported').every((type) => ['public', 'pairwise'].includes(type)));
   t.true(list('id_token_signing_alg_values_supported').includes('RS256'), 'OIDC Discovery: RS256 MUST be included');

@@ -4,6 +4,7 @@ import test from 'ava';
 import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
 import * as oidc from 'openid-client';
 import { createResource } from '#src/services/resources.ts';
+import { createRole, grantRole } from '#src/services/roles.ts';
 import { createUser, discover, login, registerClient } from '../helpers/oidc.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 
@@ -14,6 +15,9 @@ test.before(async () => {
   [servers.redis, servers.sql] = await Promise.all([startTestServer(), startTestServer({ redis: false })]);
   for (const server of Object.values(servers)) {
     await createResource(server.keyhold.db, { identifier: API, scopes: ['orders:read', 'orders:write'] });
+    await createResource(server.keyhold.db, { identifier: 'https://billing.example.test', scopes: ['billing:read'] });
+    await createRole(server.keyhold.db, { name: 'editor' });
+    await grantRole(server.keyhold.db, { name: 'editor', resource: API, scopes: ['orders:read'] });
   }
 });
 test.after.always(async () => {
@@ -44,7 +48,7 @@ async function offlineSession(server: TestServer) {
 for (const store of ['redis', 'sql'] as const) {
   test(`${store}: client_credentials for a resource is an RFC 9068 JWT verifiable with JWKS`, async (t) => {
     const server = servers[store];
-    const client = await registerClient(server, { grant_types: ['client_credentials'], response_types: [], redirect_uris: [] });
+    const client = await registerClient(server, { grant_types: ['client_credentials'], response_types: [], redirect_uris: [], scope: 'orders:read' });
     const response = await tokenRequest(server, client, { grant_type: 'client_credentials', resource: API, scope: 'orders:read' });
     t.is(response.status, 200, JSON.stringify(response.body));
     const accessToken = response.body.access_token as string;
@@ -54,26 +58,32 @@ for (const store of ['redis', 'sql'] as const) {
     t.is(payload.client_id, client.clientId);
     t.is(payload.sub, client.clientId);
     t.is(payload.scope, 'orders:read');
+    t.deepEqual(payload.permissions, ['orders:read']);
   });
 
   test(`${store}: client_credentials never grants a scope the resource does not define`, async (t) => {
     const server = servers[store];
-    // A scope the resource does not define is left out of the token (RFC 6749 §3.3).
-    const open = await registerClient(server, { grant_types: ['client_credentials'], response_types: [], redirect_uris: [] });
-    const narrowed = await tokenRequest(server, open, { grant_type: 'client_credentials', resource: API, scope: 'orders:read orders:delete' });
+    // A scope another API defines is left out of the token (RFC 6749 §3.3); one nobody
+    // defines is refused.
+    const open = await registerClient(server, { grant_types: ['client_credentials'], response_types: [], redirect_uris: [], scope: 'orders:read billing:read' });
+    const narrowed = await tokenRequest(server, open, { grant_type: 'client_credentials', resource: API, scope: 'orders:read billing:read' });
     t.is(narrowed.status, 200);
     t.is(narrowed.body.scope, 'orders:read');
     const { payload } = await jwtVerify(narrowed.body.access_token as string, createRemoteJWKSet(new URL(`${server.issuer}/jwks`)), { audience: API });
     t.is(payload.scope, 'orders:read');
 
-    const unknown = await tokenRequest(server, open, { grant_type: 'client_credentials', resource: 'https://unknown.example.test', scope: 'x' });
+    const undefinedScope = await tokenRequest(server, open, { grant_type: 'client_credentials', resource: API, scope: 'orders:read orders:delete' });
+    t.is(undefinedScope.status, 400);
+    t.is(undefinedScope.body.error, 'invalid_scope');
+
+    const unknown = await tokenRequest(server, open, { grant_type: 'client_credentials', resource: 'https://unknown.example.test', scope: 'orders:read' });
     t.is(unknown.status, 400);
     t.is(unknown.body.error, 'invalid_target');
   });
 
   test(`${store}: a user's token for a resource carries sub, client_id, scope, roles, tier and tenant`, async (t) => {
     const server = servers[store];
-    const client = await registerClient(server, { first_party: true });
+    const client = await registerClient(server, { first_party: true, scope: 'openid email profile orders:read' });
     const user = await createUser(server, { roles: ['admin', 'editor'], tier: 'pro', tenant: 'acme' });
     const config = await discover(server, client);
     const { tokens } = await login(config, user, { resource: API, scope: 'openid orders:read' });
@@ -81,6 +91,7 @@ for (const store of ['redis', 'sql'] as const) {
     t.is(payload.sub, user.id);
     t.is(payload.client_id, client.clientId);
     t.is(payload.scope, 'orders:read');
+    t.deepEqual(payload.permissions, ['orders:read']);
     t.deepEqual(payload.roles, ['admin', 'editor']);
     t.is(payload.tier, 'pro');
     t.is(payload.tenant, 'acme');

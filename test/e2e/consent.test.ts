@@ -1,0 +1,75 @@
+// The consent page shows what the client will actually get (security review findings 1
+// and 6): only the API scopes this client and account may have, and the claims asked for
+// one by one with the `claims` parameter.
+import test from 'ava';
+import { createRemoteJWKSet, jwtVerify } from 'jose';
+import * as oidc from 'openid-client';
+import { createResource } from '#src/services/resources.ts';
+import { grantRole } from '#src/services/roles.ts';
+import type { Page } from '../helpers/browser.ts';
+import { createUser, discover, finishAtClient, openAuthorization, registerClient } from '../helpers/oidc.ts';
+import { startTestServer, type TestServer } from '../helpers/server.ts';
+
+const PAYROLL = 'https://payroll.example.test';
+
+let server: TestServer;
+let config: oidc.Configuration;
+
+test.before(async () => {
+  server = await startTestServer();
+  await createResource(server.keyhold.db, { identifier: PAYROLL, scopes: ['payroll:read', 'payroll:admin'] });
+  await grantRole(server.keyhold.db, { name: 'user', resource: PAYROLL, scopes: ['payroll:read'] });
+  // A third-party client (consent is asked) allowed every payroll scope.
+  const client = await registerClient(server, { scope: 'openid email profile phone payroll:read payroll:admin' });
+  config = await discover(server, client);
+});
+test.after.always(async () => {
+  await server?.stop();
+});
+
+/** Signs a new user in and stops at the consent page. */
+async function consentPage(parameters: Record<string, string>) {
+  const user = await createUser(server);
+  const flow = await openAuthorization(config, parameters);
+  const page = await flow.browser.submit(flow.page, /\/login$/, { email: user.email, password: user.password });
+  return { user, flow, page };
+}
+
+const listItems = (page: Page, listClass: string) => {
+  const list = new RegExp(`<ul class="${listClass}">([\\s\\S]*?)</ul>`).exec(page.body)?.[1] ?? '';
+  return [...list.matchAll(/<li>([\s\S]*?)<\/li>/g)].map((match) => match[1]!.replace(/<[^>]+>/g, '').trim());
+};
+
+test('the consent page lists only the API scopes that will be granted, and the token matches it', async (t) => {
+  const { flow, page } = await consentPage({ resource: PAYROLL, scope: 'openid payroll:read payroll:admin' });
+  t.is(page.status, 200);
+  t.regex(page.body, /action="[^"]*\/confirm"/);
+  t.true(page.body.includes('payroll:read'));
+  t.false(page.body.includes('payroll:admin'), 'a scope the account may not get is not offered');
+
+  const { tokens } = await finishAtClient(config, flow, page);
+  const { payload } = await jwtVerify(tokens.access_token, createRemoteJWKSet(new URL(`${server.issuer}/jwks`)), { audience: PAYROLL });
+  t.deepEqual(payload.permissions, ['payroll:read']);
+});
+
+test('claims requested with the claims parameter are shown on the consent page', async (t) => {
+  const claims = JSON.stringify({ userinfo: { phone_number: null, picture: null }, id_token: { locale: { essential: true } } });
+  const { user, flow, page } = await consentPage({ scope: 'openid', claims });
+  t.is(page.status, 200);
+  const shown = listItems(page, 'claims');
+  t.is(shown.length, 3, page.body);
+  for (const claim of ['phone_number', 'picture', 'locale']) t.true(shown.some((item) => item.includes(claim)), `${claim} in ${JSON.stringify(shown)}`);
+  t.true(shown.some((item) => item.startsWith('Your phone number')));
+
+  // Allowing them grants them: the ID token carries the requested locale claim.
+  await server.keyhold.db.updateTable('accounts').set({ locale: 'en-GB' }).where('id', '=', user.id).execute();
+  const { claims: idToken } = await finishAtClient(config, flow, page);
+  t.is(idToken.locale, 'en-GB');
+});
+
+test('claims already covered by a granted scope are not asked again; scopes are still listed', async (t) => {
+  const claims = JSON.stringify({ userinfo: { email: null } });
+  const { page } = await consentPage({ scope: 'openid email', claims });
+  t.deepEqual(listItems(page, 'scopes'), ['See your email address']);
+  t.deepEqual(listItems(page, 'claims'), []);
+});
