@@ -8,6 +8,7 @@ import { Browser, parseForms, type Page } from '../helpers/browser.ts';
 import { startServerWithMailbox, type Mailbox } from '../helpers/mailbox.ts';
 import { atRedirectUri, createUser, login, REDIRECT_URI } from '../helpers/oidc.ts';
 import type { TestServer } from '../helpers/server.ts';
+import { alerts, h1, notice } from '../helpers/page.ts';
 
 let mailbox: Mailbox;
 let server: TestServer;
@@ -24,9 +25,6 @@ test.after.always(async () => {
 const NEW_PASSWORD = 'saffron kettle monsoon 27';
 const CHANGED_SUBJECT = /^Your Keyhold password was changed$/;
 
-const h1 = (page: Page) => /<h1[^>]*>([^<]*)<\/h1>/.exec(page.body)?.[1];
-const alerts = (page: Page) => [...page.body.matchAll(/<li>([^<]*)<\/li>/g)].map((match) => match[1]!);
-const notice = (page: Page) => /<p class="notice" role="status">([^<]*)<\/p>/.exec(page.body)?.[1];
 
 const user = () => createUser(server, { email: `change-${randomBytes(5).toString('hex')}@example.test` });
 

@@ -6,6 +6,7 @@ import { Browser, parseForms, type Page } from '../helpers/browser.ts';
 import { createPasswordHasher } from '#src/services/passwords.ts';
 import { atRedirectUri, createUser, discover, login, registerClient, REDIRECT_URI } from '../helpers/oidc.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
+import { alertText } from '../helpers/page.ts';
 
 let server: TestServer;
 let config: oidc.Configuration;
@@ -27,10 +28,6 @@ async function openLoginPage(browser = new Browser()): Promise<{ browser: Browse
   });
   const page = await browser.get(url.toString(), atRedirectUri);
   return { browser, page };
-}
-
-function alertText(page: Page): string | undefined {
-  return /<p class="alert" role="alert">([^<]*)<\/p>/.exec(page.body)?.[1];
 }
 
 test('the login page is a plain form with email, password and a CSRF field', async (t) => {
