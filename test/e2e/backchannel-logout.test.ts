@@ -8,7 +8,7 @@ import test, { type ExecutionContext } from 'ava';
 import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
 import * as oidc from 'openid-client';
 import type { Browser } from '../helpers/browser.ts';
-import { atRedirectUri, createUser, discover, login, registerClient, REDIRECT_URI } from '../helpers/oidc.ts';
+import { createUser, discover, login, registerClient, silentAuthorization } from '../helpers/oidc.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 
 const POST_LOGOUT_URI = 'https://app.example.test/logged-out';
@@ -78,18 +78,8 @@ async function logout(config: oidc.Configuration, browser: Browser, idToken: str
 }
 
 async function assertLoginRequired(t: ExecutionContext, config: oidc.Configuration, browser: Browser) {
-  const verifier = oidc.randomPKCECodeVerifier();
-  const url = oidc.buildAuthorizationUrl(config, {
-    redirect_uri: REDIRECT_URI,
-    scope: 'openid',
-    prompt: 'none',
-    state: 'after-logout',
-    code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
-    code_challenge_method: 'S256',
-  });
-  const page = await browser.get(url.toString(), atRedirectUri);
-  t.true(atRedirectUri(page.url), page.url);
-  t.is(new URL(page.url).searchParams.get('error'), 'login_required');
+  const callback = await silentAuthorization(config, browser, { state: 'after-logout' });
+  t.is(callback.searchParams.get('error'), 'login_required');
 }
 
 async function waitFor(condition: () => boolean, timeoutMs: number): Promise<boolean> {

@@ -4,7 +4,7 @@ import test from 'ava';
 import * as oidc from 'openid-client';
 import { Browser, parseForms, type Page } from '../helpers/browser.ts';
 import { createPasswordHasher } from '#src/services/passwords.ts';
-import { atRedirectUri, createUser, discover, login, registerClient, REDIRECT_URI } from '../helpers/oidc.ts';
+import { atRedirectUri, createUser, discover, login, openAuthorization, registerClient } from '../helpers/oidc.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 import { alertText } from '../helpers/page.ts';
 
@@ -20,13 +20,7 @@ test.after.always(async () => {
 });
 
 async function openLoginPage(browser = new Browser()): Promise<{ browser: Browser; page: Page }> {
-  const url = oidc.buildAuthorizationUrl(config, {
-    redirect_uri: REDIRECT_URI,
-    scope: 'openid',
-    code_challenge: await oidc.calculatePKCECodeChallenge(oidc.randomPKCECodeVerifier()),
-    code_challenge_method: 'S256',
-  });
-  const page = await browser.get(url.toString(), atRedirectUri);
+  const { page } = await openAuthorization(config, { scope: 'openid' }, browser);
   return { browser, page };
 }
 

@@ -6,7 +6,7 @@ import test, { type ExecutionContext } from 'ava';
 import { generateKeyPair, SignJWT, decodeProtectedHeader, decodeJwt } from 'jose';
 import * as oidc from 'openid-client';
 import { Browser, parseForms, type Page } from '../helpers/browser.ts';
-import { atRedirectUri, createUser, discover, login, registerClient, REDIRECT_URI } from '../helpers/oidc.ts';
+import { createUser, discover, login, registerClient, silentAuthorization } from '../helpers/oidc.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 
 const POST_LOGOUT_URI = 'https://app.example.test/logged-out';
@@ -41,25 +41,6 @@ function endSessionUrl(config: oidc.Configuration, parameters: Record<string, st
 /** Submits the engine's logout form (op.logoutForm) with the "Yes, sign me out" button. */
 async function confirmLogout(browser: Browser, page: Page): Promise<Page> {
   return browser.submit(page, /\/session\/end\/confirm$/, {}, { button: 'logout', follow: false });
-}
-
-/** A prompt=none authorization request in `browser`: where the OP sends the browser. */
-async function silentAuthorization(config: oidc.Configuration, browser: Browser): Promise<URL> {
-  const verifier = oidc.randomPKCECodeVerifier();
-  const state = oidc.randomState();
-  const url = oidc.buildAuthorizationUrl(config, {
-    redirect_uri: REDIRECT_URI,
-    scope: 'openid',
-    prompt: 'none',
-    state,
-    code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
-    code_challenge_method: 'S256',
-  });
-  const page = await browser.get(url.toString(), atRedirectUri);
-  if (!atRedirectUri(page.url)) throw new Error(`prompt=none did not return to the client (status ${page.status} at ${page.url})`);
-  const callback = new URL(page.url);
-  if (callback.searchParams.get('state') !== state) throw new Error(`state not returned: ${page.url}`);
-  return callback;
 }
 
 async function assertSessionEnded(t: ExecutionContext, config: oidc.Configuration, browser: Browser) {

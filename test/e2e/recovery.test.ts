@@ -9,7 +9,7 @@ import { sql } from 'kysely';
 import * as oidc from 'openid-client';
 import { Browser, parseForms, type Page } from '../helpers/browser.ts';
 import { startServerWithMailbox, type Mailbox } from '../helpers/mailbox.ts';
-import { atRedirectUri, createUser, login, REDIRECT_URI } from '../helpers/oidc.ts';
+import { atRedirectUri, createUser, login, openAuthorization, silentAuthorization } from '../helpers/oidc.ts';
 import type { TestServer } from '../helpers/server.ts';
 import { alerts, fieldNames, h1, lead, links } from '../helpers/page.ts';
 
@@ -47,31 +47,10 @@ async function resetLink(email: string): Promise<string> {
 
 /** Signs in through the login form; resolves to the page where it ended (the client, or Keyhold's answer). */
 async function tryLogin(email: string, password: string): Promise<Page> {
-  const url = oidc.buildAuthorizationUrl(config, {
-    redirect_uri: REDIRECT_URI,
-    scope: 'openid',
-    code_challenge: await oidc.calculatePKCECodeChallenge(oidc.randomPKCECodeVerifier()),
-    code_challenge_method: 'S256',
-  });
-  const browser = new Browser();
-  const page = await browser.get(url.toString(), atRedirectUri);
+  const { browser, page } = await openAuthorization(config, { scope: 'openid' });
   return browser.submit(page, /\/login$/, { email, password }, { stopAt: atRedirectUri });
 }
 const signedIn = (page: Page) => atRedirectUri(page.url) || /action="[^"]*\/confirm"/.test(page.body);
-
-/** prompt=none in `browser`: the client's callback parameters. */
-async function silentAuthorization(browser: Browser): Promise<URLSearchParams> {
-  const url = oidc.buildAuthorizationUrl(config, {
-    redirect_uri: REDIRECT_URI,
-    scope: 'openid',
-    prompt: 'none',
-    code_challenge: await oidc.calculatePKCECodeChallenge(oidc.randomPKCECodeVerifier()),
-    code_challenge_method: 'S256',
-  });
-  const page = await browser.get(url.toString(), atRedirectUri);
-  if (!atRedirectUri(page.url)) throw new Error(`prompt=none did not return to the client: ${page.status} ${page.url}`);
-  return new URL(page.url).searchParams;
-}
 
 test('the "Forgot password?" page is a form with email and a CSRF field', async (t) => {
   const page = await new Browser().get(`${server.issuer}/recovery`);
@@ -82,9 +61,7 @@ test('the "Forgot password?" page is a form with email and a CSRF field', async 
 });
 
 test('opened from the login page, the recovery pages lead back to that sign-in', async (t) => {
-  const browser = new Browser();
-  const url = oidc.buildAuthorizationUrl(config, { redirect_uri: REDIRECT_URI, scope: 'openid', code_challenge: await oidc.calculatePKCECodeChallenge(oidc.randomPKCECodeVerifier()), code_challenge_method: 'S256' });
-  const loginPage = await browser.get(url.toString(), atRedirectUri);
+  const { browser, page: loginPage } = await openAuthorization(config, { scope: 'openid' });
   const forgot = links(loginPage)['Forgot password?'];
   t.truthy(forgot);
   const recovery = await browser.get(new URL(forgot!, server.issuer).toString());
@@ -172,7 +149,7 @@ test('a good new password: success page, old password fails, new works, everythi
   const refreshToken = before.tokens.refresh_token;
   t.truthy(refreshToken);
   const accessToken = before.tokens.access_token;
-  t.truthy((await silentAuthorization(before.browser)).get('code'), 'the SSO session works before the reset');
+  t.truthy((await silentAuthorization(config, before.browser)).searchParams.get('code'), 'the SSO session works before the reset');
   await oidc.fetchUserInfo(config, accessToken, account.id);
 
   await requestReset(account.email);
@@ -191,7 +168,7 @@ test('a good new password: success page, old password fails, new works, everythi
 
   const refresh = await t.throwsAsync(oidc.refreshTokenGrant(config, refreshToken!));
   t.is((refresh as oidc.ResponseBodyError).error, 'invalid_grant');
-  t.is((await silentAuthorization(before.browser)).get('error'), 'login_required');
+  t.is((await silentAuthorization(config, before.browser)).searchParams.get('error'), 'login_required');
   await t.throwsAsync(oidc.fetchUserInfo(config, accessToken, account.id));
 
   const changed = await mailbox.next(account.email, CHANGED_SUBJECT);

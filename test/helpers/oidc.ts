@@ -75,6 +75,19 @@ export async function authorizationRequest(config: oidc.Configuration, parameter
   return { url, verifier, state: url.searchParams.get('state') ?? state, nonce: url.searchParams.get('nonce') ?? nonce };
 }
 
+/**
+ * A prompt=none authorization request in `browser` (which holds, or not, a Keyhold session):
+ * the client callback it ends at, with a code or an error such as login_required.
+ */
+export async function silentAuthorization(config: oidc.Configuration, browser: Browser, parameters: Record<string, string> = {}): Promise<URL> {
+  const request = await authorizationRequest(config, { scope: 'openid', prompt: 'none', ...parameters });
+  const page = await browser.get(request.url.toString(), atRedirectUri);
+  if (!atRedirectUri(page.url)) throw new Error(`prompt=none did not return to the client (status ${page.status} at ${page.url})`);
+  const callback = new URL(page.url);
+  if (callback.searchParams.get('state') !== request.state) throw new Error(`state not returned: ${page.url}`);
+  return callback;
+}
+
 /** Starts an authorization request and signs in through the login form (and consent, when asked). */
 export async function authorize(
   config: oidc.Configuration,
