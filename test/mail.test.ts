@@ -20,7 +20,7 @@ import { openDatabase, type DatabaseHandle } from '#src/stores/database.ts';
 import { deleteSentOutboxMails } from '#src/stores/mail-outbox-store.ts';
 import { migrateToLatest } from '#src/stores/migrations.ts';
 import type { Database } from '#src/stores/schema.ts';
-import { createTestDatabase } from './helpers/infra.ts';
+import { openTestDatabase, type TestDatabaseHandle } from './helpers/database.ts';
 
 const issuer = 'https://id.keyhold.test';
 const mailFrom = 'Keyhold <no-reply@keyhold.test>';
@@ -96,22 +96,11 @@ function tempDir(t: ExecutionContext): string {
   return directory;
 }
 
-/** A fresh, migrated Postgres database; `connect()` opens another handle, like another node. */
-async function postgres(t: ExecutionContext): Promise<{ db: Kysely<Database>; connect(): Promise<DatabaseHandle> }> {
-  const testDatabase = await createTestDatabase();
-  const handles: DatabaseHandle[] = [];
-  t.teardown(async () => {
-    await Promise.allSettled(handles.map((handle) => handle.close()));
-    await testDatabase.drop();
-  });
-  const connect = async () => {
-    const handle = await openDatabase({ DATABASE_URL: testDatabase.url, DATABASE_POOL_MAX: 5, DATA_DIR: 'unused' });
-    handles.push(handle);
-    return handle;
-  };
-  const { db } = await connect();
-  await migrateToLatest(db);
-  return { db, connect };
+/** A fresh, migrated Postgres database for one test; `connect()` opens another handle, like another node. */
+async function postgres(t: ExecutionContext): Promise<TestDatabaseHandle> {
+  const database = await openTestDatabase({ poolMax: 5 });
+  t.teardown(database.close);
+  return database;
 }
 
 interface CapturedLogs {
