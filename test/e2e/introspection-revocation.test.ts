@@ -2,7 +2,7 @@
 // authentication and cross-client rules Keyhold relies on.
 import test from 'ava';
 import type * as oidc from 'openid-client';
-import { createUser, discover, login, registerClient, type RegisteredClient } from '../helpers/oidc.ts';
+import { basicAuth, createUser, discover, login, registerClient, type RegisteredClient } from '../helpers/oidc.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 
 let server: TestServer;
@@ -14,11 +14,6 @@ test.after.always(async () => {
 });
 
 const SCOPE = 'openid email profile offline_access';
-
-function basicAuth(client: RegisteredClient): string {
-  const encode = (value: string) => encodeURIComponent(value);
-  return `Basic ${Buffer.from(`${encode(client.clientId)}:${encode(client.clientSecret!)}`).toString('base64')}`;
-}
 
 async function postForm(endpoint: string, parameters: Record<string, string>, authorization?: string) {
   const response = await fetch(endpoint, {

@@ -5,7 +5,7 @@ import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
 import { createResource } from '#src/services/resources.ts';
 import { ensureSigningKeys, keyStage, listKeys, loadEngineJwks, retireKey, rotateKeys } from '#src/services/signing-keys.ts';
 import type { SigningKeyRow } from '#src/stores/signing-key-store.ts';
-import { registerClient } from '../helpers/oidc.ts';
+import { registerClient, tokenRequest } from '../helpers/oidc.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 
 const API = 'https://api.example.test';
@@ -27,12 +27,7 @@ async function publishedKids(): Promise<string[]> {
 }
 
 async function issueJwt(client: { clientId: string; clientSecret?: string }): Promise<string> {
-  const response = await fetch(`${server.issuer}/token`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from(`${client.clientId}:${client.clientSecret}`).toString('base64')}` },
-    body: new URLSearchParams({ grant_type: 'client_credentials', resource: API, scope: 'read' }),
-  });
-  return ((await response.json()) as { access_token: string }).access_token;
+  return (await tokenRequest(server, client, { grant_type: 'client_credentials', resource: API, scope: 'read' })).body.access_token as string;
 }
 
 test.serial('rotation publishes the new key before it signs; old tokens keep verifying', async (t) => {

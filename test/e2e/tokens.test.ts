@@ -5,7 +5,7 @@ import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
 import * as oidc from 'openid-client';
 import { createResource } from '#src/services/resources.ts';
 import { createRole, grantRole } from '#src/services/roles.ts';
-import { createUser, discover, login, registerClient } from '../helpers/oidc.ts';
+import { createUser, discover, login, registerClient, tokenRequest } from '../helpers/oidc.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 
 const servers: Record<'redis' | 'sql', TestServer> = {} as never;
@@ -23,18 +23,6 @@ test.before(async () => {
 test.after.always(async () => {
   await Promise.all(Object.values(servers).map((server) => server?.stop()));
 });
-
-async function tokenRequest(server: TestServer, client: { clientId: string; clientSecret?: string }, body: Record<string, string>) {
-  const response = await fetch(`${server.issuer}/token`, {
-    method: 'POST',
-    headers: {
-      'content-type': 'application/x-www-form-urlencoded',
-      authorization: `Basic ${Buffer.from(`${encodeURIComponent(client.clientId)}:${encodeURIComponent(client.clientSecret ?? '')}`).toString('base64')}`,
-    },
-    body: new URLSearchParams(body),
-  });
-  return { status: response.status, body: (await response.json()) as Record<string, unknown> };
-}
 
 async function offlineSession(server: TestServer) {
   const client = await registerClient(server, { first_party: true });

@@ -25,6 +25,21 @@ export async function registerClient(server: TestServer, metadata: Record<string
   return { clientId: created.client_id as string, clientSecret: created.client_secret as string | undefined, metadata: created };
 }
 
+/** client_secret_basic: id and secret form-encoded, then base64 (RFC 6749 §2.3.1). */
+export function basicAuth(client: { clientId: string; clientSecret?: string }): string {
+  return `Basic ${Buffer.from(`${encodeURIComponent(client.clientId)}:${encodeURIComponent(client.clientSecret ?? '')}`).toString('base64')}`;
+}
+
+/** A POST to the token endpoint as `client` (client_secret_basic): its status and JSON body. */
+export async function tokenRequest(server: { issuer: string }, client: { clientId: string; clientSecret?: string }, body: Record<string, string>) {
+  const response = await fetch(`${server.issuer}/token`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basicAuth(client) },
+    body: new URLSearchParams(body),
+  });
+  return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+}
+
 export async function createUser(server: TestServer, overrides: Partial<{ email: string; password: string; name: string; roles: string[]; tier: string; tenant: string }> = {}) {
   const email = overrides.email ?? `user-${randomBytes(4).toString('hex')}@example.test`;
   const password = overrides.password ?? 'correct horse battery staple';
