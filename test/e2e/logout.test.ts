@@ -6,7 +6,7 @@ import test, { type ExecutionContext } from 'ava';
 import { generateKeyPair, SignJWT, decodeProtectedHeader, decodeJwt } from 'jose';
 import * as oidc from 'openid-client';
 import { Browser, parseForms, type Page } from '../helpers/browser.ts';
-import { createUser, discover, login, registerClient, silentAuthorization } from '../helpers/oidc.ts';
+import { signInNewUser, silentAuthorization } from '../helpers/oidc.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 
 const POST_LOGOUT_URI = 'https://app.example.test/logged-out';
@@ -21,10 +21,7 @@ test.after.always(async () => {
 
 /** A client, a user, and a browser signed in to Keyhold for that client. */
 async function signedIn() {
-  const client = await registerClient(server);
-  const user = await createUser(server);
-  const config = await discover(server, client);
-  const { tokens, browser } = await login(config, user);
+  const { client, user, config, tokens, browser } = await signInNewUser(server);
   const idToken = tokens.id_token;
   if (!idToken) throw new Error('no ID token');
   return { client, user, config, browser, idToken };

@@ -132,6 +132,18 @@ export async function login(config: oidc.Configuration, credentials: { email: st
   return { ...result, tokens };
 }
 
+/** A new client and a new user, signed in to it through the login pages; its tokens and browser. */
+export async function signInNewUser(
+  server: TestServer,
+  options: { client?: Record<string, unknown>; user?: Parameters<typeof createUser>[1]; parameters?: Record<string, string>; browser?: Browser } = {},
+) {
+  const client = await registerClient(server, options.client);
+  const user = await createUser(server, options.user);
+  const config = await discover(server, client);
+  const result = await login(config, user, options.parameters, options.browser);
+  return { client, user, config, ...result };
+}
+
 export interface OpenedAuthorization extends AuthorizationRequest {
   browser: Browser;
   /** The first page Keyhold answered the authorization request with. */
