@@ -176,11 +176,15 @@ test('an expired token is refused', async (t) => {
     gty: 'authorization_code',
     scope: 'account:read',
     aud: accountResourceFor(server.issuer),
-    expiresIn: 1,
+    // Two seconds of life: at least one whole second is left for the first request, however
+    // close to a second boundary the token is saved, so that request cannot race the expiry.
+    expiresIn: 2,
   });
   const value = await shortLived.save();
+  const { exp } = (await provider.AccessToken.find(value))!;
   t.is((await api(value, 'GET', '/api/account')).status, 200);
-  await new Promise((resolve) => setTimeout(resolve, 2100));
+  // Past the token's exp (whole seconds) by a margin, by the same clock.
+  await new Promise((resolve) => setTimeout(resolve, Math.max(0, (exp! + 1) * 1000 + 250 - Date.now())));
   const expired = await api(value, 'GET', '/api/account');
   t.is(expired.status, 401);
   t.regex(expired.headers.get('www-authenticate') ?? '', /error="invalid_token"/);

@@ -12,7 +12,9 @@ const API = 'https://api.example.test';
 let server: TestServer;
 
 test.before(async () => {
-  server = await startTestServer({ env: { KEY_ACTIVATION_DELAY: '2' } });
+  // Long enough that the reload and token request between rotation and activation fit in it
+  // on a loaded machine; the test waits for the activation time itself, not a fixed delay.
+  server = await startTestServer({ env: { KEY_ACTIVATION_DELAY: '4' } });
   await createResource(server.keyhold.db, { identifier: API, scopes: ['read'] });
 });
 test.after.always(async () => {
@@ -46,7 +48,7 @@ test.serial('rotation publishes the new key before it signs; old tokens keep ver
   // Published, not yet signing.
   t.is(decodeProtectedHeader(await issueJwt(client)).kid, original!.kid);
 
-  await new Promise((resolve) => setTimeout(resolve, 2200));
+  await new Promise((resolve) => setTimeout(resolve, Math.max(0, Date.parse(created!.activatesAt) + 250 - Date.now())));
   t.true(await server.keyhold.engine.reload());
   const after = await issueJwt(client);
   t.is(decodeProtectedHeader(after).kid, created!.kid);
