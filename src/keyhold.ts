@@ -147,11 +147,13 @@ export async function createKeyhold(config: Config, logger: Logger): Promise<Key
     const keyOptions = await signingKeyOptions(config, db, keys);
     await ensureSigningKeys(db, keyOptions);
 
+    const metrics = createMetrics();
     const engine = await createEngineHost({
       config,
       db,
       keyOptions,
       logger,
+      metrics,
       configure: (jwks) =>
         engineConfiguration({
           config,
@@ -184,7 +186,6 @@ export async function createKeyhold(config: Config, logger: Logger): Promise<Key
     const accountData = createAccountDataService(lifecycle);
 
     let shuttingDown = false;
-    const metrics = createMetrics();
     const metricsEndpoint = { registry: metrics.registry, token: config.METRICS_TOKEN };
     const metricsApp = config.METRICS_PORT === undefined ? undefined : createMetricsApp(metricsEndpoint);
     if (!metricsApp && !config.METRICS_TOKEN && config.NODE_ENV === 'production') {
