@@ -107,7 +107,8 @@ export interface ClientService {
   registeredOrigins(): Promise<ReadonlySet<string>>;
 }
 
-function originOf(uri: unknown): string | undefined {
+/** The origin of a redirect URI; none for a malformed URI or an opaque ("null") origin. */
+export function redirectOrigin(uri: unknown): string | undefined {
   if (typeof uri !== 'string') return undefined;
   try {
     const { origin } = new URL(uri);
@@ -134,7 +135,7 @@ export function createClientService(deps: {
   const load = async (): Promise<ReadonlySet<string>> => {
     const startedAt = generation;
     const metadata = await listClientMetadata(deps.db);
-    const origins = new Set(metadata.flatMap((entry) => (Array.isArray(entry.redirect_uris) ? entry.redirect_uris : []).map(originOf).filter((origin): origin is string => origin !== undefined)));
+    const origins = new Set(metadata.flatMap((entry) => (Array.isArray(entry.redirect_uris) ? entry.redirect_uris : []).map(redirectOrigin).filter((origin): origin is string => origin !== undefined)));
     if (startedAt === generation) cached = { origins, at: Date.now() };
     return origins;
   };

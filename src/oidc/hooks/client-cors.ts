@@ -2,16 +2,9 @@
 // from the origins of the client's own registered redirect URIs, never from an opaque
 // ("null") origin.
 import type { Configuration } from 'oidc-provider';
-
-function originOf(uri: string): string | undefined {
-  try {
-    return new URL(uri).origin;
-  } catch {
-    return undefined;
-  }
-}
+import { redirectOrigin } from '#src/services/clients.ts';
 
 export const clientBasedCORS: NonNullable<Configuration['clientBasedCORS']> = (_ctx, origin, client) => {
   if (origin === 'null') return false;
-  return client.redirectUris?.some((uri) => originOf(uri) === origin) ?? false;
+  return client.redirectUris?.some((uri) => redirectOrigin(uri) === origin) ?? false;
 };
