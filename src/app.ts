@@ -14,6 +14,7 @@ import type { Metrics } from '#src/middleware/metrics.ts';
 import { requestContext } from '#src/middleware/request-context.ts';
 import { securityHeaders } from '#src/middleware/security-headers.ts';
 import type { EngineHost } from '#src/oidc/engine-host.ts';
+import type { ClientService } from '#src/services/clients.ts';
 import { accountRoutes, type AccountApiDependencies } from '#src/routes/account.ts';
 import { authorizationPostRoute } from '#src/routes/authorization-post.ts';
 import { emailChangeRoutes } from '#src/routes/email-change.ts';
@@ -30,6 +31,7 @@ export interface AppDependencies extends InteractionDependencies, SelfServiceDep
   engine: EngineHost;
   metrics: Metrics;
   cookieKeys: string[];
+  clients: Pick<ClientService, 'registeredOrigins'>;
   registrationThrottle: RegistrationThrottle;
   ops: Parameters<typeof opsRoutes>[0];
 }
@@ -60,7 +62,7 @@ export function createApp(deps: AppDependencies): Koa {
   app.use(errorHandler());
   app.use(rejectControlCharactersInUrl());
 
-  app.use(accountApiCors(deps.ops.db));
+  app.use(accountApiCors(deps.clients));
   for (const router of [opsRoutes(deps.ops), assetRoutes(), interactionRoutes(deps), registrationRoutes(deps), selfServiceRoutes(deps), emailChangeRoutes(deps), accountRoutes(deps)]) {
     app.use(router.routes());
     app.use(router.allowedMethods());

@@ -14,7 +14,7 @@ import { createAccountService, type AccountService } from '#src/services/account
 import { createAuthorizationService } from '#src/services/authorization.ts';
 import { isOidcScope } from '#src/services/claims.ts';
 import { fromEngineClientMetadata, toEngineClientMetadata } from '#src/services/client-scopes.ts';
-import { createClient } from '#src/services/clients.ts';
+import { createClientService } from '#src/services/clients.ts';
 import { createMetricsApp } from '#src/routes/metrics.ts';
 import { createPageKit } from '#src/routes/page-kit.ts';
 import { createAccountDataService, type AccountDataService } from '#src/services/account-data.ts';
@@ -147,11 +147,13 @@ export async function createKeyhold(config: Config, logger: Logger): Promise<Key
     const keyOptions = await signingKeyOptions(config, db, keys);
     await ensureSigningKeys(db, keyOptions);
 
+    const metrics = createMetrics();
     const engine = await createEngineHost({
       config,
       db,
       keyOptions,
       logger,
+      metrics,
       configure: (jwks) =>
         engineConfiguration({
           config,
@@ -165,6 +167,8 @@ export async function createKeyhold(config: Config, logger: Logger): Promise<Key
         }),
     });
     cleanups.push(() => engine.stop());
+
+    const clients = createClientService({ db, encryptionKey: keys.clientSecrets, validator: () => engineClientValidator(engine) });
 
     const lifecycle: LifecycleDependencies = {
       db,
@@ -184,7 +188,6 @@ export async function createKeyhold(config: Config, logger: Logger): Promise<Key
     const accountData = createAccountDataService(lifecycle);
 
     let shuttingDown = false;
-    const metrics = createMetrics();
     const metricsEndpoint = { registry: metrics.registry, token: config.METRICS_TOKEN };
     const metricsApp = config.METRICS_PORT === undefined ? undefined : createMetricsApp(metricsEndpoint);
     if (!metricsApp && !config.METRICS_TOKEN && config.NODE_ENV === 'production') {
@@ -201,6 +204,7 @@ export async function createKeyhold(config: Config, logger: Logger): Promise<Key
       emailOwnership,
       accountData,
       cookieKeys: keys.cookieKeys,
+      clients,
       pages: createPageKit({ config, engine, csrf: createCsrfService(keys.csrf) }),
       loginThrottle: createLoginThrottle({ redis, prefix: config.REDIS_PREFIX, limit: config.LOGIN_RATE_LIMIT, accountLimit: config.LOGIN_ACCOUNT_RATE_LIMIT, windowSeconds: config.LOGIN_RATE_WINDOW }),
       registrationThrottle: createRegistrationThrottle({ redis, prefix: config.REDIS_PREFIX, limit: config.REGISTRATION_RATE_LIMIT, emailLimit: config.REGISTRATION_EMAIL_RATE_LIMIT, windowSeconds: config.REGISTRATION_RATE_WINDOW }),
@@ -226,8 +230,7 @@ export async function createKeyhold(config: Config, logger: Logger): Promise<Key
       engine,
       app,
       metricsApp,
-      createClient: (metadata) =>
-        createClient(db, keys.clientSecrets, engineClientValidator(engine), metadata),
+      createClient: (metadata) => clients.create(metadata),
       beginShutdown() {
         shuttingDown = true;
       },

@@ -8,6 +8,7 @@ import type { Kysely } from 'kysely';
 import Provider, { type Configuration } from 'oidc-provider';
 import type { Logger } from 'pino';
 import type { Config } from '#src/config.ts';
+import { attachEngineEvents, type EngineEventSinks } from '#src/oidc/events.ts';
 import { loadEngineJwks, type SigningKeyOptions } from '#src/services/signing-keys.ts';
 import type { Database } from '#src/stores/schema.ts';
 
@@ -25,7 +26,7 @@ export async function createEngineHost(options: {
   keyOptions: SigningKeyOptions;
   logger: Logger;
   configure(jwks: { keys: Record<string, unknown>[] }): Configuration;
-  onBuild?(provider: Provider): void;
+  metrics: Pick<EngineEventSinks, 'tokensIssued'>;
 }): Promise<EngineHost> {
   const { config, db, keyOptions, logger } = options;
 
@@ -33,8 +34,7 @@ export async function createEngineHost(options: {
     const provider = new Provider(config.ISSUER, options.configure(jwks));
     provider.proxy = config.TRUST_PROXY;
     provider.maxIpsCount = config.TRUST_PROXY_HOPS;
-    provider.on('server_error', (_ctx, error) => logger.error({ err: error }, 'engine server error'));
-    options.onBuild?.(provider);
+    attachEngineEvents(provider, { logger, tokensIssued: options.metrics.tokensIssued });
     return { provider, middleware: mount(provider) as Middleware };
   };
 

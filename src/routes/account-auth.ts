@@ -5,6 +5,7 @@ import type { Context, Middleware } from 'koa';
 import type { Config } from '#src/config.ts';
 import { KeyholdError } from '#src/errors.ts';
 import type { EngineHost } from '#src/oidc/engine-host.ts';
+import { sessionByUid } from '#src/oidc/sessions.ts';
 import type { Account, AccountService } from '#src/services/accounts.ts';
 import { accountResourceFor } from '#src/services/resources.ts';
 
@@ -79,8 +80,8 @@ export function requireAccountToken(deps: AccountAuthDependencies, scope: Accoun
         'WWW-Authenticate': challenge(resource, { error: 'insufficient_scope', scope }),
       });
     }
-    const session = token.sessionUid ? await provider.Session.findByUid(token.sessionUid) : undefined;
-    const authTime = session?.accountId === account.id ? session.authTime() : undefined;
+    const session = token.sessionUid ? await sessionByUid(provider, token.sessionUid) : undefined;
+    const authTime = session?.accountId === account.id ? session.authTime : undefined;
     return {
       account,
       accountId: account.id,

@@ -8,6 +8,7 @@ import type { Config } from '#src/config.ts';
 import { KeyholdError } from '#src/errors.ts';
 import { formBody } from '#src/middleware/body.ts';
 import type { EngineHost } from '#src/oidc/engine-host.ts';
+import { browserSession } from '#src/oidc/sessions.ts';
 import { passwordLogin } from '#src/routes/interaction.ts';
 import type { PageKit } from '#src/routes/page-kit.ts';
 import { AccountError, type AccountService } from '#src/services/accounts.ts';
@@ -32,8 +33,6 @@ export interface SelfServiceDependencies {
   emailOwnership: EmailOwnershipService;
   loginThrottle: LoginThrottle;
 }
-
-const SESSION_COOKIE = 'keyhold_session';
 
 const linkFailures: Record<FlowFailure, { title: string; message: string; status: number }> = {
   expired: { title: 'Link expired', message: 'This link has expired. Ask for a new one and use the newest email.', status: 410 },
@@ -172,12 +171,10 @@ export function selfServiceRoutes(deps: SelfServiceDependencies): Router {
 
   /** The account signed in at Keyhold in this browser, with its session. */
   const signedIn = async (ctx: Context) => {
-    const sessionId = ctx.cookies.get(SESSION_COOKIE, { signed: true });
-    const session = sessionId ? await deps.engine.provider.Session.find(sessionId) : undefined;
+    const session = await browserSession(deps.engine.provider, ctx);
     const account = session?.accountId ? await deps.accounts.findById(session.accountId) : undefined;
     if (!session || !account?.active) throw new KeyholdError('unauthorized', 'Sign in to Keyhold from your application first, then come back to this page.');
-    const grantIds = Object.values(session.authorizations ?? {}).flatMap((authorization) => (authorization.grantId ? [authorization.grantId] : []));
-    return { account, keep: { sessionIds: [session.jti], grantIds } };
+    return { account, keep: { sessionIds: [session.id], grantIds: session.grantIds } };
   };
 
   const renderChange = (ctx: Context, extra: { errors?: string[]; done?: boolean } = {}, status = 200) =>

@@ -6,6 +6,7 @@ import type { Context } from 'koa';
 import type { Config } from '#src/config.ts';
 import { defineRoute, type AnyRouteSpec } from '#src/http/route.ts';
 import type { EngineHost } from '#src/oidc/engine-host.ts';
+import { sessionByUid } from '#src/oidc/sessions.ts';
 import { accountTokenOf, type AccountToken } from '#src/routes/account-auth.ts';
 import {
   accountDeletionSchema,
@@ -85,14 +86,14 @@ export function accountApiRoutes(deps: AccountApiDependencies): AnyRouteSpec[] {
         const caller = accountTokenOf(ctx);
         // The calling application's grant (and the sign-in session it came from) stay; with
         // keep_other_sessions false, everything else of the account ends.
-        const session = caller.sessionUid ? await deps.engine.provider.Session.findByUid(caller.sessionUid) : undefined;
+        const session = caller.sessionUid ? await sessionByUid(deps.engine.provider, caller.sessionUid) : undefined;
         await confirmPassword(ctx, caller, () =>
           deps.credentials.changePassword({
             accountId: caller.accountId,
             currentPassword: body.current_password,
             newPassword: body.new_password,
             keepOtherSessions: body.keep_other_sessions ?? false,
-            current: { grantIds: [caller.grantId], sessionIds: session ? [session.jti] : [] },
+            current: { grantIds: [caller.grantId], sessionIds: session ? [session.id] : [] },
             ip: ctx.ip,
             clientId: caller.clientId,
           }),
