@@ -17,10 +17,8 @@ import type { EngineHost } from '#src/oidc/engine-host.ts';
 import { accountRoutes, type AccountApiDependencies } from '#src/routes/account.ts';
 import { authorizationPostRoute } from '#src/routes/authorization-post.ts';
 import { emailChangeRoutes } from '#src/routes/email-change.ts';
-import { interactionRoutes, type InteractionDependencies } from '#src/routes/interaction.ts';
+import { interactionRoutes, type InteractionDependencies } from '#src/routes/interaction/index.ts';
 import { opsRoutes } from '#src/routes/ops.ts';
-import { registrationRoutes } from '#src/routes/registration.ts';
-import type { RegistrationThrottle } from '#src/services/registration-throttle.ts';
 import { selfServiceRoutes, type SelfServiceDependencies } from '#src/routes/self-service.ts';
 import { assetsDirectory } from '#src/views.ts';
 
@@ -30,7 +28,6 @@ export interface AppDependencies extends InteractionDependencies, SelfServiceDep
   engine: EngineHost;
   metrics: Metrics;
   cookieKeys: string[];
-  registrationThrottle: RegistrationThrottle;
   ops: Parameters<typeof opsRoutes>[0];
 }
 
@@ -61,7 +58,7 @@ export function createApp(deps: AppDependencies): Koa {
   app.use(rejectControlCharactersInUrl());
 
   app.use(accountApiCors(deps.ops.db));
-  for (const router of [opsRoutes(deps.ops), assetRoutes(), interactionRoutes(deps), registrationRoutes(deps), selfServiceRoutes(deps), emailChangeRoutes(deps), accountRoutes(deps)]) {
+  for (const router of [opsRoutes(deps.ops), assetRoutes(), interactionRoutes(deps), selfServiceRoutes(deps), emailChangeRoutes(deps), accountRoutes(deps)]) {
     app.use(router.routes());
     app.use(router.allowedMethods());
   }

@@ -9,6 +9,9 @@ import type { AuthorizationService, TokenSubject } from '#src/services/authoriza
 import { accountClaims, OIDC_SCOPES, standardClaims } from '#src/services/claims.ts';
 import { API_SCOPE_PROPERTY, clientApiAllowList } from '#src/services/client-scopes.ts';
 import { accountResourceFor, adminResourceFor, type ApiResource } from '#src/services/resources.ts';
+// Progressive profiling (sign-in pipeline): the client metadata property and the engine's guard.
+import { REQUIRED_CLAIMS_PROPERTY, validateRequiredClaims } from '#src/oidc/hooks/client-metadata-required-claims.ts';
+import { requireClientProfileClaims } from '#src/oidc/hooks/required-claims-check.ts';
 import { renderView } from '#src/views.ts';
 
 export const ACR_PASSWORD = 'urn:keyhold:acr:password';
@@ -31,6 +34,7 @@ export interface EngineDependencies {
 function interactionPolicyFor(config: Config) {
   const policy = interactionPolicy.base();
   if (config.REGISTRATION !== 'closed') policy.add(new interactionPolicy.Prompt({ name: 'create', requestable: true }), 0);
+  requireClientProfileClaims(policy);
   return policy;
 }
 
@@ -204,8 +208,10 @@ export function engineConfiguration(deps: EngineDependencies): Configuration {
     extraClientMetadata: {
       // first_party: consent is skipped. introspection: may introspect other clients' tokens.
       // api_scope: the API scopes of `scope`, split off for the engine (client-scopes.ts).
-      properties: ['first_party', 'introspection', API_SCOPE_PROPERTY],
+      // required_claims: profile claims asked for after sign-in (progressive profiling).
+      properties: ['first_party', 'introspection', API_SCOPE_PROPERTY, REQUIRED_CLAIMS_PROPERTY],
       validator(_ctx, key, value) {
+        if (key === REQUIRED_CLAIMS_PROPERTY) return validateRequiredClaims(value);
         if (key === API_SCOPE_PROPERTY) {
           if (value !== undefined && typeof value !== 'string') throw new errors.InvalidClientMetadata(`${key} must be a string`);
           return;
