@@ -35,11 +35,13 @@ export interface SignInStep {
 export function createSignInPipeline(deps: InteractionDependencies, steps: readonly SignInStep[]) {
   const { loginFlows, pages } = deps;
 
-  const openFlow = (details: InteractionDetails) =>
-    loginFlows.open(details.uid, {
+  const openFlow = (details: InteractionDetails) => {
+    const maxAge = Number(details.params.max_age);
+    return loginFlows.open(details.uid, {
       acrValues: typeof details.params.acr_values === 'string' ? details.params.acr_values : undefined,
-      maxAge: typeof details.params.max_age === 'number' ? details.params.max_age : undefined,
+      maxAge: details.params.max_age !== undefined && Number.isSafeInteger(maxAge) && maxAge >= 0 ? maxAge : undefined,
     });
+  };
 
   const activeAccount = async (accountId: string | undefined): Promise<Account> => {
     const account = accountId ? await deps.accounts.findById(accountId) : undefined;
@@ -81,9 +83,6 @@ export function createSignInPipeline(deps: InteractionDependencies, steps: reado
   };
 
   return {
-    /** The interaction's login flow (started on first use; saved once something is verified). */
-    flow: openFlow,
-
     /** The flow, when an account has been identified in it (else the login form is due). */
     async identifiedFlow(details: InteractionDetails): Promise<LoginFlow | undefined> {
       const flow = await openFlow(details);
