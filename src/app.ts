@@ -18,10 +18,8 @@ import type { ClientService } from '#src/services/clients.ts';
 import { accountRoutes, type AccountApiDependencies } from '#src/routes/account.ts';
 import { authorizationPostRoute } from '#src/routes/authorization-post.ts';
 import { emailChangeRoutes } from '#src/routes/email-change.ts';
-import { interactionRoutes, type InteractionDependencies } from '#src/routes/interaction.ts';
+import { interactionRoutes, type InteractionDependencies } from '#src/routes/interaction/index.ts';
 import { opsRoutes } from '#src/routes/ops.ts';
-import { registrationRoutes } from '#src/routes/registration.ts';
-import type { RegistrationThrottle } from '#src/services/registration-throttle.ts';
 import { selfServiceRoutes, type SelfServiceDependencies } from '#src/routes/self-service.ts';
 import { assetsDirectory } from '#src/views.ts';
 
@@ -32,7 +30,6 @@ export interface AppDependencies extends InteractionDependencies, SelfServiceDep
   metrics: Metrics;
   cookieKeys: string[];
   clients: Pick<ClientService, 'registeredOrigins'>;
-  registrationThrottle: RegistrationThrottle;
   ops: Parameters<typeof opsRoutes>[0];
 }
 
@@ -63,7 +60,7 @@ export function createApp(deps: AppDependencies): Koa {
   app.use(rejectControlCharactersInUrl());
 
   app.use(accountApiCors(deps.clients));
-  for (const router of [opsRoutes(deps.ops), assetRoutes(), interactionRoutes(deps), registrationRoutes(deps), selfServiceRoutes(deps), emailChangeRoutes(deps), accountRoutes(deps)]) {
+  for (const router of [opsRoutes(deps.ops), assetRoutes(), interactionRoutes(deps), selfServiceRoutes(deps), emailChangeRoutes(deps), accountRoutes(deps)]) {
     app.use(router.routes());
     app.use(router.allowedMethods());
   }

@@ -12,6 +12,7 @@ import { engineConfiguration } from '#src/oidc/configuration.ts';
 import { createEngineHost, type EngineHost } from '#src/oidc/engine-host.ts';
 import { createAccountService, type AccountService } from '#src/services/accounts.ts';
 import { createAuthorizationService } from '#src/services/authorization.ts';
+import { createLoginFlowService } from '#src/services/authentication/login-flow.ts';
 import { isOidcScope } from '#src/services/claims.ts';
 import { fromEngineClientMetadata, toEngineClientMetadata } from '#src/services/client-scopes.ts';
 import { createClientService } from '#src/services/clients.ts';
@@ -38,6 +39,7 @@ import { ensureSigningKeys, type SigningAlg, type SigningKeyOptions } from '#src
 import { openDatabase, type DatabaseHandle } from '#src/stores/database.ts';
 import { migrateToLatest } from '#src/stores/migrations.ts';
 import { createClientAdapter } from '#src/stores/oidc-client-adapter.ts';
+import { createLoginFlowStore } from '#src/stores/login-flow-store.ts';
 import type { EngineStateStore } from '#src/stores/oidc-adapter-common.ts';
 import { createRedisAdapter } from '#src/stores/oidc-adapter-redis.ts';
 import { createSqlAdapter, sweepExpiredPayloads } from '#src/stores/oidc-adapter-sql.ts';
@@ -203,6 +205,8 @@ export async function createKeyhold(config: Config, logger: Logger): Promise<Key
       credentials,
       emailOwnership,
       accountData,
+      // Sign-in pipeline: one stored login flow per interaction, for the interaction's life.
+      loginFlows: createLoginFlowService({ store: createLoginFlowStore(engineState), ttlSeconds: config.INTERACTION_TTL }),
       cookieKeys: keys.cookieKeys,
       clients,
       pages: createPageKit({ config, engine, csrf: createCsrfService(keys.csrf) }),

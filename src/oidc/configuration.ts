@@ -17,11 +17,11 @@ import { resourceServer } from '#src/oidc/hooks/resource-server.ts';
 import { revocationAllowedPolicy } from '#src/oidc/hooks/revocation-policy.ts';
 import { ttl } from '#src/oidc/hooks/ttl.ts';
 import type { AccountService } from '#src/services/accounts.ts';
+import { ACR } from '#src/services/authentication/assurance.ts';
 import type { AuthorizationService } from '#src/services/authorization.ts';
 import { OIDC_SCOPES, standardClaims } from '#src/services/claims.ts';
 import type { ApiResource } from '#src/services/resources.ts';
-
-export const ACR_PASSWORD = 'urn:keyhold:acr:password';
+import { requiredClaims } from '#src/oidc/hooks/client-metadata-required-claims.ts';
 
 export interface EngineDependencies {
   config: Config;
@@ -56,7 +56,7 @@ export function engineConfiguration(deps: EngineDependencies): Configuration {
       id_token_signed_response_alg: config.SIGNING_ALGS[0],
     },
     scopes: [...OIDC_SCOPES],
-    acrValues: [ACR_PASSWORD],
+    acrValues: [ACR.password],
     conformIdTokenClaims: true,
 
     findAccount: findAccount(accounts),
@@ -84,7 +84,7 @@ export function engineConfiguration(deps: EngineDependencies): Configuration {
       },
     },
 
-    extraClientMetadata: extraClientMetadata([firstParty, introspection, apiScope]),
+    extraClientMetadata: extraClientMetadata([firstParty, introspection, apiScope, requiredClaims]),
     clientBasedCORS,
 
     // Rotate on every use for every client type; reuse detection is in the adapters and

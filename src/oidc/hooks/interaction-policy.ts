@@ -3,10 +3,13 @@
 // it opens the registration page first. Every interaction is served at /interaction/<uid>.
 import type { Configuration } from 'oidc-provider';
 import { interactionPolicy } from 'oidc-provider';
+import { requireClientProfileClaims } from '#src/oidc/hooks/required-claims-check.ts';
 
 export function interactions(options: { registrationOpen: boolean }): NonNullable<Configuration['interactions']> {
   const policy = interactionPolicy.base();
   if (options.registrationOpen) policy.add(new interactionPolicy.Prompt({ name: 'create', requestable: true }), 0);
+  // Progressive profiling: no code while the account lacks a claim the client requires.
+  requireClientProfileClaims(policy);
   return {
     policy,
     url: (_ctx, interaction) => `/interaction/${interaction.uid}`,
