@@ -107,3 +107,19 @@ test('password spraying alternating an IPv4 address and its ::ffff: IPv4-mapped 
   t.deepEqual(statuses.slice(0, 10), Array(10).fill(401));
   t.is(statuses[10], 429, `statuses: ${statuses.join(' ')}`);
 });
+
+test('a third-party app the user let use the Account API takes the account over within RECENT_LOGIN_WINDOW: email change and deletion without the password', async (t) => {
+  // An app of someone else's: consent is asked, the user allows account:write (say, to edit a
+  // profile). A sign-in moments ago must not let the app itself act as "recently re-authenticated".
+  const thirdParty = await discover(server, await registerClient(server));
+  const victim = await createUser(server);
+  const { tokens } = await login(thirdParty, victim, { resource: accountResourceFor(server.issuer), scope: 'openid account:read account:write' }, new Browser());
+  t.is((await api(tokens.access_token, 'GET', '/api/account')).status, 200, 'the app may use the Account API');
+
+  const takeover = await api(tokens.access_token, 'POST', '/api/account/email', { email: `app-owner-${victim.id.slice(0, 8)}@example.test` });
+  t.is(takeover.status, 400, `email change without the password: ${takeover.status} ${JSON.stringify(takeover.body)}`);
+  t.is(takeover.body.error, 'invalid_password');
+  const erased = await api(tokens.access_token, 'DELETE', '/api/account', {});
+  t.is(erased.status, 400, `deletion without the password: ${erased.status} ${JSON.stringify(erased.body)}`);
+  t.is(await emailOf(victim.id), victim.email);
+});
