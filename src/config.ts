@@ -126,7 +126,8 @@ const environmentSchema = z.object({
   // Optional k-anonymity breach check (the HIBP range API or a compatible mirror), e.g.
   // https://api.pwnedpasswords.com/range/ . Off when unset; fails open when unreachable.
   BREACH_CHECK_URL: z.url({ protocol: /^https?$/ }).optional(),
-  // Seconds since sign-in within which account deletion needs no password.
+  // Seconds since sign-in within which account deletion and email change need no password,
+  // through first-party clients only (a third-party app must always send the password).
   RECENT_LOGIN_WINDOW: seconds.default(300),
   // Allow the engine's outgoing requests (back-channel logout) to loopback addresses.
   // Off by default; outside production, on automatically when the issuer itself is on

@@ -93,8 +93,10 @@ export function createEmailChangeService(deps: LifecycleDependencies) {
       const account = await findAccountById(db, flow.accountId ?? '');
       if (!account) throw new FlowError('invalid');
       const oldEmail = flow.email!;
-      const changed = account.email_normalized === flow.payload.toEmail;
-      if (account.email_normalized !== normalizeEmail(oldEmail) && !changed) throw new FlowError('address_changed');
+      // Undone whenever the account has left the address the link went to, whether to the
+      // address named in the link or, through further changes, to any other: otherwise a
+      // second change (B to C) right after the first would void the owner's undo link.
+      const changed = account.email_normalized !== normalizeEmail(oldEmail);
       await flows.completeByToken(token, CANCEL_KINDS);
       if (!changed) {
         await cancelPendingFlows(db, account.id, 'email_change');

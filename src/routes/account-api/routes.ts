@@ -106,7 +106,7 @@ export function accountApiRoutes(deps: AccountApiDependencies): AnyRouteSpec[] {
       path: '/api/account/email',
       operationId: 'requestEmailChange',
       summary:
-        'Starts an email change after re-authentication (the password, which may be left out within RECENT_LOGIN_WINDOW seconds of signing in): a six-digit code is mailed to the new address, and the current address is told at once with a link that cancels the change. The answer is the same when the address belongs to another account (nothing is mailed to it then). A password reset or change voids a pending email change.',
+        'Starts an email change after re-authentication (the password, which a first_party client may leave out within RECENT_LOGIN_WINDOW seconds of signing in): a six-digit code is mailed to the new address, and the current address is told at once with a link that cancels the change. The answer is the same when the address belongs to another account (nothing is mailed to it then). A password reset or change voids a pending email change.',
       tag,
       security: write,
       body: emailChangeSchema,
@@ -161,7 +161,7 @@ export function accountApiRoutes(deps: AccountApiDependencies): AnyRouteSpec[] {
       path: '/api/account',
       operationId: 'deleteAccount',
       summary:
-        'Erases the account after confirming its password (which may be left out within RECENT_LOGIN_WINDOW seconds of signing in); every session and token of it ends. The audit trail is kept without personal data.',
+        'Erases the account after confirming its password (which a first_party client may leave out within RECENT_LOGIN_WINDOW seconds of signing in); every session and token of it ends. The audit trail is kept without personal data.',
       tag,
       security: write,
       body: accountDeletionSchema,

@@ -46,7 +46,7 @@ export const passwordChangeSchema = z
 export const emailChangeSchema = z
   .object({
     email: singleLineText(320),
-    password: password.optional().describe('Required unless the session behind the token signed in within RECENT_LOGIN_WINDOW seconds.'),
+    password: password.optional().describe('Required unless the token is a first_party client\'s and its session signed in within RECENT_LOGIN_WINDOW seconds.'),
   })
   .strict()
   .meta({ id: 'EmailChange' });
@@ -56,7 +56,7 @@ export const emailChangedSchema = z.object({ email: z.email() }).meta({ id: 'Ema
 
 // The password may be left out right after a sign-in (RECENT_LOGIN_WINDOW).
 export const accountDeletionSchema = z
-  .object({ password: password.optional().describe('Required unless the session behind the token signed in within RECENT_LOGIN_WINDOW seconds.') })
+  .object({ password: password.optional().describe('Required unless the token is a first_party client\'s and its session signed in within RECENT_LOGIN_WINDOW seconds.') })
   .strict()
   .meta({ id: 'AccountDeletion' });
 
