@@ -23,7 +23,7 @@ import { createRegistrationService, type RegistrationService } from '#src/servic
 import { ensureAccountResource } from '#src/services/resources.ts';
 import { ensureAdminApi, ensureRoles } from '#src/services/roles.ts';
 import { signingKeyOptions } from '#src/services/signing-key-options.ts';
-import { ensureSigningKeys, type SigningKeyOptions } from '#src/services/signing-keys.ts';
+import { ensureSigningKeys, loadEngineJwks, type SigningKeyOptions } from '#src/services/signing-keys.ts';
 import { openDatabase, type DatabaseHandle } from '#src/stores/database.ts';
 import { migrateToLatest } from '#src/stores/migrations.ts';
 import type { EngineStateStore } from '#src/stores/oidc-adapter-common.ts';
@@ -91,6 +91,9 @@ export async function createCore(config: Config, logger: Logger): Promise<Core> 
     await ensureRoles(db, policy.DEFAULT_ROLES);
     const keyOptions = await signingKeyOptions(policy, db, keys);
     await ensureSigningKeys(db, keyOptions);
+    // The key set opens only with the KEYHOLD_SECRET the database was set up with. Checked
+    // here, before anything runs, so that no command seals new data under another secret.
+    await loadEngineJwks(db, keyOptions);
 
     const rateLimitStore = { redis, prefix: config.REDIS_PREFIX };
     return {
