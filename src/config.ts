@@ -195,7 +195,8 @@ export type ProductPolicy = Readonly<Pick<Settings, PolicyKey>>;
 export type Config = Readonly<Settings & { process: ProcessSettings; policy: ProductPolicy }>;
 
 function slice<K extends keyof Settings>(settings: Settings, keys: readonly K[]): Readonly<Pick<Settings, K>> {
-  return Object.freeze(Object.fromEntries(keys.map((key) => [key, settings[key]])) as Pick<Settings, K>);
+  // Unset optional settings stay absent, as in the flat configuration.
+  return Object.freeze(Object.fromEntries(keys.filter((key) => Object.hasOwn(settings, key)).map((key) => [key, settings[key]])) as Pick<Settings, K>);
 }
 
 export class ConfigError extends Error {
