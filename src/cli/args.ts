@@ -1,5 +1,6 @@
 // Command-line parsing for the `keyhold` command, and the one-line messages its contract
 // requires (src/cli.ts).
+import { parseArgs, type ParseArgsOptionsConfig } from 'node:util';
 
 /** The command line cannot be turned into a request: exit 2. */
 export class UsageError extends Error {
@@ -30,6 +31,11 @@ export function parse<T>(parser: () => T): T {
     }
     throw error;
   }
+}
+
+/** A command's --options (no positional arguments), parsed strictly. */
+export function parseOptions<const O extends ParseArgsOptionsConfig>(args: string[], options: O) {
+  return parse(() => parseArgs({ args, strict: true, allowPositionals: false, options })).values;
 }
 
 export function required<T>(value: T | undefined, flag: string): T {

@@ -1,11 +1,10 @@
 // keyhold client create
-import { parseArgs } from 'node:util';
-import { oneLine, parse, required, UsageError } from '#src/cli/args.ts';
+import { oneLine, parseOptions, required, UsageError } from '#src/cli/args.ts';
 import type { CommandGroup, Plan } from '#src/cli/plan.ts';
 import { createClient } from '#src/services/clients.ts';
 
 function planClientCreate(args: string[]): Plan {
-  const { values } = parse(() => parseArgs({ args, strict: true, allowPositionals: false, options: { metadata: { type: 'string' } } }));
+  const values = parseOptions(args, { metadata: { type: 'string' } });
   const text = required(values.metadata, 'metadata');
   let metadata: unknown;
   try {

@@ -1,18 +1,18 @@
 // keyhold keys list | rotate | retire
 import { parseArgs } from 'node:util';
-import { parse, UsageError } from '#src/cli/args.ts';
+import { parse, parseOptions, UsageError } from '#src/cli/args.ts';
 import type { CommandGroup, Plan } from '#src/cli/plan.ts';
 import { listKeys, retireKey, rotateKeys, type SigningAlg } from '#src/services/signing-keys.ts';
 
 const signingAlgs: readonly SigningAlg[] = ['RS256', 'PS256', 'ES256', 'EdDSA'];
 
 function planKeysList(args: string[]): Plan {
-  parse(() => parseArgs({ args, strict: true, allowPositionals: false, options: {} }));
+  parseOptions(args, {});
   return { needs: 'core', run: async (core) => ({ keys: await listKeys(core.db) }) };
 }
 
 function planKeysRotate(args: string[]): Plan {
-  const { values } = parse(() => parseArgs({ args, strict: true, allowPositionals: false, options: { alg: { type: 'string' } } }));
+  const values = parseOptions(args, { alg: { type: 'string' } });
   const alg = values.alg;
   if (alg !== undefined && !signingAlgs.includes(alg as SigningAlg)) {
     throw new UsageError(`--alg must be one of ${signingAlgs.join(', ')}`);

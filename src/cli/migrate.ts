@@ -1,10 +1,9 @@
 // keyhold migrate: the bare database, nothing else (no keys, no services).
-import { parseArgs } from 'node:util';
-import { parse } from '#src/cli/args.ts';
+import { parseOptions } from '#src/cli/args.ts';
 import type { Plan } from '#src/cli/plan.ts';
 import { migrateToLatest } from '#src/stores/migrations.ts';
 
 export function planMigrate(args: string[]): Plan {
-  parse(() => parseArgs({ args, strict: true, allowPositionals: false, options: {} }));
+  parseOptions(args, {});
   return { needs: 'database', run: async (db) => ({ applied: await migrateToLatest(db) }) };
 }

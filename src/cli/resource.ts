@@ -1,18 +1,10 @@
 // keyhold resource create
-import { parseArgs } from 'node:util';
-import { parse, required, scopeList, UsageError } from '#src/cli/args.ts';
+import { parseOptions, required, scopeList, UsageError } from '#src/cli/args.ts';
 import type { CommandGroup, Plan } from '#src/cli/plan.ts';
 import { createResource } from '#src/services/resources.ts';
 
 function planResourceCreate(args: string[]): Plan {
-  const { values } = parse(() =>
-    parseArgs({
-      args,
-      strict: true,
-      allowPositionals: false,
-      options: { identifier: { type: 'string' }, scopes: { type: 'string' }, 'access-token-ttl': { type: 'string' } },
-    }),
-  );
+  const values = parseOptions(args, { identifier: { type: 'string' }, scopes: { type: 'string' }, 'access-token-ttl': { type: 'string' } });
   const identifier = required(values.identifier, 'identifier');
   const scopes = scopeList(values.scopes);
   let accessTokenTtl: number | undefined;

@@ -1,19 +1,16 @@
 // keyhold role create | grant
-import { parseArgs } from 'node:util';
-import { parse, required, scopeList } from '#src/cli/args.ts';
+import { parseOptions, required, scopeList } from '#src/cli/args.ts';
 import type { CommandGroup, Plan } from '#src/cli/plan.ts';
 import { createRole, grantRole } from '#src/services/roles.ts';
 
 function planRoleCreate(args: string[]): Plan {
-  const { values } = parse(() => parseArgs({ args, strict: true, allowPositionals: false, options: { name: { type: 'string' }, description: { type: 'string' } } }));
+  const values = parseOptions(args, { name: { type: 'string' }, description: { type: 'string' } });
   const name = required(values.name, 'name');
   return { needs: 'core', run: (core) => createRole(core.db, { name, description: values.description }) };
 }
 
 function planRoleGrant(args: string[]): Plan {
-  const { values } = parse(() =>
-    parseArgs({ args, strict: true, allowPositionals: false, options: { name: { type: 'string' }, resource: { type: 'string' }, scopes: { type: 'string' } } }),
-  );
+  const values = parseOptions(args, { name: { type: 'string' }, resource: { type: 'string' }, scopes: { type: 'string' } });
   const name = required(values.name, 'name');
   const resource = required(values.resource, 'resource');
   const scopes = scopeList(values.scopes);

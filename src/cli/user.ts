@@ -1,30 +1,22 @@
 // keyhold user create | update | import
 import { createReadStream, openSync } from 'node:fs';
 import { createInterface } from 'node:readline';
-import { parseArgs } from 'node:util';
-import { describeError, parse, required, UsageError } from '#src/cli/args.ts';
+import { describeError, parseOptions, required, UsageError } from '#src/cli/args.ts';
 import type { CommandGroup, Plan } from '#src/cli/plan.ts';
 import { updateAccountAuthorization } from '#src/services/account-admin.ts';
 import { importAccounts } from '#src/services/account-import.ts';
 import { PasswordRejectedError } from '#src/services/lifecycle.ts';
 
 function planUserCreate(args: string[]): Plan {
-  const { values } = parse(() =>
-    parseArgs({
-      args,
-      strict: true,
-      allowPositionals: false,
-      options: {
-        email: { type: 'string' },
-        password: { type: 'string' },
-        name: { type: 'string' },
-        role: { type: 'string', multiple: true },
-        tier: { type: 'string' },
-        tenant: { type: 'string' },
-        verified: { type: 'boolean', default: false },
-      },
-    }),
-  );
+  const values = parseOptions(args, {
+    email: { type: 'string' },
+    password: { type: 'string' },
+    name: { type: 'string' },
+    role: { type: 'string', multiple: true },
+    tier: { type: 'string' },
+    tenant: { type: 'string' },
+    verified: { type: 'boolean', default: false },
+  });
   const email = required(values.email, 'email');
   const password = required(values.password, 'password');
   return {
@@ -49,20 +41,13 @@ function planUserCreate(args: string[]): Plan {
 }
 
 function planUserUpdate(args: string[]): Plan {
-  const { values } = parse(() =>
-    parseArgs({
-      args,
-      strict: true,
-      allowPositionals: false,
-      options: {
-        email: { type: 'string' },
-        role: { type: 'string', multiple: true },
-        tier: { type: 'string' },
-        tenant: { type: 'string' },
-        active: { type: 'string' },
-      },
-    }),
-  );
+  const values = parseOptions(args, {
+    email: { type: 'string' },
+    role: { type: 'string', multiple: true },
+    tier: { type: 'string' },
+    tenant: { type: 'string' },
+    active: { type: 'string' },
+  });
   const email = required(values.email, 'email');
   if (values.active !== undefined && values.active !== 'true' && values.active !== 'false') throw new UsageError('--active must be true or false');
   const change = { roles: values.role, tier: values.tier, tenant: values.tenant, active: values.active === undefined ? undefined : values.active === 'true' };
@@ -70,7 +55,7 @@ function planUserUpdate(args: string[]): Plan {
 }
 
 function planUserImport(args: string[]): Plan {
-  const { values } = parse(() => parseArgs({ args, strict: true, allowPositionals: false, options: { file: { type: 'string' } } }));
+  const values = parseOptions(args, { file: { type: 'string' } });
   const file = required(values.file, 'file');
   // Opened now, before configuration and database: a wrong path is refused at once.
   let input: NodeJS.ReadableStream = process.stdin;
