@@ -1,7 +1,8 @@
 // Holds the running engine. The engine reads its key set once, at construction, so when the
 // key table changes (a rotation published, activated or retired, on any node) a new engine
 // is built from the same configuration and swapped in between requests. All state lives in
-// the stores, so requests in flight on the old instance finish normally.
+// the stores, so requests in flight on the old instance finish normally. The server's
+// signing-key reload job (src/jobs/signing-key-reload.ts) calls reload() on a schedule.
 import type { Middleware } from 'koa';
 import mount from 'koa-mount';
 import type { Kysely } from 'kysely';
@@ -17,11 +18,10 @@ export interface EngineHost {
   readonly middleware: Middleware;
   /** Re-reads the key set; rebuilds the engine when it changed. */
   reload(): Promise<boolean>;
-  stop(): void;
 }
 
 export async function createEngineHost(options: {
-  config: Config;
+  config: Pick<Config, 'ISSUER' | 'TRUST_PROXY' | 'TRUST_PROXY_HOPS'>;
   db: Kysely<Database>;
   keyOptions: SigningKeyOptions;
   logger: Logger;
@@ -40,9 +40,8 @@ export async function createEngineHost(options: {
 
   let { keys, fingerprint } = await loadEngineJwks(db, keyOptions);
   let current = build({ keys });
-  let timer: NodeJS.Timeout | undefined;
 
-  const host: EngineHost = {
+  return {
     get provider() {
       return current.provider;
     },
@@ -57,14 +56,5 @@ export async function createEngineHost(options: {
       logger.info({ keys: fingerprint }, 'signing keys changed: engine reloaded');
       return true;
     },
-    stop() {
-      if (timer) clearInterval(timer);
-    },
   };
-
-  timer = setInterval(() => {
-    host.reload().catch((error) => logger.error({ err: error }, 'signing key reload failed'));
-  }, config.KEY_RELOAD_INTERVAL * 1000);
-  timer.unref();
-  return host;
 }

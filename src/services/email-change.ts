@@ -4,12 +4,18 @@
 // is told at once and gets a link that cancels the change, and after the switch one that
 // undoes it. Every flow is good only while the account still uses the address it concerns,
 // and a completed change voids the pending resets and changes of the account.
+import type { Kysely } from 'kysely';
+import type { ProcessSettings, ProductPolicy } from '#src/config.ts';
 import { AccountError, emailSchema } from '#src/services/accounts.ts';
-import { FlowError, type Flow } from '#src/services/flows.ts';
-import { greetingName, isReauthenticated, lifecycleLinks, TooManyRequestsError, type LifecycleDependencies } from '#src/services/lifecycle.ts';
+import { FlowError, type Flow, type FlowService } from '#src/services/flows.ts';
+import { greetingName, isReauthenticated, lifecycleLinks, TooManyRequestsError } from '#src/services/lifecycle.ts';
+import type { Mailer } from '#src/services/mailer.ts';
+import type { PasswordHasher } from '#src/services/passwords.ts';
 import { changeEmail, clearPasswordHash, findAccountByEmail, findAccountById, normalizeEmail, type AccountRow } from '#src/stores/account-store.ts';
 import { recordAudit } from '#src/stores/audit-store.ts';
 import { cancelPendingFlows, latestFlowCreatedAt } from '#src/stores/flow-store.ts';
+import type { EngineStateStore } from '#src/stores/oidc-adapter-common.ts';
+import type { Database } from '#src/stores/schema.ts';
 
 const EMAIL_CHANGE_KINDS = ['email_change'] as const;
 const CANCEL_KINDS = ['email_change_cancel'] as const;
@@ -18,7 +24,17 @@ export const ADDRESS_BOUND_KINDS = ['recovery', 'verification', 'email_change'] 
 
 export type EmailChangeCancellation = { outcome: 'cancelled' } | { outcome: 'reverted'; email: string };
 
-export function createEmailChangeService(deps: LifecycleDependencies) {
+export interface EmailChangeDependencies {
+  db: Kysely<Database>;
+  config: Pick<ProcessSettings, 'ISSUER'> & Pick<ProductPolicy, 'EMAIL_VERIFICATION_TTL' | 'VERIFICATION_RESEND_COOLDOWN' | 'RECENT_LOGIN_WINDOW'>;
+  flows: FlowService;
+  mailer: Pick<Mailer, 'enqueue'>;
+  passwords: Pick<PasswordHasher, 'verify'>;
+  /** Ends every session when a change is cancelled or undone: whoever made it may be signed in. */
+  engineState: Pick<EngineStateStore, 'revokeAccount'>;
+}
+
+export function createEmailChangeService(deps: EmailChangeDependencies) {
   const { db, config, flows, mailer } = deps;
   const links = lifecycleLinks(config.ISSUER);
 
