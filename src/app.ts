@@ -14,13 +14,12 @@ import type { Metrics } from '#src/middleware/metrics.ts';
 import { requestContext } from '#src/middleware/request-context.ts';
 import { securityHeaders } from '#src/middleware/security-headers.ts';
 import type { EngineHost } from '#src/oidc/engine-host.ts';
+import type { ClientService } from '#src/services/clients.ts';
 import { accountRoutes, type AccountApiDependencies } from '#src/routes/account.ts';
 import { authorizationPostRoute } from '#src/routes/authorization-post.ts';
 import { emailChangeRoutes } from '#src/routes/email-change.ts';
-import { interactionRoutes, type InteractionDependencies } from '#src/routes/interaction.ts';
+import { interactionRoutes, type InteractionDependencies } from '#src/routes/interaction/index.ts';
 import { opsRoutes } from '#src/routes/ops.ts';
-import { registrationRoutes } from '#src/routes/registration.ts';
-import type { RegistrationThrottle } from '#src/services/registration-throttle.ts';
 import { selfServiceRoutes, type SelfServiceDependencies } from '#src/routes/self-service.ts';
 import { assetsDirectory } from '#src/views.ts';
 
@@ -30,7 +29,7 @@ export interface AppDependencies extends InteractionDependencies, SelfServiceDep
   engine: EngineHost;
   metrics: Metrics;
   cookieKeys: string[];
-  registrationThrottle: RegistrationThrottle;
+  clients: Pick<ClientService, 'registeredOrigins'>;
   ops: Parameters<typeof opsRoutes>[0];
 }
 
@@ -60,8 +59,8 @@ export function createApp(deps: AppDependencies): Koa {
   app.use(errorHandler());
   app.use(rejectControlCharactersInUrl());
 
-  app.use(accountApiCors(deps.ops.db));
-  for (const router of [opsRoutes(deps.ops), assetRoutes(), interactionRoutes(deps), registrationRoutes(deps), selfServiceRoutes(deps), emailChangeRoutes(deps), accountRoutes(deps)]) {
+  app.use(accountApiCors(deps.clients));
+  for (const router of [opsRoutes(deps.ops), assetRoutes(), interactionRoutes(deps), selfServiceRoutes(deps), emailChangeRoutes(deps), accountRoutes(deps)]) {
     app.use(router.routes());
     app.use(router.allowedMethods());
   }

@@ -126,7 +126,8 @@ const environmentSchema = z.object({
   // Optional k-anonymity breach check (the HIBP range API or a compatible mirror), e.g.
   // https://api.pwnedpasswords.com/range/ . Off when unset; fails open when unreachable.
   BREACH_CHECK_URL: z.url({ protocol: /^https?$/ }).optional(),
-  // Seconds since sign-in within which account deletion needs no password.
+  // Seconds since sign-in within which account deletion and email change need no password,
+  // through first-party clients only (a third-party app must always send the password).
   RECENT_LOGIN_WINDOW: seconds.default(300),
   // Allow the engine's outgoing requests (back-channel logout) to loopback addresses.
   // Off by default; outside production, on automatically when the issuer itself is on
@@ -151,13 +152,53 @@ const aliases: Record<string, (value: string) => [string, string]> = {
   PASSWORD_RESET_TOKEN_EXPIRE_HOURS: (v) => ['PASSWORD_RESET_TTL', String(Number(v) * 3600)],
 };
 
-export type Config = Readonly<
-  Omit<z.infer<typeof environmentSchema>, 'ALLOW_LOOPBACK_REQUESTS'> & {
-    ALLOW_LOOPBACK_REQUESTS: boolean;
-    /** true when ISSUER is https: cookies get the Secure flag. */
-    secureCookies: boolean;
-  }
->;
+type Settings = Omit<z.infer<typeof environmentSchema>, 'ALLOW_LOOPBACK_REQUESTS'> & {
+  ALLOW_LOOPBACK_REQUESTS: boolean;
+  /** true when ISSUER is https: cookies get the Secure flag. */
+  secureCookies: boolean;
+};
+
+// Two kinds of setting. Process settings say how this process runs and what it reaches:
+// where it listens, its database, Redis, mail relay, secret, logs, proxies, hashing cost
+// for its hardware; they differ between nodes, environments and tests. Product policy says
+// what Keyhold allows its users: lifetimes, passwords, registration, limits, algorithms;
+// every node of a deployment has the same. A service takes the slice, or the few fields of
+// it, that it uses.
+const PROCESS_KEYS = [
+  'NODE_ENV', 'PORT', 'HOST', 'ISSUER', 'ALLOW_INSECURE_ISSUER', 'secureCookies', 'KEYHOLD_SECRET', 'DATA_DIR',
+  'DATABASE_URL', 'DATABASE_POOL_MAX', 'REDIS_URL', 'REDIS_PREFIX', 'TRUST_PROXY', 'TRUST_PROXY_HOPS',
+  'LOG_LEVEL', 'CLI_LOG_LEVEL', 'BODY_LIMIT', 'KEY_RELOAD_INTERVAL', 'ARGON2_MEMORY_KIB', 'ARGON2_ITERATIONS',
+  'ARGON2_PARALLELISM', 'SMTP_URL', 'MAIL_FROM', 'MAIL_POLL_INTERVAL', 'MAIL_MAX_ATTEMPTS',
+  'ALLOW_LOOPBACK_REQUESTS', 'METRICS_PORT', 'METRICS_HOST', 'METRICS_TOKEN', 'SHUTDOWN_TIMEOUT',
+] as const satisfies ReadonlyArray<keyof Settings>;
+const POLICY_KEYS = [
+  'ACCESS_TOKEN_TTL', 'REFRESH_TOKEN_TTL', 'ID_TOKEN_TTL', 'AUTHORIZATION_CODE_TTL', 'CLIENT_CREDENTIALS_TTL',
+  'SESSION_TTL', 'INTERACTION_TTL', 'SIGNING_ALGS', 'KEY_ACTIVATION_DELAY', 'LOGIN_RATE_LIMIT',
+  'LOGIN_ACCOUNT_RATE_LIMIT', 'LOGIN_RATE_WINDOW', 'REGISTRATION_RATE_LIMIT', 'REGISTRATION_EMAIL_RATE_LIMIT',
+  'REGISTRATION_RATE_WINDOW', 'REGISTRATION', 'DEFAULT_ROLES', 'REQUIRE_VERIFIED_EMAIL', 'EMAIL_VERIFICATION_TTL',
+  'PASSWORD_RESET_TTL', 'INVITATION_TTL', 'VERIFICATION_RESEND_COOLDOWN', 'PASSWORD_MIN_LENGTH',
+  'PASSWORD_HISTORY', 'BREACH_CHECK_URL', 'RECENT_LOGIN_WINDOW',
+] as const satisfies ReadonlyArray<keyof Settings>;
+
+type ProcessKey = (typeof PROCESS_KEYS)[number];
+type PolicyKey = (typeof POLICY_KEYS)[number];
+// A new setting must be sorted into one slice, and only one: otherwise these fail to
+// compile, naming the key.
+const everySettingSorted: [Exclude<keyof Settings, ProcessKey | PolicyKey>] extends [never] ? true : Exclude<keyof Settings, ProcessKey | PolicyKey> = true;
+const noSettingInBoth: [Extract<ProcessKey, PolicyKey>] extends [never] ? true : Extract<ProcessKey, PolicyKey> = true;
+void everySettingSorted;
+void noSettingInBoth;
+
+export type ProcessSettings = Readonly<Pick<Settings, ProcessKey>>;
+export type ProductPolicy = Readonly<Pick<Settings, PolicyKey>>;
+
+/** Every setting by name, and the same values as the two slices. */
+export type Config = Readonly<Settings & { process: ProcessSettings; policy: ProductPolicy }>;
+
+function slice<K extends keyof Settings>(settings: Settings, keys: readonly K[]): Readonly<Pick<Settings, K>> {
+  // Unset optional settings stay absent, as in the flat configuration.
+  return Object.freeze(Object.fromEntries(keys.filter((key) => Object.hasOwn(settings, key)).map((key) => [key, settings[key]])) as Pick<Settings, K>);
+}
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -196,11 +237,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (values.METRICS_PORT !== undefined && values.METRICS_PORT === values.PORT && values.PORT !== 0) {
     throw new ConfigError('invalid setting METRICS_PORT: must differ from PORT');
   }
-  return Object.freeze({
+  const settings: Settings = {
     ...values,
     // A production node must not reach loopback services because of how its issuer
     // happens to be spelled (a trial on localhost, a misconfiguration).
     ALLOW_LOOPBACK_REQUESTS: values.ALLOW_LOOPBACK_REQUESTS ?? (!production && isLoopbackIssuer(values.ISSUER)),
     secureCookies: values.ISSUER.startsWith('https:'),
-  });
+  };
+  return Object.freeze({ ...settings, process: slice(settings, PROCESS_KEYS), policy: slice(settings, POLICY_KEYS) });
 }

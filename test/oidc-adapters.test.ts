@@ -329,13 +329,15 @@ function contract(name: 'redis' | 'sql') {
     const [Adapter] = backend().nodes;
     const id = randomToken();
     const uid = randomToken();
-    // Two seconds of life: at least one whole second is left for the first read, however
-    // close to a second boundary the write lands, so the read cannot race the expiry.
-    const exp = now() + 2;
-    await new Adapter('Session').upsert(id, { jti: id, kind: 'Session', uid, exp }, 2);
+    // Three seconds of life: at least two whole seconds are left for the first read, however
+    // close to a second boundary (or however late, on a loaded machine) the write lands.
+    const exp = now() + 3;
+    await new Adapter('Session').upsert(id, { jti: id, kind: 'Session', uid, exp }, 3);
+    const written = Date.now();
     t.truthy(await new Adapter('Session').find(id));
-    // Past both clocks: the payload's exp (whole seconds) and the store's TTL (set < exp - 1).
-    await sleep(Math.max(0, (exp + 1) * 1000 + 250 - Date.now()));
+    // Past every clock: the payload's exp (whole seconds) and the store's own expiry, which
+    // counts from when the write reached it (no earlier than `written` minus the round trip).
+    await sleep(Math.max(0, Math.max((exp + 1) * 1000, written + 3000) + 300 - Date.now()));
     t.is(await new Adapter('Session').find(id), undefined);
     t.is(await new Adapter('Session').findByUid(uid), undefined);
     const error = await t.throwsAsync(new Adapter('Session').consume(id));

@@ -1,11 +1,14 @@
-// Prometheus metrics: process defaults plus one histogram of request durations, labelled by
-// a bounded route name (never the raw path, whose ids would explode the label set).
+// Prometheus metrics: process defaults, a histogram of request durations labelled by a
+// bounded route name (never the raw path, whose ids would explode the label set), and the
+// counters fed by engine events.
 import type { Middleware } from 'koa';
-import { Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 export interface Metrics {
   registry: Registry;
   middleware: Middleware;
+  /** Counted from the engine's events (src/oidc/events.ts). */
+  tokensIssued: Counter<'grant_type'>;
 }
 
 const knownPrefixes = ['/interaction', '/api/account', '/api/admin', '/api', '/.well-known', '/jwks', '/auth', '/token', '/me', '/session', '/reg', '/request', '/assets'];
@@ -25,8 +28,15 @@ export function createMetrics(): Metrics {
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
     registers: [registry],
   });
+  const tokensIssued = new Counter({
+    name: 'keyhold_tokens_issued_total',
+    help: 'Successful token endpoint responses by grant type',
+    labelNames: ['grant_type'],
+    registers: [registry],
+  });
   return {
     registry,
+    tokensIssued,
     middleware: async (ctx, next) => {
       const end = duration.startTimer({ route: routeLabel(ctx.path), method: ctx.method });
       try {

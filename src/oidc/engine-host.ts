@@ -1,13 +1,15 @@
 // Holds the running engine. The engine reads its key set once, at construction, so when the
 // key table changes (a rotation published, activated or retired, on any node) a new engine
 // is built from the same configuration and swapped in between requests. All state lives in
-// the stores, so requests in flight on the old instance finish normally.
+// the stores, so requests in flight on the old instance finish normally. The server's
+// signing-key reload job (src/jobs/signing-key-reload.ts) calls reload() on a schedule.
 import type { Middleware } from 'koa';
 import mount from 'koa-mount';
 import type { Kysely } from 'kysely';
 import Provider, { type Configuration } from 'oidc-provider';
 import type { Logger } from 'pino';
 import type { Config } from '#src/config.ts';
+import { attachEngineEvents, type EngineEventSinks } from '#src/oidc/events.ts';
 import { loadEngineJwks, type SigningKeyOptions } from '#src/services/signing-keys.ts';
 import type { Database } from '#src/stores/schema.ts';
 
@@ -16,16 +18,15 @@ export interface EngineHost {
   readonly middleware: Middleware;
   /** Re-reads the key set; rebuilds the engine when it changed. */
   reload(): Promise<boolean>;
-  stop(): void;
 }
 
 export async function createEngineHost(options: {
-  config: Config;
+  config: Pick<Config, 'ISSUER' | 'TRUST_PROXY' | 'TRUST_PROXY_HOPS'>;
   db: Kysely<Database>;
   keyOptions: SigningKeyOptions;
   logger: Logger;
   configure(jwks: { keys: Record<string, unknown>[] }): Configuration;
-  onBuild?(provider: Provider): void;
+  metrics: Pick<EngineEventSinks, 'tokensIssued'>;
 }): Promise<EngineHost> {
   const { config, db, keyOptions, logger } = options;
 
@@ -33,16 +34,14 @@ export async function createEngineHost(options: {
     const provider = new Provider(config.ISSUER, options.configure(jwks));
     provider.proxy = config.TRUST_PROXY;
     provider.maxIpsCount = config.TRUST_PROXY_HOPS;
-    provider.on('server_error', (_ctx, error) => logger.error({ err: error }, 'engine server error'));
-    options.onBuild?.(provider);
+    attachEngineEvents(provider, { logger, tokensIssued: options.metrics.tokensIssued });
     return { provider, middleware: mount(provider) as Middleware };
   };
 
   let { keys, fingerprint } = await loadEngineJwks(db, keyOptions);
   let current = build({ keys });
-  let timer: NodeJS.Timeout | undefined;
 
-  const host: EngineHost = {
+  return {
     get provider() {
       return current.provider;
     },
@@ -57,14 +56,5 @@ export async function createEngineHost(options: {
       logger.info({ keys: fingerprint }, 'signing keys changed: engine reloaded');
       return true;
     },
-    stop() {
-      if (timer) clearInterval(timer);
-    },
   };
-
-  timer = setInterval(() => {
-    host.reload().catch((error) => logger.error({ err: error }, 'signing key reload failed'));
-  }, config.KEY_RELOAD_INTERVAL * 1000);
-  timer.unref();
-  return host;
 }

@@ -5,6 +5,7 @@ import type { Context, Middleware } from 'koa';
 import type { Config } from '#src/config.ts';
 import { KeyholdError } from '#src/errors.ts';
 import type { EngineHost } from '#src/oidc/engine-host.ts';
+import { sessionByUid } from '#src/oidc/sessions.ts';
 import type { Account, AccountService } from '#src/services/accounts.ts';
 import { accountResourceFor } from '#src/services/resources.ts';
 
@@ -18,7 +19,7 @@ export interface AccountToken {
   clientId: string;
   /** The engine session the token was issued in, when it was. */
   sessionUid?: string;
-  /** When the user last signed in to that session (epoch seconds), if it still exists. */
+  /** When the user last signed in to that session (epoch seconds), if it still exists; only for first-party clients. */
   authTime?: number;
 }
 
@@ -70,7 +71,8 @@ export function requireAccountToken(deps: AccountAuthDependencies, scope: Accoun
     if (token.isSenderConstrained()) throw refuse('the access token is sender-constrained');
     const grant = token.grantId ? await provider.Grant.find(token.grantId) : undefined;
     if (!grant || grant.accountId !== token.accountId || grant.clientId !== token.clientId) throw refuse('the access token was revoked');
-    if (!token.clientId || !(await provider.Client.find(token.clientId))) throw refuse('the client of the access token no longer exists');
+    const client = token.clientId ? await provider.Client.find(token.clientId) : undefined;
+    if (!client) throw refuse('the client of the access token no longer exists');
     const account = await deps.accounts.findById(token.accountId);
     if (!account?.active) throw refuse('the account no longer exists or is disabled');
 
@@ -79,13 +81,16 @@ export function requireAccountToken(deps: AccountAuthDependencies, scope: Accoun
         'WWW-Authenticate': challenge(resource, { error: 'insufficient_scope', scope }),
       });
     }
-    const session = token.sessionUid ? await provider.Session.findByUid(token.sessionUid) : undefined;
-    const authTime = session?.accountId === account.id ? session.authTime() : undefined;
+    // A recent sign-in stands in for the password (email change, deletion) only in the
+    // operator's own apps: a third-party app the user let use the API is not the user, and
+    // must not turn a sign-in moments ago into an account takeover.
+    const session = token.sessionUid && client['first_party'] === true ? await sessionByUid(provider, token.sessionUid) : undefined;
+    const authTime = session?.accountId === account.id ? session.authTime : undefined;
     return {
       account,
       accountId: account.id,
       grantId: token.grantId,
-      clientId: token.clientId,
+      clientId: client.clientId,
       ...(token.sessionUid ? { sessionUid: token.sessionUid } : {}),
       ...(typeof authTime === 'number' ? { authTime } : {}),
     };

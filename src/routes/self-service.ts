@@ -4,36 +4,26 @@
 import Router from '@koa/router';
 import type { Context } from 'koa';
 import { z } from 'zod';
-import type { Config } from '#src/config.ts';
 import { KeyholdError } from '#src/errors.ts';
 import { formBody } from '#src/middleware/body.ts';
-import type { EngineHost } from '#src/oidc/engine-host.ts';
-import { passwordLogin } from '#src/routes/interaction.ts';
-import type { PageKit } from '#src/routes/page-kit.ts';
-import { AccountError, type AccountService } from '#src/services/accounts.ts';
+import { signInPipeline, type InteractionDependencies } from '#src/routes/interaction/index.ts';
+import { LOGIN_PROMPTS } from '#src/routes/interaction/shared.ts';
+import { AccountError } from '#src/services/accounts.ts';
+import { passwordMethod } from '#src/services/authentication/methods/password.ts';
+import { browserSession } from '#src/oidc/sessions.ts';
 import type { CredentialService } from '#src/services/credentials.ts';
-import type { EmailOwnershipService } from '#src/services/email-ownership.ts';
 import { FlowError, type FlowFailure } from '#src/services/flows.ts';
 import { PasswordRejectedError } from '#src/services/lifecycle.ts';
-import { RegistrationError, type RegistrationService } from '#src/services/registration.ts';
-import { withPasswordAttempt, type LoginThrottle } from '#src/services/login-throttle.ts';
+import { RegistrationError } from '#src/services/registration.ts';
+import { withPasswordAttempt } from '#src/services/login-throttle.ts';
 import { RateLimitedError } from '#src/services/rate-limits.ts';
 import { setRateLimitHeaders } from '#src/middleware/rate-limit.ts';
 import { afterResponse } from '#src/middleware/after-response.ts';
 import { singleLine, singleLineText } from '#src/text-input.ts';
 
-export interface SelfServiceDependencies {
-  config: Config;
-  engine: EngineHost;
-  pages: PageKit;
-  accounts: AccountService;
-  registration: RegistrationService;
+export interface SelfServiceDependencies extends InteractionDependencies {
   credentials: CredentialService;
-  emailOwnership: EmailOwnershipService;
-  loginThrottle: LoginThrottle;
 }
-
-const SESSION_COOKIE = 'keyhold_session';
 
 const linkFailures: Record<FlowFailure, { title: string; message: string; status: number }> = {
   expired: { title: 'Link expired', message: 'This link has expired. Ask for a new one and use the newest email.', status: 410 },
@@ -48,6 +38,7 @@ export function selfServiceRoutes(deps: SelfServiceDependencies): Router {
   const { config, pages } = deps;
   const router = new Router();
   const form = formBody(config.BODY_LIMIT);
+  const pipeline = signInPipeline(deps);
 
   const linkFailed = (ctx: Context, error: unknown) => {
     if (!(error instanceof FlowError)) throw error;
@@ -102,8 +93,8 @@ export function selfServiceRoutes(deps: SelfServiceDependencies): Router {
               interactionUid: typeof done.payload.interactionUid === 'string' ? done.payload.interactionUid : undefined,
             }));
       // Opened in the browser that started the sign-in: carry on to the application.
-      if (interaction && completed.account?.active && ['login', 'create'].includes(interaction.prompt.name)) {
-        return pages.finishInteraction(ctx, passwordLogin(completed.account), false);
+      if (interaction && completed.account?.active && LOGIN_PROMPTS.includes(interaction.prompt.name)) {
+        return await pipeline.continueAs(ctx, interaction, completed.account.id, passwordMethod);
       }
       return pages.message(ctx, 'Email address confirmed', 'Thank you. Return to the application and sign in.');
     } catch (error) {
@@ -172,12 +163,10 @@ export function selfServiceRoutes(deps: SelfServiceDependencies): Router {
 
   /** The account signed in at Keyhold in this browser, with its session. */
   const signedIn = async (ctx: Context) => {
-    const sessionId = ctx.cookies.get(SESSION_COOKIE, { signed: true });
-    const session = sessionId ? await deps.engine.provider.Session.find(sessionId) : undefined;
+    const session = await browserSession(deps.engine.provider, ctx);
     const account = session?.accountId ? await deps.accounts.findById(session.accountId) : undefined;
     if (!session || !account?.active) throw new KeyholdError('unauthorized', 'Sign in to Keyhold from your application first, then come back to this page.');
-    const grantIds = Object.values(session.authorizations ?? {}).flatMap((authorization) => (authorization.grantId ? [authorization.grantId] : []));
-    return { account, keep: { sessionIds: [session.jti], grantIds } };
+    return { account, keep: { sessionIds: [session.id], grantIds: session.grantIds } };
   };
 
   const renderChange = (ctx: Context, extra: { errors?: string[]; done?: boolean } = {}, status = 200) =>

@@ -1,12 +1,20 @@
 // The account holder's own data: profile edits, a GDPR export (Art. 15/20) of everything
 // Keyhold holds about them, and erasure (Art. 17) after re-authentication.
 import { createHmac } from 'node:crypto';
+import type { Kysely } from 'kysely';
 import { z } from 'zod';
+import type { ProcessSettings, ProductPolicy } from '#src/config.ts';
 import { AccountError, toAccount, type Account } from '#src/services/accounts.ts';
-import { isReauthenticated, type LifecycleDependencies } from '#src/services/lifecycle.ts';
+import { isReauthenticated } from '#src/services/lifecycle.ts';
+import type { PasswordHasher } from '#src/services/passwords.ts';
 import { singleLine } from '#src/text-input.ts';
 import { deleteAccountRow, findAccountById, updateProfileColumns, type ProfileColumns } from '#src/stores/account-store.ts';
 import { anonymiseAuditTrail, auditEventsForAccount, recordAudit } from '#src/stores/audit-store.ts';
+import { flowsForExport } from '#src/stores/flow-store.ts';
+import { deleteUnsentMailsTo, outboxMailsTo } from '#src/stores/mail-outbox-store.ts';
+import type { EngineStateStore } from '#src/stores/oidc-adapter-common.ts';
+import { passwordReplacementDates } from '#src/stores/password-history-store.ts';
+import type { Database } from '#src/stores/schema.ts';
 
 const timeZones = new Set(Intl.supportedValuesOf('timeZone'));
 
@@ -51,7 +59,17 @@ export function erasedSubject(pseudonymKey: Buffer, accountId: string): string {
   return createHmac('sha256', pseudonymKey).update(`erased:${accountId}`).digest('base64url').slice(0, 22);
 }
 
-export function createAccountDataService(deps: LifecycleDependencies) {
+export interface AccountDataDependencies {
+  db: Kysely<Database>;
+  config: Pick<ProcessSettings, 'ISSUER'> & Pick<ProductPolicy, 'RECENT_LOGIN_WINDOW'>;
+  passwords: Pick<PasswordHasher, 'verify'>;
+  /** Ends every session, grant and token of an erased account. */
+  engineState: Pick<EngineStateStore, 'revokeAccount'>;
+  /** Keys the pseudonyms that stand for erased accounts in the audit trail. */
+  pseudonymKey: Buffer;
+}
+
+export function createAccountDataService(deps: AccountDataDependencies) {
   const { db, config } = deps;
   const pseudonym = (accountId: string) => erasedSubject(deps.pseudonymKey, accountId);
 
@@ -76,9 +94,9 @@ export function createAccountDataService(deps: LifecycleDependencies) {
       if (!row) throw new AccountError('invalid_account', 'the account no longer exists');
       const [audit, flows, history, mails] = await Promise.all([
         auditEventsForAccount(db, accountId),
-        db.selectFrom('self_service_flows').select(['kind', 'state', 'email', 'created_at', 'expires_at', 'completed_at']).where('account_id', '=', accountId).execute(),
-        db.selectFrom('password_history').select('created_at').where('account_id', '=', accountId).orderBy('created_at', 'desc').execute(),
-        db.selectFrom('mail_outbox').select(['template', 'created_at', 'sent_at']).where('recipient', '=', row.email).orderBy('created_at', 'desc').limit(500).execute(),
+        flowsForExport(db, accountId),
+        passwordReplacementDates(db, accountId),
+        outboxMailsTo(db, row.email, 500),
       ]);
       const { active, ...account } = toAccount(row);
       return {
@@ -105,7 +123,7 @@ export function createAccountDataService(deps: LifecycleDependencies) {
       const subject = pseudonym(accountId);
       await db.transaction().execute(async (trx) => {
         await anonymiseAuditTrail(trx, accountId, subject);
-        await trx.deleteFrom('mail_outbox').where('recipient', '=', row.email).where('sent_at', 'is', null).execute();
+        await deleteUnsentMailsTo(trx, row.email);
         await deleteAccountRow(trx, accountId);
         await recordAudit(trx, { event: 'account.deleted', details: { erased_subject: subject } });
       });

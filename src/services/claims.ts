@@ -22,9 +22,14 @@ export const OIDC_SCOPES = ['openid', 'offline_access', 'profile', 'email', 'add
 const oidcScopes: ReadonlySet<string> = new Set(OIDC_SCOPES);
 export const isOidcScope = (scope: string) => oidcScopes.has(scope);
 
-/** An account as OIDC standard claims; absent values are left out, not null. */
-export function accountClaims(account: Account): { sub: string; [claim: string]: unknown } {
-  const optional = {
+/**
+ * An account's profile under the OIDC claim names, null where unset. The Account API
+ * answers with it as it is; ID tokens and userinfo leave the unset ones out.
+ */
+export function profileClaims(account: Account) {
+  return {
+    email: account.email,
+    email_verified: account.emailVerified,
     name: account.name,
     given_name: account.givenName,
     family_name: account.familyName,
@@ -32,16 +37,20 @@ export function accountClaims(account: Account): { sub: string; [claim: string]:
     locale: account.locale,
     zoneinfo: account.zoneinfo,
     phone_number: account.phoneNumber,
+    phone_number_verified: account.phoneNumberVerified,
+    roles: account.roles,
     tier: account.tier,
     tenant: account.tenant,
   };
+}
+
+/** An account as OIDC standard claims; absent values are left out, not null. */
+export function accountClaims(account: Account): { sub: string; [claim: string]: unknown } {
+  const { phone_number_verified: phoneVerified, ...claims } = profileClaims(account);
   return {
     sub: account.id,
-    email: account.email,
-    email_verified: account.emailVerified,
-    roles: account.roles,
-    ...Object.fromEntries(Object.entries(optional).filter(([, value]) => value !== null && value !== '')),
-    ...(account.phoneNumber ? { phone_number_verified: account.phoneNumberVerified } : {}),
+    ...Object.fromEntries(Object.entries(claims).filter(([, value]) => value !== null && value !== '')),
+    ...(account.phoneNumber ? { phone_number_verified: phoneVerified } : {}),
     updated_at: Math.floor(Date.parse(account.updatedAt) / 1000),
   };
 }

@@ -7,7 +7,7 @@ import { isOidcScope } from '#src/services/claims.ts';
 import { API_SCOPE_PROPERTY, toEngineClientMetadata } from '#src/services/client-scopes.ts';
 import { undefinedScopes } from '#src/services/resources.ts';
 import type { Database } from '#src/stores/schema.ts';
-import { insertClientRow } from '#src/stores/client-store.ts';
+import { insertClientRow, listClientMetadata } from '#src/stores/client-store.ts';
 import { encryptClientSecret } from '#src/stores/oidc-client-adapter.ts';
 
 export class ClientError extends Error {
@@ -91,4 +91,72 @@ export async function createClient(
   });
   if (!inserted) throw new ClientError('client_exists', `a client with client_id ${String(clientId)} already exists`);
   return metadata;
+}
+
+// How stale another node's view of the registered origins may be: a client created there is
+// allowed here within this time (one created here, at once).
+const REGISTERED_ORIGINS_TTL_MS = 30_000;
+
+export interface ClientService {
+  create(input: unknown): Promise<Record<string, unknown>>;
+  /**
+   * The origins of every registered client's redirect URIs: where browser apps run. A client
+   * created through this service counts at once; one created on another node within
+   * `originsTtlMs` (default 30 s).
+   */
+  registeredOrigins(): Promise<ReadonlySet<string>>;
+}
+
+/** The origin of a redirect URI; none for a malformed URI or an opaque ("null") origin. */
+export function redirectOrigin(uri: unknown): string | undefined {
+  if (typeof uri !== 'string') return undefined;
+  try {
+    const { origin } = new URL(uri);
+    return origin === 'null' ? undefined : origin;
+  } catch {
+    return undefined;
+  }
+}
+
+export function createClientService(deps: {
+  db: Kysely<Database>;
+  encryptionKey: Buffer;
+  /** The engine's metadata rules; asked for on each creation (the engine may be rebuilt). */
+  validator(): ClientValidator;
+  /** How long a read of the origins is reused (default 30 s). */
+  originsTtlMs?: number;
+}): ClientService {
+  const originsTtlMs = deps.originsTtlMs ?? REGISTERED_ORIGINS_TTL_MS;
+  let cached: { origins: ReadonlySet<string>; at: number } | undefined;
+  let loading: Promise<ReadonlySet<string>> | undefined;
+  // Bumped by every change: a load that began before it must not be cached after it.
+  let generation = 0;
+
+  const load = async (): Promise<ReadonlySet<string>> => {
+    const startedAt = generation;
+    const metadata = await listClientMetadata(deps.db);
+    const origins = new Set(metadata.flatMap((entry) => (Array.isArray(entry.redirect_uris) ? entry.redirect_uris : []).map(redirectOrigin).filter((origin): origin is string => origin !== undefined)));
+    if (startedAt === generation) cached = { origins, at: Date.now() };
+    return origins;
+  };
+
+  return {
+    async create(input) {
+      const created = await createClient(deps.db, deps.encryptionKey, deps.validator(), input);
+      generation += 1;
+      cached = undefined;
+      loading = undefined;
+      return created;
+    },
+    async registeredOrigins() {
+      if (cached && Date.now() - cached.at <= originsTtlMs) return cached.origins;
+      if (!loading) {
+        const current = load().finally(() => {
+          if (loading === current) loading = undefined;
+        });
+        loading = current;
+      }
+      return loading;
+    },
+  };
 }

@@ -4,13 +4,19 @@
 // the user chooses to keep them. A reset link is good only while the account still uses the
 // address it was mailed to, and a reset or change voids every pending reset and email change:
 // a change someone else started must not outlive the password they knew.
+import type { Kysely } from 'kysely';
+import type { ProcessSettings, ProductPolicy } from '#src/config.ts';
 import { AccountError, emailSchema } from '#src/services/accounts.ts';
-import { FlowError, type Flow } from '#src/services/flows.ts';
-import { assertAcceptablePassword, greetingName, lifecycleLinks, type LifecycleDependencies } from '#src/services/lifecycle.ts';
+import { FlowError, type Flow, type FlowService } from '#src/services/flows.ts';
+import { assertAcceptablePassword, greetingName, lifecycleLinks } from '#src/services/lifecycle.ts';
+import type { Mailer } from '#src/services/mailer.ts';
+import type { PasswordPolicy } from '#src/services/password-policy.ts';
+import type { PasswordHasher } from '#src/services/passwords.ts';
 import { findAccountByEmail, findAccountById, markEmailVerified, replacePasswordHash, type AccountRow } from '#src/stores/account-store.ts';
 import { recordAudit } from '#src/stores/audit-store.ts';
 import { cancelPendingFlows, latestFlowCreatedAt } from '#src/stores/flow-store.ts';
-import type { KeptState } from '#src/stores/oidc-adapter-common.ts';
+import type { EngineStateStore, KeptState } from '#src/stores/oidc-adapter-common.ts';
+import type { Database } from '#src/stores/schema.ts';
 
 const RECOVERY_KINDS = ['recovery'] as const;
 /** Voided by a new password: pending resets, and email changes someone may have started. */
@@ -18,7 +24,18 @@ const VOIDED_BY_NEW_PASSWORD = ['recovery', 'email_change'] as const;
 // One reset mail per account per minute, however often the form is sent.
 const RECOVERY_MAIL_INTERVAL_MS = 60_000;
 
-export function createCredentialService(deps: LifecycleDependencies) {
+export interface CredentialDependencies {
+  db: Kysely<Database>;
+  config: Pick<ProcessSettings, 'ISSUER'> & Pick<ProductPolicy, 'PASSWORD_HISTORY' | 'PASSWORD_RESET_TTL'>;
+  flows: FlowService;
+  mailer: Pick<Mailer, 'enqueue'>;
+  passwordPolicy: Pick<PasswordPolicy, 'check'>;
+  passwords: Pick<PasswordHasher, 'hash' | 'verify'>;
+  /** Ends the account's sessions, grants and tokens when its password changes. */
+  engineState: Pick<EngineStateStore, 'revokeAccount'>;
+}
+
+export function createCredentialService(deps: CredentialDependencies) {
   const { db, config, flows, mailer } = deps;
   const links = lifecycleLinks(config.ISSUER);
 

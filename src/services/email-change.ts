@@ -4,12 +4,18 @@
 // is told at once and gets a link that cancels the change, and after the switch one that
 // undoes it. Every flow is good only while the account still uses the address it concerns,
 // and a completed change voids the pending resets and changes of the account.
+import type { Kysely } from 'kysely';
+import type { ProcessSettings, ProductPolicy } from '#src/config.ts';
 import { AccountError, emailSchema } from '#src/services/accounts.ts';
-import { FlowError, type Flow } from '#src/services/flows.ts';
-import { greetingName, isReauthenticated, lifecycleLinks, TooManyRequestsError, type LifecycleDependencies } from '#src/services/lifecycle.ts';
+import { FlowError, type Flow, type FlowService } from '#src/services/flows.ts';
+import { greetingName, isReauthenticated, lifecycleLinks, TooManyRequestsError } from '#src/services/lifecycle.ts';
+import type { Mailer } from '#src/services/mailer.ts';
+import type { PasswordHasher } from '#src/services/passwords.ts';
 import { changeEmail, clearPasswordHash, findAccountByEmail, findAccountById, normalizeEmail, type AccountRow } from '#src/stores/account-store.ts';
 import { recordAudit } from '#src/stores/audit-store.ts';
 import { cancelPendingFlows, latestFlowCreatedAt } from '#src/stores/flow-store.ts';
+import type { EngineStateStore } from '#src/stores/oidc-adapter-common.ts';
+import type { Database } from '#src/stores/schema.ts';
 
 const EMAIL_CHANGE_KINDS = ['email_change'] as const;
 const CANCEL_KINDS = ['email_change_cancel'] as const;
@@ -18,7 +24,17 @@ export const ADDRESS_BOUND_KINDS = ['recovery', 'verification', 'email_change'] 
 
 export type EmailChangeCancellation = { outcome: 'cancelled' } | { outcome: 'reverted'; email: string };
 
-export function createEmailChangeService(deps: LifecycleDependencies) {
+export interface EmailChangeDependencies {
+  db: Kysely<Database>;
+  config: Pick<ProcessSettings, 'ISSUER'> & Pick<ProductPolicy, 'EMAIL_VERIFICATION_TTL' | 'VERIFICATION_RESEND_COOLDOWN' | 'RECENT_LOGIN_WINDOW'>;
+  flows: FlowService;
+  mailer: Pick<Mailer, 'enqueue'>;
+  passwords: Pick<PasswordHasher, 'verify'>;
+  /** Ends every session when a change is cancelled or undone: whoever made it may be signed in. */
+  engineState: Pick<EngineStateStore, 'revokeAccount'>;
+}
+
+export function createEmailChangeService(deps: EmailChangeDependencies) {
   const { db, config, flows, mailer } = deps;
   const links = lifecycleLinks(config.ISSUER);
 
@@ -93,8 +109,10 @@ export function createEmailChangeService(deps: LifecycleDependencies) {
       const account = await findAccountById(db, flow.accountId ?? '');
       if (!account) throw new FlowError('invalid');
       const oldEmail = flow.email!;
-      const changed = account.email_normalized === flow.payload.toEmail;
-      if (account.email_normalized !== normalizeEmail(oldEmail) && !changed) throw new FlowError('address_changed');
+      // Undone whenever the account has left the address the link went to, whether to the
+      // address named in the link or, through further changes, to any other: otherwise a
+      // second change (B to C) right after the first would void the owner's undo link.
+      const changed = account.email_normalized !== normalizeEmail(oldEmail);
       await flows.completeByToken(token, CANCEL_KINDS);
       if (!changed) {
         await cancelPendingFlows(db, account.id, 'email_change');

@@ -1,15 +1,18 @@
 // Proving an email address: verifying the address of an existing account (login may
 // require it), and changing an account's address (services/email-change.ts).
 import { AccountError } from '#src/services/accounts.ts';
-import { createEmailChangeService } from '#src/services/email-change.ts';
+import { createEmailChangeService, type EmailChangeDependencies } from '#src/services/email-change.ts';
 import { FlowError, type Flow } from '#src/services/flows.ts';
-import { greetingName, lifecycleLinks, type LifecycleDependencies } from '#src/services/lifecycle.ts';
+import { greetingName, lifecycleLinks } from '#src/services/lifecycle.ts';
 import { findAccountById, markEmailVerified } from '#src/stores/account-store.ts';
 import { recordAudit } from '#src/stores/audit-store.ts';
 
 const VERIFICATION_KINDS = ['verification'] as const;
 
-export function createEmailOwnershipService(deps: LifecycleDependencies) {
+/** Verification needs a subset of what an email change needs. */
+export type EmailOwnershipDependencies = EmailChangeDependencies;
+
+export function createEmailOwnershipService(deps: EmailOwnershipDependencies) {
   const { db, config, flows, mailer } = deps;
   const links = lifecycleLinks(config.ISSUER);
 

@@ -1,29 +1,10 @@
-// What the self-service account flows share: their dependencies, the links they mail, and
-// the error a rejected password raises.
-import type { Kysely } from 'kysely';
-import type { Logger } from 'pino';
-import type { Config } from '#src/config.ts';
-import type { AccountService } from '#src/services/accounts.ts';
-import type { FlowService } from '#src/services/flows.ts';
-import type { Mailer } from '#src/services/mailer.ts';
+// What the self-service account flows share: the links they mail, the checks of a new
+// password and of re-authentication, and the errors those raise. Each flow service
+// declares its own dependencies (registration.ts, credentials.ts, email-ownership.ts,
+// email-change.ts, account-data.ts).
+import type { ProductPolicy } from '#src/config.ts';
 import type { PasswordViolation, PasswordPolicy } from '#src/services/password-policy.ts';
 import type { PasswordHasher } from '#src/services/passwords.ts';
-import type { EngineStateStore } from '#src/stores/oidc-adapter-common.ts';
-import type { Database } from '#src/stores/schema.ts';
-
-export interface LifecycleDependencies {
-  db: Kysely<Database>;
-  config: Config;
-  logger: Logger;
-  accounts: AccountService;
-  flows: FlowService;
-  mailer: Mailer;
-  passwordPolicy: PasswordPolicy;
-  passwords: PasswordHasher;
-  engineState: EngineStateStore;
-  /** Keys the pseudonyms that stand for erased accounts in the audit trail. */
-  pseudonymKey: Buffer;
-}
 
 export class PasswordRejectedError extends Error {
   override name = 'PasswordRejectedError';
@@ -40,7 +21,7 @@ export class TooManyRequestsError extends Error {
   }
 }
 
-export async function assertAcceptablePassword(deps: Pick<LifecycleDependencies, 'passwordPolicy'>, password: string, context: { email?: string; accountId?: string }): Promise<void> {
+export async function assertAcceptablePassword(deps: { passwordPolicy: Pick<PasswordPolicy, 'check'> }, password: string, context: { email?: string; accountId?: string }): Promise<void> {
   const violations = await deps.passwordPolicy.check(password, context);
   if (violations.length > 0) throw new PasswordRejectedError(violations);
 }
@@ -70,7 +51,7 @@ export function greetingName(account: { name: string | null; email_verified: boo
  * (`authTime`, epoch seconds) stands in for the password; a password, when given, must be right.
  */
 export async function isReauthenticated(
-  deps: Pick<LifecycleDependencies, 'config' | 'passwords'>,
+  deps: { config: Pick<ProductPolicy, 'RECENT_LOGIN_WINDOW'>; passwords: Pick<PasswordHasher, 'verify'> },
   passwordHash: string | null,
   proof: { password?: string; authTime?: number },
 ): Promise<boolean> {

@@ -4,10 +4,11 @@
 // - per account from any address (LOGIN_ACCOUNT_RATE_LIMIT): rotating addresses, e.g.
 //   through a botnet or a forged X-Forwarded-For, buys no extra guesses;
 // - per address across accounts (5 × LOGIN_RATE_LIMIT): password spraying.
+// An address is an IPv4 address or an IPv6 /64 (addressKey).
 // A right password gives its attempt back (and clears the account+address count), so only
 // wrong guesses add up. The account counts by the name typed, whether or not such an
 // account exists, so the limits say nothing about which accounts exist.
-import { consumeAll, createRateLimit, textKey, type RateLimitStore } from '#src/services/rate-limits.ts';
+import { addressKey, consumeAll, createRateLimit, textKey, type RateLimitStore } from '#src/services/rate-limits.ts';
 
 export interface PasswordAttempt {
   /** The password was right: this attempt does not count against the account. */
@@ -37,7 +38,8 @@ export function createLoginThrottle(options: LoginThrottleOptions): LoginThrottl
   const byAddress = createRateLimit(options, { name: 'login-address', points: options.limit * 5, windowSeconds });
 
   return {
-    async begin(ip, login) {
+    async begin(clientAddress, login) {
+      const ip = addressKey(clientAddress);
       const account = textKey(login);
       const accountAndAddress = `${ip}|${account}`;
       await consumeAll([

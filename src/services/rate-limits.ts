@@ -5,6 +5,7 @@
 // never after: a burst of concurrent requests cannot all pass a check made before any of
 // them was counted.
 import { createHash } from 'node:crypto';
+import { isIPv6 } from 'node:net';
 import type { Redis } from 'ioredis';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
 
@@ -67,6 +68,26 @@ export function createRateLimit(store: RateLimitStore, policy: RateLimitPolicy):
  */
 export function textKey(text: string): string {
   return createHash('sha256').update(text.trim().toLowerCase().slice(0, 320)).digest('base64url').slice(0, 22);
+}
+
+/**
+ * The key for a client address. One IPv6 subscriber holds a whole /64 (SLAAC, privacy
+ * addresses) and can change the last 64 bits at will, so an IPv6 address counts by its /64;
+ * an IPv4-mapped IPv6 address (::ffff:a.b.c.d, as a dual-stack socket reports IPv4) counts
+ * as the IPv4 address it is.
+ */
+export function addressKey(ip: string): string {
+  const address = ip.trim().toLowerCase();
+  const mapped = /^(?:::|(?:0{1,4}:){5})ffff:(\d{1,3}(?:\.\d{1,3}){3})$/.exec(address);
+  if (mapped) return mapped[1]!;
+  if (!isIPv6(address)) return address;
+  const [head = '', tail = ''] = address.split('::');
+  const headGroups = head ? head.split(':') : [];
+  const tailGroups = tail ? tail.split(':') : [];
+  // An embedded IPv4 tail (::a.b.c.d forms) lies in the low 64 bits: it does not matter here.
+  const missing = 8 - headGroups.length - tailGroups.length - (tailGroups.at(-1)?.includes('.') ? -1 : 0);
+  const groups = address.includes('::') ? [...headGroups, ...Array<string>(Math.max(0, missing)).fill('0'), ...tailGroups] : headGroups;
+  return `${groups.slice(0, 4).map((group) => group.replace(/^0+(?=.)/, '')).join(':')}::/64`;
 }
 
 /**

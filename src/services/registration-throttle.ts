@@ -2,7 +2,7 @@
 // address (IP) gets REGISTRATION_RATE_LIMIT attempts per window and an email address fewer
 // (REGISTRATION_EMAIL_RATE_LIMIT), whichever runs out first. Taken and free addresses count
 // alike, so the limit says nothing about which addresses have accounts.
-import { consumeAll, createRateLimit, textKey, type RateLimitStore } from '#src/services/rate-limits.ts';
+import { addressKey, consumeAll, createRateLimit, textKey, type RateLimitStore } from '#src/services/rate-limits.ts';
 
 export interface RegistrationThrottle {
   /** Counts one registration attempt; throws RateLimitedError when a limit is spent. */
@@ -15,7 +15,7 @@ export function createRegistrationThrottle(options: RateLimitStore & { limit: nu
   return {
     consume: (ip, email) =>
       consumeAll([
-        [byAddress, ip],
+        [byAddress, addressKey(ip)],
         [byEmail, textKey(email)],
       ]),
   };

@@ -11,12 +11,18 @@
 // address first would get an account with their own password the moment the owner clicks
 // the link (pre-hijacking). Nor does a second registration for the address ever get the
 // first one's flow. Mail to the not yet confirmed address carries no name: it is free text.
-import { AccountError, emailSchema, type Account } from '#src/services/accounts.ts';
-import { FlowError, type Flow } from '#src/services/flows.ts';
-import { assertAcceptablePassword, greetingName, lifecycleLinks, type LifecycleDependencies } from '#src/services/lifecycle.ts';
+import type { Kysely } from 'kysely';
+import type { ProcessSettings, ProductPolicy } from '#src/config.ts';
+import { AccountError, emailSchema, type Account, type AccountService } from '#src/services/accounts.ts';
+import { FlowError, type Flow, type FlowService } from '#src/services/flows.ts';
+import { assertAcceptablePassword, greetingName, lifecycleLinks } from '#src/services/lifecycle.ts';
+import type { Mailer } from '#src/services/mailer.ts';
+import type { PasswordPolicy } from '#src/services/password-policy.ts';
+import type { PasswordHasher } from '#src/services/passwords.ts';
 import { findAccountByEmail } from '#src/stores/account-store.ts';
 import { recordAudit } from '#src/stores/audit-store.ts';
 import { completeFlow, recentPendingFlowForEmail } from '#src/stores/flow-store.ts';
+import type { Database } from '#src/stores/schema.ts';
 
 export class RegistrationError extends Error {
   override name = 'RegistrationError';
@@ -43,7 +49,17 @@ export interface CompletedRegistration {
 
 const REGISTRATION_KINDS = ['registration'] as const;
 
-export function createRegistrationService(deps: LifecycleDependencies) {
+export interface RegistrationDependencies {
+  db: Kysely<Database>;
+  config: Pick<ProcessSettings, 'ISSUER'> & Pick<ProductPolicy, 'REGISTRATION' | 'EMAIL_VERIFICATION_TTL' | 'VERIFICATION_RESEND_COOLDOWN' | 'INVITATION_TTL'>;
+  accounts: Pick<AccountService, 'create'>;
+  flows: FlowService;
+  mailer: Pick<Mailer, 'enqueue'>;
+  passwordPolicy: Pick<PasswordPolicy, 'check'>;
+  passwords: Pick<PasswordHasher, 'hash' | 'verify'>;
+}
+
+export function createRegistrationService(deps: RegistrationDependencies) {
   const { db, config, flows, mailer } = deps;
   const links = lifecycleLinks(config.ISSUER);
 

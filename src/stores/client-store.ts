@@ -7,8 +7,9 @@ export function findClientRow(db: Kysely<Database>, clientId: string): Promise<C
   return db.selectFrom('clients').selectAll().where('client_id', '=', clientId).executeTakeFirst();
 }
 
-export function listClientRows(db: Kysely<Database>): Promise<ClientRow[]> {
-  return db.selectFrom('clients').selectAll().orderBy('created_at').execute();
+/** Every client's metadata alone (no secrets), e.g. to list redirect origins. */
+export async function listClientMetadata(db: Kysely<Database>): Promise<Record<string, unknown>[]> {
+  return (await db.selectFrom('clients').select('metadata').execute()).map((row) => row.metadata);
 }
 
 export interface ClientRecord {

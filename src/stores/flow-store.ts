@@ -116,3 +116,8 @@ export async function deleteStaleFlows(db: Executor, retentionSeconds: number): 
     .executeTakeFirst();
   return Number(result.numDeletedRows);
 }
+
+/** The account's flows as its data export shows them: no secrets, no payload. */
+export function flowsForExport(db: Executor, accountId: string) {
+  return db.selectFrom('self_service_flows').select(['kind', 'state', 'email', 'created_at', 'expires_at', 'completed_at']).where('account_id', '=', accountId).execute();
+}

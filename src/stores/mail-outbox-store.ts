@@ -160,3 +160,13 @@ export async function deleteSentOutboxMails(db: Kysely<Database>, olderThanSecon
     if (deleted < DELETE_BATCH) return total;
   }
 }
+
+/** What was mailed to an address (templates and times, never bodies), newest first: for the data export. */
+export function outboxMailsTo(db: Kysely<Database>, recipient: string, limit: number) {
+  return db.selectFrom('mail_outbox').select(['template', 'created_at', 'sent_at']).where('recipient', '=', recipient).orderBy('created_at', 'desc').limit(limit).execute();
+}
+
+/** Drops the messages to an address that are not sent yet (an erased account's). */
+export async function deleteUnsentMailsTo(executor: Kysely<Database> | Transaction<Database>, recipient: string): Promise<void> {
+  await executor.deleteFrom('mail_outbox').where('recipient', '=', recipient).where('sent_at', 'is', null).execute();
+}

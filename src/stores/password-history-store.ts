@@ -31,3 +31,8 @@ export async function recentPasswordHashes(db: Kysely<Database>, accountId: stri
     .execute();
   return rows.map((row) => row.password_hash);
 }
+
+/** When each earlier password was replaced, newest first (never the hashes): for the data export. */
+export function passwordReplacementDates(db: Kysely<Database>, accountId: string) {
+  return db.selectFrom('password_history').select('created_at').where('account_id', '=', accountId).orderBy('created_at', 'desc').execute();
+}

@@ -438,3 +438,16 @@ test('CORS: registered client origins may call the Account API from a browser; o
   const foreignGet = await api(token, 'GET', '/api/account', undefined, { origin: 'https://evil.example.test' });
   t.is(foreignGet.headers.get('access-control-allow-origin'), null);
 });
+
+test('CORS: a client created on this node is allowed at once, even right after the origins were read', async (t) => {
+  const spaOrigin = `https://spa-${Date.now().toString(36)}.example.test`;
+  const preflight = () =>
+    fetch(`${server.issuer}/api/account`, { method: 'OPTIONS', headers: { origin: spaOrigin, 'access-control-request-method': 'GET' } });
+  // Read (and cache) the registered origins before the client exists.
+  t.is((await preflight()).headers.get('access-control-allow-origin'), null);
+
+  await registerClient(server, { redirect_uris: [`${spaOrigin}/callback`], token_endpoint_auth_method: 'none' });
+  const after = await preflight();
+  t.is(after.status, 204);
+  t.is(after.headers.get('access-control-allow-origin'), spaOrigin);
+});

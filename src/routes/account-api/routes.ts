@@ -6,6 +6,7 @@ import type { Context } from 'koa';
 import type { Config } from '#src/config.ts';
 import { defineRoute, type AnyRouteSpec } from '#src/http/route.ts';
 import type { EngineHost } from '#src/oidc/engine-host.ts';
+import { sessionByUid } from '#src/oidc/sessions.ts';
 import { accountTokenOf, type AccountToken } from '#src/routes/account-auth.ts';
 import {
   accountDeletionSchema,
@@ -85,14 +86,14 @@ export function accountApiRoutes(deps: AccountApiDependencies): AnyRouteSpec[] {
         const caller = accountTokenOf(ctx);
         // The calling application's grant (and the sign-in session it came from) stay; with
         // keep_other_sessions false, everything else of the account ends.
-        const session = caller.sessionUid ? await deps.engine.provider.Session.findByUid(caller.sessionUid) : undefined;
+        const session = caller.sessionUid ? await sessionByUid(deps.engine.provider, caller.sessionUid) : undefined;
         await confirmPassword(ctx, caller, () =>
           deps.credentials.changePassword({
             accountId: caller.accountId,
             currentPassword: body.current_password,
             newPassword: body.new_password,
             keepOtherSessions: body.keep_other_sessions ?? false,
-            current: { grantIds: [caller.grantId], sessionIds: session ? [session.jti] : [] },
+            current: { grantIds: [caller.grantId], sessionIds: session ? [session.id] : [] },
             ip: ctx.ip,
             clientId: caller.clientId,
           }),
@@ -105,7 +106,7 @@ export function accountApiRoutes(deps: AccountApiDependencies): AnyRouteSpec[] {
       path: '/api/account/email',
       operationId: 'requestEmailChange',
       summary:
-        'Starts an email change after re-authentication (the password, which may be left out within RECENT_LOGIN_WINDOW seconds of signing in): a six-digit code is mailed to the new address, and the current address is told at once with a link that cancels the change. The answer is the same when the address belongs to another account (nothing is mailed to it then). A password reset or change voids a pending email change.',
+        'Starts an email change after re-authentication (the password, which a first_party client may leave out within RECENT_LOGIN_WINDOW seconds of signing in): a six-digit code is mailed to the new address, and the current address is told at once with a link that cancels the change. The answer is the same when the address belongs to another account (nothing is mailed to it then). A password reset or change voids a pending email change.',
       tag,
       security: write,
       body: emailChangeSchema,
@@ -160,7 +161,7 @@ export function accountApiRoutes(deps: AccountApiDependencies): AnyRouteSpec[] {
       path: '/api/account',
       operationId: 'deleteAccount',
       summary:
-        'Erases the account after confirming its password (which may be left out within RECENT_LOGIN_WINDOW seconds of signing in); every session and token of it ends. The audit trail is kept without personal data.',
+        'Erases the account after confirming its password (which a first_party client may leave out within RECENT_LOGIN_WINDOW seconds of signing in); every session and token of it ends. The audit trail is kept without personal data.',
       tag,
       security: write,
       body: accountDeletionSchema,

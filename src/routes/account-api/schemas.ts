@@ -3,6 +3,7 @@
 import { z } from 'zod';
 import { profilePatchSchema } from '#src/services/account-data.ts';
 import type { Account } from '#src/services/accounts.ts';
+import { profileClaims } from '#src/services/claims.ts';
 import { singleLineText } from '#src/text-input.ts';
 
 const password = z.string().max(4096);
@@ -45,7 +46,7 @@ export const passwordChangeSchema = z
 export const emailChangeSchema = z
   .object({
     email: singleLineText(320),
-    password: password.optional().describe('Required unless the session behind the token signed in within RECENT_LOGIN_WINDOW seconds.'),
+    password: password.optional().describe('Required unless the token is a first_party client\'s and its session signed in within RECENT_LOGIN_WINDOW seconds.'),
   })
   .strict()
   .meta({ id: 'EmailChange' });
@@ -55,7 +56,7 @@ export const emailChangedSchema = z.object({ email: z.email() }).meta({ id: 'Ema
 
 // The password may be left out right after a sign-in (RECENT_LOGIN_WINDOW).
 export const accountDeletionSchema = z
-  .object({ password: password.optional().describe('Required unless the session behind the token signed in within RECENT_LOGIN_WINDOW seconds.') })
+  .object({ password: password.optional().describe('Required unless the token is a first_party client\'s and its session signed in within RECENT_LOGIN_WINDOW seconds.') })
   .strict()
   .meta({ id: 'AccountDeletion' });
 
@@ -73,23 +74,5 @@ export const accountExportSchema = z
   .meta({ id: 'AccountExport' });
 
 export function profileOf(account: Account): z.input<typeof profileSchema> {
-  return {
-    id: account.id,
-    email: account.email,
-    email_verified: account.emailVerified,
-    name: account.name,
-    given_name: account.givenName,
-    family_name: account.familyName,
-    picture: account.picture,
-    locale: account.locale,
-    zoneinfo: account.zoneinfo,
-    phone_number: account.phoneNumber,
-    phone_number_verified: account.phoneNumberVerified,
-    roles: account.roles,
-    tier: account.tier,
-    tenant: account.tenant,
-    created_at: account.createdAt,
-    updated_at: account.updatedAt,
-    last_login_at: account.lastLoginAt,
-  };
+  return { id: account.id, ...profileClaims(account), created_at: account.createdAt, updated_at: account.updatedAt, last_login_at: account.lastLoginAt };
 }

@@ -16,6 +16,8 @@ export interface LoginFlow {
   requested: { acrValues: string[]; maxAge?: number };
   /** The level the sign-in must reach (requested, raised by policy). */
   required: AssuranceLevel;
+  /** What a pipeline step keeps between its pages (e.g. the email verification it started). */
+  notes?: Record<string, string>;
 }
 
 export interface LoginFlowDependencies {
@@ -59,6 +61,13 @@ export function createLoginFlowService(deps: LoginFlowDependencies) {
       const required = requiredLevel({ acrValues: flow.requested.acrValues, policyMinimum: level });
       if (required === flow.required) return flow;
       const next = { ...flow, required };
+      await store.save(next, ttlSeconds);
+      return next;
+    },
+
+    /** Keeps a step's note with the flow. */
+    async note(flow: LoginFlow, key: string, value: string): Promise<LoginFlow> {
+      const next = { ...flow, notes: { ...flow.notes, [key]: value } };
       await store.save(next, ttlSeconds);
       return next;
     },

@@ -1,23 +1,23 @@
 // Registration pages, part of an authorization request: the form, then "check your mail"
-// with a code field. Confirming signs the new account in and the request continues to the
-// client; a taken address gets exactly the same pages (see services/registration.ts).
-import Router from '@koa/router';
+// with a code field. Confirming signs the new account in through the sign-in pipeline and
+// the request continues to the client; a taken address gets exactly the same pages (see
+// services/registration.ts).
+import type Router from '@koa/router';
 import type { Context } from 'koa';
 import { z } from 'zod';
-import type { Config } from '#src/config.ts';
 import { KeyholdError } from '#src/errors.ts';
 import { formBody } from '#src/middleware/body.ts';
-import type { EngineHost } from '#src/oidc/engine-host.ts';
-import { passwordLogin } from '#src/routes/interaction.ts';
-import type { InteractionDetails, PageKit } from '#src/routes/page-kit.ts';
+import { setRateLimitHeaders } from '#src/middleware/rate-limit.ts';
+import type { InteractionDetails } from '#src/routes/page-kit.ts';
+import type { SignInPipeline } from '#src/routes/interaction/pipeline.ts';
+import { clientNameOf, clientOf, codeForm, INVALID_CODE, interactionPurpose, LOGIN_PROMPTS, type InteractionDependencies } from '#src/routes/interaction/shared.ts';
 import { AccountError } from '#src/services/accounts.ts';
+import { passwordMethod } from '#src/services/authentication/methods/password.ts';
 import { FlowError } from '#src/services/flows.ts';
 import { PasswordRejectedError } from '#src/services/lifecycle.ts';
-import { RegistrationError, type RegistrationService } from '#src/services/registration.ts';
-import type { RegistrationThrottle } from '#src/services/registration-throttle.ts';
 import { RateLimitedError } from '#src/services/rate-limits.ts';
-import { setRateLimitHeaders } from '#src/middleware/rate-limit.ts';
-import { singleLine, singleLineText } from '#src/text-input.ts';
+import { RegistrationError } from '#src/services/registration.ts';
+import { singleLineText } from '#src/text-input.ts';
 
 const registrationForm = z.object({
   email: singleLineText(320).default(''),
@@ -26,35 +26,28 @@ const registrationForm = z.object({
   invitation: singleLineText(512).optional(),
 });
 
-const codeForm = z.object({
-  flow: singleLineText(64).default(''),
-  code: singleLine(z.string().trim().max(32)).default(''),
-});
-
-const REGISTRATION_PROMPTS = ['login', 'create'];
-
-export function registrationRoutes(deps: { config: Config; engine: EngineHost; pages: PageKit; registration: RegistrationService; registrationThrottle: RegistrationThrottle }): Router {
+// Registration signs the new account in: the password it chose, proven with the mailed code.
+export function registerRoutes(router: Router, deps: InteractionDependencies, pipeline: SignInPipeline): void {
   const { config, pages, registration } = deps;
-  const router = new Router({ prefix: '/interaction/:uid/register' });
   const form = formBody(config.BODY_LIMIT);
-  const purpose = (uid: string) => `interaction:${uid}`;
+  const purpose = interactionPurpose;
 
   const interaction = async (ctx: Context, posted: boolean): Promise<InteractionDetails> => {
     if (config.REGISTRATION === 'closed') throw new KeyholdError('forbidden', 'Registration is closed. Ask an administrator for an account.');
     const details = await pages.loadInteraction(ctx);
     if (posted) pages.assertCsrf(ctx, purpose(details.uid));
-    if (!REGISTRATION_PROMPTS.includes(details.prompt.name)) throw new KeyholdError('invalid_request', 'You are already signed in. Return to the application.');
+    if (!LOGIN_PROMPTS.includes(details.prompt.name)) throw new KeyholdError('invalid_request', 'You are already signed in. Return to the application.');
     return details;
   };
 
   const renderForm = async (ctx: Context, details: InteractionDetails, values: { email?: string; name?: string; invitation?: string; errors?: string[] } = {}, status = 200) => {
-    const client = await deps.engine.provider.Client.find(String(details.params.client_id));
+    const client = await clientOf(deps.engine, details);
     pages.render(
       ctx,
       'register',
       {
         title: 'Create account',
-        clientName: client?.clientName ?? client?.clientId,
+        clientName: clientNameOf(client),
         action: `/interaction/${details.uid}/register`,
         loginUrl: `/interaction/${details.uid}?mode=login`,
         csrf: pages.csrfToken(ctx, purpose(details.uid)),
@@ -86,9 +79,9 @@ export function registrationRoutes(deps: { config: Config; engine: EngineHost; p
     );
   };
 
-  router.get('/', async (ctx) => renderForm(ctx, await interaction(ctx, false)));
+  router.get('/:uid/register', async (ctx) => renderForm(ctx, await interaction(ctx, false)));
 
-  router.post('/', form, async (ctx) => {
+  router.post('/:uid/register', form, async (ctx) => {
     const details = await interaction(ctx, true);
     const input = registrationForm.parse(ctx.request.body ?? {});
     try {
@@ -119,15 +112,15 @@ export function registrationRoutes(deps: { config: Config; engine: EngineHost; p
     }
   });
 
-  router.post('/confirm', form, async (ctx) => {
+  router.post('/:uid/register/confirm', form, async (ctx) => {
     const details = await interaction(ctx, true);
     const { flow, code } = codeForm.parse(ctx.request.body ?? {});
+    let accountId: string;
     try {
-      const { account } = await registration.complete({ flowId: flow, code, interactionUid: details.uid }, ctx.ip);
-      return pages.finishInteraction(ctx, passwordLogin(account), false);
+      ({ account: { id: accountId } } = await registration.complete({ flowId: flow, code, interactionUid: details.uid }, ctx.ip));
     } catch (error) {
       if (error instanceof FlowError) {
-        return renderCheck(ctx, details, flow, '', { error: 'That code is not valid or has expired. Check the latest email, or send a new code.' }, 400);
+        return renderCheck(ctx, details, flow, '', { error: INVALID_CODE }, 400);
       }
       if (error instanceof AccountError && error.code === 'email_taken') {
         return pages.message(ctx, 'Already registered', 'This email address already has an account. Sign in instead, or reset your password.', {
@@ -137,14 +130,13 @@ export function registrationRoutes(deps: { config: Config; engine: EngineHost; p
       }
       throw error;
     }
+    return pipeline.continueAs(ctx, details, accountId, passwordMethod);
   });
 
-  router.post('/resend', form, async (ctx) => {
+  router.post('/:uid/register/resend', form, async (ctx) => {
     const details = await interaction(ctx, true);
     const { flow } = codeForm.parse(ctx.request.body ?? {});
     const outcome = await registration.resend(flow, details.uid);
     return renderCheck(ctx, details, flow, '', { notice: outcome === 'sent' ? 'We sent a new code.' : 'Please wait a minute before asking for another code.' }, outcome === 'sent' ? 200 : 429);
   });
-
-  return router;
 }

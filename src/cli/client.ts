@@ -1,0 +1,27 @@
+// keyhold client create
+import { oneLine, parseOptions, required, UsageError } from '#src/cli/args.ts';
+import type { CommandGroup, Plan } from '#src/cli/plan.ts';
+import { createClient } from '#src/services/clients.ts';
+
+function planClientCreate(args: string[]): Plan {
+  const values = parseOptions(args, { metadata: { type: 'string' } });
+  const text = required(values.metadata, 'metadata');
+  let metadata: unknown;
+  try {
+    metadata = JSON.parse(text);
+  } catch (error) {
+    throw new UsageError(`--metadata is not valid JSON: ${oneLine((error as Error).message)}`);
+  }
+  return {
+    needs: 'core',
+    run: async (core) => {
+      // The engine's metadata rules, from a bare engine; loaded here because only this
+      // command needs them.
+      const { createClientValidator } = await import('#src/oidc/client-validator.ts');
+      // The stored metadata plus the generated credentials: the only time the secret is shown.
+      return createClient(core.db, core.keys.clientSecrets, await createClientValidator(core), metadata);
+    },
+  };
+}
+
+export const clientCommands: CommandGroup = { create: planClientCreate };

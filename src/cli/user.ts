@@ -1,0 +1,72 @@
+// keyhold user create | update | import
+import { createReadStream, openSync } from 'node:fs';
+import { createInterface } from 'node:readline';
+import { describeError, parseOptions, required, UsageError } from '#src/cli/args.ts';
+import type { CommandGroup, Plan } from '#src/cli/plan.ts';
+import { updateAccountAuthorization } from '#src/services/account-admin.ts';
+import { importAccounts } from '#src/services/account-import.ts';
+import { PasswordRejectedError } from '#src/services/lifecycle.ts';
+
+function planUserCreate(args: string[]): Plan {
+  const values = parseOptions(args, {
+    email: { type: 'string' },
+    password: { type: 'string' },
+    name: { type: 'string' },
+    role: { type: 'string', multiple: true },
+    tier: { type: 'string' },
+    tenant: { type: 'string' },
+    verified: { type: 'boolean', default: false },
+  });
+  const email = required(values.email, 'email');
+  const password = required(values.password, 'password');
+  return {
+    needs: 'core',
+    run: (core) =>
+      core.accounts
+        .create({
+          email,
+          password,
+          name: values.name,
+          roles: values.role,
+          tier: values.tier,
+          tenant: values.tenant,
+          emailVerified: values.verified,
+        })
+        .catch((error: unknown) => {
+          // The same policy as the pages; its messages speak to a person choosing a password.
+          if (error instanceof PasswordRejectedError) throw new Error(`password rejected: ${error.message}`);
+          throw error;
+        }),
+  };
+}
+
+function planUserUpdate(args: string[]): Plan {
+  const values = parseOptions(args, {
+    email: { type: 'string' },
+    role: { type: 'string', multiple: true },
+    tier: { type: 'string' },
+    tenant: { type: 'string' },
+    active: { type: 'string' },
+  });
+  const email = required(values.email, 'email');
+  if (values.active !== undefined && values.active !== 'true' && values.active !== 'false') throw new UsageError('--active must be true or false');
+  const change = { roles: values.role, tier: values.tier, tenant: values.tenant, active: values.active === undefined ? undefined : values.active === 'true' };
+  return { needs: 'core', run: (core) => updateAccountAuthorization(core.db, email, change, 'cli') };
+}
+
+function planUserImport(args: string[]): Plan {
+  const values = parseOptions(args, { file: { type: 'string' } });
+  const file = required(values.file, 'file');
+  // Opened now, before configuration and database: a wrong path is refused at once.
+  let input: NodeJS.ReadableStream = process.stdin;
+  if (file !== '-') {
+    try {
+      input = createReadStream('', { fd: openSync(file, 'r') });
+    } catch (error) {
+      throw new Error(`cannot read ${file}: ${describeError(error)}`);
+    }
+  }
+  return { needs: 'core', run: (core) => importAccounts(core.db, createInterface({ input, crlfDelay: Infinity }), core.config.DEFAULT_ROLES) };
+}
+
+export const userCommands: CommandGroup = { create: planUserCreate, update: planUserUpdate, import: planUserImport };

@@ -1,0 +1,131 @@
+// Keyhold without HTTP: the database (migrated), the keys derived from KEYHOLD_SECRET,
+// Redis, the engine's state store, and every service with its rules. The server puts the
+// engine and the HTTP app on top (src/keyhold.ts); the CLI uses this alone, so a command
+// follows exactly the server's rules without starting the engine, the app or any timer.
+import type { Redis } from 'ioredis';
+import type { Kysely } from 'kysely';
+import type { Logger } from 'pino';
+import type { Config } from '#src/config.ts';
+import { createAccountDataService, type AccountDataService } from '#src/services/account-data.ts';
+import { createAccountService, type AccountService } from '#src/services/accounts.ts';
+import { createAuthorizationService, type AuthorizationService } from '#src/services/authorization.ts';
+import { createLoginFlowService, type LoginFlowService } from '#src/services/authentication/login-flow.ts';
+import { createCredentialService, type CredentialService } from '#src/services/credentials.ts';
+import { createEmailOwnershipService, type EmailOwnershipService } from '#src/services/email-ownership.ts';
+import { createFlowService, type FlowService } from '#src/services/flows.ts';
+import { createLegacyBcryptCost } from '#src/services/legacy-hash-cost.ts';
+import { createLoginThrottle, type LoginThrottle } from '#src/services/login-throttle.ts';
+import { createMailer, type Mailer } from '#src/services/mailer.ts';
+import { deriveKeys, resolveMasterSecret, type DerivedKeys } from '#src/services/master-secret.ts';
+import { createPasswordPolicy, type PasswordPolicy } from '#src/services/password-policy.ts';
+import { createPasswordHasher, type PasswordHasher } from '#src/services/passwords.ts';
+import { createRegistrationThrottle, type RegistrationThrottle } from '#src/services/registration-throttle.ts';
+import { createRegistrationService, type RegistrationService } from '#src/services/registration.ts';
+import { ensureAccountResource } from '#src/services/resources.ts';
+import { ensureAdminApi, ensureRoles } from '#src/services/roles.ts';
+import { signingKeyOptions } from '#src/services/signing-key-options.ts';
+import { ensureSigningKeys, loadEngineJwks, type SigningKeyOptions } from '#src/services/signing-keys.ts';
+import { openDatabase, type DatabaseHandle } from '#src/stores/database.ts';
+import { migrateToLatest } from '#src/stores/migrations.ts';
+import type { EngineStateStore } from '#src/stores/oidc-adapter-common.ts';
+import { createLoginFlowStore } from '#src/stores/login-flow-store.ts';
+import { createRedisAdapter } from '#src/stores/oidc-adapter-redis.ts';
+import { createSqlAdapter } from '#src/stores/oidc-adapter-sql.ts';
+import { connectRedis, disconnectRedis } from '#src/stores/redis.ts';
+import type { Database } from '#src/stores/schema.ts';
+
+export interface Core {
+  config: Config;
+  logger: Logger;
+  db: Kysely<Database>;
+  databaseKind: DatabaseHandle['kind'];
+  redis?: Redis;
+  keys: DerivedKeys;
+  keyOptions: SigningKeyOptions;
+  passwords: PasswordHasher;
+  passwordPolicy: PasswordPolicy;
+  accounts: AccountService;
+  flows: FlowService;
+  mailer: Mailer;
+  registration: RegistrationService;
+  credentials: CredentialService;
+  emailOwnership: EmailOwnershipService;
+  accountData: AccountDataService;
+  authorization: AuthorizationService;
+  /** Engine state (sessions, grants, tokens): the engine's adapter, and what Keyhold does
+   *  across it (e.g. end an account's sessions). Redis when REDIS_URL is set, else SQL. */
+  engineState: EngineStateStore;
+  /** Sign-in pipeline: one stored login flow per interaction, for the interaction's life. */
+  loginFlows: LoginFlowService;
+  loginThrottle: LoginThrottle;
+  registrationThrottle: RegistrationThrottle;
+  /** Closes Redis and the database. */
+  close(): Promise<void>;
+}
+
+/** Builds the core; on failure, whatever was opened is closed again. */
+export async function createCore(config: Config, logger: Logger): Promise<Core> {
+  const database = await openDatabase(config.process, logger);
+  let redis: Redis | undefined;
+  const close = async () => {
+    if (redis) await disconnectRedis(redis);
+    await database.close();
+  };
+  try {
+    const { db } = database;
+    await migrateToLatest(db);
+    const keys = deriveKeys(resolveMasterSecret(config.process, logger));
+    if (config.REDIS_URL) redis = connectRedis(config.REDIS_URL, logger);
+
+    const engineState = redis
+      ? createRedisAdapter(redis, { prefix: config.REDIS_PREFIX, encryptionKey: keys.engineState })
+      : createSqlAdapter(db, { encryptionKey: keys.engineState });
+    const mailer = createMailer(db, { issuer: config.ISSUER, defaultLocale: 'en', bodyKey: keys.mailBodies });
+    const passwords = createPasswordHasher(
+      { memoryCost: config.ARGON2_MEMORY_KIB, timeCost: config.ARGON2_ITERATIONS, parallelism: config.ARGON2_PARALLELISM },
+      { legacyBcryptCost: createLegacyBcryptCost(db) },
+    );
+    const { policy } = config;
+    const passwordPolicy = createPasswordPolicy({ db, hasher: passwords, minLength: policy.PASSWORD_MIN_LENGTH, historySize: policy.PASSWORD_HISTORY, breachCheckUrl: policy.BREACH_CHECK_URL, logger });
+    const accounts = createAccountService(db, passwords, passwordPolicy, { defaultRoles: policy.DEFAULT_ROLES });
+    const flows = createFlowService(db, keys.flowCodes);
+
+    await ensureAccountResource(db, config.ISSUER);
+    await ensureAdminApi(db, config.ISSUER);
+    await ensureRoles(db, policy.DEFAULT_ROLES);
+    const keyOptions = await signingKeyOptions(policy, db, keys);
+    await ensureSigningKeys(db, keyOptions);
+    // The key set opens only with the KEYHOLD_SECRET the database was set up with. Checked
+    // here, before anything runs, so that no command seals new data under another secret.
+    await loadEngineJwks(db, keyOptions);
+
+    const rateLimitStore = { redis, prefix: config.REDIS_PREFIX };
+    return {
+      config,
+      logger,
+      db,
+      databaseKind: database.kind,
+      redis,
+      keys,
+      keyOptions,
+      passwords,
+      passwordPolicy,
+      accounts,
+      flows,
+      mailer,
+      registration: createRegistrationService({ db, config, accounts, flows, mailer, passwordPolicy, passwords }),
+      credentials: createCredentialService({ db, config, flows, mailer, passwordPolicy, passwords, engineState }),
+      emailOwnership: createEmailOwnershipService({ db, config, flows, mailer, passwords, engineState }),
+      accountData: createAccountDataService({ db, config, passwords, engineState, pseudonymKey: keys.pseudonyms }),
+      authorization: createAuthorizationService(db, config.ISSUER),
+      engineState,
+      loginFlows: createLoginFlowService({ store: createLoginFlowStore(engineState), ttlSeconds: policy.INTERACTION_TTL }),
+      loginThrottle: createLoginThrottle({ ...rateLimitStore, limit: policy.LOGIN_RATE_LIMIT, accountLimit: policy.LOGIN_ACCOUNT_RATE_LIMIT, windowSeconds: policy.LOGIN_RATE_WINDOW }),
+      registrationThrottle: createRegistrationThrottle({ ...rateLimitStore, limit: policy.REGISTRATION_RATE_LIMIT, emailLimit: policy.REGISTRATION_EMAIL_RATE_LIMIT, windowSeconds: policy.REGISTRATION_RATE_WINDOW }),
+      close,
+    };
+  } catch (error) {
+    await close().catch(() => {});
+    throw error;
+  }
+}

@@ -1,0 +1,58 @@
+// The HTTP layer on top of a core: the engine host (the engine serving the current key
+// set), the metrics, and the Koa app with Keyhold's routes in front of the engine.
+import type Koa from 'koa';
+import { createApp } from '#src/app.ts';
+import type { Core } from '#src/core.ts';
+import { createMetrics } from '#src/middleware/metrics.ts';
+import { clientValidatorOf } from '#src/oidc/client-validator.ts';
+import { createEngineHost, type EngineHost } from '#src/oidc/engine-host.ts';
+import { engineOptions } from '#src/oidc/engine-options.ts';
+import { createMetricsApp } from '#src/routes/metrics.ts';
+import { createPageKit } from '#src/routes/page-kit.ts';
+import { createClientService } from '#src/services/clients.ts';
+import { createCsrfService } from '#src/services/csrf.ts';
+
+export interface Http {
+  engine: EngineHost;
+  app: Koa;
+  /** Serves /metrics alone, when METRICS_PORT gives it a port of its own. */
+  metricsApp?: Koa;
+  /** Registers a client under the serving engine's metadata rules. */
+  createClient(metadata: unknown): Promise<Record<string, unknown>>;
+  /** Marks the node as draining: /readyz answers 503 so load balancers stop sending. */
+  beginShutdown(): void;
+}
+
+export async function createHttp(core: Core): Promise<Http> {
+  const { config, logger, db, keys } = core;
+  const metrics = createMetrics();
+  const engine = await createEngineHost({ config, db, keyOptions: core.keyOptions, logger, metrics, configure: engineOptions(core) });
+  // Clients are validated by the engine that serves now (it is rebuilt on key changes).
+  const clients = createClientService({ db, encryptionKey: keys.clientSecrets, validator: () => clientValidatorOf(engine.provider) });
+
+  let shuttingDown = false;
+  const metricsEndpoint = { registry: metrics.registry, token: config.METRICS_TOKEN };
+  const metricsApp = config.METRICS_PORT === undefined ? undefined : createMetricsApp(metricsEndpoint);
+  if (!metricsApp && !config.METRICS_TOKEN && config.NODE_ENV === 'production') {
+    logger.warn('/metrics is public on the main port; set METRICS_PORT or METRICS_TOKEN');
+  }
+  const app = createApp({
+    ...core,
+    engine,
+    metrics,
+    clients,
+    cookieKeys: keys.cookieKeys,
+    pages: createPageKit({ config, engine, csrf: createCsrfService(keys.csrf) }),
+    ops: { db, redis: core.redis, metrics: metricsApp ? undefined : metricsEndpoint, isShuttingDown: () => shuttingDown },
+  });
+
+  return {
+    engine,
+    app,
+    metricsApp,
+    createClient: (metadata) => clients.create(metadata),
+    beginShutdown() {
+      shuttingDown = true;
+    },
+  };
+}

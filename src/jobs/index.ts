@@ -1,0 +1,36 @@
+// Every timer a server node runs, started together and stopped together. The server starts
+// them (src/keyhold.ts); the CLI never does.
+import type { Core } from '#src/core.ts';
+import { startEngineStateSweeper } from '#src/jobs/engine-state-sweeper.ts';
+import { startFlowCleanup } from '#src/jobs/flow-cleanup.ts';
+import type { Job } from '#src/jobs/job.ts';
+import { startMailDelivery } from '#src/jobs/mail-delivery.ts';
+import { startSigningKeyReload } from '#src/jobs/signing-key-reload.ts';
+import type { EngineHost } from '#src/oidc/engine-host.ts';
+import type { MailWorker } from '#src/services/mail-worker.ts';
+
+export interface RunningJobs {
+  readonly names: readonly string[];
+  /** The mail worker, for sending what is due now (tests, shutdown). */
+  readonly mailWorker: MailWorker;
+  stop(): Promise<void>;
+}
+
+export function startJobs(core: Pick<Core, 'config' | 'db' | 'logger' | 'keys' | 'redis'>, engine: Pick<EngineHost, 'reload'>): RunningJobs {
+  const { config, db, logger } = core;
+  const mail = startMailDelivery({ db, config, logger, bodyKey: core.keys.mailBodies });
+  const jobs: Job[] = [
+    mail,
+    startFlowCleanup({ db, logger }),
+    startSigningKeyReload({ engine, config, logger }),
+    // Redis expires engine state by itself.
+    ...(core.redis ? [] : [startEngineStateSweeper({ db, logger })]),
+  ];
+  return {
+    names: jobs.map((job) => job.name),
+    mailWorker: mail.worker,
+    async stop() {
+      await Promise.all(jobs.map((job) => job.stop()));
+    },
+  };
+}

@@ -1,0 +1,33 @@
+// The engine's configuration for a given key set, built from the core: its storage (the
+// clients table for clients, the engine-state store for the rest) and the services its
+// hooks ask. The engine host builds the serving engine from it, the client validator a
+// bare one that only checks client metadata; both therefore apply the same rules.
+import type { Configuration } from 'oidc-provider';
+import type { Core } from '#src/core.ts';
+import { engineConfiguration } from '#src/oidc/configuration.ts';
+import { isOidcScope } from '#src/services/claims.ts';
+import { fromEngineClientMetadata, toEngineClientMetadata } from '#src/services/client-scopes.ts';
+import { findResource, undefinedScopes } from '#src/services/resources.ts';
+import { createClientAdapter } from '#src/stores/oidc-client-adapter.ts';
+
+export type EngineJwks = { keys: Record<string, unknown>[] };
+
+export function engineOptions(core: Pick<Core, 'config' | 'db' | 'keys' | 'accounts' | 'authorization' | 'engineState'>): (jwks: EngineJwks) => Configuration {
+  const { config, db, keys, engineState } = core;
+  const ClientAdapter = createClientAdapter(db, keys.clientSecrets, { toEngine: toEngineClientMetadata, fromEngine: fromEngineClientMetadata });
+  const adapter = function adapterFor(name: string) {
+    return name === 'Client' ? new ClientAdapter() : new engineState.Adapter(name);
+  } as unknown as NonNullable<Configuration['adapter']>;
+
+  return (jwks) =>
+    engineConfiguration({
+      config,
+      accounts: core.accounts,
+      adapter,
+      jwks,
+      cookieKeys: keys.cookieKeys,
+      findResource: (identifier) => findResource(db, identifier),
+      authorization: core.authorization,
+      undefinedScopes: (requested) => undefinedScopes(db, requested, isOidcScope),
+    });
+}

@@ -1,0 +1,22 @@
+// Access tokens for an API resource carry the granted scopes as `permissions` and the
+// account's authorisation data (RFC 9068 plus Keyhold's claims); opaque tokens keep it
+// server-side.
+import type { Configuration } from 'oidc-provider';
+import type { AccountService } from '#src/services/accounts.ts';
+
+export function extraTokenClaims(accounts: Pick<AccountService, 'findById'>): NonNullable<Configuration['extraTokenClaims']> {
+  return async (_ctx, token) => {
+    if (!token.resourceServer || (token.kind !== 'AccessToken' && token.kind !== 'ClientCredentials')) return undefined;
+    const permissions = typeof token.scope === 'string' ? token.scope.split(' ').filter(Boolean) : [];
+    const accountId = token.kind === 'AccessToken' ? (token as { accountId?: string }).accountId : undefined;
+    if (!accountId) return { permissions };
+    const account = await accounts.findById(accountId);
+    if (!account) return { permissions };
+    return {
+      permissions,
+      roles: account.roles,
+      ...(account.tier ? { tier: account.tier } : {}),
+      ...(account.tenant ? { tenant: account.tenant } : {}),
+    };
+  };
+}

@@ -1,0 +1,56 @@
+// The engine's interactions: sign-in (login form, registration, then the pipeline's steps)
+// and consent, as plain HTML forms, each with a CSRF token bound to the interaction. The
+// interaction, and with it the stored login flow, is the one this browser's cookie names.
+//
+//   GET  /interaction/:uid                   the page the interaction is at (below)
+//   POST /interaction/:uid/login             password.ts      email + password
+//   GET|POST /interaction/:uid/register…     register.ts      registration (prompt=create)
+//   POST /interaction/:uid/verify-email…     verify-email.ts  step: confirm the address
+//   POST /interaction/:uid/profile           profile.ts       step: the client's required claims
+//   POST /interaction/:uid/confirm           consent.ts       consent
+//   POST /interaction/:uid/abort             abort.ts         cancel / deny
+import Router from '@koa/router';
+import { KeyholdError } from '#src/errors.ts';
+import { abortRoutes } from '#src/routes/interaction/abort.ts';
+import { consentRoutes, showConsent } from '#src/routes/interaction/consent.ts';
+import { passwordRoutes, renderLogin } from '#src/routes/interaction/password.ts';
+import { createSignInPipeline, type SignInPipeline } from '#src/routes/interaction/pipeline.ts';
+import { profileRoutes, profileStep } from '#src/routes/interaction/profile.ts';
+import { registerRoutes } from '#src/routes/interaction/register.ts';
+import { LOGIN_PROMPTS, type InteractionDependencies } from '#src/routes/interaction/shared.ts';
+import { verifyEmailRoutes, verifyEmailStep } from '#src/routes/interaction/verify-email.ts';
+
+export type { InteractionDependencies } from '#src/routes/interaction/shared.ts';
+
+/** The sign-in pipeline with its steps, in the order they run. */
+export function signInPipeline(deps: InteractionDependencies): SignInPipeline {
+  return createSignInPipeline(deps, [verifyEmailStep(deps), profileStep(deps)]);
+}
+
+export function interactionRoutes(deps: InteractionDependencies): Router {
+  const router = new Router({ prefix: '/interaction' });
+  const pipeline = signInPipeline(deps);
+
+  router.get('/:uid', async (ctx) => {
+    const details = await deps.pages.loadInteraction(ctx);
+    if (LOGIN_PROMPTS.includes(details.prompt.name)) {
+      // Someone already identified in this interaction continues where they were.
+      const flow = await pipeline.identifiedFlow(details);
+      if (flow) return pipeline.advance(ctx, details, flow, { revisit: true });
+      if (details.prompt.name === 'create' && ctx.query.mode !== 'login') {
+        ctx.redirect(`/interaction/${details.uid}/register`);
+        return;
+      }
+      return renderLogin(ctx, deps, details);
+    }
+    if (details.prompt.name === 'consent') {
+      const owed = await pipeline.pendingForSession(details);
+      if (owed) return owed.step.show(ctx, details, owed.subject, { revisit: true });
+      return showConsent(ctx, deps, details);
+    }
+    throw new KeyholdError('invalid_request', `unsupported interaction prompt ${details.prompt.name}`);
+  });
+
+  for (const routes of [passwordRoutes, registerRoutes, verifyEmailRoutes, profileRoutes, consentRoutes, abortRoutes]) routes(router, deps, pipeline);
+  return router;
+}

@@ -1,0 +1,70 @@
+// The login form: email address and password, the first factor. Failed logins get one
+// message whatever the cause, so the page never tells whether an account exists; attempts
+// are counted before the password is checked.
+import type Router from '@koa/router';
+import type { Context } from 'koa';
+import { z } from 'zod';
+import { formBody } from '#src/middleware/body.ts';
+import { setRateLimitHeaders } from '#src/middleware/rate-limit.ts';
+import type { InteractionDetails } from '#src/routes/page-kit.ts';
+import type { SignInPipeline } from '#src/routes/interaction/pipeline.ts';
+import { clientNameOf, clientOf, interactionPurpose, LOGIN_PROMPTS, postedForm, type InteractionDependencies } from '#src/routes/interaction/shared.ts';
+import { passwordMethod } from '#src/services/authentication/methods/password.ts';
+import type { PasswordAttempt } from '#src/services/login-throttle.ts';
+import { RateLimitedError } from '#src/services/rate-limits.ts';
+import { singleLineText } from '#src/text-input.ts';
+
+const INVALID_CREDENTIALS = 'Invalid email or password.';
+
+const loginForm = z.object({
+  email: singleLineText(320).default(''),
+  password: z.string().max(4096).default(''),
+});
+
+export async function renderLogin(ctx: Context, deps: InteractionDependencies, details: InteractionDetails, extra: { error?: string; email?: string; status?: number } = {}): Promise<void> {
+  const { config, pages } = deps;
+  pages.render(
+    ctx,
+    'login',
+    {
+      title: 'Sign in',
+      clientName: clientNameOf(await clientOf(deps.engine, details)),
+      action: `/interaction/${details.uid}/login`,
+      abortAction: `/interaction/${details.uid}/abort`,
+      registerUrl: config.REGISTRATION === 'closed' ? undefined : `/interaction/${details.uid}/register`,
+      recoveryUrl: `/recovery?interaction=${encodeURIComponent(details.uid)}`,
+      csrf: pages.csrfToken(ctx, interactionPurpose(details.uid)),
+      email: extra.email ?? (typeof details.params.login_hint === 'string' ? details.params.login_hint : ''),
+      error: extra.error,
+    },
+    extra.status,
+  );
+}
+
+export function passwordRoutes(router: Router, deps: InteractionDependencies, pipeline: SignInPipeline): void {
+  const form = formBody(deps.config.BODY_LIMIT);
+  router.post('/:uid/login', form, async (ctx) => {
+    const details = await postedForm(deps.pages, ctx, LOGIN_PROMPTS);
+    const input = loginForm.safeParse(ctx.request.body ?? {});
+    if (!input.success) return renderLogin(ctx, deps, details, { error: INVALID_CREDENTIALS, status: 400 });
+    const { email, password } = input.data;
+
+    // Counted before the password is checked, so that a burst cannot outrun the limit.
+    let attempt: PasswordAttempt;
+    try {
+      attempt = await deps.loginThrottle.begin(ctx.ip, email);
+    } catch (error) {
+      if (!(error instanceof RateLimitedError)) throw error;
+      setRateLimitHeaders(ctx, error);
+      return renderLogin(ctx, deps, details, { email, status: 429, error: `Too many failed attempts. Try again in ${Math.ceil(error.retryAfterSeconds / 60)} minute(s).` });
+    }
+
+    const account = await deps.accounts.authenticate(email, password);
+    if (!account) {
+      ctx.state.log.info({ event: 'login.failed', clientId: details.params.client_id }, 'login failed');
+      return renderLogin(ctx, deps, details, { email, error: INVALID_CREDENTIALS, status: 401 });
+    }
+    await attempt.succeeded();
+    return pipeline.verified(ctx, details, account.id, passwordMethod);
+  });
+}

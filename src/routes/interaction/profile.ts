@@ -1,0 +1,99 @@
+// Pipeline step: progressive profiling. A client that requires profile claims (metadata
+// `required_claims`) gets them: a user who lacks any is asked on one page, validated by the
+// same rules as the Account API's PATCH, before the sign-in finishes, and before consent
+// for a browser that was already signed in (the engine's required-claims check keeps the
+// consent prompt open until they are there, so the page cannot be skipped).
+import type Router from '@koa/router';
+import type { Context } from 'koa';
+import { formBody } from '#src/middleware/body.ts';
+import type { InteractionDetails } from '#src/routes/page-kit.ts';
+import type { SignInPipeline, SignInStep, StepSubject } from '#src/routes/interaction/pipeline.ts';
+import { clientNameOf, interactionPurpose, LOGIN_PROMPTS, postedForm, type InteractionDependencies } from '#src/routes/interaction/shared.ts';
+import { profilePatchSchema, type ProfilePatch } from '#src/services/account-data.ts';
+import { accountClaims } from '#src/services/claims.ts';
+import { missingProfileClaims, requiredClaimsOf, type RequirableProfileClaim } from '#src/services/profile-requirements.ts';
+
+const fieldLook: Record<RequirableProfileClaim, { label: string; type: string; autocomplete: string; hint?: string }> = {
+  name: { label: 'Full name', type: 'text', autocomplete: 'name' },
+  given_name: { label: 'Given name', type: 'text', autocomplete: 'given-name' },
+  family_name: { label: 'Family name', type: 'text', autocomplete: 'family-name' },
+  phone_number: { label: 'Phone number', type: 'tel', autocomplete: 'tel', hint: '+14155550123' },
+  locale: { label: 'Language', type: 'text', autocomplete: 'language', hint: 'en-GB' },
+  zoneinfo: { label: 'Time zone', type: 'text', autocomplete: 'off', hint: 'Europe/Paris' },
+  picture: { label: 'Picture (https URL)', type: 'url', autocomplete: 'photo', hint: 'https://' },
+};
+
+const missingFor = ({ account, client }: StepSubject) => missingProfileClaims(accountClaims(account), requiredClaimsOf(client as unknown as Record<string, unknown>));
+
+type FieldErrors = Partial<Record<RequirableProfileClaim, string>>;
+
+/** The posted values of the asked claims, checked like a PATCH of the Account API. */
+function parseProfile(body: Record<string, unknown>, asked: readonly RequirableProfileClaim[]): { values: ProfilePatch } | { errors: FieldErrors } {
+  const errors: FieldErrors = {};
+  const posted: Record<string, unknown> = {};
+  for (const claim of asked) {
+    const value = body[claim];
+    if (typeof value !== 'string' || value.trim() === '') errors[claim] = `${fieldLook[claim].label} is required.`;
+    else posted[claim] = value.trim();
+  }
+  const parsed = profilePatchSchema.safeParse(posted);
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) {
+      const claim = issue.path[0] as RequirableProfileClaim;
+      errors[claim] ??= issue.message;
+    }
+  }
+  return Object.keys(errors).length > 0 || !parsed.success ? { errors } : { values: parsed.data };
+}
+
+function renderProfile(ctx: Context, deps: InteractionDependencies, details: InteractionDetails, subject: StepSubject, asked: readonly RequirableProfileClaim[], posted: { body?: Record<string, unknown>; errors?: FieldErrors } = {}, status = 200) {
+  const errors = posted.errors ?? {};
+  deps.pages.render(
+    ctx,
+    'profile',
+    {
+      title: 'Complete your profile',
+      clientName: clientNameOf(subject.client),
+      action: `/interaction/${details.uid}/profile`,
+      abortAction: `/interaction/${details.uid}/abort`,
+      csrf: deps.pages.csrfToken(ctx, interactionPurpose(details.uid)),
+      hasErrors: Object.keys(errors).length > 0,
+      fields: asked.map((claim) => ({
+        claim,
+        ...fieldLook[claim],
+        value: typeof posted.body?.[claim] === 'string' ? posted.body[claim] : '',
+        error: errors[claim],
+      })),
+    },
+    status,
+  );
+}
+
+export function profileStep(deps: InteractionDependencies): SignInStep {
+  return {
+    id: 'profile',
+    forSessions: true,
+    pending: (subject) => missingFor(subject).length > 0,
+    show: async (ctx, details, subject) => renderProfile(ctx, deps, details, subject, missingFor(subject)),
+  };
+}
+
+export function profileRoutes(router: Router, deps: InteractionDependencies, pipeline: SignInPipeline): void {
+  router.post('/:uid/profile', formBody(deps.config.BODY_LIMIT), async (ctx) => {
+    const details = await postedForm(deps.pages, ctx, [...LOGIN_PROMPTS, 'consent']);
+    // During a sign-in, the account its flow identified; before consent, the signed-in one.
+    const flow = details.prompt.name === 'consent' ? undefined : await pipeline.identifiedFlow(details);
+    const subject = await pipeline.subject(details, flow);
+    const asked = missingFor(subject);
+    if (asked.length > 0) {
+      const body = (ctx.request.body ?? {}) as Record<string, unknown>;
+      const parsed = parseProfile(body, asked);
+      if ('errors' in parsed) return renderProfile(ctx, deps, details, subject, asked, { body, errors: parsed.errors }, 400);
+      await deps.accountData.updateProfile(subject.account.id, parsed.values);
+    }
+    if (flow) return pipeline.advance(ctx, details, flow);
+    // Signed in already: back to the interaction, which shows consent or finishes it.
+    ctx.redirect(`/interaction/${details.uid}`);
+    ctx.status = 303;
+  });
+}

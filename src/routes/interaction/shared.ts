@@ -1,0 +1,57 @@
+// What the interaction pages share: their dependencies, the CSRF purpose bound to the
+// interaction, the client being signed in to, and the checks every posted form passes.
+import type { Context } from 'koa';
+import { z } from 'zod';
+import type { Config } from '#src/config.ts';
+import { KeyholdError } from '#src/errors.ts';
+import type { EngineHost } from '#src/oidc/engine-host.ts';
+import type { InteractionDetails, PageKit } from '#src/routes/page-kit.ts';
+import type { AccountDataService } from '#src/services/account-data.ts';
+import type { AccountService } from '#src/services/accounts.ts';
+import type { LoginFlowService } from '#src/services/authentication/login-flow.ts';
+import type { EmailOwnershipService } from '#src/services/email-ownership.ts';
+import type { LoginThrottle } from '#src/services/login-throttle.ts';
+import type { RegistrationThrottle } from '#src/services/registration-throttle.ts';
+import type { RegistrationService } from '#src/services/registration.ts';
+import { singleLine, singleLineText } from '#src/text-input.ts';
+
+export interface InteractionDependencies {
+  config: Config;
+  engine: EngineHost;
+  pages: PageKit;
+  accounts: AccountService;
+  accountData: AccountDataService;
+  emailOwnership: EmailOwnershipService;
+  loginThrottle: LoginThrottle;
+  loginFlows: LoginFlowService;
+  registration: RegistrationService;
+  registrationThrottle: RegistrationThrottle;
+}
+
+export type EngineClient = Awaited<ReturnType<EngineHost['provider']['Client']['find']>>;
+
+// prompt=create shows registration first, but its page links to the login form too.
+export const LOGIN_PROMPTS = ['login', 'create'];
+
+/** Every form of one interaction carries a CSRF token for this purpose. */
+export const interactionPurpose = (uid: string) => `interaction:${uid}`;
+
+export const clientOf = (engine: EngineHost, details: InteractionDetails): Promise<EngineClient> => engine.provider.Client.find(String(details.params.client_id));
+
+export const clientNameOf = (client: EngineClient) => client?.clientName ?? client?.clientId;
+
+/** A one-time code form (registration, email verification). */
+export const codeForm = z.object({
+  flow: singleLineText(64).default(''),
+  code: singleLine(z.string().trim().max(32)).default(''),
+});
+
+export const INVALID_CODE = 'That code is not valid or has expired. Check the latest email, or send a new code.';
+
+/** The interaction a form was posted to: this browser's, CSRF-checked, at an expected prompt. */
+export async function postedForm(pages: PageKit, ctx: Context, expectedPrompts: string[]): Promise<InteractionDetails> {
+  const details = await pages.loadInteraction(ctx);
+  pages.assertCsrf(ctx, interactionPurpose(details.uid));
+  if (!expectedPrompts.includes(details.prompt.name)) throw new KeyholdError('invalid_request', 'This step is already complete. Return to the application and sign in again.');
+  return details;
+}

@@ -1,0 +1,80 @@
+// Pipeline step: confirm the email address at sign-in, when REQUIRE_VERIFIED_EMAIL is set
+// and the account's address is not verified yet. Only someone who passed the first factor
+// gets here. The code is bound to this interaction; the mailed link works too (the
+// self-service /interaction/:uid/verify-link route).
+import type Router from '@koa/router';
+import type { Context } from 'koa';
+import { KeyholdError } from '#src/errors.ts';
+import { formBody } from '#src/middleware/body.ts';
+import type { InteractionDetails } from '#src/routes/page-kit.ts';
+import type { SignInPipeline, SignInStep } from '#src/routes/interaction/pipeline.ts';
+import { codeForm, INVALID_CODE, interactionPurpose, LOGIN_PROMPTS, postedForm, type InteractionDependencies } from '#src/routes/interaction/shared.ts';
+import { FlowError } from '#src/services/flows.ts';
+
+const STEP = 'verify-email';
+
+function renderEmailCheck(ctx: Context, deps: InteractionDependencies, details: InteractionDetails, flowId: string, email: string, extra: { error?: string; notice?: string; status?: number } = {}) {
+  deps.pages.render(
+    ctx,
+    'verify-code',
+    {
+      title: 'Confirm your email address',
+      email,
+      flowId,
+      action: `/interaction/${details.uid}/verify-email`,
+      resendAction: `/interaction/${details.uid}/verify-email/resend`,
+      csrf: deps.pages.csrfToken(ctx, interactionPurpose(details.uid)),
+      error: extra.error,
+      notice: extra.notice,
+    },
+    extra.status,
+  );
+}
+
+export function verifyEmailStep(deps: InteractionDependencies): SignInStep {
+  return {
+    id: STEP,
+    forSessions: false,
+    pending: ({ account }) => deps.config.REQUIRE_VERIFIED_EMAIL && !account.emailVerified,
+    async show(ctx, details, { account, flow }, { revisit }) {
+      // Entered after a verification: a fresh code is mailed. Shown again (the page
+      // reloaded): the code already mailed stands, so reloading cannot send mail.
+      let flowId = revisit ? flow?.notes?.[STEP] : undefined;
+      if (!flowId) {
+        ({ flowId } = await deps.emailOwnership.startVerification(account.id, details.uid));
+        if (flow) await deps.loginFlows.note(flow, STEP, flowId);
+      }
+      renderEmailCheck(ctx, deps, details, flowId, account.email);
+    },
+  };
+}
+
+export function verifyEmailRoutes(router: Router, deps: InteractionDependencies, pipeline: SignInPipeline): void {
+  const form = formBody(deps.config.BODY_LIMIT);
+
+  router.post('/:uid/verify-email', form, async (ctx) => {
+    const details = await postedForm(deps.pages, ctx, LOGIN_PROMPTS);
+    const { flow: flowId, code } = codeForm.parse(ctx.request.body ?? {});
+    const flow = await pipeline.identifiedFlow(details);
+    try {
+      if (!flow) throw new FlowError('invalid');
+      const verified = await deps.emailOwnership.completeVerification({ flowId, code, interactionUid: details.uid });
+      if (verified.accountId !== flow.accountId) throw new FlowError('invalid');
+    } catch (error) {
+      if (!(error instanceof FlowError)) throw error;
+      return renderEmailCheck(ctx, deps, details, flowId, '', { error: INVALID_CODE, status: 400 });
+    }
+    return pipeline.advance(ctx, details, flow);
+  });
+
+  router.post('/:uid/verify-email/resend', form, async (ctx) => {
+    const details = await postedForm(deps.pages, ctx, LOGIN_PROMPTS);
+    const { flow } = codeForm.parse(ctx.request.body ?? {});
+    if (!(await pipeline.identifiedFlow(details))) throw new KeyholdError('invalid_request', 'This sign-in request has expired. Return to the application and sign in again.');
+    const outcome = await deps.emailOwnership.resendVerification(flow);
+    return renderEmailCheck(ctx, deps, details, flow, '', {
+      notice: outcome === 'sent' ? 'We sent a new code.' : 'Please wait a minute before asking for another code.',
+      status: outcome === 'sent' ? 200 : 429,
+    });
+  });
+}
