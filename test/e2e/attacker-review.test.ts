@@ -7,6 +7,7 @@ import { Browser, parseForms, type Page } from '../helpers/browser.ts';
 import { startServerWithMailbox, type Mailbox } from '../helpers/mailbox.ts';
 import { createUser, discover, login, openAuthorization, registerClient } from '../helpers/oidc.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
+import { h1 } from '../helpers/page.ts';
 
 let server: TestServer;
 let mailbox: Mailbox;
@@ -28,7 +29,6 @@ test.after.always(async () => {
 
 const VERIFY_SUBJECT = /^Confirm your new email address/;
 const CHANGED_SUBJECT = /^The email address of your Keyhold account was changed$/;
-const h1 = (page: Page) => /<h1[^>]*>([^<]*)<\/h1>/.exec(page.body)?.[1];
 
 async function api(token: string, method: string, path: string, body?: unknown) {
   const response = await fetch(`${server.issuer}${path}`, {

@@ -51,13 +51,13 @@ async function slot<T>(work: () => Promise<T>): Promise<T> {
   }
 }
 
-/** Runs `keyhold <args>` with `env` (see cliEnv), `stdin` as its input; killed after `timeoutMs`. */
-export function runKeyhold(args: string[], env: Record<string, string>, options: { stdin?: string; timeoutMs?: number } = {}): Promise<CliRun> {
+/** Runs `keyhold <args>` with `env` (see cliEnv), `stdin` as its input, `nodeArgs` before the shim (e.g. `--import`); killed after `timeoutMs`. */
+export function runKeyhold(args: string[], env: Record<string, string>, options: { stdin?: string; timeoutMs?: number; nodeArgs?: string[] } = {}): Promise<CliRun> {
   return slot(
     () =>
       new Promise<CliRun>((resolve, reject) => {
         const started = performance.now();
-        const child = spawn(process.execPath, [bin, ...args], { cwd: repoRoot, env, stdio: ['pipe', 'pipe', 'pipe'] });
+        const child = spawn(process.execPath, [...(options.nodeArgs ?? []), bin, ...args], { cwd: repoRoot, env, stdio: ['pipe', 'pipe', 'pipe'] });
         let stdout = '';
         let stderr = '';
         let timedOut = false;
