@@ -2,68 +2,28 @@
 // create with API scopes in `scope`, DEFAULT_ROLES on user create. The real bin shim in a
 // child process against a fresh Postgres database; one JSON document on success, one
 // `keyhold: …` line otherwise.
-import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import test, { type ExecutionContext } from 'ava';
+import test from 'ava';
+import { cliEnv, failed, runKeyhold, succeeded } from './helpers/cli.ts';
 import { createTestDatabase, type TestDatabase } from './helpers/infra.ts';
 
-const repoRoot = fileURLToPath(new URL('..', import.meta.url));
-const bin = path.join(repoRoot, 'bin', 'keyhold.js');
 const PAYROLL = 'https://payroll.example.test';
 
 let database: TestDatabase;
 let dataDir: string;
 let env: Record<string, string>;
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function keyhold(args: string[], extraEnv: Record<string, string> = {}): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [bin, ...args], { cwd: repoRoot, env: { ...env, ...extraEnv }, timeout: 60_000, encoding: 'utf8' }, (error, stdout, stderr) => {
-      const code = error ? (typeof (error as { code?: unknown }).code === 'number' ? ((error as { code: number }).code) : -1) : 0;
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
-
-function succeeded<T = Record<string, any>>(t: ExecutionContext, run: Run): T {
-  t.is(run.code, 0, `expected success, stderr: ${run.stderr}`);
-  t.is(run.stderr, '');
-  t.is(run.stdout.split('\n').length, 2, 'one JSON line and nothing else on stdout');
-  return JSON.parse(run.stdout) as T;
-}
-
-function failed(t: ExecutionContext, run: Run, code: 1 | 2, message: RegExp): void {
-  t.is(run.code, code, `stdout: ${run.stdout} stderr: ${run.stderr}`);
-  t.is(run.stdout, '');
-  const lines = run.stderr.slice(0, -1).split('\n');
-  t.is(lines.length, 1, `exactly one line on stderr, got: ${run.stderr}`);
-  t.regex(lines[0]!, /^keyhold: /);
-  t.regex(lines[0]!, message);
-}
+const keyhold = (args: string[], extraEnv: Record<string, string> = {}) => runKeyhold(args, { ...env, ...extraEnv });
 
 const uniqueEmail = () => `cli-authz-${randomBytes(4).toString('hex')}@example.test`;
 
 test.before(async () => {
   database = await createTestDatabase();
   dataDir = mkdtempSync(path.join(tmpdir(), 'keyhold-cli-authz-'));
-  env = {
-    PATH: process.env.PATH ?? '',
-    NODE_ENV: 'test',
-    KEYHOLD_SECRET: 'cli-test-secret-0123456789abcdef0123456789abcdef',
-    ARGON2_MEMORY_KIB: '8192',
-    ARGON2_ITERATIONS: '1',
-    DATABASE_URL: database.url,
-    DATA_DIR: dataDir,
-  };
+  env = cliEnv({ DATABASE_URL: database.url, DATA_DIR: dataDir });
   // One start first: migrations and the seeded roles and resources exist before the rest.
   const migrated = await keyhold(['resource', 'create', '--identifier', PAYROLL, '--scopes', 'payroll:read payroll:admin']);
   if (migrated.code !== 0) throw new Error(migrated.stderr);

@@ -2,17 +2,16 @@
 // app, the engine host or the server's background jobs. Each run records every module the
 // child process loads (test/helpers/module-recorder.mjs, preloaded with --import), so the
 // test sees which layers a command really built, not what it says it built.
-import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import test from 'ava';
+import { cliEnv, runKeyhold, type CliRun } from './helpers/cli.ts';
 import { createTestDatabase, createTestRedisPrefix, testRedisUrl, type TestDatabase, type TestRedisPrefix } from './helpers/infra.ts';
 
 const repoRoot = fileURLToPath(new URL('..', import.meta.url));
-const bin = path.join(repoRoot, 'bin', 'keyhold.js');
 const recorder = path.join(repoRoot, 'test', 'helpers', 'module-recorder.mjs');
 
 let database: TestDatabase;
@@ -31,23 +30,15 @@ test.after.always(async () => {
   if (directory) rmSync(directory, { recursive: true, force: true });
 });
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
+interface Run extends CliRun {
   /** Repository-relative paths of the project's modules, and the packages loaded. */
   sources: string[];
   packages: Set<string>;
 }
 
-function run(args: string[]): Promise<Run> {
+async function run(args: string[]): Promise<Run> {
   const log = path.join(directory, `modules-${randomBytes(4).toString('hex')}.txt`);
-  const env = {
-    PATH: process.env.PATH ?? '',
-    NODE_ENV: 'test',
-    KEYHOLD_SECRET: 'cli-test-secret-0123456789abcdef0123456789abcdef',
-    ARGON2_MEMORY_KIB: '8192',
-    ARGON2_ITERATIONS: '1',
+  const env = cliEnv({
     DATABASE_URL: database.url,
     // Redis too, so that nothing is left out because a store was not configured.
     REDIS_URL: testRedisUrl,
@@ -55,16 +46,13 @@ function run(args: string[]): Promise<Run> {
     DATA_DIR: directory,
     CLI_LOG_LEVEL: 'debug',
     KEYHOLD_MODULE_LOG: log,
-  };
-  return new Promise((resolve) => {
-    execFile(process.execPath, ['--import', recorder, bin, ...args], { cwd: repoRoot, env, timeout: 60_000, encoding: 'utf8' }, (error, stdout, stderr) => {
-      const urls = readFileSync(log, 'utf8').split('\n').filter(Boolean);
-      const files = urls.filter((url) => url.startsWith('file:')).map((url) => fileURLToPath(url));
-      const sources = files.filter((file) => file.startsWith(path.join(repoRoot, 'src') + path.sep)).map((file) => path.relative(repoRoot, file));
-      const packages = new Set(files.map((file) => /node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(file)?.[1]).filter((name): name is string => name !== undefined));
-      resolve({ code: error ? Number((error as { code?: number }).code ?? -1) : 0, stdout, stderr, sources, packages });
-    });
   });
+  const result = await runKeyhold(args, env, { nodeArgs: ['--import', recorder] });
+  const urls = readFileSync(log, 'utf8').split('\n').filter(Boolean);
+  const files = urls.filter((url) => url.startsWith('file:')).map((url) => fileURLToPath(url));
+  const sources = files.filter((file) => file.startsWith(path.join(repoRoot, 'src') + path.sep)).map((file) => path.relative(repoRoot, file));
+  const packages = new Set(files.map((file) => /node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(file)?.[1]).filter((name): name is string => name !== undefined));
+  return { ...result, sources, packages };
 }
 
 // The HTTP layer, the engine host and the jobs, and packages only they use.

@@ -2,41 +2,13 @@
 // process, against a fresh Postgres database (and, for the embedded-database cases, a
 // temporary DATA_DIR). Every success must be exactly one JSON document on stdout; every
 // failure exactly one `keyhold: …` line on stderr with a non-zero exit.
-import { execFile } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import test, { type ExecutionContext } from 'ava';
+import test from 'ava';
+import { cliEnv, failed, runKeyhold, succeeded } from './helpers/cli.ts';
 import { createTestDatabase, type TestDatabase } from './helpers/infra.ts';
-
-const repoRoot = fileURLToPath(new URL('..', import.meta.url));
-const bin = path.join(repoRoot, 'bin', 'keyhold.js');
-
-interface Run {
-  /** Exit code; 'timeout' when the command had to be killed. */
-  code: number | 'timeout';
-  stdout: string;
-  stderr: string;
-  ms: number;
-}
-
-// Each run starts Node, tsx and the engine; a few at a time keeps a small CI machine from
-// turning every test's timing into noise.
-const maxParallel = 3;
-let running = 0;
-const waiting: Array<() => void> = [];
-async function slot<T>(work: () => Promise<T>): Promise<T> {
-  if (running >= maxParallel) await new Promise<void>((resolve) => waiting.push(resolve));
-  running++;
-  try {
-    return await work();
-  } finally {
-    running--;
-    waiting.shift()?.();
-  }
-}
 
 let database: TestDatabase;
 const tempDirs: string[] = [];
@@ -47,62 +19,16 @@ function tempDir(): string {
   return directory;
 }
 
-// A clean environment, not the test process's: a stray DATABASE_URL, REDIS_URL or
-// LOG_LEVEL from the shell must not change what the command does.
-function baseEnv(): Record<string, string> {
-  return {
-    PATH: process.env.PATH ?? '',
-    ...(process.env.HOME ? { HOME: process.env.HOME } : {}),
-    NODE_ENV: 'test',
-    KEYHOLD_SECRET: 'cli-test-secret-0123456789abcdef0123456789abcdef',
-    ARGON2_MEMORY_KIB: '8192',
-    ARGON2_ITERATIONS: '1',
-  };
-}
-
 let postgresEnv: Record<string, string>;
 
-function keyhold(args: string[], env: Record<string, string> = postgresEnv, timeout = 30_000): Promise<Run> {
-  return slot(
-    () =>
-      new Promise<Run>((resolve) => {
-        const started = performance.now();
-        execFile(process.execPath, [bin, ...args], { cwd: repoRoot, env, timeout, encoding: 'utf8' }, (error, stdout, stderr) => {
-          const ms = performance.now() - started;
-          if (!error) return resolve({ code: 0, stdout, stderr, ms });
-          const failure = error as Error & { code?: number | string; killed?: boolean };
-          resolve({ code: failure.killed ? 'timeout' : typeof failure.code === 'number' ? failure.code : -1, stdout, stderr, ms });
-        });
-      }),
-  );
-}
-
-function succeeded<T = Record<string, unknown>>(t: ExecutionContext, run: Run): T {
-  t.is(run.code, 0, `expected success, stderr: ${run.stderr}`);
-  t.is(run.stderr, '');
-  const lines = run.stdout.split('\n');
-  t.is(lines.length, 2, 'one JSON line and nothing else on stdout');
-  t.is(lines[1], '');
-  return JSON.parse(run.stdout) as T;
-}
-
-function failed(t: ExecutionContext, run: Run, code: 1 | 2, message: RegExp): void {
-  t.is(run.code, code, `stdout: ${run.stdout} stderr: ${run.stderr}`);
-  t.is(run.stdout, '');
-  t.true(run.stderr.endsWith('\n'), 'stderr ends with a newline');
-  const lines = run.stderr.slice(0, -1).split('\n');
-  t.is(lines.length, 1, `exactly one line on stderr, got: ${run.stderr}`);
-  t.true(lines[0]!.startsWith('keyhold: '), lines[0]);
-  t.regex(lines[0]!, message);
-  t.notRegex(run.stderr, /\n\s+at /, 'no stack trace');
-}
+const keyhold = (args: string[], env: Record<string, string> = postgresEnv, timeoutMs = 30_000) => runKeyhold(args, env, { timeoutMs });
 
 const uniqueEmail = () => `cli-${randomBytes(4).toString('hex')}@example.test`;
 
 test.before(async () => {
   database = await createTestDatabase();
   // DATA_DIR too, so nothing the command might write lands in the repository's ./data.
-  postgresEnv = { ...baseEnv(), DATABASE_URL: database.url, DATA_DIR: tempDir() };
+  postgresEnv = { ...cliEnv(), DATABASE_URL: database.url, DATA_DIR: tempDir() };
 });
 
 test.after.always(async () => {
@@ -348,7 +274,7 @@ test('the embedded database in use by a server is refused at once', async (t) =>
   const lockFile = path.join(dataDir, 'pglite.lock');
   // The lock names a live process: this test's own.
   writeFileSync(lockFile, String(process.pid));
-  const env = { ...baseEnv(), DATA_DIR: dataDir };
+  const env = { ...cliEnv(), DATA_DIR: dataDir };
   const run = await keyhold(['user', 'create', '--email', uniqueEmail(), '--password', 'long enough password'], env, 20_000);
   t.not(run.code, 'timeout', 'the command must not wait for the lock');
   failed(t, run, 1, /embedded database .* is in use by process \d+/);
@@ -359,7 +285,7 @@ test('the embedded database in use by a server is refused at once', async (t) =>
 
 test('the embedded database works when free and is released afterwards', async (t) => {
   const dataDir = tempDir();
-  const env = { ...baseEnv(), DATA_DIR: dataDir };
+  const env = { ...cliEnv(), DATA_DIR: dataDir };
   const migrated = succeeded<{ applied: string[] }>(t, await keyhold(['migrate'], env, 60_000));
   t.true(migrated.applied.length > 0);
   t.false(existsSync(path.join(dataDir, 'pglite.lock')), 'migrate released the lock');

@@ -4,23 +4,17 @@ import { randomBytes } from 'node:crypto';
 import test from 'ava';
 import { sql } from 'kysely';
 import { FlowError, MAX_CODE_ATTEMPTS, createFlowService } from '#src/services/flows.ts';
-import { openDatabase, type DatabaseHandle } from '#src/stores/database.ts';
 import { deleteStaleFlows } from '#src/stores/flow-store.ts';
-import { migrateToLatest } from '#src/stores/migrations.ts';
-import { createTestDatabase, type TestDatabase } from './helpers/infra.ts';
+import { openTestDatabase, type TestDatabaseHandle } from './helpers/database.ts';
 
-let database: TestDatabase;
-let handle: DatabaseHandle;
+let handle: TestDatabaseHandle;
 const anyFlow = () => true;
 
 test.before(async () => {
-  database = await createTestDatabase();
-  handle = await openDatabase({ DATABASE_URL: database.url, DATABASE_POOL_MAX: 4, DATA_DIR: 'unused' });
-  await migrateToLatest(handle.db);
+  handle = await openTestDatabase();
 });
 test.after.always(async () => {
   await handle?.close();
-  await database?.drop();
 });
 
 const flows = () => createFlowService(handle.db, randomBytes(32));

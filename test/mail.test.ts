@@ -9,9 +9,8 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import test, { type ExecutionContext } from 'ava';
 import { sql, type Kysely } from 'kysely';
-import { simpleParser, type ParsedMail } from 'mailparser';
+import { simpleParser } from 'mailparser';
 import { pino, type Logger } from 'pino';
-import { SMTPServer } from 'smtp-server';
 import { deriveKey } from '#src/crypto.ts';
 import { mailTemplates } from '#src/mail/messages.ts';
 import { retryDelaySeconds, startMailWorker, type MailWorker, type MailWorkerConfig } from '#src/services/mail-worker.ts';
@@ -20,65 +19,17 @@ import { openDatabase, type DatabaseHandle } from '#src/stores/database.ts';
 import { deleteSentOutboxMails } from '#src/stores/mail-outbox-store.ts';
 import { migrateToLatest } from '#src/stores/migrations.ts';
 import type { Database } from '#src/stores/schema.ts';
-import { createTestDatabase } from './helpers/infra.ts';
+import { openTestDatabase, type TestDatabaseHandle } from './helpers/database.ts';
+import { startSmtpServer, type SmtpServer } from './helpers/smtp.ts';
 
 const issuer = 'https://id.keyhold.test';
 const mailFrom = 'Keyhold <no-reply@keyhold.test>';
 
-interface TestSmtpServer {
-  url: string;
-  received: ParsedMail[];
-  /** When set, every message is refused with a 550 after its data arrived. */
-  rejecting: boolean;
-  /** Milliseconds the server waits before answering a message's data. */
-  delayMs: number;
-  /** How many messages started arriving (DATA received), accepted or not. */
-  started: number;
-  waitForReceived(count: number, timeoutMs?: number): Promise<void>;
-}
-
-async function startSmtpServer(t: ExecutionContext): Promise<TestSmtpServer> {
-  const state: TestSmtpServer = {
-    url: '',
-    received: [],
-    rejecting: false,
-    delayMs: 0,
-    started: 0,
-    async waitForReceived(count, timeoutMs = 10_000) {
-      const deadline = Date.now() + timeoutMs;
-      while (state.received.length < count) {
-        if (Date.now() > deadline) throw new Error(`expected ${count} messages, got ${state.received.length}`);
-        await sleep(25);
-      }
-    },
-  };
-  const server = new SMTPServer({
-    authOptional: true,
-    disabledCommands: ['STARTTLS'],
-    logger: false,
-    onData(stream, _session, callback) {
-      state.started += 1;
-      const chunks: Buffer[] = [];
-      stream.on('data', (chunk: Buffer) => chunks.push(chunk));
-      stream.on('end', () => {
-        void (async () => {
-          if (state.delayMs) await sleep(state.delayMs);
-          if (state.rejecting) {
-            callback(Object.assign(new Error('mailbox unavailable'), { responseCode: 550 }));
-            return;
-          }
-          state.received.push(await simpleParser(Buffer.concat(chunks)));
-          callback();
-        })();
-      });
-    },
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.server.address();
-  if (!address || typeof address === 'string') throw new Error('smtp server has no port');
-  state.url = `smtp://127.0.0.1:${address.port}`;
-  t.teardown(() => new Promise<void>((resolve) => server.close(() => resolve())));
-  return state;
+/** A real SMTP server for one test. */
+async function smtpServer(t: ExecutionContext): Promise<SmtpServer> {
+  const smtp = await startSmtpServer();
+  t.teardown(smtp.close);
+  return smtp;
 }
 
 async function closedPort(): Promise<number> {
@@ -96,22 +47,11 @@ function tempDir(t: ExecutionContext): string {
   return directory;
 }
 
-/** A fresh, migrated Postgres database; `connect()` opens another handle, like another node. */
-async function postgres(t: ExecutionContext): Promise<{ db: Kysely<Database>; connect(): Promise<DatabaseHandle> }> {
-  const testDatabase = await createTestDatabase();
-  const handles: DatabaseHandle[] = [];
-  t.teardown(async () => {
-    await Promise.allSettled(handles.map((handle) => handle.close()));
-    await testDatabase.drop();
-  });
-  const connect = async () => {
-    const handle = await openDatabase({ DATABASE_URL: testDatabase.url, DATABASE_POOL_MAX: 5, DATA_DIR: 'unused' });
-    handles.push(handle);
-    return handle;
-  };
-  const { db } = await connect();
-  await migrateToLatest(db);
-  return { db, connect };
+/** A fresh, migrated Postgres database for one test; `connect()` opens another handle, like another node. */
+async function postgres(t: ExecutionContext): Promise<TestDatabaseHandle> {
+  const database = await openTestDatabase({ poolMax: 5 });
+  t.teardown(database.close);
+  return database;
 }
 
 interface CapturedLogs {
@@ -157,7 +97,7 @@ const silent = pino({ level: 'silent' });
 
 test('a queued message reaches the SMTP server with text and escaped HTML parts, and is marked sent', async (t) => {
   const { db } = await postgres(t);
-  const smtp = await startSmtpServer(t);
+  const smtp = await smtpServer(t);
   const logs = captureLogs();
   const worker = startWorker(t, { db, config: workerConfig({ SMTP_URL: smtp.url, DATA_DIR: tempDir(t) }), logger: logs.logger });
   const link = 'https://id.keyhold.test/verify/flow-0123456789';
@@ -203,7 +143,7 @@ async function outboxDump(db: Kysely<Database>): Promise<string> {
 
 test('the outbox never holds a link or code in clear: bodies are sealed while queued and gone once sent', async (t) => {
   const { db } = await postgres(t);
-  const smtp = await startSmtpServer(t);
+  const smtp = await smtpServer(t);
   const worker = startWorker(t, { db, config: workerConfig({ SMTP_URL: smtp.url, DATA_DIR: tempDir(t) }), logger: silent });
   const link = 'https://id.keyhold.test/recovery/reset?token=sealed-secret-4711';
   const code = '604213';
@@ -227,7 +167,7 @@ test('the outbox never holds a link or code in clear: bodies are sealed while qu
 
 test('a sealed body copied onto another row does not open there: the worker gives up on it without sending', async (t) => {
   const { db } = await postgres(t);
-  const smtp = await startSmtpServer(t);
+  const smtp = await smtpServer(t);
   const worker = startWorker(t, { db, config: workerConfig({ SMTP_URL: smtp.url, DATA_DIR: tempDir(t), MAIL_MAX_ATTEMPTS: 1 }), logger: silent });
   const mailer = mailerFor(db);
   const secret = await mailer.enqueue({ to: 'ivy@example.org', template: 'password_reset', data: { link: 'https://id.keyhold.test/r?token=1' } });
@@ -245,7 +185,7 @@ test('a sealed body copied onto another row does not open there: the worker give
 
 test('a message the server refuses is retried with back-off and delivered once the server recovers', async (t) => {
   const { db } = await postgres(t);
-  const smtp = await startSmtpServer(t);
+  const smtp = await smtpServer(t);
   const worker = startWorker(t, { db, config: workerConfig({ SMTP_URL: smtp.url, DATA_DIR: tempDir(t) }), logger: silent });
   const id = await mailerFor(db).enqueue({ to: 'bo@example.org', template: 'password_reset', data: { link: 'https://id.keyhold.test/reset/abc' } });
 
@@ -274,7 +214,7 @@ test('a message the server refuses is retried with back-off and delivered once t
 
 test('after MAIL_MAX_ATTEMPTS refusals a message is marked failed, with growing delays in between', async (t) => {
   const { db } = await postgres(t);
-  const smtp = await startSmtpServer(t);
+  const smtp = await smtpServer(t);
   smtp.rejecting = true;
   const worker = startWorker(t, { db, config: workerConfig({ SMTP_URL: smtp.url, DATA_DIR: tempDir(t), MAIL_MAX_ATTEMPTS: 3 }), logger: silent });
   const id = await mailerFor(db).enqueue({ to: 'cy@example.org', template: 'password_changed', data: { recoveryUrl: 'https://id.keyhold.test/recover' } });
@@ -362,7 +302,7 @@ test('without SMTP_URL each message is written as an .eml file under DATA_DIR/ou
 test('two workers draining the same outbox at once send every message exactly once', async (t) => {
   const { db, connect } = await postgres(t);
   const other = await connect();
-  const smtp = await startSmtpServer(t);
+  const smtp = await smtpServer(t);
   // A little latency per message makes the two workers' batches overlap.
   smtp.delayMs = 5;
   const config = workerConfig({ SMTP_URL: smtp.url, DATA_DIR: tempDir(t) });
@@ -386,7 +326,7 @@ test('two workers draining the same outbox at once send every message exactly on
 test('a row another node is claiming is skipped, not waited for; a claimed row waits for its lease', async (t) => {
   const { db, connect } = await postgres(t);
   const otherNode = await connect();
-  const smtp = await startSmtpServer(t);
+  const smtp = await smtpServer(t);
   const worker = startWorker(t, { db, config: workerConfig({ SMTP_URL: smtp.url, DATA_DIR: tempDir(t) }), logger: silent });
   const mailer = mailerFor(db);
   const enqueueReset = (to: string) => mailer.enqueue({ to, template: 'password_reset', data: { link: 'https://id.keyhold.test/reset/k' } });
@@ -420,7 +360,7 @@ test('a row another node is claiming is skipped, not waited for; a claimed row w
 });
 
 const survivesRestart = test.macro(async (t, kind: 'postgres' | 'pglite') => {
-  const smtp = await startSmtpServer(t);
+  const smtp = await smtpServer(t);
   const dataDir = tempDir(t);
   let reopen: () => Promise<DatabaseHandle>;
   if (kind === 'postgres') {
@@ -454,7 +394,7 @@ test('queued mail survives a restart (embedded PGlite)', survivesRestart, 'pglit
 
 test('the worker polls on its own every MAIL_POLL_INTERVAL seconds', async (t) => {
   const { db } = await postgres(t);
-  const smtp = await startSmtpServer(t);
+  const smtp = await smtpServer(t);
   startWorker(t, { db, config: workerConfig({ SMTP_URL: smtp.url, DATA_DIR: tempDir(t), MAIL_POLL_INTERVAL: 1 }), logger: silent });
   await mailerFor(db).enqueue({ to: 'gil@example.org', template: 'password_reset', data: { link: 'https://id.keyhold.test/reset/p' } });
   await smtp.waitForReceived(1, 5000);
@@ -463,7 +403,7 @@ test('the worker polls on its own every MAIL_POLL_INTERVAL seconds', async (t) =
 
 test('stop lets the send in progress finish and hands back the rest of the batch', async (t) => {
   const { db } = await postgres(t);
-  const smtp = await startSmtpServer(t);
+  const smtp = await smtpServer(t);
   smtp.delayMs = 300;
   const worker = startWorker(t, { db, config: workerConfig({ SMTP_URL: smtp.url, DATA_DIR: tempDir(t) }), logger: silent });
   const mailer = mailerFor(db);

@@ -9,7 +9,7 @@ import { NO_MIGRATIONS } from 'kysely/migration';
 import { openDatabase } from '#src/stores/database.ts';
 import { createMigrator, migrateToLatest } from '#src/stores/migrations.ts';
 import type { Database } from '#src/stores/schema.ts';
-import { createTestDatabase } from './helpers/infra.ts';
+import { openTestDatabase } from './helpers/database.ts';
 
 async function tableNames(db: Kysely<Database>): Promise<string[]> {
   const { rows } = await sql<{ name: string }>`select table_name as name from information_schema.tables where table_schema = 'public' and table_name not like 'kysely_%' order by 1`.execute(db);
@@ -32,13 +32,11 @@ async function roundTrip(t: import('ava').ExecutionContext, db: Kysely<Database>
 }
 
 test('Postgres: migrations go down to nothing and up again', async (t) => {
-  const database = await createTestDatabase();
-  const handle = await openDatabase({ DATABASE_URL: database.url, DATABASE_POOL_MAX: 2, DATA_DIR: 'unused' });
+  const database = await openTestDatabase({ poolMax: 2, migrate: false });
   try {
-    await roundTrip(t, handle.db);
+    await roundTrip(t, database.db);
   } finally {
-    await handle.close();
-    await database.drop();
+    await database.close();
   }
 });
 

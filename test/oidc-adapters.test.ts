@@ -7,11 +7,10 @@ import { Redis } from 'ioredis';
 import { sql } from 'kysely';
 import type { AdapterConstructor, AdapterPayload } from 'oidc-provider';
 import { hashToken, randomToken } from '#src/crypto.ts';
-import { openDatabase, type DatabaseHandle } from '#src/stores/database.ts';
-import { migrateToLatest } from '#src/stores/migrations.ts';
 import { createRedisAdapter } from '#src/stores/oidc-adapter-redis.ts';
 import { createSqlAdapter, sweepExpiredPayloads } from '#src/stores/oidc-adapter-sql.ts';
-import { createTestDatabase, createTestRedisPrefix, testRedisUrl, type TestDatabase, type TestRedisPrefix } from './helpers/infra.ts';
+import { openTestDatabase, type TestDatabaseHandle } from './helpers/database.ts';
+import { createTestRedisPrefix, testRedisUrl, type TestRedisPrefix } from './helpers/infra.ts';
 
 interface Backend {
   /** Two adapters over separate connections, like two Keyhold nodes sharing a store. */
@@ -24,18 +23,13 @@ interface Backend {
 const encryptionKey = randomBytes(32);
 const backends: { redis?: Backend; sql?: Backend } = {};
 
-let testDatabase: TestDatabase | undefined;
-let database: DatabaseHandle | undefined;
-let secondDatabase: DatabaseHandle | undefined;
+let database: TestDatabaseHandle | undefined;
 let redisPrefix: TestRedisPrefix | undefined;
 const redisClients: Redis[] = [];
 
 test.before(async () => {
-  testDatabase = await createTestDatabase();
-  const databaseConfig = { DATABASE_URL: testDatabase.url, DATABASE_POOL_MAX: 5, DATA_DIR: 'unused' };
-  database = await openDatabase(databaseConfig);
-  secondDatabase = await openDatabase(databaseConfig);
-  await migrateToLatest(database.db);
+  database = await openTestDatabase({ poolMax: 5 });
+  const secondDatabase = await database.connect();
   const { db } = database;
   const sqlStores = [createSqlAdapter(database.db, { encryptionKey }), createSqlAdapter(secondDatabase.db, { encryptionKey })] as const;
   backends.sql = {
@@ -78,8 +72,7 @@ test.before(async () => {
 });
 
 test.after.always(async () => {
-  await Promise.allSettled([database?.close(), secondDatabase?.close()]);
-  await testDatabase?.drop();
+  await database?.close();
   await redisPrefix?.clear();
   await Promise.allSettled(redisClients.map((client) => client.quit()));
 });

@@ -9,17 +9,14 @@ import { pino } from 'pino';
 import { createPasswordPolicy, MAX_PASSWORD_LENGTH, type PasswordPolicyOptions } from '#src/services/password-policy.ts';
 import { createPasswordHasher } from '#src/services/passwords.ts';
 import { insertAccount } from '#src/stores/account-store.ts';
-import { openDatabase, type DatabaseHandle } from '#src/stores/database.ts';
-import { migrateToLatest } from '#src/stores/migrations.ts';
 import { recentPasswordHashes, recordPasswordHash } from '#src/stores/password-history-store.ts';
 import type { Database } from '#src/stores/schema.ts';
-import { createTestDatabase, type TestDatabase } from './helpers/infra.ts';
+import { openTestDatabase, type TestDatabaseHandle } from './helpers/database.ts';
 
 const hasher = createPasswordHasher({ memoryCost: 8192, timeCost: 1, parallelism: 1 });
 const acceptable = 'tangerine-walrus-41';
 
-let database: TestDatabase;
-let handle: DatabaseHandle;
+let database: TestDatabaseHandle;
 let db: Kysely<Database>;
 
 // What the range server saw, and how it should answer, per test (tests run concurrently,
@@ -67,10 +64,8 @@ async function codes(check: Promise<Array<{ code: string }>>): Promise<string[]>
 }
 
 test.before(async () => {
-  database = await createTestDatabase();
-  handle = await openDatabase({ DATABASE_URL: database.url, DATABASE_POOL_MAX: 4, DATA_DIR: '/nonexistent' });
-  db = handle.db;
-  await migrateToLatest(db);
+  database = await openTestDatabase();
+  db = database.db;
 
   rangeServer = createServer((request, response) => {
     const url = new URL(request.url!, 'http://range.test');
@@ -94,8 +89,7 @@ test.before(async () => {
 test.after.always(async () => {
   rangeServer?.closeAllConnections();
   await new Promise<void>((resolve) => (rangeServer ? rangeServer.close(() => resolve()) : resolve()));
-  await handle?.close();
-  await database?.drop();
+  await database?.close();
 });
 
 test('length: at least the minimum, at most 128, counted in code points', async (t) => {

@@ -1,68 +1,27 @@
 // `keyhold user import` end to end: the real bin shim in a child process writes into the
 // database of a Keyhold built as the server builds it; imported legacy (bcrypt) hashes
 // then sign in through accounts.authenticate and are rehashed to argon2id on the way.
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import test, { type ExecutionContext } from 'ava';
+import test from 'ava';
 import argon2 from 'argon2';
 import { hash as bcryptHash } from 'bcryptjs';
 import { createPasswordHasher, passwordHashFormat } from '#src/services/passwords.ts';
 import { findAccountByEmail } from '#src/stores/account-store.ts';
+import { cliEnv, failed, runKeyhold, succeeded } from './helpers/cli.ts';
 import { startTestServer, type TestServer } from './helpers/server.ts';
-
-const repoRoot = fileURLToPath(new URL('..', import.meta.url));
-const bin = path.join(repoRoot, 'bin', 'keyhold.js');
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
 
 let server: TestServer;
 let env: Record<string, string>;
 let workDir: string;
 
-function keyhold(args: string[], stdin?: string): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [bin, ...args], { cwd: repoRoot, env, stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-    child.stdin.end(stdin ?? '');
-  });
-}
+const keyhold = (args: string[], stdin?: string) => runKeyhold(args, env, { stdin });
 
 interface Summary {
   imported: number;
   skipped: Array<{ line: number; reason: string }>;
-}
-
-function summary(t: ExecutionContext, run: Run): Summary {
-  t.is(run.code, 0, `stderr: ${run.stderr}`);
-  t.is(run.stderr, '');
-  t.true(run.stdout.endsWith('\n'));
-  t.is(run.stdout.split('\n').length, 2, 'one JSON line on stdout');
-  return JSON.parse(run.stdout) as Summary;
-}
-
-function refused(t: ExecutionContext, run: Run, code: 1 | 2, message: RegExp): void {
-  t.is(run.code, code, `stdout: ${run.stdout} stderr: ${run.stderr}`);
-  t.is(run.stdout, '');
-  t.is(run.stderr.split('\n').length, 2, 'one line on stderr');
-  t.regex(run.stderr, /^keyhold: /);
-  t.regex(run.stderr, message);
 }
 
 function writeLines(lines: string[]): string {
@@ -76,16 +35,8 @@ const uniqueEmail = (label: string) => `${label}-${randomBytes(4).toString('hex'
 test.before(async () => {
   server = await startTestServer({ redis: false });
   workDir = mkdtempSync(path.join(tmpdir(), 'keyhold-import-'));
-  env = {
-    PATH: process.env.PATH ?? '',
-    ...(process.env.HOME ? { HOME: process.env.HOME } : {}),
-    NODE_ENV: 'test',
-    KEYHOLD_SECRET: 'test-secret-0123456789abcdef0123456789abcdef',
-    DATABASE_URL: server.databaseUrl!,
-    DATA_DIR: workDir,
-    ARGON2_MEMORY_KIB: '8192',
-    ARGON2_ITERATIONS: '1',
-  };
+  // The server's secret: the command writes into the server's database.
+  env = cliEnv({ KEYHOLD_SECRET: 'test-secret-0123456789abcdef0123456789abcdef', DATABASE_URL: server.databaseUrl!, DATA_DIR: workDir });
 });
 
 test.after.always(async () => {
@@ -118,7 +69,7 @@ test('imports bcrypt and argon2id hashes; bad lines are listed by number and the
     JSON.stringify({ email: uniqueEmail('nul'), password_hash: await bcryptHash('whatever-pass', 4), name: 'Ada\u0000' }),
     JSON.stringify({ email: uniqueEmail('newline'), password_hash: await bcryptHash('whatever-pass', 4), tenant: 'acme\nevil' }),
   ]);
-  const result = summary(t, await keyhold(['user', 'import', '--file', file]));
+  const result = succeeded<Summary>(t, await keyhold(['user', 'import', '--file', file]));
   t.is(result.imported, 2);
   t.deepEqual(
     result.skipped.map((entry) => entry.line),
@@ -174,7 +125,7 @@ test('reads stdin with --file -, tolerates a byte-order mark and CRLF line ends'
   const email = uniqueEmail('stdin');
   const password = 'correct horse battery staple';
   const input = `\uFEFF${JSON.stringify({ email, password_hash: (await bcryptHash(password, 4)).replace(/^\$2b\$/, '$2y$') })}\r\nnot json\r\n`;
-  const result = summary(t, await keyhold(['user', 'import', '--file', '-'], input));
+  const result = succeeded<Summary>(t, await keyhold(['user', 'import', '--file', '-'], input));
   t.deepEqual(result, { imported: 1, skipped: [{ line: 2, reason: 'not valid JSON' }] });
   t.truthy(await server.keyhold.accounts.authenticate(email, password), 'a $2y$ hash verifies');
   t.regex((await findAccountByEmail(server.keyhold.db, email))!.password_hash!, /^\$argon2id\$/);
@@ -185,7 +136,7 @@ test('imports more lines than one batch', async (t) => {
   const prefix = randomBytes(4).toString('hex');
   const lines = Array.from({ length: 1203 }, (_, index) => JSON.stringify({ email: `batch-${prefix}-${index}@example.test`, password_hash: hash }));
   lines[700] = JSON.stringify({ email: `batch-${prefix}-0@example.test`, password_hash: hash });
-  const result = summary(t, await keyhold(['user', 'import', '--file', writeLines(lines)]));
+  const result = succeeded<Summary>(t, await keyhold(['user', 'import', '--file', writeLines(lines)]));
   t.deepEqual(result, { imported: 1202, skipped: [{ line: 701, reason: 'an account with this email already exists' }] });
 });
 
@@ -197,10 +148,10 @@ test('command-line refusals', async (t) => {
     keyhold(['user', 'import', '--file', workDir]),
     keyhold(['help']),
   ]);
-  refused(t, missing, 2, /missing required option --file/);
-  refused(t, unknownFlag, 2, /unknown option '--dry-run'/);
-  refused(t, absent, 1, /cannot read .*absent\.jsonl: ENOENT/);
-  refused(t, directory, 1, /EISDIR/);
+  failed(t, missing, 2, /missing required option --file/);
+  failed(t, unknownFlag, 2, /unknown option '--dry-run'/);
+  failed(t, absent, 1, /cannot read .*absent\.jsonl: ENOENT/);
+  failed(t, directory, 1, /EISDIR/);
   t.regex(help.stdout, /user import --file PATH/);
 });
 

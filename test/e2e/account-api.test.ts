@@ -6,6 +6,7 @@ import { sql } from 'kysely';
 import * as oidc from 'openid-client';
 import { erasedSubject } from '#src/services/account-data.ts';
 import { createResource, accountResourceFor } from '#src/services/resources.ts';
+import { callApi, type ApiResponse } from '../helpers/api.ts';
 import { Browser } from '../helpers/browser.ts';
 import { authorize, createUser, discover, login, REDIRECT_URI, registerClient, type RegisteredClient } from '../helpers/oidc.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
@@ -27,26 +28,7 @@ test.after.always(async () => {
   await server?.stop();
 });
 
-interface ApiResponse {
-  status: number;
-  headers: Headers;
-  body: Record<string, any>;
-}
-
-async function api(token: string | undefined, method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<ApiResponse> {
-  const response = await fetch(`${server.issuer}${path}`, {
-    method,
-    headers: {
-      accept: 'application/json',
-      ...(token ? { authorization: `Bearer ${token}` } : {}),
-      ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
-      ...headers,
-    },
-    body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
-  });
-  const text = await response.text();
-  return { status: response.status, headers: response.headers, body: text ? JSON.parse(text) : {} };
-}
+const api = (token: string | undefined, method: string, path: string, body?: unknown, headers: Record<string, string> = {}) => callApi(server, token, method, path, body, headers);
 
 /** A new user signed in to the first-party client with a token for the Account API. */
 async function signedIn(options: { scope?: string; user?: Awaited<ReturnType<typeof createUser>>; browser?: Browser } = {}) {
@@ -176,11 +158,15 @@ test('an expired token is refused', async (t) => {
     gty: 'authorization_code',
     scope: 'account:read',
     aud: accountResourceFor(server.issuer),
-    expiresIn: 1,
+    // Two seconds of life: at least one whole second is left for the first request, however
+    // close to a second boundary the token is saved, so that request cannot race the expiry.
+    expiresIn: 2,
   });
   const value = await shortLived.save();
+  const { exp } = (await provider.AccessToken.find(value))!;
   t.is((await api(value, 'GET', '/api/account')).status, 200);
-  await new Promise((resolve) => setTimeout(resolve, 2100));
+  // Past the token's exp (whole seconds) by a margin, by the same clock.
+  await new Promise((resolve) => setTimeout(resolve, Math.max(0, (exp! + 1) * 1000 + 250 - Date.now())));
   const expired = await api(value, 'GET', '/api/account');
   t.is(expired.status, 401);
   t.regex(expired.headers.get('www-authenticate') ?? '', /error="invalid_token"/);

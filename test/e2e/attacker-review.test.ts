@@ -3,10 +3,12 @@
 import test from 'ava';
 import type * as oidc from 'openid-client';
 import { accountResourceFor } from '#src/services/resources.ts';
+import { callApi } from '../helpers/api.ts';
 import { Browser, parseForms, type Page } from '../helpers/browser.ts';
 import { startServerWithMailbox, type Mailbox } from '../helpers/mailbox.ts';
 import { createUser, discover, login, openAuthorization, registerClient } from '../helpers/oidc.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
+import { h1 } from '../helpers/page.ts';
 
 let server: TestServer;
 let mailbox: Mailbox;
@@ -28,17 +30,8 @@ test.after.always(async () => {
 
 const VERIFY_SUBJECT = /^Confirm your new email address/;
 const CHANGED_SUBJECT = /^The email address of your Keyhold account was changed$/;
-const h1 = (page: Page) => /<h1[^>]*>([^<]*)<\/h1>/.exec(page.body)?.[1];
 
-async function api(token: string, method: string, path: string, body?: unknown) {
-  const response = await fetch(`${server.issuer}${path}`, {
-    method,
-    headers: { accept: 'application/json', authorization: `Bearer ${token}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await response.text();
-  return { status: response.status, body: (text ? JSON.parse(text) : {}) as Record<string, any> };
-}
+const api = (token: string, method: string, path: string, body?: unknown) => callApi(server, token, method, path, body);
 
 const linkTo = (mail: { links: string[] }, path: string) => {
   const link = mail.links.find((candidate) => candidate.startsWith(`${server.issuer}${path}?token=`));

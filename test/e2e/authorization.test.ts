@@ -11,7 +11,7 @@ import { createResource } from '#src/services/resources.ts';
 import { createRole, grantRole } from '#src/services/roles.ts';
 import { Browser } from '../helpers/browser.ts';
 import { startServerWithMailbox, type Mailbox } from '../helpers/mailbox.ts';
-import { atRedirectUri, authorizationRequest, createUser, discover, finishAtClient, login, openAuthorization, registerClient, type RegisteredClient } from '../helpers/oidc.ts';
+import { atRedirectUri, authorizationRequest, createUser, discover, finishAtClient, login, openAuthorization, registerClient, tokenRequest, type RegisteredClient } from '../helpers/oidc.ts';
 import type { TestServer } from '../helpers/server.ts';
 
 const PAYROLL = 'https://payroll.example.test';
@@ -46,23 +46,11 @@ async function verifyPayrollToken(token: string) {
   return payload;
 }
 
-async function tokenRequest(client: RegisteredClient, body: Record<string, string>) {
-  const response = await fetch(`${server.issuer}/token`, {
-    method: 'POST',
-    headers: {
-      'content-type': 'application/x-www-form-urlencoded',
-      authorization: `Basic ${Buffer.from(`${encodeURIComponent(client.clientId)}:${encodeURIComponent(client.clientSecret ?? '')}`).toString('base64')}`,
-    },
-    body: new URLSearchParams(body),
-  });
-  return { status: response.status, body: (await response.json()) as Record<string, unknown> };
-}
-
 const serviceClient = (metadata: Record<string, unknown> = {}) => registerClient(server, { grant_types: ['client_credentials'], response_types: [], redirect_uris: [], ...metadata });
 
 test('client_credentials: a client without API scopes in its metadata gets none of payroll:admin', async (t) => {
   const client = await serviceClient();
-  const response = await tokenRequest(client, { grant_type: 'client_credentials', resource: PAYROLL, scope: 'payroll:admin' });
+  const response = await tokenRequest(server, client, { grant_type: 'client_credentials', resource: PAYROLL, scope: 'payroll:admin' });
   t.is(response.status, 200, JSON.stringify(response.body));
   t.is(response.body.scope, undefined);
   const payload = await verifyPayrollToken(response.body.access_token as string);
@@ -72,7 +60,7 @@ test('client_credentials: a client without API scopes in its metadata gets none 
 
 test('client_credentials: requested ∩ allow-list, and permissions equals the granted scopes', async (t) => {
   const client = await serviceClient({ scope: 'payroll:read' });
-  const response = await tokenRequest(client, { grant_type: 'client_credentials', resource: PAYROLL, scope: 'payroll:read payroll:admin' });
+  const response = await tokenRequest(server, client, { grant_type: 'client_credentials', resource: PAYROLL, scope: 'payroll:read payroll:admin' });
   t.is(response.status, 200, JSON.stringify(response.body));
   t.is(response.body.scope, 'payroll:read');
   const payload = await verifyPayrollToken(response.body.access_token as string);
@@ -81,14 +69,14 @@ test('client_credentials: requested ∩ allow-list, and permissions equals the g
   t.is(payload.roles, undefined, 'a client on its own has no roles');
 
   const admin = await serviceClient({ scope: 'payroll:read payroll:admin' });
-  const full = await tokenRequest(admin, { grant_type: 'client_credentials', resource: PAYROLL, scope: 'payroll:read payroll:admin' });
+  const full = await tokenRequest(server, admin, { grant_type: 'client_credentials', resource: PAYROLL, scope: 'payroll:read payroll:admin' });
   t.is(full.body.scope, 'payroll:read payroll:admin');
   t.deepEqual((await verifyPayrollToken(full.body.access_token as string)).permissions, ['payroll:read', 'payroll:admin']);
 });
 
 test('client_credentials never gets the Account API: it has no account to act on', async (t) => {
   const client = await serviceClient({ scope: 'account:read' });
-  const response = await tokenRequest(client, { grant_type: 'client_credentials', resource: `${server.issuer}/api/account`, scope: 'account:read' });
+  const response = await tokenRequest(server, client, { grant_type: 'client_credentials', resource: `${server.issuer}/api/account`, scope: 'account:read' });
   t.is(response.status, 200);
   t.is(response.body.scope, undefined);
 });
@@ -100,7 +88,7 @@ test('a scope no API or OIDC defines is invalid_scope at the token endpoint', as
     { grant_type: 'client_credentials', scope: 'payroll:delete' },
   ];
   for (const body of bodies) {
-    const response = await tokenRequest(client, body);
+    const response = await tokenRequest(server, client, body);
     t.is(response.status, 400, JSON.stringify(body));
     t.is(response.body.error, 'invalid_scope');
     t.regex(String(response.body.error_description), /payroll:delete|not defined/);

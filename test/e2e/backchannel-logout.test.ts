@@ -8,7 +8,7 @@ import test, { type ExecutionContext } from 'ava';
 import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
 import * as oidc from 'openid-client';
 import type { Browser } from '../helpers/browser.ts';
-import { atRedirectUri, createUser, discover, login, registerClient, REDIRECT_URI } from '../helpers/oidc.ts';
+import { signInNewUser, silentAuthorization } from '../helpers/oidc.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 
 const POST_LOGOUT_URI = 'https://app.example.test/logged-out';
@@ -52,14 +52,10 @@ async function startReceiver(): Promise<Receiver> {
 
 /** Signs a user in for a client that registered `receiver` as its back-channel logout URI. */
 async function signedInWithBackchannel(server: TestServer, receiver: Receiver) {
-  const client = await registerClient(server, {
-    backchannel_logout_uri: receiver.uri,
-    backchannel_logout_session_required: true,
+  const { client, user, config, tokens, browser } = await signInNewUser(server, {
+    client: { backchannel_logout_uri: receiver.uri, backchannel_logout_session_required: true },
   });
   if (client.metadata.backchannel_logout_uri !== receiver.uri) throw new Error('backchannel_logout_uri not stored');
-  const user = await createUser(server);
-  const config = await discover(server, client);
-  const { tokens, browser } = await login(config, user);
   const idToken = tokens.id_token!;
   return { client, user, config, browser, idToken, idTokenClaims: tokens.claims()! };
 }
@@ -78,18 +74,8 @@ async function logout(config: oidc.Configuration, browser: Browser, idToken: str
 }
 
 async function assertLoginRequired(t: ExecutionContext, config: oidc.Configuration, browser: Browser) {
-  const verifier = oidc.randomPKCECodeVerifier();
-  const url = oidc.buildAuthorizationUrl(config, {
-    redirect_uri: REDIRECT_URI,
-    scope: 'openid',
-    prompt: 'none',
-    state: 'after-logout',
-    code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
-    code_challenge_method: 'S256',
-  });
-  const page = await browser.get(url.toString(), atRedirectUri);
-  t.true(atRedirectUri(page.url), page.url);
-  t.is(new URL(page.url).searchParams.get('error'), 'login_required');
+  const callback = await silentAuthorization(config, browser, { state: 'after-logout' });
+  t.is(callback.searchParams.get('error'), 'login_required');
 }
 
 async function waitFor(condition: () => boolean, timeoutMs: number): Promise<boolean> {

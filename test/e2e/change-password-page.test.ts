@@ -6,8 +6,9 @@ import test from 'ava';
 import * as oidc from 'openid-client';
 import { Browser, parseForms, type Page } from '../helpers/browser.ts';
 import { startServerWithMailbox, type Mailbox } from '../helpers/mailbox.ts';
-import { atRedirectUri, createUser, login, REDIRECT_URI } from '../helpers/oidc.ts';
+import { createUser, login, silentAuthorization } from '../helpers/oidc.ts';
 import type { TestServer } from '../helpers/server.ts';
+import { alerts, h1, notice } from '../helpers/page.ts';
 
 let mailbox: Mailbox;
 let server: TestServer;
@@ -24,9 +25,6 @@ test.after.always(async () => {
 const NEW_PASSWORD = 'saffron kettle monsoon 27';
 const CHANGED_SUBJECT = /^Your Keyhold password was changed$/;
 
-const h1 = (page: Page) => /<h1[^>]*>([^<]*)<\/h1>/.exec(page.body)?.[1];
-const alerts = (page: Page) => [...page.body.matchAll(/<li>([^<]*)<\/li>/g)].map((match) => match[1]!);
-const notice = (page: Page) => /<p class="notice" role="status">([^<]*)<\/p>/.exec(page.body)?.[1];
 
 const user = () => createUser(server, { email: `change-${randomBytes(5).toString('hex')}@example.test` });
 
@@ -40,20 +38,6 @@ async function submitChange(browser: Browser, page: Page, input: { current: stri
   const body = new URLSearchParams({ csrf: form.fields.find((field) => field.name === 'csrf')!.value, current_password: input.current, password: input.password });
   if (input.keepOtherSessions) body.set('keep_other_sessions', form.fields.find((field) => field.name === 'keep_other_sessions')!.value);
   return browser.request(form.action, { method: 'POST', body, headers: { 'content-type': 'application/x-www-form-urlencoded' } });
-}
-
-/** prompt=none in `browser`: the client's callback parameters. */
-async function silentAuthorization(browser: Browser): Promise<URLSearchParams> {
-  const url = oidc.buildAuthorizationUrl(config, {
-    redirect_uri: REDIRECT_URI,
-    scope: 'openid',
-    prompt: 'none',
-    code_challenge: await oidc.calculatePKCECodeChallenge(oidc.randomPKCECodeVerifier()),
-    code_challenge_method: 'S256',
-  });
-  const page = await browser.get(url.toString(), atRedirectUri);
-  if (!atRedirectUri(page.url)) throw new Error(`prompt=none did not return to the client: ${page.status} ${page.url}`);
-  return new URL(page.url).searchParams;
 }
 
 async function refreshError(refreshToken: string): Promise<string | undefined> {
@@ -118,7 +102,7 @@ test('changed with "keep other sessions" unchecked: the other browser\'s session
   const elsewhere = await signIn(account);
   t.truthy(here.tokens.refresh_token);
   t.truthy(elsewhere.tokens.refresh_token);
-  t.truthy((await silentAuthorization(elsewhere.browser)).get('code'), 'the other session works before the change');
+  t.truthy((await silentAuthorization(config, elsewhere.browser)).searchParams.get('code'), 'the other session works before the change');
 
   const page = await here.browser.get(`${server.issuer}/account/password`);
   const done = await submitChange(here.browser, page, { current: account.password, password: NEW_PASSWORD });
@@ -126,10 +110,10 @@ test('changed with "keep other sessions" unchecked: the other browser\'s session
   t.is(notice(done), 'Your password was changed.');
 
   // Elsewhere: signed out, its refresh token gone.
-  t.is((await silentAuthorization(elsewhere.browser)).get('error'), 'login_required');
+  t.is((await silentAuthorization(config, elsewhere.browser)).searchParams.get('error'), 'login_required');
   t.is(await refreshError(elsewhere.tokens.refresh_token!), 'invalid_grant');
   // Here: still signed in at Keyhold and at the client.
-  t.truthy((await silentAuthorization(here.browser)).get('code'));
+  t.truthy((await silentAuthorization(config, here.browser)).searchParams.get('code'));
   t.is(await refreshError(here.tokens.refresh_token!), undefined);
   t.is((await here.browser.get(`${server.issuer}/account/password`)).status, 200);
 
@@ -149,9 +133,9 @@ test('changed with "keep other sessions" checked: the other browser stays signed
   t.is(done.status, 200);
   t.is(notice(done), 'Your password was changed.');
 
-  t.truthy((await silentAuthorization(elsewhere.browser)).get('code'));
+  t.truthy((await silentAuthorization(config, elsewhere.browser)).searchParams.get('code'));
   t.is(await refreshError(elsewhere.tokens.refresh_token!), undefined);
-  t.truthy((await silentAuthorization(here.browser)).get('code'));
+  t.truthy((await silentAuthorization(config, here.browser)).searchParams.get('code'));
   t.truthy(await server.keyhold.accounts.authenticate(account.email, NEW_PASSWORD));
   await mailbox.next(account.email, CHANGED_SUBJECT);
 });

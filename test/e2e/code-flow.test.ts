@@ -1,6 +1,6 @@
 import test from 'ava';
 import * as oidc from 'openid-client';
-import { createUser, discover, login, registerClient } from '../helpers/oidc.ts';
+import { signInNewUser } from '../helpers/oidc.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 
 let server: TestServer;
@@ -12,10 +12,7 @@ test.after.always(async () => {
 });
 
 test('oidcc-server: code flow with PKCE, valid ID token, userinfo', async (t) => {
-  const client = await registerClient(server);
-  const user = await createUser(server);
-  const config = await discover(server, client);
-  const { tokens } = await login(config, user);
+  const { client, user, config, tokens } = await signInNewUser(server);
   const claims = tokens.claims()!;
   t.is(claims.sub, user.id);
   t.is(claims.iss, server.issuer);

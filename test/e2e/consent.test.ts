@@ -6,9 +6,9 @@ import { createRemoteJWKSet, jwtVerify } from 'jose';
 import * as oidc from 'openid-client';
 import { createResource } from '#src/services/resources.ts';
 import { grantRole } from '#src/services/roles.ts';
-import type { Page } from '../helpers/browser.ts';
 import { createUser, discover, finishAtClient, openAuthorization, registerClient } from '../helpers/oidc.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
+import { listItems } from '../helpers/page.ts';
 
 const PAYROLL = 'https://payroll.example.test';
 
@@ -35,10 +35,6 @@ async function consentPage(parameters: Record<string, string>) {
   return { user, flow, page };
 }
 
-const listItems = (page: Page, listClass: string) => {
-  const list = new RegExp(`<ul class="${listClass}">([\\s\\S]*?)</ul>`).exec(page.body)?.[1] ?? '';
-  return [...list.matchAll(/<li>([\s\S]*?)<\/li>/g)].map((match) => match[1]!.replace(/<[^>]+>/g, '').trim());
-};
 
 test('the consent page lists only the API scopes that will be granted, and the token matches it', async (t) => {
   const { flow, page } = await consentPage({ resource: PAYROLL, scope: 'openid payroll:read payroll:admin' });

@@ -5,10 +5,12 @@
 import test from 'ava';
 import * as oidc from 'openid-client';
 import { accountResourceFor } from '#src/services/resources.ts';
-import { Browser, type Page } from '../helpers/browser.ts';
+import { callApi } from '../helpers/api.ts';
+import { Browser } from '../helpers/browser.ts';
 import { startServerWithMailbox, type Mailbox } from '../helpers/mailbox.ts';
 import { createUser, discover, login, registerClient } from '../helpers/oidc.ts';
 import type { TestServer } from '../helpers/server.ts';
+import { h1 } from '../helpers/page.ts';
 
 let server: TestServer;
 let mailbox: Mailbox;
@@ -29,17 +31,8 @@ const CHANGED_SUBJECT = /^The email address of your Keyhold account was changed$
 const RESET_SUBJECT = /^Reset your Keyhold password$/;
 const NEW_PASSWORD = 'lilac ferry compass 62';
 
-const h1 = (page: Page) => /<h1[^>]*>([^<]*)<\/h1>/.exec(page.body)?.[1];
 
-async function api(token: string, method: string, path: string, body?: unknown) {
-  const response = await fetch(`${server.issuer}${path}`, {
-    method,
-    headers: { accept: 'application/json', authorization: `Bearer ${token}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await response.text();
-  return { status: response.status, headers: response.headers, body: (text ? JSON.parse(text) : {}) as Record<string, any> };
-}
+const api = (token: string, method: string, path: string, body?: unknown) => callApi(server, token, method, path, body);
 
 async function signedIn() {
   const user = await createUser(server);

@@ -5,9 +5,10 @@
 import { randomBytes } from 'node:crypto';
 import test from 'ava';
 import * as oidc from 'openid-client';
-import { Browser, parseForms, type Page } from '../helpers/browser.ts';
+import { Browser, parseForms } from '../helpers/browser.ts';
 import { startServerWithMailbox, type ServerWithMailbox } from '../helpers/mailbox.ts';
 import { atRedirectUri, finishAtClient, openAuthorization } from '../helpers/oidc.ts';
+import { alertText, h1 } from '../helpers/page.ts';
 
 type Instance = ServerWithMailbox;
 
@@ -38,8 +39,6 @@ async function unverifiedAccount(instance: Instance) {
 const openLogin = (instance: Instance, browser?: Browser) =>
   openAuthorization(instance.config, { claims: JSON.stringify({ id_token: { email: null, email_verified: null } }) }, browser);
 
-const h1 = (page: Page) => /<h1[^>]*>([^<]*)<\/h1>/.exec(page.body)?.[1];
-const alertText = (page: Page) => /<p class="alert" role="alert">([^<]*)<\/p>/.exec(page.body)?.[1];
 
 async function emailVerified(instance: Instance, accountId: string): Promise<boolean> {
   const row = await instance.server.keyhold.db.selectFrom('accounts').select('email_verified').where('id', '=', accountId).executeTakeFirstOrThrow();

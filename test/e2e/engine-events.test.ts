@@ -2,7 +2,7 @@
 // host build a new engine, and the listeners (src/oidc/events.ts) must come with it.
 import test from 'ava';
 import { rotateKeys } from '#src/services/signing-keys.ts';
-import { registerClient } from '../helpers/oidc.ts';
+import { registerClient, tokenRequest } from '../helpers/oidc.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 
 let server: TestServer;
@@ -21,12 +21,8 @@ async function clientCredentialsIssued(): Promise<number> {
 }
 
 async function clientCredentialsToken(client: { clientId: string; clientSecret?: string }): Promise<void> {
-  const response = await fetch(`${server.issuer}/token`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from(`${client.clientId}:${client.clientSecret}`).toString('base64')}` },
-    body: new URLSearchParams({ grant_type: 'client_credentials' }),
-  });
-  if (response.status !== 200) throw new Error(`token endpoint answered ${response.status}: ${await response.text()}`);
+  const response = await tokenRequest(server, client, { grant_type: 'client_credentials' });
+  if (response.status !== 200) throw new Error(`token endpoint answered ${response.status}: ${JSON.stringify(response.body)}`);
 }
 
 test('token issuance is counted before and after a key rotation rebuilds the engine', async (t) => {

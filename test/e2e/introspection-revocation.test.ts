@@ -2,7 +2,7 @@
 // authentication and cross-client rules Keyhold relies on.
 import test from 'ava';
 import type * as oidc from 'openid-client';
-import { createUser, discover, login, registerClient, type RegisteredClient } from '../helpers/oidc.ts';
+import { basicAuth, discover, registerClient, signInNewUser, type RegisteredClient } from '../helpers/oidc.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 
 let server: TestServer;
@@ -14,11 +14,6 @@ test.after.always(async () => {
 });
 
 const SCOPE = 'openid email profile offline_access';
-
-function basicAuth(client: RegisteredClient): string {
-  const encode = (value: string) => encodeURIComponent(value);
-  return `Basic ${Buffer.from(`${encode(client.clientId)}:${encode(client.clientSecret!)}`).toString('base64')}`;
-}
 
 async function postForm(endpoint: string, parameters: Record<string, string>, authorization?: string) {
   const response = await fetch(endpoint, {
@@ -36,11 +31,8 @@ async function postForm(endpoint: string, parameters: Record<string, string>, au
 
 /** A confidential client with a signed-in user holding an opaque access token and a refresh token. */
 async function issued() {
-  const client = await registerClient(server);
+  const { client, user, config, tokens } = await signInNewUser(server, { parameters: { scope: SCOPE, prompt: 'consent' } });
   if (!client.clientSecret) throw new Error('expected a confidential client');
-  const user = await createUser(server);
-  const config = await discover(server, client);
-  const { tokens } = await login(config, user, { scope: SCOPE, prompt: 'consent' });
   if (!tokens.refresh_token) throw new Error('no refresh token issued');
   const metadata = config.serverMetadata();
   return {

@@ -4,8 +4,9 @@ import test from 'ava';
 import * as oidc from 'openid-client';
 import { Browser, parseForms, type Page } from '../helpers/browser.ts';
 import { createPasswordHasher } from '#src/services/passwords.ts';
-import { atRedirectUri, createUser, discover, login, registerClient, REDIRECT_URI } from '../helpers/oidc.ts';
+import { atRedirectUri, createUser, discover, login, openAuthorization, registerClient } from '../helpers/oidc.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
+import { alertText } from '../helpers/page.ts';
 
 let server: TestServer;
 let config: oidc.Configuration;
@@ -19,18 +20,8 @@ test.after.always(async () => {
 });
 
 async function openLoginPage(browser = new Browser()): Promise<{ browser: Browser; page: Page }> {
-  const url = oidc.buildAuthorizationUrl(config, {
-    redirect_uri: REDIRECT_URI,
-    scope: 'openid',
-    code_challenge: await oidc.calculatePKCECodeChallenge(oidc.randomPKCECodeVerifier()),
-    code_challenge_method: 'S256',
-  });
-  const page = await browser.get(url.toString(), atRedirectUri);
+  const { page } = await openAuthorization(config, { scope: 'openid' }, browser);
   return { browser, page };
-}
-
-function alertText(page: Page): string | undefined {
-  return /<p class="alert" role="alert">([^<]*)<\/p>/.exec(page.body)?.[1];
 }
 
 test('the login page is a plain form with email, password and a CSRF field', async (t) => {

@@ -6,7 +6,7 @@ import test, { type ExecutionContext } from 'ava';
 import { generateKeyPair, SignJWT, decodeProtectedHeader, decodeJwt } from 'jose';
 import * as oidc from 'openid-client';
 import { Browser, parseForms, type Page } from '../helpers/browser.ts';
-import { atRedirectUri, createUser, discover, login, registerClient, REDIRECT_URI } from '../helpers/oidc.ts';
+import { signInNewUser, silentAuthorization } from '../helpers/oidc.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 
 const POST_LOGOUT_URI = 'https://app.example.test/logged-out';
@@ -21,10 +21,7 @@ test.after.always(async () => {
 
 /** A client, a user, and a browser signed in to Keyhold for that client. */
 async function signedIn() {
-  const client = await registerClient(server);
-  const user = await createUser(server);
-  const config = await discover(server, client);
-  const { tokens, browser } = await login(config, user);
+  const { client, user, config, tokens, browser } = await signInNewUser(server);
   const idToken = tokens.id_token;
   if (!idToken) throw new Error('no ID token');
   return { client, user, config, browser, idToken };
@@ -41,25 +38,6 @@ function endSessionUrl(config: oidc.Configuration, parameters: Record<string, st
 /** Submits the engine's logout form (op.logoutForm) with the "Yes, sign me out" button. */
 async function confirmLogout(browser: Browser, page: Page): Promise<Page> {
   return browser.submit(page, /\/session\/end\/confirm$/, {}, { button: 'logout', follow: false });
-}
-
-/** A prompt=none authorization request in `browser`: where the OP sends the browser. */
-async function silentAuthorization(config: oidc.Configuration, browser: Browser): Promise<URL> {
-  const verifier = oidc.randomPKCECodeVerifier();
-  const state = oidc.randomState();
-  const url = oidc.buildAuthorizationUrl(config, {
-    redirect_uri: REDIRECT_URI,
-    scope: 'openid',
-    prompt: 'none',
-    state,
-    code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
-    code_challenge_method: 'S256',
-  });
-  const page = await browser.get(url.toString(), atRedirectUri);
-  if (!atRedirectUri(page.url)) throw new Error(`prompt=none did not return to the client (status ${page.status} at ${page.url})`);
-  const callback = new URL(page.url);
-  if (callback.searchParams.get('state') !== state) throw new Error(`state not returned: ${page.url}`);
-  return callback;
 }
 
 async function assertSessionEnded(t: ExecutionContext, config: oidc.Configuration, browser: Browser) {

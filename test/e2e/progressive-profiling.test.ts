@@ -3,17 +3,16 @@
 // sign-in, validated like the Account API, before any code is issued; the page cannot be
 // skipped, is CSRF-protected and bound to the browser that started the sign-in. The ID
 // token's acr, amr and auth_time come from the login flow's verifications.
-import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import test from 'ava';
 import * as oidc from 'openid-client';
 import { Browser, type Page } from '../helpers/browser.ts';
 import { atRedirectUri, createUser, discover, finishAtClient, login, openAuthorization, registerClient, type OpenedAuthorization } from '../helpers/oidc.ts';
+import { cliEnv, runKeyhold } from '../helpers/cli.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 
 const SCOPE = 'openid email profile phone';
@@ -233,27 +232,18 @@ test('required_claims is validated: only known profile claim names, as an array'
   t.deepEqual(accepted.metadata.required_claims, ['name', 'given_name', 'family_name', 'phone_number', 'locale', 'zoneinfo', 'picture']);
 });
 
-const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
-
-function keyholdCli(args: string[], env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [path.join(repoRoot, 'bin', 'keyhold.js'), ...args], { cwd: repoRoot, env, timeout: 60_000, encoding: 'utf8' }, (error, stdout, stderr) => {
-      resolve({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout, stderr });
-    });
-  });
-}
-
 test('keyhold client create --metadata accepts required_claims and refuses unknown claim names', async (t) => {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'keyhold-profiling-'));
   t.teardown(() => rmSync(dataDir, { recursive: true, force: true }));
-  const env = { PATH: process.env.PATH ?? '', NODE_ENV: 'test', DATA_DIR: dataDir, DATABASE_URL: server.databaseUrl!, KEYHOLD_SECRET: 'test-secret-0123456789abcdef0123456789abcdef' };
+  // The server's secret: the command writes into the server's database.
+  const env = cliEnv({ DATA_DIR: dataDir, DATABASE_URL: server.databaseUrl!, KEYHOLD_SECRET: 'test-secret-0123456789abcdef0123456789abcdef' });
   const metadata = { redirect_uris: ['https://app.example.test/callback'], first_party: true, required_claims: ['name', 'phone_number'] };
-  const created = await keyholdCli(['client', 'create', '--metadata', JSON.stringify(metadata)], env);
+  const created = await runKeyhold(['client', 'create', '--metadata', JSON.stringify(metadata)], env);
   t.is(created.code, 0, created.stderr);
   const client = JSON.parse(created.stdout) as Record<string, unknown>;
   t.deepEqual(client.required_claims, ['name', 'phone_number']);
 
-  const refused = await keyholdCli(['client', 'create', '--metadata', JSON.stringify({ ...metadata, required_claims: ['password'] })], env);
+  const refused = await runKeyhold(['client', 'create', '--metadata', JSON.stringify({ ...metadata, required_claims: ['password'] })], env);
   t.is(refused.code, 1);
   t.regex(refused.stderr, /^keyhold: .*required_claims/);
 

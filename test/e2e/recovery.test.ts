@@ -9,8 +9,9 @@ import { sql } from 'kysely';
 import * as oidc from 'openid-client';
 import { Browser, parseForms, type Page } from '../helpers/browser.ts';
 import { startServerWithMailbox, type Mailbox } from '../helpers/mailbox.ts';
-import { atRedirectUri, createUser, login, REDIRECT_URI } from '../helpers/oidc.ts';
+import { atRedirectUri, createUser, login, openAuthorization, silentAuthorization } from '../helpers/oidc.ts';
 import type { TestServer } from '../helpers/server.ts';
+import { alerts, fieldNames, h1, lead, links } from '../helpers/page.ts';
 
 let mailbox: Mailbox;
 let server: TestServer;
@@ -28,14 +29,6 @@ const NEW_PASSWORD = 'tangerine orbit velvet 58';
 const RESET_SUBJECT = /^Reset your Keyhold password$/;
 const CHANGED_SUBJECT = /^Your Keyhold password was changed$/;
 
-const h1 = (page: Page) => /<h1[^>]*>([^<]*)<\/h1>/.exec(page.body)?.[1];
-const lead = (page: Page) => /<p class="lead">([^<]*)<\/p>/.exec(page.body)?.[1];
-const alerts = (page: Page) => [...page.body.matchAll(/<li>([^<]*)<\/li>/g)].map((match) => match[1]!);
-const fieldNames = (page: Page, action: RegExp) =>
-  parseForms(page.body, page.url)
-    .find((form) => action.test(form.action))
-    ?.fields.map((field) => field.name)
-    .sort();
 
 const user = () => createUser(server, { email: `recover-${randomBytes(5).toString('hex')}@example.test` });
 
@@ -54,31 +47,10 @@ async function resetLink(email: string): Promise<string> {
 
 /** Signs in through the login form; resolves to the page where it ended (the client, or Keyhold's answer). */
 async function tryLogin(email: string, password: string): Promise<Page> {
-  const url = oidc.buildAuthorizationUrl(config, {
-    redirect_uri: REDIRECT_URI,
-    scope: 'openid',
-    code_challenge: await oidc.calculatePKCECodeChallenge(oidc.randomPKCECodeVerifier()),
-    code_challenge_method: 'S256',
-  });
-  const browser = new Browser();
-  const page = await browser.get(url.toString(), atRedirectUri);
+  const { browser, page } = await openAuthorization(config, { scope: 'openid' });
   return browser.submit(page, /\/login$/, { email, password }, { stopAt: atRedirectUri });
 }
 const signedIn = (page: Page) => atRedirectUri(page.url) || /action="[^"]*\/confirm"/.test(page.body);
-
-/** prompt=none in `browser`: the client's callback parameters. */
-async function silentAuthorization(browser: Browser): Promise<URLSearchParams> {
-  const url = oidc.buildAuthorizationUrl(config, {
-    redirect_uri: REDIRECT_URI,
-    scope: 'openid',
-    prompt: 'none',
-    code_challenge: await oidc.calculatePKCECodeChallenge(oidc.randomPKCECodeVerifier()),
-    code_challenge_method: 'S256',
-  });
-  const page = await browser.get(url.toString(), atRedirectUri);
-  if (!atRedirectUri(page.url)) throw new Error(`prompt=none did not return to the client: ${page.status} ${page.url}`);
-  return new URL(page.url).searchParams;
-}
 
 test('the "Forgot password?" page is a form with email and a CSRF field', async (t) => {
   const page = await new Browser().get(`${server.issuer}/recovery`);
@@ -89,17 +61,15 @@ test('the "Forgot password?" page is a form with email and a CSRF field', async 
 });
 
 test('opened from the login page, the recovery pages lead back to that sign-in', async (t) => {
-  const browser = new Browser();
-  const url = oidc.buildAuthorizationUrl(config, { redirect_uri: REDIRECT_URI, scope: 'openid', code_challenge: await oidc.calculatePKCECodeChallenge(oidc.randomPKCECodeVerifier()), code_challenge_method: 'S256' });
-  const loginPage = await browser.get(url.toString(), atRedirectUri);
-  const forgot = /<a href="([^"]+)">Forgot password\?<\/a>/.exec(loginPage.body)?.[1];
+  const { browser, page: loginPage } = await openAuthorization(config, { scope: 'openid' });
+  const forgot = links(loginPage)['Forgot password?'];
   t.truthy(forgot);
-  const recovery = await browser.get(new URL(forgot!.replace(/&amp;/g, '&'), server.issuer).toString());
-  const back = /<a href="([^"]+)">Back to sign in<\/a>/.exec(recovery.body)?.[1];
+  const recovery = await browser.get(new URL(forgot!, server.issuer).toString());
+  const back = links(recovery)['Back to sign in'];
   t.truthy(back);
   const sent = await browser.submit(recovery, /\/recovery$/, { email: `nobody-${randomBytes(4).toString('hex')}@example.test` });
   t.regex(sent.body, /Back to sign in/);
-  const again = await browser.get(new URL(back!.replace(/&amp;/g, '&'), server.issuer).toString());
+  const again = await browser.get(new URL(back!, server.issuer).toString());
   t.deepEqual(fieldNames(again, /\/login$/), ['csrf', 'email', 'password']);
 });
 
@@ -161,7 +131,7 @@ test('the mailed link opens a form; weak, common and current passwords are refus
   ] as const) {
     const refused = await browser.submit(form, /\/recovery\/reset$/, { password });
     t.is(refused.status, 400, password);
-    t.true(alerts(refused).some((message) => expected.test(message.replace(/&#39;/g, "'"))), `${password}: ${JSON.stringify(alerts(refused))}`);
+    t.true(alerts(refused).some((message) => expected.test(message)), `${password}: ${JSON.stringify(alerts(refused))}`);
     t.deepEqual(fieldNames(refused, /\/recovery\/reset$/), ['csrf', 'password', 'token']);
   }
   // Still the old password; the link still works.
@@ -179,7 +149,7 @@ test('a good new password: success page, old password fails, new works, everythi
   const refreshToken = before.tokens.refresh_token;
   t.truthy(refreshToken);
   const accessToken = before.tokens.access_token;
-  t.truthy((await silentAuthorization(before.browser)).get('code'), 'the SSO session works before the reset');
+  t.truthy((await silentAuthorization(config, before.browser)).searchParams.get('code'), 'the SSO session works before the reset');
   await oidc.fetchUserInfo(config, accessToken, account.id);
 
   await requestReset(account.email);
@@ -198,7 +168,7 @@ test('a good new password: success page, old password fails, new works, everythi
 
   const refresh = await t.throwsAsync(oidc.refreshTokenGrant(config, refreshToken!));
   t.is((refresh as oidc.ResponseBodyError).error, 'invalid_grant');
-  t.is((await silentAuthorization(before.browser)).get('error'), 'login_required');
+  t.is((await silentAuthorization(config, before.browser)).searchParams.get('error'), 'login_required');
   await t.throwsAsync(oidc.fetchUserInfo(config, accessToken, account.id));
 
   const changed = await mailbox.next(account.email, CHANGED_SUBJECT);

@@ -8,6 +8,7 @@ import type * as oidc from 'openid-client';
 import { parseForms, type Page } from '../helpers/browser.ts';
 import { startServerWithMailbox, type Mailbox } from '../helpers/mailbox.ts';
 import { openAuthorization } from '../helpers/oidc.ts';
+import { alerts } from '../helpers/page.ts';
 
 let mailbox: Mailbox;
 let config: oidc.Configuration;
@@ -22,7 +23,6 @@ test.after.always(async () => {
 
 const PASSWORD = 'violet harbour lantern 91';
 const newEmail = () => `limit-${randomBytes(5).toString('hex')}@example.test`;
-const alerts = (page: Page) => [...page.body.matchAll(/<li>([^<]*)<\/li>/g)].map((match) => match[1]!);
 
 /** prompt=create, the registration form sent from `address` (as the proxy reports it). */
 async function register(email: string, address: string): Promise<Page> {

@@ -10,6 +10,7 @@ import { Browser, parseForms, type Page } from '../helpers/browser.ts';
 import { startServerWithMailbox, type Mailbox } from '../helpers/mailbox.ts';
 import { atRedirectUri, createUser, discover, finishAtClient, openAuthorization, REDIRECT_URI, registerClient } from '../helpers/oidc.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
+import { alerts, alertText, fieldNames, fieldValue, h1, links as pageLinks, notice as noticeText, title } from '../helpers/page.ts';
 
 let mailbox: Mailbox;
 let server: TestServer;
@@ -38,20 +39,6 @@ const ID_TOKEN_CLAIMS = JSON.stringify({ id_token: { email: null, email_verified
 const startAuthorization = (cfg: oidc.Configuration, parameters: Record<string, string> = {}, browser?: Browser) =>
   openAuthorization(cfg, { claims: ID_TOKEN_CLAIMS, ...parameters }, browser);
 
-const title = (page: Page) => /<title>([^<]*)<\/title>/.exec(page.body)?.[1];
-const h1 = (page: Page) => /<h1[^>]*>([^<]*)<\/h1>/.exec(page.body)?.[1];
-const alerts = (page: Page) => [...page.body.matchAll(/<li>([^<]*)<\/li>/g)].map((match) => match[1]!.replace(/&#39;/g, "'"));
-const alertText = (page: Page) => /<p class="alert" role="alert">([^<]*)<\/p>/.exec(page.body)?.[1];
-const noticeText = (page: Page) => /<p class="notice" role="status">([^<]*)<\/p>/.exec(page.body)?.[1];
-const fieldNames = (page: Page, action: RegExp) =>
-  parseForms(page.body, page.url)
-    .find((form) => action.test(form.action))
-    ?.fields.map((field) => field.name)
-    .sort();
-const fieldValue = (page: Page, action: RegExp, name: string) =>
-  parseForms(page.body, page.url)
-    .find((form) => action.test(form.action))
-    ?.fields.find((field) => field.name === name)?.value;
 
 async function accountRow(email: string) {
   return server.keyhold.db.selectFrom('accounts').selectAll().where('email_normalized', '=', email.toLowerCase()).executeTakeFirst();
@@ -77,7 +64,7 @@ test('the login page links to "Create account" and "Forgot password?", and both 
   const flow = await startAuthorization(config);
   t.is(flow.page.status, 200);
   t.is(h1(flow.page), 'Sign in');
-  const links = Object.fromEntries([...flow.page.body.matchAll(/<a href="([^"]*)">([^<]*)<\/a>/g)].map((match) => [match[2]!, match[1]!.replace(/&amp;/g, '&')]));
+  const links = pageLinks(flow.page);
   t.truthy(links['Create account'], 'no "Create account" link');
   t.truthy(links['Forgot password?'], 'no "Forgot password?" link');
 

@@ -3,7 +3,7 @@
 import test from 'ava';
 import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
 import { createResource } from '#src/services/resources.ts';
-import { createUser, discover, login, registerClient } from '../helpers/oidc.ts';
+import { signInNewUser } from '../helpers/oidc.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 
 const API = 'https://api.example.test';
@@ -26,9 +26,7 @@ test('JWKS publishes one key per configured algorithm', async (t) => {
 });
 
 test('ID tokens and resource access tokens are signed with the first algorithm', async (t) => {
-  const client = await registerClient(server, { first_party: true });
-  const user = await createUser(server);
-  const { tokens } = await login(await discover(server, client), user, { resource: API, scope: 'openid read' });
+  const { tokens } = await signInNewUser(server, { client: { first_party: true }, parameters: { resource: API, scope: 'openid read' } });
   const jwks = createRemoteJWKSet(new URL(`${server.issuer}/jwks`));
   t.is(decodeProtectedHeader(tokens.id_token!).alg, 'ES256');
   await t.notThrowsAsync(jwtVerify(tokens.id_token!, jwks, { issuer: server.issuer }));
@@ -37,8 +35,6 @@ test('ID tokens and resource access tokens are signed with the first algorithm',
 });
 
 test('a client registered for EdDSA ID tokens gets them', async (t) => {
-  const client = await registerClient(server, { first_party: true, id_token_signed_response_alg: 'EdDSA' });
-  const user = await createUser(server);
-  const { tokens } = await login(await discover(server, client), user);
+  const { tokens } = await signInNewUser(server, { client: { first_party: true, id_token_signed_response_alg: 'EdDSA' } });
   t.is(decodeProtectedHeader(tokens.id_token!).alg, 'EdDSA');
 });

@@ -5,14 +5,16 @@ import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
 import { createResource } from '#src/services/resources.ts';
 import { ensureSigningKeys, keyStage, listKeys, loadEngineJwks, retireKey, rotateKeys } from '#src/services/signing-keys.ts';
 import type { SigningKeyRow } from '#src/stores/signing-key-store.ts';
-import { registerClient } from '../helpers/oidc.ts';
+import { registerClient, tokenRequest } from '../helpers/oidc.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 
 const API = 'https://api.example.test';
 let server: TestServer;
 
 test.before(async () => {
-  server = await startTestServer({ env: { KEY_ACTIVATION_DELAY: '2' } });
+  // Long enough that the reload and token request between rotation and activation fit in it
+  // on a loaded machine; the test waits for the activation time itself, not a fixed delay.
+  server = await startTestServer({ env: { KEY_ACTIVATION_DELAY: '4' } });
   await createResource(server.keyhold.db, { identifier: API, scopes: ['read'] });
 });
 test.after.always(async () => {
@@ -27,12 +29,7 @@ async function publishedKids(): Promise<string[]> {
 }
 
 async function issueJwt(client: { clientId: string; clientSecret?: string }): Promise<string> {
-  const response = await fetch(`${server.issuer}/token`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from(`${client.clientId}:${client.clientSecret}`).toString('base64')}` },
-    body: new URLSearchParams({ grant_type: 'client_credentials', resource: API, scope: 'read' }),
-  });
-  return ((await response.json()) as { access_token: string }).access_token;
+  return (await tokenRequest(server, client, { grant_type: 'client_credentials', resource: API, scope: 'read' })).body.access_token as string;
 }
 
 test.serial('rotation publishes the new key before it signs; old tokens keep verifying', async (t) => {
@@ -51,7 +48,7 @@ test.serial('rotation publishes the new key before it signs; old tokens keep ver
   // Published, not yet signing.
   t.is(decodeProtectedHeader(await issueJwt(client)).kid, original!.kid);
 
-  await new Promise((resolve) => setTimeout(resolve, 2200));
+  await new Promise((resolve) => setTimeout(resolve, Math.max(0, Date.parse(created!.activatesAt) + 250 - Date.now())));
   t.true(await server.keyhold.engine.reload());
   const after = await issueJwt(client);
   t.is(decodeProtectedHeader(after).kid, created!.kid);

@@ -5,7 +5,7 @@ import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
 import * as oidc from 'openid-client';
 import { createResource } from '#src/services/resources.ts';
 import { createRole, grantRole } from '#src/services/roles.ts';
-import { createUser, discover, login, registerClient } from '../helpers/oidc.ts';
+import { registerClient, signInNewUser, tokenRequest } from '../helpers/oidc.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 
 const servers: Record<'redis' | 'sql', TestServer> = {} as never;
@@ -24,23 +24,8 @@ test.after.always(async () => {
   await Promise.all(Object.values(servers).map((server) => server?.stop()));
 });
 
-async function tokenRequest(server: TestServer, client: { clientId: string; clientSecret?: string }, body: Record<string, string>) {
-  const response = await fetch(`${server.issuer}/token`, {
-    method: 'POST',
-    headers: {
-      'content-type': 'application/x-www-form-urlencoded',
-      authorization: `Basic ${Buffer.from(`${encodeURIComponent(client.clientId)}:${encodeURIComponent(client.clientSecret ?? '')}`).toString('base64')}`,
-    },
-    body: new URLSearchParams(body),
-  });
-  return { status: response.status, body: (await response.json()) as Record<string, unknown> };
-}
-
 async function offlineSession(server: TestServer) {
-  const client = await registerClient(server, { first_party: true });
-  const user = await createUser(server);
-  const config = await discover(server, client);
-  const { tokens } = await login(config, user, { scope: 'openid offline_access', prompt: 'consent' });
+  const { client, user, config, tokens } = await signInNewUser(server, { client: { first_party: true }, parameters: { scope: 'openid offline_access', prompt: 'consent' } });
   if (!tokens.refresh_token) throw new Error('no refresh token issued');
   return { client, user, config, refreshToken: tokens.refresh_token };
 }
@@ -83,10 +68,11 @@ for (const store of ['redis', 'sql'] as const) {
 
   test(`${store}: a user's token for a resource carries sub, client_id, scope, roles, tier and tenant`, async (t) => {
     const server = servers[store];
-    const client = await registerClient(server, { first_party: true, scope: 'openid email profile orders:read' });
-    const user = await createUser(server, { roles: ['admin', 'editor'], tier: 'pro', tenant: 'acme' });
-    const config = await discover(server, client);
-    const { tokens } = await login(config, user, { resource: API, scope: 'openid orders:read' });
+    const { client, user, tokens } = await signInNewUser(server, {
+      client: { first_party: true, scope: 'openid email profile orders:read' },
+      user: { roles: ['admin', 'editor'], tier: 'pro', tenant: 'acme' },
+      parameters: { resource: API, scope: 'openid orders:read' },
+    });
     const { payload } = await jwtVerify(tokens.access_token, createRemoteJWKSet(new URL(`${server.issuer}/jwks`)), { issuer: server.issuer, audience: API, typ: 'at+jwt' });
     t.is(payload.sub, user.id);
     t.is(payload.client_id, client.clientId);
@@ -99,10 +85,7 @@ for (const store of ['redis', 'sql'] as const) {
 
   test(`${store}: a token without resource is opaque and works at userinfo`, async (t) => {
     const server = servers[store];
-    const client = await registerClient(server, { first_party: true });
-    const user = await createUser(server);
-    const config = await discover(server, client);
-    const { tokens } = await login(config, user);
+    const { user, config, tokens } = await signInNewUser(server, { client: { first_party: true } });
     t.false(tokens.access_token.split('.').length === 3, 'opaque access token');
     const userinfo = await oidc.fetchUserInfo(config, tokens.access_token, user.id);
     t.is(userinfo.sub, user.id);

@@ -19,7 +19,8 @@ export interface ParsedForm {
   buttons: FormField[];
 }
 
-function decodeEntities(value: string): string {
+/** Undoes the HTML escaping the page templates apply (`&amp;`, `&lt;`, `&#39;`, …). */
+export function decodeEntities(value: string): string {
   return value
     .replace(/&quot;/g, '"')
     .replace(/&#39;|&#x27;/g, "'")

@@ -1,14 +1,13 @@
-// A real SMTP server in the test process (smtp-server, messages parsed with mailparser)
-// that Keyhold sends to through SMTP_URL. Keyhold's mail worker is drained explicitly (run
-// the server with a long MAIL_POLL_INTERVAL), so a test decides when mail goes out and can
-// tell "nothing was sent" from "not sent yet".
-import type { AddressInfo } from 'node:net';
+// A mailbox on a real SMTP server in the test process (./smtp.ts) that Keyhold sends to
+// through SMTP_URL. Keyhold's mail worker is drained explicitly (run the server with a long
+// MAIL_POLL_INTERVAL), so a test decides when mail goes out and can tell "nothing was sent"
+// from "not sent yet".
 import { setTimeout as sleep } from 'node:timers/promises';
-import { simpleParser, type AddressObject, type ParsedMail } from 'mailparser';
-import { SMTPServer } from 'smtp-server';
+import type { AddressObject, ParsedMail } from 'mailparser';
 import type * as oidc from 'openid-client';
 import { discover, registerClient } from './oidc.ts';
 import { startTestServer, type TestServer } from './server.ts';
+import { startSmtpServer } from './smtp.ts';
 
 export interface ReceivedMail {
   to: string[];
@@ -55,30 +54,20 @@ export async function startMailbox(): Promise<Mailbox> {
   const taken = new Set<ReceivedMail>();
   let drain: (() => Promise<number>) | undefined;
 
-  const server = new SMTPServer({
-    authOptional: true,
-    disabledCommands: ['STARTTLS'],
-    logger: false,
-    onData(stream, _session, callback) {
-      simpleParser(stream)
-        .then((parsed) => {
-          const text = parsed.text ?? '';
-          received.push({
-            to: addresses(parsed.to),
-            subject: parsed.subject ?? '',
-            text,
-            html: typeof parsed.html === 'string' ? parsed.html : '',
-            links: [...text.matchAll(/https?:\/\/\S+/g)].map((match) => match[0]),
-            code: /code: (\d{6})\b/i.exec(text)?.[1],
-            parsed,
-          });
-          callback();
-        })
-        .catch((error: Error) => callback(error));
+  const server = await startSmtpServer({
+    onMessage(parsed) {
+      const text = parsed.text ?? '';
+      received.push({
+        to: addresses(parsed.to),
+        subject: parsed.subject ?? '',
+        text,
+        html: typeof parsed.html === 'string' ? parsed.html : '',
+        links: [...text.matchAll(/https?:\/\/\S+/g)].map((match) => match[0]),
+        code: /code: (\d{6})\b/i.exec(text)?.[1],
+        parsed,
+      });
     },
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.server.address() as AddressInfo;
 
   const sendQueued = async () => {
     if (!drain) throw new Error('mailbox.attach(keyhold.mailWorker.drain) was not called');
@@ -87,7 +76,7 @@ export async function startMailbox(): Promise<Mailbox> {
   const pending = (to: string) => received.filter((mail) => !taken.has(mail) && mail.to.includes(to.toLowerCase()));
 
   return {
-    url: `smtp://127.0.0.1:${port}`,
+    url: server.url,
     received,
     attach(fn) {
       drain = fn;
@@ -114,7 +103,7 @@ export async function startMailbox(): Promise<Mailbox> {
       for (const mail of mails) taken.add(mail);
       return mails;
     },
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    close: server.close,
   };
 }
 

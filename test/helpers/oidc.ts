@@ -25,6 +25,21 @@ export async function registerClient(server: TestServer, metadata: Record<string
   return { clientId: created.client_id as string, clientSecret: created.client_secret as string | undefined, metadata: created };
 }
 
+/** client_secret_basic: id and secret form-encoded, then base64 (RFC 6749 §2.3.1). */
+export function basicAuth(client: { clientId: string; clientSecret?: string }): string {
+  return `Basic ${Buffer.from(`${encodeURIComponent(client.clientId)}:${encodeURIComponent(client.clientSecret ?? '')}`).toString('base64')}`;
+}
+
+/** A POST to the token endpoint as `client` (client_secret_basic): its status and JSON body. */
+export async function tokenRequest(server: { issuer: string }, client: { clientId: string; clientSecret?: string }, body: Record<string, string>) {
+  const response = await fetch(`${server.issuer}/token`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basicAuth(client) },
+    body: new URLSearchParams(body),
+  });
+  return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+}
+
 export async function createUser(server: TestServer, overrides: Partial<{ email: string; password: string; name: string; roles: string[]; tier: string; tenant: string }> = {}) {
   const email = overrides.email ?? `user-${randomBytes(4).toString('hex')}@example.test`;
   const password = overrides.password ?? 'correct horse battery staple';
@@ -75,6 +90,19 @@ export async function authorizationRequest(config: oidc.Configuration, parameter
   return { url, verifier, state: url.searchParams.get('state') ?? state, nonce: url.searchParams.get('nonce') ?? nonce };
 }
 
+/**
+ * A prompt=none authorization request in `browser` (which holds, or not, a Keyhold session):
+ * the client callback it ends at, with a code or an error such as login_required.
+ */
+export async function silentAuthorization(config: oidc.Configuration, browser: Browser, parameters: Record<string, string> = {}): Promise<URL> {
+  const request = await authorizationRequest(config, { scope: 'openid', prompt: 'none', ...parameters });
+  const page = await browser.get(request.url.toString(), atRedirectUri);
+  if (!atRedirectUri(page.url)) throw new Error(`prompt=none did not return to the client (status ${page.status} at ${page.url})`);
+  const callback = new URL(page.url);
+  if (callback.searchParams.get('state') !== request.state) throw new Error(`state not returned: ${page.url}`);
+  return callback;
+}
+
 /** Starts an authorization request and signs in through the login form (and consent, when asked). */
 export async function authorize(
   config: oidc.Configuration,
@@ -102,6 +130,18 @@ export async function login(config: oidc.Configuration, credentials: { email: st
     expectedNonce: result.nonce,
   });
   return { ...result, tokens };
+}
+
+/** A new client and a new user, signed in to it through the login pages; its tokens and browser. */
+export async function signInNewUser(
+  server: TestServer,
+  options: { client?: Record<string, unknown>; user?: Parameters<typeof createUser>[1]; parameters?: Record<string, string>; browser?: Browser } = {},
+) {
+  const client = await registerClient(server, options.client);
+  const user = await createUser(server, options.user);
+  const config = await discover(server, client);
+  const result = await login(config, user, options.parameters, options.browser);
+  return { client, user, config, ...result };
 }
 
 export interface OpenedAuthorization extends AuthorizationRequest {
