@@ -2,7 +2,9 @@
 // Keyhold holds about them, and erasure (Art. 17) after re-authentication.
 import { createHmac } from 'node:crypto';
 import { z } from 'zod';
-import { AccountError, toAccount, type Account } from '#src/services/accounts.ts';
+import { KeyholdError } from '#src/errors.ts';
+import { message } from '#src/messages/index.ts';
+import { toAccount, type Account } from '#src/services/accounts.ts';
 import { isReauthenticated, type LifecycleDependencies } from '#src/services/lifecycle.ts';
 import { singleLine } from '#src/text-input.ts';
 import { deleteAccountRow, findAccountById, updateProfileColumns, type ProfileColumns } from '#src/stores/account-store.ts';
@@ -19,23 +21,23 @@ export const profilePatchSchema = z
     given_name: optionalText(100),
     family_name: optionalText(100),
     picture: z
-      .url({ protocol: /^https$/, message: 'picture must be an https URL' })
+      .url({ protocol: /^https$/, message: message('validation.picture') })
       .max(2048)
       .nullable(),
     // BCP 47 language tag, e.g. en, en-GB, pt-BR, zh-Hant-TW.
     locale: z
       .string()
-      .regex(/^[a-zA-Z]{2,3}(-[a-zA-Z0-9]{2,8})*$/, 'locale must be a BCP 47 language tag such as en-GB')
+      .regex(/^[a-zA-Z]{2,3}(-[a-zA-Z0-9]{2,8})*$/, message('validation.locale'))
       .max(35)
       .nullable(),
     zoneinfo: z
       .string()
-      .refine((value) => timeZones.has(value) || value === 'UTC', 'zoneinfo must be an IANA time zone such as Europe/Paris')
+      .refine((value) => timeZones.has(value) || value === 'UTC', message('validation.zoneinfo'))
       .nullable(),
     // E.164.
     phone_number: z
       .string()
-      .regex(/^\+[1-9]\d{6,14}$/, 'phone_number must be in E.164 form, e.g. +14155550123')
+      .regex(/^\+[1-9]\d{6,14}$/, message('validation.phone_number'))
       .nullable(),
   })
   .partial()
@@ -65,7 +67,7 @@ export function createAccountDataService(deps: LifecycleDependencies) {
       // A new number is not verified.
       if ('phone_number' in columns) columns.phone_number_verified = false;
       const row = await updateProfileColumns(db, accountId, columns);
-      if (!row) throw new AccountError('invalid_account', 'the account no longer exists');
+      if (!row) throw new KeyholdError('account_gone');
       await recordAudit(db, { event: 'profile.updated', accountId, details: { fields: Object.keys(columns) } });
       return toAccount(row);
     },
@@ -73,7 +75,7 @@ export function createAccountDataService(deps: LifecycleDependencies) {
     /** Everything held about the account, as one JSON document. */
     async exportAccount(accountId: string): Promise<Record<string, unknown>> {
       const row = await findAccountById(db, accountId);
-      if (!row) throw new AccountError('invalid_account', 'the account no longer exists');
+      if (!row) throw new KeyholdError('account_gone');
       const [audit, flows, history, mails] = await Promise.all([
         auditEventsForAccount(db, accountId),
         db.selectFrom('self_service_flows').select(['kind', 'state', 'email', 'created_at', 'expires_at', 'completed_at']).where('account_id', '=', accountId).execute(),
@@ -100,8 +102,8 @@ export function createAccountDataService(deps: LifecycleDependencies) {
      */
     async deleteAccount(accountId: string, proof: { password?: string; authTime?: number }): Promise<void> {
       const row = await findAccountById(db, accountId);
-      if (!row) throw new AccountError('invalid_account', 'the account no longer exists');
-      if (!(await isReauthenticated(deps, row.password_hash, proof))) throw new AccountError('invalid_password', 'Confirm with your password (or sign in again) to delete the account.');
+      if (!row) throw new KeyholdError('account_gone');
+      if (!(await isReauthenticated(deps, row.password_hash, proof))) throw new KeyholdError('invalid_password', { key: 'error.invalid_password.confirm_deletion' });
       const subject = pseudonym(accountId);
       await db.transaction().execute(async (trx) => {
         await anonymiseAuditTrail(trx, accountId, subject);

@@ -4,8 +4,9 @@
 // the user chooses to keep them. A reset link is good only while the account still uses the
 // address it was mailed to, and a reset or change voids every pending reset and email change:
 // a change someone else started must not outlive the password they knew.
-import { AccountError, emailSchema } from '#src/services/accounts.ts';
-import { FlowError, type Flow } from '#src/services/flows.ts';
+import { KeyholdError } from '#src/errors.ts';
+import { emailSchema } from '#src/services/accounts.ts';
+import { flowFailure, type Flow } from '#src/services/flows.ts';
 import { assertAcceptablePassword, greetingName, lifecycleLinks, type LifecycleDependencies } from '#src/services/lifecycle.ts';
 import { findAccountByEmail, findAccountById, markEmailVerified, replacePasswordHash, type AccountRow } from '#src/stores/account-store.ts';
 import { recordAudit } from '#src/stores/audit-store.ts';
@@ -34,8 +35,8 @@ export function createCredentialService(deps: LifecycleDependencies) {
   const usableReset = async (token: string): Promise<{ flow: Flow; account: AccountRow }> => {
     const flow = await flows.peek(token, RECOVERY_KINDS);
     const account = await findAccountById(db, flow.accountId ?? '');
-    if (!account) throw new FlowError('invalid');
-    if (account.email_normalized !== flow.email?.trim().toLowerCase()) throw new FlowError('address_changed');
+    if (!account) throw flowFailure('invalid');
+    if (account.email_normalized !== flow.email?.trim().toLowerCase()) throw flowFailure('address_changed');
     return { flow, account };
   };
 
@@ -56,7 +57,7 @@ export function createCredentialService(deps: LifecycleDependencies) {
       await recordAudit(db, { event: 'password.reset_requested', accountId: account.id, ip });
     },
 
-    /** The reset flow behind a link, for rendering its form; throws FlowError when unusable. */
+    /** The reset flow behind a link, for rendering its form; throws invalid_code when unusable. */
     async peekReset(token: string): Promise<Flow> {
       return (await usableReset(token)).flow;
     },
@@ -80,9 +81,9 @@ export function createCredentialService(deps: LifecycleDependencies) {
      */
     async changePassword(input: { accountId: string; currentPassword: string; newPassword: string; keepOtherSessions?: boolean; current?: KeptState; ip?: string; clientId?: string }): Promise<void> {
       const account = await findAccountById(db, input.accountId);
-      if (!account?.active) throw new AccountError('invalid_account', 'the account no longer exists');
+      if (!account?.active) throw new KeyholdError('account_gone');
       if (!(await deps.passwords.verify(account.password_hash, input.currentPassword))) {
-        throw new AccountError('invalid_password', 'The current password is not correct.');
+        throw new KeyholdError('invalid_password', { key: 'error.invalid_password.current' });
       }
       await assertAcceptablePassword(deps, input.newPassword, { email: account.email, accountId: account.id });
       await setPassword(account.id, input.newPassword);

@@ -1,8 +1,9 @@
 // What the self-service account flows share: their dependencies, the links they mail, and
-// the error a rejected password raises.
+// the errors a rejected password and a too early request raise.
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import type { Config } from '#src/config.ts';
+import { isKeyholdError, KeyholdError } from '#src/errors.ts';
 import type { AccountService } from '#src/services/accounts.ts';
 import type { FlowService } from '#src/services/flows.ts';
 import type { Mailer } from '#src/services/mailer.ts';
@@ -25,24 +26,27 @@ export interface LifecycleDependencies {
   pseudonymKey: Buffer;
 }
 
-export class PasswordRejectedError extends Error {
-  override name = 'PasswordRejectedError';
-  constructor(readonly violations: PasswordViolation[]) {
-    super(violations.map((violation) => violation.message).join(' '));
-  }
+/** `password_rejected`, listing every rule the password breaks (field `violations`). */
+export function passwordRejected(violations: PasswordViolation[]): KeyholdError<'password_rejected'> {
+  return new KeyholdError('password_rejected', { key: 'error.password_rejected.violations', params: { violations: violations.map((violation) => violation.message).join(' ') }, fields: { violations } });
 }
 
+/**
+ * @deprecated Only for src/cli.ts until it prints every KeyholdError itself: matches
+ * `new KeyholdError('password_rejected')`; services throw that (via passwordRejected).
+ */
+export const PasswordRejectedError = {
+  [Symbol.hasInstance]: (error: unknown): error is KeyholdError<'password_rejected'> => isKeyholdError(error, 'password_rejected'),
+};
+
 /** The same request came too soon after the previous one (mail cool-downs). */
-export class TooManyRequestsError extends Error {
-  override name = 'TooManyRequestsError';
-  constructor(readonly retryAfterSeconds: number) {
-    super(`Please wait ${retryAfterSeconds} seconds before asking again.`);
-  }
+export function tooSoon(retryAfterSeconds: number): KeyholdError<'rate_limited'> {
+  return new KeyholdError('rate_limited', { key: 'error.rate_limited.wait', params: { retryAfterSeconds }, headers: { 'Retry-After': String(retryAfterSeconds) } });
 }
 
 export async function assertAcceptablePassword(deps: Pick<LifecycleDependencies, 'passwordPolicy'>, password: string, context: { email?: string; accountId?: string }): Promise<void> {
   const violations = await deps.passwordPolicy.check(password, context);
-  if (violations.length > 0) throw new PasswordRejectedError(violations);
+  if (violations.length > 0) throw passwordRejected(violations);
 }
 
 /** Links in mails point at Keyhold's own pages under the issuer. */
