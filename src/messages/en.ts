@@ -120,6 +120,9 @@ export const en = {
   // Pages.
   'page.error.title': 'This request could not be completed',
   'page.error.title_server': 'Something went wrong',
+  'page.error.protocol_message': 'The request could not be completed.',
+  'page.logout.title': 'Sign out',
+  'page.logged_out.title': 'Signed out',
   'page.home.title': 'Keyhold',
   'page.home.message': 'This is the sign-in service. To sign in, open the application you want to use.',
   'page.login.title': 'Sign in',
