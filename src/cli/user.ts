@@ -5,7 +5,7 @@ import { describeError, parseOptions, required, UsageError } from '#src/cli/args
 import type { CommandGroup, Plan } from '#src/cli/plan.ts';
 import { updateAccountAuthorization } from '#src/services/account-admin.ts';
 import { importAccounts } from '#src/services/account-import.ts';
-import { PasswordRejectedError } from '#src/services/lifecycle.ts';
+import { isKeyholdError } from '#src/errors.ts';
 
 function planUserCreate(args: string[]): Plan {
   const values = parseOptions(args, {
@@ -34,7 +34,7 @@ function planUserCreate(args: string[]): Plan {
         })
         .catch((error: unknown) => {
           // The same policy as the pages; its messages speak to a person choosing a password.
-          if (error instanceof PasswordRejectedError) throw new Error(`password rejected: ${error.message}`);
+          if (isKeyholdError(error, 'password_rejected')) throw new Error(`password rejected: ${error.message}`);
           throw error;
         }),
   };

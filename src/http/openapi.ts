@@ -130,6 +130,11 @@ export function openApiDocument(specs: readonly AnyRouteSpec[], options: Documen
         type: 'array',
         items: { type: 'object', required: ['path', 'message'], properties: { path: { type: 'string' }, message: { type: 'string' } } },
       },
+      reason: {
+        description: 'invalid_code: why the link or code cannot be used.',
+        type: 'string',
+        enum: ['invalid', 'expired', 'used', 'address_changed'],
+      },
       violations: {
         description: 'password_rejected: every rule the new password breaks.',
         type: 'array',

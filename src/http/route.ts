@@ -57,7 +57,7 @@ export function defineRoute<P extends Shape = z.ZodObject<{}>, Q extends Shape =
 /** `validation_failed` with each problem's dotted path, from a zod refusal. */
 export function validationFailed(error: z.ZodError, where: 'body' | 'query' | 'params'): KeyholdError {
   const issues = error.issues.map((issue) => ({ path: issue.path.map(String).join('.'), message: issue.message }));
-  return new KeyholdError('validation_failed', `the request ${where === 'body' ? 'body' : where === 'query' ? 'query' : 'path'} is not valid`, {}, { issues });
+  return new KeyholdError('validation_failed', { params: { part: where === 'params' ? 'path' : where }, fields: { issues } });
 }
 
 function parseWith<T>(schema: z.ZodType<T> | undefined, value: unknown, where: 'body' | 'query' | 'params'): T {

@@ -8,7 +8,7 @@ import { KeyholdError } from '#src/errors.ts';
 import { containsControlCharacters } from '#src/text-input.ts';
 
 const rejectControlCharacters: Middleware = (ctx, next) => {
-  if (containsControlCharacters(ctx.request.body)) throw new KeyholdError('invalid_request', 'the request contains control characters');
+  if (containsControlCharacters(ctx.request.body)) throw new KeyholdError('invalid_request', { key: 'error.invalid_request.control_characters' });
   return next();
 };
 
@@ -17,7 +17,7 @@ function guarded(type: 'urlencoded' | 'json', parser: Middleware, bodilessMethod
     if (bodilessMethods.includes(ctx.method)) return next();
     // ctx.is is null when there is no body at all, false when the body is of another type.
     if (ctx.request.length !== 0 && ctx.is(type) === false) {
-      throw new KeyholdError('unsupported_media_type', type === 'json' ? 'send application/json' : 'send application/x-www-form-urlencoded');
+      throw new KeyholdError('unsupported_media_type', { key: type === 'json' ? 'error.unsupported_media_type.json' : 'error.unsupported_media_type.form' });
     }
     return parser(ctx, () => rejectControlCharacters(ctx, next));
   };

@@ -11,11 +11,11 @@ const ENCODED_CONTROL = /%(?:[01][0-9a-f]|7f)/i;
 
 export function rejectControlCharactersInUrl(): Middleware {
   return (ctx, next) => {
-    if (ENCODED_CONTROL.test(ctx.path)) throw new KeyholdError('invalid_request', 'the request URL contains control characters');
+    if (ENCODED_CONTROL.test(ctx.path)) throw new KeyholdError('invalid_request', { key: 'error.invalid_request.url_control_characters' });
     if (ctx.querystring) {
       for (const [name, value] of new URLSearchParams(ctx.querystring)) {
         if (hasControlCharacters(name) || hasControlCharacters(value, { multiLine: true })) {
-          throw new KeyholdError('invalid_request', 'a request parameter contains control characters');
+          throw new KeyholdError('invalid_request', { key: 'error.invalid_request.parameter_control_characters' });
         }
       }
     }

@@ -1,11 +1,11 @@
 // Turns every error thrown by Keyhold's own routes into a stable code, as JSON for API
-// clients and as a page for browsers. Nothing internal (stack, SQL, secrets) is sent;
-// unexpected errors are logged with the request id and answered as internal_error.
+// clients and as a page for browsers, from the error registry and the message catalogue.
+// Nothing internal (stack, SQL, secrets) is sent; unexpected errors are logged with the
+// request id and answered as internal_error.
 import type { Context, Middleware } from 'koa';
 import { ZodError } from 'zod';
-import { KeyholdError, type ErrorCode } from '#src/errors.ts';
-import { rateLimitedError } from '#src/middleware/rate-limit.ts';
-import { RateLimitedError } from '#src/services/rate-limits.ts';
+import { KeyholdError } from '#src/errors.ts';
+import { message } from '#src/messages/index.ts';
 import { renderView } from '#src/views.ts';
 
 interface HttpLikeError {
@@ -21,25 +21,33 @@ interface HttpLikeError {
 function fromHttpError(error: HttpLikeError): KeyholdError | undefined {
   const status = error.status ?? error.statusCode;
   if (!status || status >= 500) return undefined;
-  if (status === 413) return new KeyholdError('payload_too_large', 'the request body is too large');
-  if (status === 415) return new KeyholdError('unsupported_media_type', 'unsupported content type');
-  if (status === 404) return new KeyholdError('not_found', 'not found');
-  if (status === 405) return new KeyholdError('method_not_allowed', 'method not allowed');
-  if (status === 400) return new KeyholdError('invalid_body', 'the request body could not be parsed');
-  return new KeyholdError('invalid_request', error.expose && error.message ? error.message : 'invalid request');
+  if (status === 413) return new KeyholdError('payload_too_large');
+  if (status === 415) return new KeyholdError('unsupported_media_type');
+  if (status === 404) return new KeyholdError('not_found');
+  if (status === 405) return new KeyholdError('method_not_allowed');
+  if (status === 400) return new KeyholdError('invalid_body');
+  return new KeyholdError('invalid_request', error.expose && error.message ? { key: 'error.invalid_request.detail', params: { detail: error.message } } : {});
 }
 
 export function wantsJson(ctx: Context): boolean {
   return ctx.path.startsWith('/api/') || ctx.accepts('html', 'json') === 'json';
 }
 
-export function sendError(ctx: Context, code: ErrorCode, status: number, message: string, fields: Record<string, unknown> = {}): void {
-  ctx.status = status;
+/** Sets the headers an error carries (Retry-After, RateLimit, WWW-Authenticate…) on a page a route renders itself. */
+export function setErrorHeaders(ctx: Context, error: KeyholdError): void {
+  for (const [name, value] of Object.entries(error.headers)) ctx.set(name, value);
+}
+
+/** Answers with `error`: its status and headers, and its text as JSON or as the error page. */
+export function sendError(ctx: Context, error: KeyholdError): void {
+  setErrorHeaders(ctx, error);
+  ctx.status = error.status;
   if (wantsJson(ctx)) {
-    ctx.body = { ...fields, error: code, error_description: message, request_id: ctx.state.requestId };
+    ctx.body = { ...error.fields, error: error.code, error_description: error.message, request_id: ctx.state.requestId };
   } else {
     ctx.type = 'html';
-    ctx.body = renderView('error', { title: status >= 500 ? 'Something went wrong' : 'This request could not be completed', message, code, requestId: ctx.state.requestId });
+    const title = message(error.status >= 500 ? 'page.error.title_server' : 'page.error.title');
+    ctx.body = renderView('error', { title, message: error.message, code: error.code, requestId: ctx.state.requestId });
   }
 }
 
@@ -47,27 +55,21 @@ export function errorHandler(): Middleware {
   return async (ctx, next) => {
     try {
       await next();
-      if (ctx.status === 404 && ctx.body === undefined) sendError(ctx, 'not_found', 404, 'not found');
+      if (ctx.status === 404 && ctx.body === undefined) sendError(ctx, new KeyholdError('not_found'));
       // A router's allowedMethods() answers 405 (with Allow) without a body.
-      if (ctx.status === 405 && ctx.body === undefined) sendError(ctx, 'method_not_allowed', 405, 'method not allowed');
+      if (ctx.status === 405 && ctx.body === undefined) sendError(ctx, new KeyholdError('method_not_allowed'));
     } catch (thrown) {
       // A schema that refused input (a field sent twice arrives as an array, say) is the
       // client's mistake, never a 500.
       const known =
         thrown instanceof KeyholdError
           ? thrown
-          : thrown instanceof RateLimitedError
-            ? rateLimitedError(thrown)
-            : thrown instanceof ZodError
-              ? new KeyholdError('invalid_request', 'the request has missing or malformed fields')
-              : fromHttpError(thrown as HttpLikeError);
-      if (known) {
-        for (const [name, value] of Object.entries(known.headers)) ctx.set(name, value);
-        sendError(ctx, known.code, known.status, known.message, known.fields);
-        return;
-      }
+          : thrown instanceof ZodError
+            ? new KeyholdError('invalid_request', { key: 'error.invalid_request.malformed_fields' })
+            : fromHttpError(thrown as HttpLikeError);
+      if (known) return sendError(ctx, known);
       ctx.state.log?.error({ err: thrown }, 'unhandled error');
-      sendError(ctx, 'internal_error', 500, 'An unexpected error occurred. Try again later.');
+      sendError(ctx, new KeyholdError('internal_error'));
     }
   };
 }

@@ -32,7 +32,7 @@ export async function grantConsent(engine: EngineHost, details: InteractionDetai
   const grant = details.grantId
     ? await provider.Grant.find(details.grantId)
     : new provider.Grant({ accountId: details.session!.accountId, clientId: String(details.params.client_id) });
-  if (!grant) throw new KeyholdError('invalid_request', 'This authorization has been revoked. Return to the application and sign in again.');
+  if (!grant) throw new KeyholdError('invalid_request', { key: 'error.invalid_request.grant_revoked' });
   if (missing.missingOIDCScope) grant.addOIDCScope(missing.missingOIDCScope.join(' '));
   if (missing.missingOIDCClaims) grant.addOIDCClaims(missing.missingOIDCClaims);
   for (const [indicator, scopes] of Object.entries(missing.missingResourceScopes ?? {})) {

@@ -3,7 +3,8 @@
 // ended session, a removed client or a deleted account stops it at once.
 import type { Context, Middleware } from 'koa';
 import type { Config } from '#src/config.ts';
-import { KeyholdError } from '#src/errors.ts';
+import { KeyholdError, type ErrorMessageKey } from '#src/errors.ts';
+import { message } from '#src/messages/index.ts';
 import type { EngineHost } from '#src/oidc/engine-host.ts';
 import { sessionByUid } from '#src/oidc/sessions.ts';
 import type { Account, AccountService } from '#src/services/accounts.ts';
@@ -38,48 +39,48 @@ function challenge(realm: string, params: Record<string, string> = {}): string {
     .join(', ')}`;
 }
 
-function invalidToken(realm: string, description: string): KeyholdError {
-  return new KeyholdError('unauthorized', description, { 'WWW-Authenticate': challenge(realm, { error: 'invalid_token', error_description: description }) });
+function invalidToken(realm: string, key: ErrorMessageKey): KeyholdError {
+  const description = message(key);
+  return new KeyholdError('unauthorized', { key, headers: { 'WWW-Authenticate': challenge(realm, { error: 'invalid_token', error_description: description }) } });
 }
 
 export function requireAccountToken(deps: AccountAuthDependencies, scope: AccountScope): Middleware {
   const resource = accountResourceFor(deps.config.ISSUER);
 
-  const refuse = (description: string) => invalidToken(resource, description);
+  const refuse = (key: ErrorMessageKey) => invalidToken(resource, key);
 
   const authenticate = async (ctx: Context): Promise<AccountToken> => {
     // RFC 6750 §2: one method only, and Keyhold accepts the header alone (URI query tokens
     // end up in logs and histories; the API takes JSON, not form bodies).
     if (ctx.query.access_token !== undefined) {
-      throw new KeyholdError('invalid_request', 'send the access token in the Authorization header only', {
-        'WWW-Authenticate': challenge(resource, { error: 'invalid_request', error_description: 'access token in the query' }),
+      throw new KeyholdError('invalid_request', {
+        key: 'error.invalid_request.token_in_query',
+        headers: { 'WWW-Authenticate': challenge(resource, { error: 'invalid_request', error_description: 'access token in the query' }) },
       });
     }
     const header = ctx.get('Authorization');
     if (!header) {
       // §3.1: a request without credentials gets the challenge without an error code.
-      throw new KeyholdError('unauthorized', 'an access token for the Account API is required', { 'WWW-Authenticate': challenge(resource) });
+      throw new KeyholdError('unauthorized', { key: 'error.unauthorized.token_required', headers: { 'WWW-Authenticate': challenge(resource) } });
     }
     const value = BEARER.exec(header)?.[1];
-    if (!value) throw refuse('the Authorization header must be "Bearer <access token>"');
+    if (!value) throw refuse('error.unauthorized.bearer_header');
 
     const { provider } = deps.engine;
     const token = await provider.AccessToken.find(value);
-    if (!token || token.isExpired) throw refuse('the access token is not valid or has expired');
-    if (token.aud !== resource) throw refuse('the access token is not for the Account API');
+    if (!token || token.isExpired) throw refuse('error.unauthorized.token_invalid');
+    if (token.aud !== resource) throw refuse('error.unauthorized.token_audience');
     // A sender-constrained (DPoP) token is not usable as a plain bearer token.
-    if (token.isSenderConstrained()) throw refuse('the access token is sender-constrained');
+    if (token.isSenderConstrained()) throw refuse('error.unauthorized.token_sender_constrained');
     const grant = token.grantId ? await provider.Grant.find(token.grantId) : undefined;
-    if (!grant || grant.accountId !== token.accountId || grant.clientId !== token.clientId) throw refuse('the access token was revoked');
+    if (!grant || grant.accountId !== token.accountId || grant.clientId !== token.clientId) throw refuse('error.unauthorized.token_revoked');
     const client = token.clientId ? await provider.Client.find(token.clientId) : undefined;
-    if (!client) throw refuse('the client of the access token no longer exists');
+    if (!client) throw refuse('error.unauthorized.token_client_gone');
     const account = await deps.accounts.findById(token.accountId);
-    if (!account?.active) throw refuse('the account no longer exists or is disabled');
+    if (!account?.active) throw refuse('error.unauthorized.token_account_gone');
 
     if (!token.scopes.has(scope)) {
-      throw new KeyholdError('forbidden', `the access token lacks the ${scope} scope`, {
-        'WWW-Authenticate': challenge(resource, { error: 'insufficient_scope', scope }),
-      });
+      throw new KeyholdError('forbidden', { key: 'error.forbidden.scope', params: { scope }, headers: { 'WWW-Authenticate': challenge(resource, { error: 'insufficient_scope', scope }) } });
     }
     // A recent sign-in stands in for the password (email change, deletion) only in the
     // operator's own apps: a third-party app the user let use the API is not the user, and
@@ -111,5 +112,5 @@ export function accountTokenOf(ctx: Context): AccountToken {
 
 /** The refusal for a token whose account disappeared while the request ran. */
 export function accountGone(config: Config): KeyholdError {
-  return invalidToken(accountResourceFor(config.ISSUER), 'the account no longer exists or is disabled');
+  return invalidToken(accountResourceFor(config.ISSUER), 'error.unauthorized.token_account_gone');
 }

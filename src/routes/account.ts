@@ -3,14 +3,11 @@
 import Router from '@koa/router';
 import type { Middleware } from 'koa';
 import { z } from 'zod';
-import { KeyholdError } from '#src/errors.ts';
+import { isKeyholdError } from '#src/errors.ts';
 import { openApiDocument } from '#src/http/openapi.ts';
 import { defineRoute, mountRoutes, type AnyRouteSpec } from '#src/http/route.ts';
 import { accountGone, requireAccountToken, type AccountScope } from '#src/routes/account-auth.ts';
 import { ACCOUNT_TOKEN_SCHEME, accountApiRoutes, type AccountApiDependencies } from '#src/routes/account-api/routes.ts';
-import { AccountError } from '#src/services/accounts.ts';
-import { FlowError } from '#src/services/flows.ts';
-import { PasswordRejectedError, TooManyRequestsError } from '#src/services/lifecycle.ts';
 import { ACCOUNT_SCOPES, accountResourceFor } from '#src/services/resources.ts';
 
 export type { AccountApiDependencies };
@@ -46,20 +43,14 @@ function documentOptions(issuer: string) {
   };
 }
 
-// The services' refusals that are not yet KeyholdErrors, as the API's stable codes.
-function serviceErrors(deps: AccountApiDependencies): Middleware {
+// An account that disappeared while the request ran is, to a bearer-token API, a token
+// that stopped working: 401 with the RFC 6750 challenge.
+function accountGoneAsInvalidToken(deps: AccountApiDependencies): Middleware {
   return async (_ctx, next) => {
     try {
       await next();
     } catch (error) {
-      if (error instanceof PasswordRejectedError) throw new KeyholdError('password_rejected', error.message, {}, { violations: error.violations });
-      if (error instanceof FlowError) throw new KeyholdError('invalid_code', error.message);
-      if (error instanceof TooManyRequestsError) throw new KeyholdError('rate_limited', error.message, { 'Retry-After': String(error.retryAfterSeconds) });
-      if (error instanceof AccountError) {
-        if (error.code === 'invalid_account') throw accountGone(deps.config);
-        throw new KeyholdError(error.code, error.message);
-      }
-      throw error;
+      throw isKeyholdError(error, 'account_gone') ? accountGone(deps.config) : error;
     }
   };
 }
@@ -96,7 +87,7 @@ export function accountRoutes(deps: AccountApiDependencies): Router {
     ctx.set('Cache-Control', 'no-store');
     return next();
   });
-  router.use(serviceErrors(deps));
+  router.use(accountGoneAsInvalidToken(deps));
   return mountRoutes(router, specs, {
     bodyLimit: deps.config.BODY_LIMIT,
     authenticators: { [ACCOUNT_TOKEN_SCHEME]: (scopes) => requireAccountToken(deps, scopes[0] as AccountScope) },

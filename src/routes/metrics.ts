@@ -23,7 +23,7 @@ export function metricsRoutes(options: MetricsEndpointOptions): Router {
       const presented = /^Bearer (\S+)$/i.exec(ctx.get('authorization'))?.[1] ?? '';
       // Digests of equal length, so neither the length nor the content leaks by timing.
       if (!timingSafeEqual(digest(presented), expected)) {
-        throw new KeyholdError('unauthorized', 'a bearer token is required for /metrics', { 'WWW-Authenticate': 'Bearer realm="metrics"' });
+        throw new KeyholdError('unauthorized', { key: 'error.unauthorized.metrics', headers: { 'WWW-Authenticate': 'Bearer realm="metrics"' } });
       }
     }
     ctx.type = options.registry.contentType;

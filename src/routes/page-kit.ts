@@ -3,14 +3,31 @@
 import type { Context } from 'koa';
 import type { InteractionResults } from 'oidc-provider';
 import type { Config } from '#src/config.ts';
-import { KeyholdError } from '#src/errors.ts';
+import { isKeyholdError, KeyholdError } from '#src/errors.ts';
+import { message, type MessageKey, type MessageParams } from '#src/messages/index.ts';
 import type { EngineHost } from '#src/oidc/engine-host.ts';
 import type { CsrfService } from '#src/services/csrf.ts';
+import type { PasswordViolation } from '#src/services/password-policy.ts';
 import { renderView } from '#src/views.ts';
 
 const CSRF_COOKIE = 'keyhold_csrf';
 
 export type InteractionDetails = Awaited<ReturnType<EngineHost['provider']['interactionDetails']>>;
+
+/** A one-off page in the catalogue: `<key>.title` and `<key>.message`. */
+export type PageMessageKey = { [K in MessageKey]: K extends `${infer Page}.title` ? (`${Page}.message` extends MessageKey ? Page : never) : never }[MessageKey];
+
+/** A link onwards, its label from the catalogue. */
+export interface PageLink {
+  href: string;
+  label: MessageKey;
+}
+
+/** What a form shows for a refusal it handles: each rule a rejected password breaks, else the error's text. */
+export function formErrors(error: KeyholdError): string[] {
+  if (isKeyholdError(error, 'password_rejected')) return (error.fields.violations as PasswordViolation[]).map((violation) => violation.message);
+  return [error.message];
+}
 
 export interface PageKit {
   csrfToken(ctx: Context, purpose: string): string;
@@ -21,8 +38,8 @@ export interface PageKit {
   findInteraction(ctx: Context, uid: string): Promise<InteractionDetails | undefined>;
   finishInteraction(ctx: Context, result: InteractionResults, mergeWithLastSubmission: boolean): Promise<void>;
   render(ctx: Context, view: string, context: Record<string, unknown>, status?: number): void;
-  /** A one-off page: a title, a message, and optionally a link onwards. */
-  message(ctx: Context, title: string, message: string, options?: { status?: number; link?: { href: string; label: string } }): void;
+  /** A one-off page from the catalogue: a title, a message (with `params`), and optionally a link onwards. */
+  message(ctx: Context, page: PageMessageKey, options?: { status?: number; params?: MessageParams; link?: PageLink }): void;
 }
 
 export function createPageKit(deps: { config: Config; csrf: CsrfService; engine: EngineHost }): PageKit {
@@ -58,13 +75,13 @@ export function createPageKit(deps: { config: Config; csrf: CsrfService; engine:
     assertCsrf(ctx, purpose) {
       const body = (ctx.request.body ?? {}) as Record<string, unknown>;
       if (!csrf.verify(ctx.cookies.get(CSRF_COOKIE), purpose, body.csrf)) {
-        throw new KeyholdError('csrf_failed', 'This form has expired or was not sent from this site. Go back and try again.');
+        throw new KeyholdError('csrf_failed');
       }
     },
     findInteraction,
     async loadInteraction(ctx) {
       const details = await findInteraction(ctx, String(ctx.params.uid));
-      if (!details) throw new KeyholdError('invalid_request', 'This sign-in request has expired or was started in another browser. Return to the application and sign in again.');
+      if (!details) throw new KeyholdError('invalid_request', { key: 'error.invalid_request.interaction_expired' });
       return details;
     },
     async finishInteraction(ctx, result, mergeWithLastSubmission) {
@@ -73,8 +90,9 @@ export function createPageKit(deps: { config: Config; csrf: CsrfService; engine:
       ctx.status = 303;
     },
     render,
-    message(ctx, title, message, options = {}) {
-      render(ctx, 'message', { title, message, link: options.link }, options.status);
+    message(ctx, page, options = {}) {
+      const link = options.link ? { href: options.link.href, label: message(options.link.label) } : undefined;
+      render(ctx, 'message', { title: message(`${page}.title`), message: message(`${page}.message`, options.params), link }, options.status);
     },
   };
 }

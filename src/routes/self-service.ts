@@ -4,20 +4,18 @@
 import Router from '@koa/router';
 import type { Context } from 'koa';
 import { z } from 'zod';
-import { KeyholdError } from '#src/errors.ts';
+import { isKeyholdError, KeyholdError } from '#src/errors.ts';
+import { message } from '#src/messages/index.ts';
 import { formBody } from '#src/middleware/body.ts';
+import { setErrorHeaders } from '#src/middleware/errors.ts';
 import { signInPipeline, type InteractionDependencies } from '#src/routes/interaction/index.ts';
 import { LOGIN_PROMPTS } from '#src/routes/interaction/shared.ts';
-import { AccountError } from '#src/services/accounts.ts';
+import { formErrors, type PageLink } from '#src/routes/page-kit.ts';
 import { passwordMethod } from '#src/services/authentication/methods/password.ts';
 import { browserSession } from '#src/oidc/sessions.ts';
 import type { CredentialService } from '#src/services/credentials.ts';
-import { FlowError, type FlowFailure } from '#src/services/flows.ts';
-import { PasswordRejectedError } from '#src/services/lifecycle.ts';
-import { RegistrationError } from '#src/services/registration.ts';
+import { flowFailureOf, type FlowFailure } from '#src/services/flows.ts';
 import { withPasswordAttempt } from '#src/services/login-throttle.ts';
-import { RateLimitedError } from '#src/services/rate-limits.ts';
-import { setRateLimitHeaders } from '#src/middleware/rate-limit.ts';
 import { afterResponse } from '#src/middleware/after-response.ts';
 import { singleLine, singleLineText } from '#src/text-input.ts';
 
@@ -25,12 +23,8 @@ export interface SelfServiceDependencies extends InteractionDependencies {
   credentials: CredentialService;
 }
 
-const linkFailures: Record<FlowFailure, { title: string; message: string; status: number }> = {
-  expired: { title: 'Link expired', message: 'This link has expired. Ask for a new one and use the newest email.', status: 410 },
-  used: { title: 'Link already used', message: 'This link was already used. If you still need to, ask for a new one.', status: 410 },
-  invalid: { title: 'Link not valid', message: 'This link is not valid. It may be incomplete, or a newer email replaced it.', status: 400 },
-  address_changed: { title: 'Link no longer valid', message: 'This link was sent to an email address the account no longer uses. Ask for a new one.', status: 410 },
-};
+// A link that cannot be used gets a page saying why (texts: page.link_failure.<reason>).
+const linkFailureStatus: Record<FlowFailure, number> = { expired: 410, used: 410, invalid: 400, address_changed: 410 };
 
 const tokenField = singleLine(z.string().trim().max(256));
 
@@ -41,9 +35,9 @@ export function selfServiceRoutes(deps: SelfServiceDependencies): Router {
   const pipeline = signInPipeline(deps);
 
   const linkFailed = (ctx: Context, error: unknown) => {
-    if (!(error instanceof FlowError)) throw error;
-    const failure = linkFailures[error.reason];
-    pages.message(ctx, failure.title, failure.message, { status: failure.status });
+    const reason = flowFailureOf(error);
+    if (!reason) throw error;
+    pages.message(ctx, `page.link_failure.${reason}`, { status: linkFailureStatus[reason] });
   };
 
   const tokenOf = (value: unknown) => {
@@ -52,7 +46,7 @@ export function selfServiceRoutes(deps: SelfServiceDependencies): Router {
   };
 
   router.get('/', (ctx) => {
-    pages.message(ctx, 'Keyhold', 'This is the sign-in service. To sign in, open the application you want to use.');
+    pages.message(ctx, 'page.home');
   });
 
   // Confirming takes a POST: mail scanners that open links must not use them up.
@@ -65,7 +59,7 @@ export function selfServiceRoutes(deps: SelfServiceDependencies): Router {
       // started it send the cookie and carry on to the application.
       const interactionUid = typeof flow.payload.interactionUid === 'string' ? flow.payload.interactionUid : undefined;
       const action = interactionUid ? `/interaction/${encodeURIComponent(interactionUid)}/verify-link` : '/verify';
-      pages.render(ctx, 'confirm-link', { title: 'Confirm your email address', email: flow.email, token, action, csrf: pages.csrfToken(ctx, 'verify') });
+      pages.render(ctx, 'confirm-link', { title: message('page.confirm_email.title'), email: flow.email, token, action, csrf: pages.csrfToken(ctx, 'verify') });
     } catch (error) {
       linkFailed(ctx, error);
     }
@@ -83,7 +77,7 @@ export function selfServiceRoutes(deps: SelfServiceDependencies): Router {
       const interaction = startedBy ? await pages.findInteraction(ctx, startedBy) : undefined;
       if (flow.kind === 'email_change') {
         const { email } = await deps.emailOwnership.completeEmailChange({ token });
-        return pages.message(ctx, 'Email address changed', `Your account now uses ${email}.`);
+        return pages.message(ctx, 'page.email_changed', { params: { email } });
       }
       const completed =
         flow.kind === 'registration'
@@ -96,15 +90,13 @@ export function selfServiceRoutes(deps: SelfServiceDependencies): Router {
       if (interaction && completed.account?.active && LOGIN_PROMPTS.includes(interaction.prompt.name)) {
         return await pipeline.continueAs(ctx, interaction, completed.account.id, passwordMethod);
       }
-      return pages.message(ctx, 'Email address confirmed', 'Thank you. Return to the application and sign in.');
+      return pages.message(ctx, 'page.email_confirmed');
     } catch (error) {
-      if (error instanceof RegistrationError && (error.code === 'password_required' || error.code === 'password_mismatch')) {
+      if (isKeyholdError(error, 'password_required', 'password_mismatch')) {
         const errors = error.code === 'password_mismatch' ? [error.message] : [];
-        return pages.render(ctx, 'confirm-link', { title: 'Confirm your email address', token, action: ctx.path, csrf: pages.csrfToken(ctx, 'verify'), askPassword: true, errors }, errors.length ? 400 : 200);
+        return pages.render(ctx, 'confirm-link', { title: message('page.confirm_email.title'), token, action: ctx.path, csrf: pages.csrfToken(ctx, 'verify'), askPassword: true, errors }, errors.length ? 400 : 200);
       }
-      if (error instanceof AccountError && error.code === 'email_taken') {
-        return pages.message(ctx, 'Already registered', 'This email address already has an account. Sign in instead, or reset your password.', { status: 409 });
-      }
+      if (isKeyholdError(error, 'email_taken')) return pages.message(ctx, 'page.already_registered', { status: 409 });
       return linkFailed(ctx, error);
     }
   };
@@ -112,14 +104,20 @@ export function selfServiceRoutes(deps: SelfServiceDependencies): Router {
   router.post('/interaction/:uid/verify-link', form, confirmLink);
 
   // Reached from a login page: the way back to that sign-in.
-  const signInLink = (value: unknown) => {
+  const signInLink = (value: unknown): PageLink | undefined => {
     const uid = z.string().regex(/^[\w-]{1,64}$/).safeParse(value);
-    return uid.success ? { href: `/interaction/${uid.data}?mode=login`, label: 'Back to sign in' } : undefined;
+    return uid.success ? { href: `/interaction/${uid.data}?mode=login`, label: 'page.link.back_to_sign_in' } : undefined;
   };
 
   router.get('/recovery', (ctx) => {
     const back = signInLink(ctx.query.interaction);
-    pages.render(ctx, 'recovery', { title: 'Reset your password', action: '/recovery', csrf: pages.csrfToken(ctx, 'recovery'), interaction: back ? ctx.query.interaction : undefined, back });
+    pages.render(ctx, 'recovery', {
+      title: message('page.recovery.title'),
+      action: '/recovery',
+      csrf: pages.csrfToken(ctx, 'recovery'),
+      interaction: back ? ctx.query.interaction : undefined,
+      back: back && { href: back.href, label: message(back.label) },
+    });
   });
 
   router.post('/recovery', form, async (ctx) => {
@@ -129,13 +127,11 @@ export function selfServiceRoutes(deps: SelfServiceDependencies): Router {
     // After answering: whether an account exists must not show in how long the answer takes.
     const ip = ctx.ip;
     afterResponse(ctx, 'password reset request', () => deps.credentials.requestReset(email, ip));
-    pages.message(ctx, 'Check your email', 'If an account exists for that address, we sent it a link to choose a new password. The link works once and expires soon.', {
-      link: signInLink(body.interaction),
-    });
+    pages.message(ctx, 'page.recovery_sent', { link: signInLink(body.interaction) });
   });
 
   const renderReset = (ctx: Context, token: string, errors: string[] = [], status = 200) =>
-    pages.render(ctx, 'reset-password', { title: 'Choose a new password', token, errors, minLength: config.PASSWORD_MIN_LENGTH, action: '/recovery/reset', csrf: pages.csrfToken(ctx, 'reset') }, status);
+    pages.render(ctx, 'reset-password', { title: message('page.reset.title'), token, errors, minLength: config.PASSWORD_MIN_LENGTH, action: '/recovery/reset', csrf: pages.csrfToken(ctx, 'reset') }, status);
 
   router.get('/recovery/reset', async (ctx) => {
     const token = tokenOf(ctx.query.token);
@@ -154,9 +150,9 @@ export function selfServiceRoutes(deps: SelfServiceDependencies): Router {
     const password = z.string().max(4096).catch('').parse(body.password);
     try {
       await deps.credentials.resetPassword(token, password, ctx.ip);
-      pages.message(ctx, 'Password changed', 'Your password was changed and you were signed out everywhere. Return to the application and sign in with the new password.');
+      pages.message(ctx, 'page.password_changed');
     } catch (error) {
-      if (error instanceof PasswordRejectedError) return renderReset(ctx, token, error.violations.map((violation) => violation.message), 400);
+      if (isKeyholdError(error, 'password_rejected')) return renderReset(ctx, token, formErrors(error), 400);
       linkFailed(ctx, error);
     }
   });
@@ -165,12 +161,12 @@ export function selfServiceRoutes(deps: SelfServiceDependencies): Router {
   const signedIn = async (ctx: Context) => {
     const session = await browserSession(deps.engine.provider, ctx);
     const account = session?.accountId ? await deps.accounts.findById(session.accountId) : undefined;
-    if (!session || !account?.active) throw new KeyholdError('unauthorized', 'Sign in to Keyhold from your application first, then come back to this page.');
+    if (!session || !account?.active) throw new KeyholdError('unauthorized', { key: 'error.unauthorized.sign_in_first' });
     return { account, keep: { sessionIds: [session.id], grantIds: session.grantIds } };
   };
 
   const renderChange = (ctx: Context, extra: { errors?: string[]; done?: boolean } = {}, status = 200) =>
-    pages.render(ctx, 'change-password', { title: 'Change your password', action: '/account/password', csrf: pages.csrfToken(ctx, 'password'), minLength: config.PASSWORD_MIN_LENGTH, errors: extra.errors ?? [], done: extra.done }, status);
+    pages.render(ctx, 'change-password', { title: message('page.change_password.title'), action: '/account/password', csrf: pages.csrfToken(ctx, 'password'), minLength: config.PASSWORD_MIN_LENGTH, errors: extra.errors ?? [], done: extra.done }, status);
 
   router.get('/account/password', async (ctx) => {
     await signedIn(ctx);
@@ -193,15 +189,14 @@ export function selfServiceRoutes(deps: SelfServiceDependencies): Router {
       });
     try {
       // Guesses of the current password count like wrong passwords at login.
-      await withPasswordAttempt(deps.loginThrottle, ctx.ip, account.email, change, (error) => error instanceof AccountError && error.code === 'invalid_password');
+      await withPasswordAttempt(deps.loginThrottle, ctx.ip, account.email, change, (error) => isKeyholdError(error, 'invalid_password'));
       renderChange(ctx, { done: true });
     } catch (error) {
-      if (error instanceof RateLimitedError) {
-        setRateLimitHeaders(ctx, error);
-        return renderChange(ctx, { errors: ['Too many wrong passwords. Try again later.'] }, 429);
+      if (isKeyholdError(error, 'rate_limited')) {
+        setErrorHeaders(ctx, error);
+        return renderChange(ctx, { errors: [message('page.change_password.too_many_attempts')] }, 429);
       }
-      if (error instanceof PasswordRejectedError) return renderChange(ctx, { errors: error.violations.map((violation) => violation.message) }, 400);
-      if (error instanceof AccountError && error.code === 'invalid_password') return renderChange(ctx, { errors: [error.message] }, 400);
+      if (isKeyholdError(error, 'password_rejected', 'invalid_password')) return renderChange(ctx, { errors: formErrors(error) }, 400);
       throw error;
     }
   });

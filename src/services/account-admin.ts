@@ -3,18 +3,13 @@
 // issue and refresh (see authorization.ts); tokens already issued live out their short TTL.
 import type { Kysely } from 'kysely';
 import { z } from 'zod';
+import { KeyholdError } from '#src/errors.ts';
+import { message } from '#src/messages/index.ts';
 import { toAccount, type Account } from '#src/services/accounts.ts';
 import { roleNameSchema } from '#src/services/roles.ts';
 import { recordAudit } from '#src/stores/audit-store.ts';
 import { findAccountByEmail, updateAuthorizationColumns, type AuthorizationColumns } from '#src/stores/account-store.ts';
 import type { Database } from '#src/stores/schema.ts';
-
-export class AccountUpdateError extends Error {
-  override name = 'AccountUpdateError';
-  constructor(readonly code: 'unknown_account' | 'invalid_account', message: string) {
-    super(message);
-  }
-}
 
 /** What changes; an empty tier or tenant clears it, an empty roles list removes every role. */
 export interface AccountAuthorizationChange {
@@ -24,7 +19,7 @@ export interface AccountAuthorizationChange {
   active?: boolean;
 }
 
-const labelSchema = z.string().trim().max(100, 'must be at most 100 characters');
+const labelSchema = z.string().trim().max(100, message('validation.at_most', { max: 100 }));
 
 export async function updateAccountAuthorization(db: Kysely<Database>, email: string, change: AccountAuthorizationChange, actor: string): Promise<Account> {
   const columns: AuthorizationColumns = {};
@@ -32,23 +27,23 @@ export async function updateAccountAuthorization(db: Kysely<Database>, email: st
     const roles = change.roles.filter(Boolean);
     for (const role of roles) {
       const parsed = roleNameSchema.safeParse(role);
-      if (!parsed.success) throw new AccountUpdateError('invalid_account', `role "${role}": ${parsed.error.issues[0]!.message}`);
+      if (!parsed.success) throw new KeyholdError('invalid_account', { key: 'error.invalid_account.role', params: { role, reason: parsed.error.issues[0]!.message } });
     }
     columns.roles = [...new Set(roles)];
   }
   for (const key of ['tier', 'tenant'] as const) {
     if (change[key] === undefined) continue;
     const parsed = labelSchema.safeParse(change[key]);
-    if (!parsed.success) throw new AccountUpdateError('invalid_account', `${key} ${parsed.error.issues[0]!.message}`);
+    if (!parsed.success) throw new KeyholdError('invalid_account', { key: 'error.invalid_account.label', params: { field: key, reason: parsed.error.issues[0]!.message } });
     columns[key] = parsed.data || null;
   }
   if (change.active !== undefined) columns.active = change.active;
 
   const existing = await findAccountByEmail(db, email);
-  if (!existing) throw new AccountUpdateError('unknown_account', 'no account with this email');
+  if (!existing) throw new KeyholdError('unknown_account');
   if (Object.keys(columns).length === 0) return toAccount(existing);
   const updated = await updateAuthorizationColumns(db, existing.id, columns);
-  if (!updated) throw new AccountUpdateError('unknown_account', 'no account with this email');
+  if (!updated) throw new KeyholdError('unknown_account');
   await recordAudit(db, {
     event: 'account.authorization_changed',
     accountId: updated.id,

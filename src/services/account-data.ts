@@ -4,7 +4,9 @@ import { createHmac } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import { z } from 'zod';
 import type { ProcessSettings, ProductPolicy } from '#src/config.ts';
-import { AccountError, toAccount, type Account } from '#src/services/accounts.ts';
+import { KeyholdError } from '#src/errors.ts';
+import { message } from '#src/messages/index.ts';
+import { toAccount, type Account } from '#src/services/accounts.ts';
 import { isReauthenticated } from '#src/services/lifecycle.ts';
 import type { PasswordHasher } from '#src/services/passwords.ts';
 import { singleLine } from '#src/text-input.ts';
@@ -27,23 +29,23 @@ export const profilePatchSchema = z
     given_name: optionalText(100),
     family_name: optionalText(100),
     picture: z
-      .url({ protocol: /^https$/, message: 'picture must be an https URL' })
+      .url({ protocol: /^https$/, message: message('validation.picture') })
       .max(2048)
       .nullable(),
     // BCP 47 language tag, e.g. en, en-GB, pt-BR, zh-Hant-TW.
     locale: z
       .string()
-      .regex(/^[a-zA-Z]{2,3}(-[a-zA-Z0-9]{2,8})*$/, 'locale must be a BCP 47 language tag such as en-GB')
+      .regex(/^[a-zA-Z]{2,3}(-[a-zA-Z0-9]{2,8})*$/, message('validation.locale'))
       .max(35)
       .nullable(),
     zoneinfo: z
       .string()
-      .refine((value) => timeZones.has(value) || value === 'UTC', 'zoneinfo must be an IANA time zone such as Europe/Paris')
+      .refine((value) => timeZones.has(value) || value === 'UTC', message('validation.zoneinfo'))
       .nullable(),
     // E.164.
     phone_number: z
       .string()
-      .regex(/^\+[1-9]\d{6,14}$/, 'phone_number must be in E.164 form, e.g. +14155550123')
+      .regex(/^\+[1-9]\d{6,14}$/, message('validation.phone_number'))
       .nullable(),
   })
   .partial()
@@ -83,7 +85,7 @@ export function createAccountDataService(deps: AccountDataDependencies) {
       // A new number is not verified.
       if ('phone_number' in columns) columns.phone_number_verified = false;
       const row = await updateProfileColumns(db, accountId, columns);
-      if (!row) throw new AccountError('invalid_account', 'the account no longer exists');
+      if (!row) throw new KeyholdError('account_gone');
       await recordAudit(db, { event: 'profile.updated', accountId, details: { fields: Object.keys(columns) } });
       return toAccount(row);
     },
@@ -91,7 +93,7 @@ export function createAccountDataService(deps: AccountDataDependencies) {
     /** Everything held about the account, as one JSON document. */
     async exportAccount(accountId: string): Promise<Record<string, unknown>> {
       const row = await findAccountById(db, accountId);
-      if (!row) throw new AccountError('invalid_account', 'the account no longer exists');
+      if (!row) throw new KeyholdError('account_gone');
       const [audit, flows, history, mails] = await Promise.all([
         auditEventsForAccount(db, accountId),
         flowsForExport(db, accountId),
@@ -118,8 +120,8 @@ export function createAccountDataService(deps: AccountDataDependencies) {
      */
     async deleteAccount(accountId: string, proof: { password?: string; authTime?: number }): Promise<void> {
       const row = await findAccountById(db, accountId);
-      if (!row) throw new AccountError('invalid_account', 'the account no longer exists');
-      if (!(await isReauthenticated(deps, row.password_hash, proof))) throw new AccountError('invalid_password', 'Confirm with your password (or sign in again) to delete the account.');
+      if (!row) throw new KeyholdError('account_gone');
+      if (!(await isReauthenticated(deps, row.password_hash, proof))) throw new KeyholdError('invalid_password', { key: 'error.invalid_password.confirm_deletion' });
       const subject = pseudonym(accountId);
       await db.transaction().execute(async (trx) => {
         await anonymiseAuditTrail(trx, accountId, subject);

@@ -2,7 +2,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import { z } from 'zod';
-import { PasswordRejectedError } from '#src/services/lifecycle.ts';
+import { KeyholdError } from '#src/errors.ts';
+import { passwordRejected } from '#src/services/lifecycle.ts';
 import { MAX_PASSWORD_LENGTH, type PasswordPolicy } from '#src/services/password-policy.ts';
 import type { PasswordHasher } from '#src/services/passwords.ts';
 import type { Database } from '#src/stores/schema.ts';
@@ -28,13 +29,6 @@ export interface Account {
   credentialsChangedAt: string | null;
   createdAt: string;
   updatedAt: string;
-}
-
-export class AccountError extends Error {
-  override name = 'AccountError';
-  constructor(readonly code: 'email_taken' | 'invalid_email' | 'invalid_password' | 'invalid_account', message: string) {
-    super(message);
-  }
 }
 
 export const emailSchema = z.string().trim().max(254).pipe(z.email());
@@ -92,10 +86,10 @@ export function createAccountService(db: Kysely<Database>, passwords: PasswordHa
   return {
     async create(input) {
       const email = emailSchema.safeParse(input.email);
-      if (!email.success) throw new AccountError('invalid_email', 'email is not a valid address');
+      if (!email.success) throw new KeyholdError('invalid_email', { key: 'error.invalid_email.not_an_address' });
       if (input.password !== undefined) {
         const violations = await policy.check(input.password, { email: email.data });
-        if (violations.length > 0) throw new PasswordRejectedError(violations);
+        if (violations.length > 0) throw passwordRejected(violations);
       }
       const row = await insertAccount(db, {
         id: randomUUID(),
@@ -108,7 +102,7 @@ export function createAccountService(db: Kysely<Database>, passwords: PasswordHa
         tier: input.tier ?? null,
         tenant: input.tenant ?? null,
       });
-      if (!row) throw new AccountError('email_taken', 'an account with this email already exists');
+      if (!row) throw new KeyholdError('email_taken');
       return toAccount(row);
     },
 

@@ -2,6 +2,7 @@
 // generated credentials, uniqueness, and the first-party flag (consent is skipped for
 // clients the operator marks as their own).
 import type { Kysely } from 'kysely';
+import { KeyholdError, type ErrorMessageKey } from '#src/errors.ts';
 import { randomToken } from '#src/crypto.ts';
 import { isOidcScope } from '#src/services/claims.ts';
 import { API_SCOPE_PROPERTY, toEngineClientMetadata } from '#src/services/client-scopes.ts';
@@ -9,13 +10,6 @@ import { undefinedScopes } from '#src/services/resources.ts';
 import type { Database } from '#src/stores/schema.ts';
 import { insertClientRow, listClientMetadata } from '#src/stores/client-store.ts';
 import { encryptClientSecret } from '#src/stores/oidc-client-adapter.ts';
-
-export class ClientError extends Error {
-  override name = 'ClientError';
-  constructor(readonly code: 'invalid_client_metadata' | 'invalid_redirect_uri' | 'client_exists', message: string) {
-    super(message);
-  }
-}
 
 // A secret Keyhold generates is 32 random bytes. One an operator brings must be at least
 // as strong, which its text alone can only approximate: at least 43 characters (32 bytes
@@ -26,13 +20,12 @@ export const MIN_CLIENT_SECRET_LENGTH = 43;
 const CLIENT_SECRET_ALPHABET = /^[A-Za-z0-9\-_.~+/=]+$/;
 const MIN_DISTINCT_SECRET_CHARACTERS = 10;
 
-function clientSecretProblem(secret: unknown): string | undefined {
-  if (typeof secret !== 'string') return 'client_secret must be a string';
-  if (secret.length < MIN_CLIENT_SECRET_LENGTH) {
-    return `client_secret must be at least ${MIN_CLIENT_SECRET_LENGTH} characters (32 random bytes, e.g. \`openssl rand -base64 32\`); leave it out to have one generated`;
-  }
-  if (!CLIENT_SECRET_ALPHABET.test(secret)) return 'client_secret must use only letters, digits and - _ . ~ + / =';
-  if (new Set(secret).size < MIN_DISTINCT_SECRET_CHARACTERS) return 'client_secret is too repetitive to be random; leave it out to have one generated';
+function clientSecretProblem(secret: unknown): KeyholdError | undefined {
+  const refuse = (key: ErrorMessageKey) => new KeyholdError('invalid_client_metadata', { key, params: { minLength: MIN_CLIENT_SECRET_LENGTH } });
+  if (typeof secret !== 'string') return refuse('error.invalid_client_metadata.secret_type');
+  if (secret.length < MIN_CLIENT_SECRET_LENGTH) return refuse('error.invalid_client_metadata.secret_short');
+  if (!CLIENT_SECRET_ALPHABET.test(secret)) return refuse('error.invalid_client_metadata.secret_alphabet');
+  if (new Set(secret).size < MIN_DISTINCT_SECRET_CHARACTERS) return refuse('error.invalid_client_metadata.secret_repetitive');
   return undefined;
 }
 
@@ -48,27 +41,27 @@ export async function createClient(
   input: unknown,
 ): Promise<Record<string, unknown>> {
   if (typeof input !== 'object' || input === null || Array.isArray(input)) {
-    throw new ClientError('invalid_client_metadata', 'client metadata must be a JSON object');
+    throw new KeyholdError('invalid_client_metadata', { key: 'error.invalid_client_metadata.not_object' });
   }
   const metadata: Record<string, unknown> = { ...(input as Record<string, unknown>) };
   if (metadata.client_id !== undefined && (typeof metadata.client_id !== 'string' || !/^[\w.~:-]{1,128}$/.test(metadata.client_id))) {
-    throw new ClientError('invalid_client_metadata', 'client_id must be 1-128 characters of letters, digits, and . _ ~ : -');
+    throw new KeyholdError('invalid_client_metadata', { key: 'error.invalid_client_metadata.client_id' });
   }
   if (metadata.first_party !== undefined && typeof metadata.first_party !== 'boolean') {
-    throw new ClientError('invalid_client_metadata', 'first_party must be a boolean');
+    throw new KeyholdError('invalid_client_metadata', { key: 'error.invalid_client_metadata.first_party' });
   }
   if (metadata.client_secret !== undefined) {
     const problem = clientSecretProblem(metadata.client_secret);
-    if (problem) throw new ClientError('invalid_client_metadata', problem);
+    if (problem) throw problem;
   }
   if (API_SCOPE_PROPERTY in metadata) {
-    throw new ClientError('invalid_client_metadata', `${API_SCOPE_PROPERTY} cannot be set: list API scopes in scope`);
+    throw new KeyholdError('invalid_client_metadata', { key: 'error.invalid_client_metadata.api_scopes', params: { property: API_SCOPE_PROPERTY } });
   }
   // `scope` is the client's allow-list, API scopes included: each must be defined somewhere.
   if (typeof metadata.scope === 'string') {
     const unknown = await undefinedScopes(db, metadata.scope.split(' '), isOidcScope);
     if (unknown.length > 0) {
-      throw new ClientError('invalid_client_metadata', `scope ${unknown.join(', ')} is defined by no registered API and is not an OpenID Connect scope`);
+      throw new KeyholdError('invalid_client_metadata', { key: 'error.invalid_client_metadata.undefined_scopes', params: { scopes: unknown.join(', ') } });
     }
   }
   metadata.client_id ??= randomToken(16);
@@ -80,7 +73,8 @@ export async function createClient(
   } catch (error) {
     const engineError = error as { error?: string; error_description?: string; message?: string };
     const code = engineError.error === 'invalid_redirect_uri' ? 'invalid_redirect_uri' : 'invalid_client_metadata';
-    throw new ClientError(code, engineError.error_description ?? engineError.message ?? 'invalid client metadata');
+    const detail = engineError.error_description ?? engineError.message;
+    throw new KeyholdError(code, detail ? { key: 'error.engine_detail', params: { detail } } : {});
   }
   const { client_id: clientId, client_secret: clientSecret, first_party: firstParty, ...rest } = metadata;
   const inserted = await insertClientRow(db, {
@@ -89,7 +83,7 @@ export async function createClient(
     secretEncrypted: typeof clientSecret === 'string' ? encryptClientSecret(encryptionKey, clientId as string, clientSecret) : null,
     firstParty: firstParty === true,
   });
-  if (!inserted) throw new ClientError('client_exists', `a client with client_id ${String(clientId)} already exists`);
+  if (!inserted) throw new KeyholdError('client_exists', { params: { clientId: String(clientId) } });
   return metadata;
 }
 

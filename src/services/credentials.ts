@@ -6,8 +6,9 @@
 // a change someone else started must not outlive the password they knew.
 import type { Kysely } from 'kysely';
 import type { ProcessSettings, ProductPolicy } from '#src/config.ts';
-import { AccountError, emailSchema } from '#src/services/accounts.ts';
-import { FlowError, type Flow, type FlowService } from '#src/services/flows.ts';
+import { KeyholdError } from '#src/errors.ts';
+import { emailSchema } from '#src/services/accounts.ts';
+import { flowFailure, type Flow, type FlowService } from '#src/services/flows.ts';
 import { assertAcceptablePassword, greetingName, lifecycleLinks } from '#src/services/lifecycle.ts';
 import type { Mailer } from '#src/services/mailer.ts';
 import type { PasswordPolicy } from '#src/services/password-policy.ts';
@@ -51,8 +52,8 @@ export function createCredentialService(deps: CredentialDependencies) {
   const usableReset = async (token: string): Promise<{ flow: Flow; account: AccountRow }> => {
     const flow = await flows.peek(token, RECOVERY_KINDS);
     const account = await findAccountById(db, flow.accountId ?? '');
-    if (!account) throw new FlowError('invalid');
-    if (account.email_normalized !== flow.email?.trim().toLowerCase()) throw new FlowError('address_changed');
+    if (!account) throw flowFailure('invalid');
+    if (account.email_normalized !== flow.email?.trim().toLowerCase()) throw flowFailure('address_changed');
     return { flow, account };
   };
 
@@ -73,7 +74,7 @@ export function createCredentialService(deps: CredentialDependencies) {
       await recordAudit(db, { event: 'password.reset_requested', accountId: account.id, ip });
     },
 
-    /** The reset flow behind a link, for rendering its form; throws FlowError when unusable. */
+    /** The reset flow behind a link, for rendering its form; throws invalid_code when unusable. */
     async peekReset(token: string): Promise<Flow> {
       return (await usableReset(token)).flow;
     },
@@ -97,9 +98,9 @@ export function createCredentialService(deps: CredentialDependencies) {
      */
     async changePassword(input: { accountId: string; currentPassword: string; newPassword: string; keepOtherSessions?: boolean; current?: KeptState; ip?: string; clientId?: string }): Promise<void> {
       const account = await findAccountById(db, input.accountId);
-      if (!account?.active) throw new AccountError('invalid_account', 'the account no longer exists');
+      if (!account?.active) throw new KeyholdError('account_gone');
       if (!(await deps.passwords.verify(account.password_hash, input.currentPassword))) {
-        throw new AccountError('invalid_password', 'The current password is not correct.');
+        throw new KeyholdError('invalid_password', { key: 'error.invalid_password.current' });
       }
       await assertAcceptablePassword(deps, input.newPassword, { email: account.email, accountId: account.id });
       await setPassword(account.id, input.newPassword);

@@ -6,9 +6,10 @@
 // and a completed change voids the pending resets and changes of the account.
 import type { Kysely } from 'kysely';
 import type { ProcessSettings, ProductPolicy } from '#src/config.ts';
-import { AccountError, emailSchema } from '#src/services/accounts.ts';
-import { FlowError, type Flow, type FlowService } from '#src/services/flows.ts';
-import { greetingName, isReauthenticated, lifecycleLinks, TooManyRequestsError } from '#src/services/lifecycle.ts';
+import { KeyholdError } from '#src/errors.ts';
+import { emailSchema } from '#src/services/accounts.ts';
+import { flowFailure, type Flow, type FlowService } from '#src/services/flows.ts';
+import { greetingName, isReauthenticated, lifecycleLinks, tooSoon } from '#src/services/lifecycle.ts';
 import type { Mailer } from '#src/services/mailer.ts';
 import type { PasswordHasher } from '#src/services/passwords.ts';
 import { changeEmail, clearPasswordHash, findAccountByEmail, findAccountById, normalizeEmail, type AccountRow } from '#src/stores/account-store.ts';
@@ -52,16 +53,16 @@ export function createEmailChangeService(deps: EmailChangeDependencies) {
      */
     async requestEmailChange(accountId: string, newEmail: string, proof: { password?: string; authTime?: number }, ip?: string): Promise<{ flowId: string; expiresAt: string }> {
       const parsed = emailSchema.safeParse(newEmail);
-      if (!parsed.success) throw new AccountError('invalid_email', 'Enter a valid email address.');
+      if (!parsed.success) throw new KeyholdError('invalid_email');
       const account = await findAccountById(db, accountId);
-      if (!account) throw new AccountError('invalid_account', 'the account no longer exists');
+      if (!account) throw new KeyholdError('account_gone');
       if (!(await isReauthenticated(deps, account.password_hash, proof))) {
-        throw new AccountError('invalid_password', 'Confirm with your password (or sign in again) to change the email address.');
+        throw new KeyholdError('invalid_password', { key: 'error.invalid_password.confirm_email_change' });
       }
-      if (account.email_normalized === normalizeEmail(parsed.data)) throw new AccountError('invalid_email', 'This is already your email address.');
+      if (account.email_normalized === normalizeEmail(parsed.data)) throw new KeyholdError('invalid_email', { key: 'error.invalid_email.unchanged' });
       const latest = await latestFlowCreatedAt(db, { kind: 'email_change', accountId });
       if (latest && Date.now() - latest.getTime() < config.VERIFICATION_RESEND_COOLDOWN * 1000) {
-        throw new TooManyRequestsError(Math.ceil((latest.getTime() + config.VERIFICATION_RESEND_COOLDOWN * 1000 - Date.now()) / 1000));
+        throw tooSoon(Math.ceil((latest.getTime() + config.VERIFICATION_RESEND_COOLDOWN * 1000 - Date.now()) / 1000));
       }
       const taken = await findAccountByEmail(db, parsed.data);
       // Only the newest request can complete.
@@ -84,10 +85,10 @@ export function createEmailChangeService(deps: EmailChangeDependencies) {
           ? await flows.completeByToken(proof.token, EMAIL_CHANGE_KINDS)
           : await flows.completeByCode(proof.flowId, proof.code, EMAIL_CHANGE_KINDS, (candidate) => candidate.accountId === proof.accountId);
       const account = await findAccountById(db, flow.accountId ?? '');
-      if (!account) throw new AccountError('invalid_account', 'the account no longer exists');
+      if (!account) throw new KeyholdError('account_gone');
       // Requested for the address the account had then; a change since voids it.
-      if (account.email_normalized !== flow.payload.fromEmail) throw new FlowError('address_changed');
-      if (!(await changeEmail(db, account.id, flow.email!))) throw new AccountError('email_taken', 'This email address is already used by another account.');
+      if (account.email_normalized !== flow.payload.fromEmail) throw flowFailure('address_changed');
+      if (!(await changeEmail(db, account.id, flow.email!))) throw new KeyholdError('email_taken', { key: 'error.email_taken.other_account' });
       await cancelPendingFlows(db, account.id, ADDRESS_BOUND_KINDS);
       await mailCancelLink(account, flow.email!, 'email_change_notice');
       await recordAudit(db, { event: 'email.changed', accountId: account.id });
@@ -107,7 +108,7 @@ export function createEmailChangeService(deps: EmailChangeDependencies) {
     async cancelEmailChange(token: string, ip?: string): Promise<EmailChangeCancellation> {
       const flow = await flows.peek(token, CANCEL_KINDS);
       const account = await findAccountById(db, flow.accountId ?? '');
-      if (!account) throw new FlowError('invalid');
+      if (!account) throw flowFailure('invalid');
       const oldEmail = flow.email!;
       // Undone whenever the account has left the address the link went to, whether to the
       // address named in the link or, through further changes, to any other: otherwise a
@@ -120,7 +121,7 @@ export function createEmailChangeService(deps: EmailChangeDependencies) {
         await recordAudit(db, { event: 'email.change_cancelled', accountId: account.id, ip });
         return { outcome: 'cancelled' };
       }
-      if (!(await changeEmail(db, account.id, oldEmail))) throw new AccountError('email_taken', 'This email address is now used by another account.');
+      if (!(await changeEmail(db, account.id, oldEmail))) throw new KeyholdError('email_taken', { key: 'error.email_taken.now_other_account' });
       await db.transaction().execute(async (trx) => {
         await clearPasswordHash(trx, account.id);
         await cancelPendingFlows(trx, account.id, [...ADDRESS_BOUND_KINDS, 'email_change_cancel']);

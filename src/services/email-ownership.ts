@@ -1,8 +1,8 @@
 // Proving an email address: verifying the address of an existing account (login may
 // require it), and changing an account's address (services/email-change.ts).
-import { AccountError } from '#src/services/accounts.ts';
+import { isKeyholdError, KeyholdError } from '#src/errors.ts';
 import { createEmailChangeService, type EmailChangeDependencies } from '#src/services/email-change.ts';
-import { FlowError, type Flow } from '#src/services/flows.ts';
+import { flowFailure, type Flow } from '#src/services/flows.ts';
 import { greetingName, lifecycleLinks } from '#src/services/lifecycle.ts';
 import { findAccountById, markEmailVerified } from '#src/stores/account-store.ts';
 import { recordAudit } from '#src/stores/audit-store.ts';
@@ -22,7 +22,7 @@ export function createEmailOwnershipService(deps: EmailOwnershipDependencies) {
     /** Mails a code and link to the account's address; resolves to the flow id. */
     async startVerification(accountId: string, interactionUid?: string): Promise<{ flowId: string }> {
       const account = await findAccountById(db, accountId);
-      if (!account) throw new AccountError('invalid_account', 'the account no longer exists');
+      if (!account) throw new KeyholdError('account_gone');
       const flow = await flows.create({ kind: 'verification', accountId, email: account.email, payload: { interactionUid }, ttlSeconds: config.EMAIL_VERIFICATION_TTL, withCode: true });
       await mailer.enqueue({ to: account.email, template: 'verification', data: { link: links.verify(flow.token), code: flow.code!, ...greetingName(account) }, locale: account.locale ?? undefined });
       return { flowId: flow.id };
@@ -30,7 +30,7 @@ export function createEmailOwnershipService(deps: EmailOwnershipDependencies) {
 
     async resendVerification(flowId: string): Promise<'sent' | 'cooldown'> {
       const reissued = await flows.reissue(flowId, VERIFICATION_KINDS, config.VERIFICATION_RESEND_COOLDOWN).catch((error) => {
-        if (error instanceof FlowError) return undefined;
+        if (isKeyholdError(error, 'invalid_code')) return undefined;
         throw error;
       });
       if (!reissued?.email) return 'cooldown';
@@ -45,8 +45,8 @@ export function createEmailOwnershipService(deps: EmailOwnershipDependencies) {
           ? await flows.completeByToken(proof.token, VERIFICATION_KINDS)
           : await flows.completeByCode(proof.flowId, proof.code, VERIFICATION_KINDS, (candidate) => candidate.payload.interactionUid === proof.interactionUid);
       const account = await findAccountById(db, flow.accountId ?? '');
-      if (!account) throw new FlowError('invalid');
-      if (account.email_normalized !== flow.email?.toLowerCase()) throw new FlowError('address_changed');
+      if (!account) throw flowFailure('invalid');
+      if (account.email_normalized !== flow.email?.toLowerCase()) throw flowFailure('address_changed');
       await markEmailVerified(db, account.id);
       await recordAudit(db, { event: 'email.verified', accountId: account.id });
       return flow;

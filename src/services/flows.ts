@@ -5,6 +5,7 @@
 // wrong codes are counted so that guessing ends the flow.
 import { createHmac, randomInt, randomUUID } from 'node:crypto';
 import type { Kysely, Transaction } from 'kysely';
+import { isKeyholdError, KeyholdError } from '#src/errors.ts';
 import { constantTimeEqual, hashToken, randomToken } from '#src/crypto.ts';
 import type { Database, FlowKind } from '#src/stores/schema.ts';
 import { completeFlow, findFlow, insertFlow, recordFailedAttempt, reissueFlowSecrets, type FlowRow } from '#src/stores/flow-store.ts';
@@ -30,18 +31,14 @@ export interface IssuedFlow extends Flow {
 /** `address_changed`: the account no longer uses the address the flow was mailed to. */
 export type FlowFailure = 'invalid' | 'expired' | 'used' | 'address_changed';
 
-const failureMessages: Record<FlowFailure, string> = {
-  invalid: 'this link or code is not valid',
-  expired: 'this link or code has expired',
-  used: 'this link or code was already used',
-  address_changed: 'this link or code was sent to an address the account no longer uses',
-};
+/** A link or code that cannot be used: `invalid_code`, with the failure as field `reason`. */
+export function flowFailure(reason: FlowFailure): KeyholdError<'invalid_code'> {
+  return new KeyholdError('invalid_code', { key: reason === 'invalid' ? 'error.invalid_code' : `error.invalid_code.${reason}`, fields: { reason } });
+}
 
-export class FlowError extends Error {
-  override name = 'FlowError';
-  constructor(readonly reason: FlowFailure) {
-    super(failureMessages[reason]);
-  }
+/** The failure of a flow error (from flowFailure), if `error` is one. */
+export function flowFailureOf(error: unknown): FlowFailure | undefined {
+  return isKeyholdError(error, 'invalid_code') ? (error.fields.reason as FlowFailure | undefined) : undefined;
 }
 
 type Executor = Kysely<Database> | Transaction<Database>;
@@ -80,10 +77,10 @@ export function createFlowService(db: Kysely<Database>, codeKey: Buffer): FlowSe
   };
 
   const check = (row: FlowRow | undefined): FlowRow => {
-    if (!row) throw new FlowError('invalid');
-    if (row.state === 'completed') throw new FlowError('used');
-    if (row.state !== 'pending') throw new FlowError('invalid');
-    if (new Date(row.expires_at) <= new Date()) throw new FlowError('expired');
+    if (!row) throw flowFailure('invalid');
+    if (row.state === 'completed') throw flowFailure('used');
+    if (row.state !== 'pending') throw flowFailure('invalid');
+    if (new Date(row.expires_at) <= new Date()) throw flowFailure('expired');
     return row;
   };
 
@@ -92,7 +89,7 @@ export function createFlowService(db: Kysely<Database>, codeKey: Buffer): FlowSe
     const row = parts ? await findFlow(executor, parts[0], kinds) : undefined;
     // Compared in constant time even when no flow matched, so timing says nothing.
     const matches = constantTimeEqual(row?.secret_hash ?? '', hashToken(parts?.[1] ?? ''));
-    if (!row || !matches) throw new FlowError('invalid');
+    if (!row || !matches) throw flowFailure('invalid');
     return check(row);
   };
 
@@ -124,25 +121,25 @@ export function createFlowService(db: Kysely<Database>, codeKey: Buffer): FlowSe
 
     async completeByToken(token, kinds, executor = db) {
       const row = await byToken(token, kinds, executor);
-      if (!(await completeFlow(executor, row.id))) throw new FlowError('used');
+      if (!(await completeFlow(executor, row.id))) throw flowFailure('used');
       return toFlow(row);
     },
 
     async completeByCode(id, code, kinds, belongs, executor = db) {
       const row = check(await findFlow(executor, id, kinds));
-      if (!belongs(toFlow(row))) throw new FlowError('invalid');
+      if (!belongs(toFlow(row))) throw flowFailure('invalid');
       const matches = row.code_hash !== null && /^\d{6}$/.test(code) && constantTimeEqual(row.code_hash, codeHash(row.id, code));
       if (!matches) {
         await recordFailedAttempt(executor, row.id, MAX_CODE_ATTEMPTS);
-        throw new FlowError('invalid');
+        throw flowFailure('invalid');
       }
-      if (!(await completeFlow(executor, row.id))) throw new FlowError('used');
+      if (!(await completeFlow(executor, row.id))) throw flowFailure('used');
       return toFlow(row);
     },
 
     async reissue(id, kinds, cooldownSeconds, belongs = () => true) {
       const row = check(await findFlow(db, id, kinds));
-      if (!belongs(toFlow(row))) throw new FlowError('invalid');
+      if (!belongs(toFlow(row))) throw flowFailure('invalid');
       const secret = randomToken(32);
       const code = row.code_hash !== null ? newCode() : undefined;
       const decoy = row.payload.decoy === true;

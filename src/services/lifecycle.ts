@@ -3,27 +3,23 @@
 // declares its own dependencies (registration.ts, credentials.ts, email-ownership.ts,
 // email-change.ts, account-data.ts).
 import type { ProductPolicy } from '#src/config.ts';
+import { KeyholdError } from '#src/errors.ts';
 import type { PasswordViolation, PasswordPolicy } from '#src/services/password-policy.ts';
 import type { PasswordHasher } from '#src/services/passwords.ts';
 
-export class PasswordRejectedError extends Error {
-  override name = 'PasswordRejectedError';
-  constructor(readonly violations: PasswordViolation[]) {
-    super(violations.map((violation) => violation.message).join(' '));
-  }
+/** `password_rejected`, listing every rule the password breaks (field `violations`). */
+export function passwordRejected(violations: PasswordViolation[]): KeyholdError<'password_rejected'> {
+  return new KeyholdError('password_rejected', { key: 'error.password_rejected.violations', params: { violations: violations.map((violation) => violation.message).join(' ') }, fields: { violations } });
 }
 
-/** The same request came too soon after the previous one (mail cool-downs). */
-export class TooManyRequestsError extends Error {
-  override name = 'TooManyRequestsError';
-  constructor(readonly retryAfterSeconds: number) {
-    super(`Please wait ${retryAfterSeconds} seconds before asking again.`);
-  }
+/** `rate_limited`: the same request came again before its cool-down ended. */
+export function tooSoon(retryAfterSeconds: number): KeyholdError<'rate_limited'> {
+  return new KeyholdError('rate_limited', { key: 'error.rate_limited.wait', params: { retryAfterSeconds }, headers: { 'Retry-After': String(retryAfterSeconds) } });
 }
 
 export async function assertAcceptablePassword(deps: { passwordPolicy: Pick<PasswordPolicy, 'check'> }, password: string, context: { email?: string; accountId?: string }): Promise<void> {
   const violations = await deps.passwordPolicy.check(password, context);
-  if (violations.length > 0) throw new PasswordRejectedError(violations);
+  if (violations.length > 0) throw passwordRejected(violations);
 }
 
 /** Links in mails point at Keyhold's own pages under the issuer. */

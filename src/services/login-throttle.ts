@@ -17,7 +17,7 @@ export interface PasswordAttempt {
 
 export interface LoginThrottle {
   /**
-   * Counts one password attempt before the password is checked. Throws RateLimitedError
+   * Counts one password attempt before the password is checked. Throws rate_limited
    * (and nothing may be checked) when a limit is spent.
    */
   begin(ip: string, login: string): Promise<PasswordAttempt>;

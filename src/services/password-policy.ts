@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto';
 import { dictionary } from '@zxcvbn-ts/language-common';
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
+import { message } from '#src/messages/index.ts';
 import type { PasswordHasher } from '#src/services/passwords.ts';
 import { findAccountById } from '#src/stores/account-store.ts';
 import { recentPasswordHashes } from '#src/stores/password-history-store.ts';
@@ -115,20 +116,21 @@ export function createPasswordPolicy(options: PasswordPolicyOptions): PasswordPo
 
   return {
     async check(password, context) {
+      const violation = (code: PasswordViolationCode): PasswordViolation => ({ code, message: message(`password.${code}`, { minLength, maxLength: MAX_PASSWORD_LENGTH }) });
       const length = [...password].length;
-      if (length < minLength) return [{ code: 'too_short', message: `Use at least ${minLength} characters.` }];
-      if (length > MAX_PASSWORD_LENGTH) return [{ code: 'too_long', message: `Use at most ${MAX_PASSWORD_LENGTH} characters.` }];
+      if (length < minLength) return [violation('too_short')];
+      if (length > MAX_PASSWORD_LENGTH) return [violation('too_long')];
 
       const violations: PasswordViolation[] = [];
-      if (isCommon(password)) violations.push({ code: 'common', message: 'This password is too common. Choose one that is harder to guess.' });
-      if (containsEmailName(password, context.email)) violations.push({ code: 'contains_email', message: 'Do not use your email address in your password.' });
+      if (isCommon(password)) violations.push(violation('common'));
+      if (containsEmailName(password, context.email)) violations.push(violation('contains_email'));
       // The network request and the hash verifications are spent only on a password the
       // local rules would accept.
       if (violations.length > 0) return violations;
 
       const [breached, reused] = await Promise.all([isBreached(password), isReused(password, context.accountId)]);
-      if (breached) violations.push({ code: 'breached', message: 'This password has appeared in a data breach. Choose a different one.' });
-      if (reused) violations.push({ code: 'reused', message: 'You have used this password recently. Choose a different one.' });
+      if (breached) violations.push(violation('breached'));
+      if (reused) violations.push(violation('reused'));
       return violations;
     },
   };

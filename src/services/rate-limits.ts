@@ -7,6 +7,7 @@
 import { createHash } from 'node:crypto';
 import { isIPv6 } from 'node:net';
 import type { Redis } from 'ioredis';
+import { KeyholdError } from '#src/errors.ts';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
 
 export interface RateLimitPolicy {
@@ -17,15 +18,23 @@ export interface RateLimitPolicy {
   windowSeconds: number;
 }
 
-/** An attempt refused because a limit is spent; nothing was done. */
-export class RateLimitedError extends Error {
-  override name = 'RateLimitedError';
-  constructor(
-    readonly policy: RateLimitPolicy,
-    readonly retryAfterSeconds: number,
-  ) {
-    super(`Too many attempts. Try again in ${Math.ceil(retryAfterSeconds / 60)} minute(s).`);
-  }
+/**
+ * An attempt refused because a limit is spent; nothing was done. Answered with 429,
+ * Retry-After and the IETF RateLimit-Policy / RateLimit headers
+ * (draft-ietf-httpapi-ratelimit-headers: `"name";q=points;w=window` and
+ * `"name";r=remaining;t=seconds until the window resets`).
+ */
+export function rateLimited(policy: RateLimitPolicy, retryAfterSeconds: number): KeyholdError<'rate_limited'> {
+  const { name, points, windowSeconds } = policy;
+  return new KeyholdError('rate_limited', {
+    key: 'error.rate_limited.attempts',
+    params: { retryAfterSeconds, retryAfterMinutes: Math.ceil(retryAfterSeconds / 60) },
+    headers: {
+      'Retry-After': String(retryAfterSeconds),
+      'RateLimit-Policy': `"${name}";q=${points};w=${windowSeconds}`,
+      RateLimit: `"${name}";r=0;t=${retryAfterSeconds}`,
+    },
+  });
 }
 
 export interface RateLimit {
@@ -92,7 +101,7 @@ export function addressKey(ip: string): string {
 
 /**
  * Takes one attempt from every (limit, key) pair, each atomically. When any limit is spent
- * the attempt is refused with RateLimitedError (the limit that frees up last) and given
+ * the attempt is refused with rateLimited() (the limit that frees up last) and given
  * back to the limits that had allowed it: a refused attempt does no work, so it should not
  * use up anyone's budget twice.
  */
@@ -107,5 +116,5 @@ export async function consumeAll(entries: Array<[RateLimit, string]>): Promise<v
   }
   if (!refusal) return;
   await Promise.all(entries.filter((_, index) => outcomes[index]!.status === 'fulfilled').map(([limit, key]) => limit.refund(key)));
-  throw new RateLimitedError(refusal.limit.policy, Math.max(1, Math.ceil(refusal.msBeforeNext / 1000)));
+  throw rateLimited(refusal.limit.policy, Math.max(1, Math.ceil(refusal.msBeforeNext / 1000)));
 }

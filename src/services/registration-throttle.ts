@@ -5,7 +5,7 @@
 import { addressKey, consumeAll, createRateLimit, textKey, type RateLimitStore } from '#src/services/rate-limits.ts';
 
 export interface RegistrationThrottle {
-  /** Counts one registration attempt; throws RateLimitedError when a limit is spent. */
+  /** Counts one registration attempt; throws rate_limited when a limit is spent. */
   consume(ip: string, email: string): Promise<void>;
 }
 

@@ -13,8 +13,9 @@
 // first one's flow. Mail to the not yet confirmed address carries no name: it is free text.
 import type { Kysely } from 'kysely';
 import type { ProcessSettings, ProductPolicy } from '#src/config.ts';
-import { AccountError, emailSchema, type Account, type AccountService } from '#src/services/accounts.ts';
-import { FlowError, type Flow, type FlowService } from '#src/services/flows.ts';
+import { isKeyholdError, KeyholdError } from '#src/errors.ts';
+import { emailSchema, type Account, type AccountService } from '#src/services/accounts.ts';
+import { flowFailure, type Flow, type FlowService } from '#src/services/flows.ts';
 import { assertAcceptablePassword, greetingName, lifecycleLinks } from '#src/services/lifecycle.ts';
 import type { Mailer } from '#src/services/mailer.ts';
 import type { PasswordPolicy } from '#src/services/password-policy.ts';
@@ -23,13 +24,6 @@ import { findAccountByEmail } from '#src/stores/account-store.ts';
 import { recordAudit } from '#src/stores/audit-store.ts';
 import { completeFlow, recentPendingFlowForEmail } from '#src/stores/flow-store.ts';
 import type { Database } from '#src/stores/schema.ts';
-
-export class RegistrationError extends Error {
-  override name = 'RegistrationError';
-  constructor(readonly code: 'registration_closed' | 'invitation_invalid' | 'invalid_name' | 'password_required' | 'password_mismatch', message: string) {
-    super(message);
-  }
-}
 
 export interface RegistrationRequest {
   email: string;
@@ -67,21 +61,21 @@ export function createRegistrationService(deps: RegistrationDependencies) {
     if (config.REGISTRATION !== 'invite') return undefined;
     try {
       const invitation = await flows.peek(token ?? '', ['invitation']);
-      if (invitation.email?.toLowerCase() !== email.toLowerCase()) throw new FlowError('invalid');
+      if (invitation.email?.toLowerCase() !== email.toLowerCase()) throw flowFailure('invalid');
       return invitation;
     } catch {
-      throw new RegistrationError('invitation_invalid', 'This invitation is not valid for this email address, or it has expired.');
+      throw new KeyholdError('invitation_invalid');
     }
   };
 
   const completeByLink = async (proof: { token: string; browserBound: boolean; password?: string }): Promise<Flow> => {
     if (!proof.browserBound) {
       const pending = await flows.peek(proof.token, REGISTRATION_KINDS);
-      if (proof.password === undefined) throw new RegistrationError('password_required', 'Enter the password you chose when you created the account.');
+      if (proof.password === undefined) throw new KeyholdError('password_required');
       const passwordHash = typeof pending.payload.passwordHash === 'string' ? pending.payload.passwordHash : null;
       if (!(await deps.passwords.verify(passwordHash, proof.password))) {
         await flows.recordFailure(pending.id);
-        throw new RegistrationError('password_mismatch', 'That is not the password chosen for this account. Only the person who signed up can confirm this link.');
+        throw new KeyholdError('password_mismatch');
       }
     }
     return flows.completeByToken(proof.token, REGISTRATION_KINDS);
@@ -90,12 +84,12 @@ export function createRegistrationService(deps: RegistrationDependencies) {
   return {
     /** Starts a registration; resolves to the flow id the confirmation page needs. */
     async register(request: RegistrationRequest): Promise<{ flowId: string; email: string }> {
-      if (config.REGISTRATION === 'closed') throw new RegistrationError('registration_closed', 'Registration is closed.');
+      if (config.REGISTRATION === 'closed') throw new KeyholdError('registration_closed');
       const parsed = emailSchema.safeParse(request.email);
-      if (!parsed.success) throw new AccountError('invalid_email', 'Enter a valid email address.');
+      if (!parsed.success) throw new KeyholdError('invalid_email');
       const email = parsed.data;
       const name = request.name?.trim() ?? '';
-      if (name.length > 200) throw new RegistrationError('invalid_name', 'The name is too long.');
+      if (name.length > 200) throw new KeyholdError('invalid_name');
       await assertAcceptablePassword(deps, request.password, { email });
       const invitation = await checkInvitation(request.invitation, email);
 
@@ -126,7 +120,7 @@ export function createRegistrationService(deps: RegistrationDependencies) {
     async resend(flowId: string, interactionUid: string): Promise<'sent' | 'cooldown'> {
       const belongs = (flow: Flow) => flow.payload.interactionUid === interactionUid;
       const reissued = await flows.reissue(flowId, REGISTRATION_KINDS, config.VERIFICATION_RESEND_COOLDOWN, belongs).catch((error) => {
-        if (error instanceof FlowError) return undefined;
+        if (isKeyholdError(error, 'invalid_code')) return undefined;
         throw error;
       });
       if (!reissued) return 'cooldown';
@@ -156,7 +150,7 @@ export function createRegistrationService(deps: RegistrationDependencies) {
     /** An invitation for REGISTRATION=invite: mailed, and returned for the operator. */
     async invite(email: string, invitedBy?: string): Promise<{ email: string; invitation: string; expiresAt: string }> {
       const parsed = emailSchema.safeParse(email);
-      if (!parsed.success) throw new AccountError('invalid_email', 'email is not a valid address');
+      if (!parsed.success) throw new KeyholdError('invalid_email', { key: 'error.invalid_email.not_an_address' });
       const flow = await flows.create({ kind: 'invitation', email: parsed.data, payload: { invitedBy }, ttlSeconds: config.INVITATION_TTL, withCode: true });
       await mailer.enqueue({ to: parsed.data, template: 'invitation', data: { link: links.home, code: flow.token } });
       return { email: parsed.data, invitation: flow.token, expiresAt: flow.expiresAt.toISOString() };

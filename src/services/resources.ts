@@ -1,6 +1,7 @@
 // API resources (RFC 8707): the audiences Keyhold issues JWT access tokens for.
 import type { Kysely } from 'kysely';
 import { z } from 'zod';
+import { KeyholdError } from '#src/errors.ts';
 import type { Database } from '#src/stores/schema.ts';
 import { findResourceRow, insertResourceRow, listDefinedApiScopes } from '#src/stores/resource-store.ts';
 
@@ -22,13 +23,6 @@ export function adminResourceFor(issuer: string): string {
 }
 export const ADMIN_SCOPES = ['admin', 'admin:read'] as const;
 
-export class ResourceError extends Error {
-  override name = 'ResourceError';
-  constructor(readonly code: 'invalid_resource' | 'resource_exists', message: string) {
-    super(message);
-  }
-}
-
 // RFC 8707 §2: an absolute URI without a fragment.
 const identifierSchema = z
   .string()
@@ -40,19 +34,19 @@ const identifierSchema = z
     } catch {
       return false;
     }
-  }, 'identifier must be an absolute URI without a fragment');
+  });
 
-const scopeSchema = z.string().regex(/^[\x21\x23-\x5B\x5D-\x7E]+$/, 'scope tokens must be printable ASCII without spaces, quotes or backslashes');
+// RFC 6749 §3.3 scope-token: printable ASCII without space, quote or backslash.
+const scopeSchema = z.string().regex(/^[\x21\x23-\x5B\x5D-\x7E]+$/);
 
 export async function createResource(db: Kysely<Database>, input: { identifier: string; scopes: string[]; accessTokenTtl?: number }): Promise<ApiResource> {
   const identifier = identifierSchema.safeParse(input.identifier);
-  if (!identifier.success) throw new ResourceError('invalid_resource', identifier.error.issues[0]!.message);
+  if (!identifier.success) throw new KeyholdError('invalid_resource');
   for (const scope of input.scopes) {
-    const parsed = scopeSchema.safeParse(scope);
-    if (!parsed.success) throw new ResourceError('invalid_resource', `invalid scope "${scope}": ${parsed.error.issues[0]!.message}`);
+    if (!scopeSchema.safeParse(scope).success) throw new KeyholdError('invalid_resource', { key: 'error.invalid_resource.scope', params: { scope } });
   }
   const resource = { identifier: identifier.data, scopes: [...new Set(input.scopes)], accessTokenTtl: input.accessTokenTtl ?? null };
-  if (!(await insertResourceRow(db, resource))) throw new ResourceError('resource_exists', `a resource with identifier ${resource.identifier} already exists`);
+  if (!(await insertResourceRow(db, resource))) throw new KeyholdError('resource_exists', { params: { identifier: resource.identifier } });
   return resource;
 }
 

@@ -3,6 +3,8 @@
 // is only a label (it still appears in the `roles` claim) and grants nothing.
 import type { Kysely } from 'kysely';
 import { z } from 'zod';
+import { KeyholdError } from '#src/errors.ts';
+import { message } from '#src/messages/index.ts';
 import { ADMIN_SCOPES, adminResourceFor, ensureAdminResource, findResource } from '#src/services/resources.ts';
 import { findRoleRow, insertRoleGrantRows, insertRoleRow, listRoleGrantRows } from '#src/stores/role-store.ts';
 import type { Database } from '#src/stores/schema.ts';
@@ -14,18 +16,11 @@ export interface Role {
   grants: Array<{ resource: string; scopes: string[] }>;
 }
 
-export class RoleError extends Error {
-  override name = 'RoleError';
-  constructor(readonly code: 'invalid_role' | 'role_exists' | 'unknown_role' | 'unknown_resource' | 'invalid_scope', message: string) {
-    super(message);
-  }
-}
-
-export const roleNameSchema = z.string().regex(/^[A-Za-z0-9][\w.:-]{0,63}$/, 'role names are 1-64 letters, digits and . _ : - (starting with a letter or digit)');
+export const roleNameSchema = z.string().regex(/^[A-Za-z0-9][\w.:-]{0,63}$/, message('error.invalid_role'));
 
 function parseName(name: string): string {
   const parsed = roleNameSchema.safeParse(name);
-  if (!parsed.success) throw new RoleError('invalid_role', parsed.error.issues[0]!.message);
+  if (!parsed.success) throw new KeyholdError('invalid_role');
   return parsed.data;
 }
 
@@ -40,19 +35,19 @@ export async function describeRole(db: Kysely<Database>, name: string): Promise<
 export async function createRole(db: Kysely<Database>, input: { name: string; description?: string }): Promise<Role> {
   const name = parseName(input.name);
   const description = input.description?.trim() || null;
-  if (description && description.length > 500) throw new RoleError('invalid_role', 'description must be at most 500 characters');
-  if (!(await insertRoleRow(db, { name, description }))) throw new RoleError('role_exists', `a role named ${name} already exists`);
+  if (description && description.length > 500) throw new KeyholdError('invalid_role', { key: 'error.invalid_role.description' });
+  if (!(await insertRoleRow(db, { name, description }))) throw new KeyholdError('role_exists', { params: { name } });
   return { name, description, grants: [] };
 }
 
 /** Adds scopes of one registered API to a role; every scope must be one the API defines. */
 export async function grantRole(db: Kysely<Database>, input: { name: string; resource: string; scopes: string[] }): Promise<Role> {
   const name = parseName(input.name);
-  if (!(await findRoleRow(db, name))) throw new RoleError('unknown_role', `no role named ${name} (create it with "keyhold role create")`);
+  if (!(await findRoleRow(db, name))) throw new KeyholdError('unknown_role', { params: { name } });
   const resource = await findResource(db, input.resource);
-  if (!resource) throw new RoleError('unknown_resource', `no API resource with identifier ${input.resource}`);
+  if (!resource) throw new KeyholdError('unknown_resource', { params: { identifier: input.resource } });
   const unknown = input.scopes.filter((scope) => !resource.scopes.includes(scope));
-  if (unknown.length > 0) throw new RoleError('invalid_scope', `${resource.identifier} does not define ${unknown.join(', ')} (it defines ${resource.scopes.join(' ')})`);
+  if (unknown.length > 0) throw new KeyholdError('invalid_scope', { params: { resource: resource.identifier, scopes: unknown.join(', '), defined: resource.scopes.join(' ') } });
   await insertRoleGrantRows(db, [...new Set(input.scopes)].map((scope) => ({ role: name, resource: resource.identifier, scope })));
   return (await describeRole(db, name))!;
 }

@@ -9,6 +9,7 @@ import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import { exportJWK, generateKeyPair } from 'jose';
 import { decrypt, encrypt } from '#src/crypto.ts';
+import { KeyholdError } from '#src/errors.ts';
 import type { Database } from '#src/stores/schema.ts';
 import {
   deleteSigningKeysRemovedBefore,
@@ -40,10 +41,6 @@ export interface SigningKeyOptions {
   activationDelay: number;
   /** Seconds a retired key stays in JWKS: the longest lifetime of anything it signed. */
   retentionAfterRetirement: number;
-}
-
-export class SigningKeyError extends Error {
-  override name = 'SigningKeyError';
 }
 
 export function keyStage(row: SigningKeyRow, now: Date): KeyStage {
@@ -122,12 +119,12 @@ export async function rotateKeys(db: Kysely<Database>, options: SigningKeyOption
 export async function retireKey(db: Kysely<Database>, options: SigningKeyOptions, kid: string, now = new Date()): Promise<SigningKeyInfo> {
   const rows = await listSigningKeys(db);
   const target = rows.find((row) => row.kid === kid);
-  if (!target) throw new SigningKeyError(`no signing key with kid ${kid}`);
+  if (!target) throw new KeyholdError('unknown_signing_key', { params: { kid } });
   const stage = keyStage(target, now);
-  if (stage === 'retired' || stage === 'removed') throw new SigningKeyError(`key ${kid} is already ${stage}`);
+  if (stage === 'retired' || stage === 'removed') throw new KeyholdError('signing_key_retired', { params: { kid, stage } });
   const successors = rows.filter((row) => row.kid !== kid && row.alg === target.alg && !row.retired_at && row.activates_at <= now);
   if (successors.length === 0) {
-    throw new SigningKeyError(`key ${kid} is the only ${target.alg} key that can sign; run "keyhold keys rotate" and retire it after the new key is active`);
+    throw new KeyholdError('last_signing_key', { params: { kid, alg: target.alg } });
   }
   await scheduleRetirement(db, kid, now, new Date(now.getTime() + options.retentionAfterRetirement * 1000));
   return describe({ ...target, retired_at: now, removes_at: new Date(now.getTime() + options.retentionAfterRetirement * 1000) }, now);

@@ -4,6 +4,7 @@
 // (src/http/route.ts): its schemas validate the request and make the OpenAPI document.
 import type { Context } from 'koa';
 import type { Config } from '#src/config.ts';
+import { isKeyholdError } from '#src/errors.ts';
 import { defineRoute, type AnyRouteSpec } from '#src/http/route.ts';
 import type { EngineHost } from '#src/oidc/engine-host.ts';
 import { sessionByUid } from '#src/oidc/sessions.ts';
@@ -21,7 +22,7 @@ import {
   profileSchema,
 } from '#src/routes/account-api/schemas.ts';
 import type { AccountDataService } from '#src/services/account-data.ts';
-import { AccountError, type AccountService } from '#src/services/accounts.ts';
+import type { AccountService } from '#src/services/accounts.ts';
 import type { CredentialService } from '#src/services/credentials.ts';
 import type { EmailOwnershipService } from '#src/services/email-ownership.ts';
 import { withPasswordAttempt, type LoginThrottle } from '#src/services/login-throttle.ts';
@@ -45,7 +46,7 @@ export function accountApiRoutes(deps: AccountApiDependencies): AnyRouteSpec[] {
   // A stolen token must not make guessing the password any faster than the login form:
   // attempts count against the same limits, per address and account, before the check.
   const confirmPassword = (ctx: Context, caller: AccountToken, action: () => Promise<void>) =>
-    withPasswordAttempt(deps.loginThrottle, ctx.ip, caller.account.email, action, (error) => error instanceof AccountError && error.code === 'invalid_password');
+    withPasswordAttempt(deps.loginThrottle, ctx.ip, caller.account.email, action, (error) => isKeyholdError(error, 'invalid_password'));
 
   return [
     defineRoute({

@@ -1,6 +1,7 @@
 // "Cancel and return to the application" / "Deny": the client gets access_denied and the
 // login flow is forgotten.
 import type Router from '@koa/router';
+import { message } from '#src/messages/index.ts';
 import { formBody } from '#src/middleware/body.ts';
 import type { SignInPipeline } from '#src/routes/interaction/pipeline.ts';
 import { interactionPurpose, type InteractionDependencies } from '#src/routes/interaction/shared.ts';
@@ -9,7 +10,7 @@ export function abortRoutes(router: Router, deps: InteractionDependencies, pipel
   router.post('/:uid/abort', formBody(deps.config.BODY_LIMIT), async (ctx) => {
     const details = await deps.pages.loadInteraction(ctx);
     deps.pages.assertCsrf(ctx, interactionPurpose(details.uid));
-    await deps.pages.finishInteraction(ctx, { error: 'access_denied', error_description: 'End-User aborted interaction' }, false);
+    await deps.pages.finishInteraction(ctx, { error: 'access_denied', error_description: message('oauth.aborted') }, false);
     await pipeline.end(details.uid);
   });
 }

@@ -3,14 +3,20 @@
 // (progressive profiling), are granted without asking.
 import type Router from '@koa/router';
 import type { Context } from 'koa';
+import { isMessageKey, message } from '#src/messages/index.ts';
 import { formBody } from '#src/middleware/body.ts';
 import { REQUIRED_CLAIMS_MISSING } from '#src/oidc/hooks/required-claims-check.ts';
 import { consentPromptDetails, grantConsent } from '#src/oidc/results.ts';
 import type { InteractionDetails } from '#src/routes/page-kit.ts';
 import type { SignInPipeline } from '#src/routes/interaction/pipeline.ts';
 import { clientNameOf, clientOf, interactionPurpose, postedForm, type InteractionDependencies } from '#src/routes/interaction/shared.ts';
-import { claimDescriptions, scopeDescriptions } from '#src/routes/interaction/consent-text.ts';
 import { standardClaims } from '#src/services/claims.ts';
+
+/** What the page says a scope or a claim lets the client do; an unknown one is shown as it is. */
+const describe = (kind: 'scope' | 'claim', name: string) => {
+  const key = `consent.${kind}.${name}`;
+  return isMessageKey(key) ? message(key) : name;
+};
 
 // Reasons that need no answer from the user once the pipeline's steps are done.
 const STEP_REASONS = new Set([REQUIRED_CLAIMS_MISSING]);
@@ -27,11 +33,11 @@ export async function showConsent(ctx: Context, deps: InteractionDependencies, d
   const coveredByScopes = new Set(scopes.flatMap((scope) => (scope in standardClaims ? (standardClaims[scope as keyof typeof standardClaims] ?? []) : [])));
   const claims = (missing.missingOIDCClaims ?? []).filter((claim) => !coveredByScopes.has(claim));
   return pages.render(ctx, 'consent', {
-    title: 'Allow access?',
+    title: message('page.consent.title'),
     clientName: clientNameOf(client),
     email: account?.email,
-    scopes: scopes.filter((scope) => scope !== 'openid' || (scopes.length === 1 && claims.length === 0)).map((scope) => ({ scope, description: scopeDescriptions[scope] ?? scope })),
-    claims: claims.map((claim) => ({ claim, description: claimDescriptions[claim] ?? claim })),
+    scopes: scopes.filter((scope) => scope !== 'openid' || (scopes.length === 1 && claims.length === 0)).map((scope) => ({ scope, description: describe('scope', scope) })),
+    claims: claims.map((claim) => ({ claim, description: describe('claim', claim) })),
     resources: Object.entries(missing.missingResourceScopes ?? {})
       .filter(([, resourceScopes]) => resourceScopes.length > 0)
       .map(([identifier, resourceScopes]) => ({ identifier, scopes: resourceScopes })),

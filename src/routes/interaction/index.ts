@@ -48,7 +48,7 @@ export function interactionRoutes(deps: InteractionDependencies): Router {
       if (owed) return owed.step.show(ctx, details, owed.subject, { revisit: true });
       return showConsent(ctx, deps, details);
     }
-    throw new KeyholdError('invalid_request', `unsupported interaction prompt ${details.prompt.name}`);
+    throw new KeyholdError('invalid_request', { key: 'error.invalid_request.unsupported_prompt', params: { prompt: details.prompt.name } });
   });
 
   for (const routes of [passwordRoutes, registerRoutes, verifyEmailRoutes, profileRoutes, consentRoutes, abortRoutes]) routes(router, deps, pipeline);

@@ -4,17 +4,16 @@
 import type Router from '@koa/router';
 import type { Context } from 'koa';
 import { z } from 'zod';
+import { isKeyholdError } from '#src/errors.ts';
+import { message } from '#src/messages/index.ts';
 import { formBody } from '#src/middleware/body.ts';
-import { setRateLimitHeaders } from '#src/middleware/rate-limit.ts';
+import { setErrorHeaders } from '#src/middleware/errors.ts';
 import type { InteractionDetails } from '#src/routes/page-kit.ts';
 import type { SignInPipeline } from '#src/routes/interaction/pipeline.ts';
 import { clientNameOf, clientOf, interactionPurpose, LOGIN_PROMPTS, postedForm, type InteractionDependencies } from '#src/routes/interaction/shared.ts';
 import { passwordMethod } from '#src/services/authentication/methods/password.ts';
 import type { PasswordAttempt } from '#src/services/login-throttle.ts';
-import { RateLimitedError } from '#src/services/rate-limits.ts';
 import { singleLineText } from '#src/text-input.ts';
-
-const INVALID_CREDENTIALS = 'Invalid email or password.';
 
 const loginForm = z.object({
   email: singleLineText(320).default(''),
@@ -27,7 +26,7 @@ export async function renderLogin(ctx: Context, deps: InteractionDependencies, d
     ctx,
     'login',
     {
-      title: 'Sign in',
+      title: message('page.login.title'),
       clientName: clientNameOf(await clientOf(deps.engine, details)),
       action: `/interaction/${details.uid}/login`,
       abortAction: `/interaction/${details.uid}/abort`,
@@ -46,7 +45,7 @@ export function passwordRoutes(router: Router, deps: InteractionDependencies, pi
   router.post('/:uid/login', form, async (ctx) => {
     const details = await postedForm(deps.pages, ctx, LOGIN_PROMPTS);
     const input = loginForm.safeParse(ctx.request.body ?? {});
-    if (!input.success) return renderLogin(ctx, deps, details, { error: INVALID_CREDENTIALS, status: 400 });
+    if (!input.success) return renderLogin(ctx, deps, details, { error: message('page.login.invalid_credentials'), status: 400 });
     const { email, password } = input.data;
 
     // Counted before the password is checked, so that a burst cannot outrun the limit.
@@ -54,15 +53,15 @@ export function passwordRoutes(router: Router, deps: InteractionDependencies, pi
     try {
       attempt = await deps.loginThrottle.begin(ctx.ip, email);
     } catch (error) {
-      if (!(error instanceof RateLimitedError)) throw error;
-      setRateLimitHeaders(ctx, error);
-      return renderLogin(ctx, deps, details, { email, status: 429, error: `Too many failed attempts. Try again in ${Math.ceil(error.retryAfterSeconds / 60)} minute(s).` });
+      if (!isKeyholdError(error, 'rate_limited')) throw error;
+      setErrorHeaders(ctx, error);
+      return renderLogin(ctx, deps, details, { email, status: 429, error: message('page.login.too_many_attempts', error.params) });
     }
 
     const account = await deps.accounts.authenticate(email, password);
     if (!account) {
       ctx.state.log.info({ event: 'login.failed', clientId: details.params.client_id }, 'login failed');
-      return renderLogin(ctx, deps, details, { email, error: INVALID_CREDENTIALS, status: 401 });
+      return renderLogin(ctx, deps, details, { email, error: message('page.login.invalid_credentials'), status: 401 });
     }
     await attempt.succeeded();
     return pipeline.verified(ctx, details, account.id, passwordMethod);

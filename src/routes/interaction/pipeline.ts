@@ -45,7 +45,7 @@ export function createSignInPipeline(deps: InteractionDependencies, steps: reado
 
   const activeAccount = async (accountId: string | undefined): Promise<Account> => {
     const account = accountId ? await deps.accounts.findById(accountId) : undefined;
-    if (!account?.active) throw new KeyholdError('invalid_request', 'This sign-in request has expired or was started in another browser. Return to the application and sign in again.');
+    if (!account?.active) throw new KeyholdError('invalid_request', { key: 'error.invalid_request.interaction_expired' });
     return account;
   };
 

@@ -5,6 +5,7 @@
 // consent prompt open until they are there, so the page cannot be skipped).
 import type Router from '@koa/router';
 import type { Context } from 'koa';
+import { message } from '#src/messages/index.ts';
 import { formBody } from '#src/middleware/body.ts';
 import type { InteractionDetails } from '#src/routes/page-kit.ts';
 import type { SignInPipeline, SignInStep, StepSubject } from '#src/routes/interaction/pipeline.ts';
@@ -13,15 +14,17 @@ import { profilePatchSchema, type ProfilePatch } from '#src/services/account-dat
 import { accountClaims } from '#src/services/claims.ts';
 import { missingProfileClaims, requiredClaimsOf, type RequirableProfileClaim } from '#src/services/profile-requirements.ts';
 
-const fieldLook: Record<RequirableProfileClaim, { label: string; type: string; autocomplete: string; hint?: string }> = {
-  name: { label: 'Full name', type: 'text', autocomplete: 'name' },
-  given_name: { label: 'Given name', type: 'text', autocomplete: 'given-name' },
-  family_name: { label: 'Family name', type: 'text', autocomplete: 'family-name' },
-  phone_number: { label: 'Phone number', type: 'tel', autocomplete: 'tel', hint: '+14155550123' },
-  locale: { label: 'Language', type: 'text', autocomplete: 'language', hint: 'en-GB' },
-  zoneinfo: { label: 'Time zone', type: 'text', autocomplete: 'off', hint: 'Europe/Paris' },
-  picture: { label: 'Picture (https URL)', type: 'url', autocomplete: 'photo', hint: 'https://' },
+// Labels come from the catalogue (profile.label.<claim>); hints are examples, not text.
+const fieldLook: Record<RequirableProfileClaim, { type: string; autocomplete: string; hint?: string }> = {
+  name: { type: 'text', autocomplete: 'name' },
+  given_name: { type: 'text', autocomplete: 'given-name' },
+  family_name: { type: 'text', autocomplete: 'family-name' },
+  phone_number: { type: 'tel', autocomplete: 'tel', hint: '+14155550123' },
+  locale: { type: 'text', autocomplete: 'language', hint: 'en-GB' },
+  zoneinfo: { type: 'text', autocomplete: 'off', hint: 'Europe/Paris' },
+  picture: { type: 'url', autocomplete: 'photo', hint: 'https://' },
 };
+const labelOf = (claim: RequirableProfileClaim) => message(`profile.label.${claim}`);
 
 const missingFor = ({ account, client }: StepSubject) => missingProfileClaims(accountClaims(account), requiredClaimsOf(client as unknown as Record<string, unknown>));
 
@@ -33,7 +36,7 @@ function parseProfile(body: Record<string, unknown>, asked: readonly RequirableP
   const posted: Record<string, unknown> = {};
   for (const claim of asked) {
     const value = body[claim];
-    if (typeof value !== 'string' || value.trim() === '') errors[claim] = `${fieldLook[claim].label} is required.`;
+    if (typeof value !== 'string' || value.trim() === '') errors[claim] = message('validation.required', { label: labelOf(claim) });
     else posted[claim] = value.trim();
   }
   const parsed = profilePatchSchema.safeParse(posted);
@@ -52,7 +55,7 @@ function renderProfile(ctx: Context, deps: InteractionDependencies, details: Int
     ctx,
     'profile',
     {
-      title: 'Complete your profile',
+      title: message('page.profile.title'),
       clientName: clientNameOf(subject.client),
       action: `/interaction/${details.uid}/profile`,
       abortAction: `/interaction/${details.uid}/abort`,
@@ -61,6 +64,7 @@ function renderProfile(ctx: Context, deps: InteractionDependencies, details: Int
       fields: asked.map((claim) => ({
         claim,
         ...fieldLook[claim],
+        label: labelOf(claim),
         value: typeof posted.body?.[claim] === 'string' ? posted.body[claim] : '',
         error: errors[claim],
       })),

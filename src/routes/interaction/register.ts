@@ -5,18 +5,14 @@
 import type Router from '@koa/router';
 import type { Context } from 'koa';
 import { z } from 'zod';
-import { KeyholdError } from '#src/errors.ts';
+import { isKeyholdError, KeyholdError } from '#src/errors.ts';
+import { message } from '#src/messages/index.ts';
 import { formBody } from '#src/middleware/body.ts';
-import { setRateLimitHeaders } from '#src/middleware/rate-limit.ts';
-import type { InteractionDetails } from '#src/routes/page-kit.ts';
+import { setErrorHeaders } from '#src/middleware/errors.ts';
+import { formErrors, type InteractionDetails } from '#src/routes/page-kit.ts';
 import type { SignInPipeline } from '#src/routes/interaction/pipeline.ts';
-import { clientNameOf, clientOf, codeForm, INVALID_CODE, interactionPurpose, LOGIN_PROMPTS, type InteractionDependencies } from '#src/routes/interaction/shared.ts';
-import { AccountError } from '#src/services/accounts.ts';
+import { clientNameOf, clientOf, codeForm, interactionPurpose, LOGIN_PROMPTS, type InteractionDependencies } from '#src/routes/interaction/shared.ts';
 import { passwordMethod } from '#src/services/authentication/methods/password.ts';
-import { FlowError } from '#src/services/flows.ts';
-import { PasswordRejectedError } from '#src/services/lifecycle.ts';
-import { RateLimitedError } from '#src/services/rate-limits.ts';
-import { RegistrationError } from '#src/services/registration.ts';
 import { singleLineText } from '#src/text-input.ts';
 
 const registrationForm = z.object({
@@ -26,6 +22,9 @@ const registrationForm = z.object({
   invitation: singleLineText(512).optional(),
 });
 
+// The refusals the form shows next to its fields (anything else is the error page).
+const FORM_ERRORS = ['password_rejected', 'invalid_email', 'invalid_name', 'invitation_invalid', 'registration_closed'] as const;
+
 // Registration signs the new account in: the password it chose, proven with the mailed code.
 export function registerRoutes(router: Router, deps: InteractionDependencies, pipeline: SignInPipeline): void {
   const { config, pages, registration } = deps;
@@ -33,10 +32,10 @@ export function registerRoutes(router: Router, deps: InteractionDependencies, pi
   const purpose = interactionPurpose;
 
   const interaction = async (ctx: Context, posted: boolean): Promise<InteractionDetails> => {
-    if (config.REGISTRATION === 'closed') throw new KeyholdError('forbidden', 'Registration is closed. Ask an administrator for an account.');
+    if (config.REGISTRATION === 'closed') throw new KeyholdError('forbidden', { key: 'error.forbidden.registration_closed' });
     const details = await pages.loadInteraction(ctx);
     if (posted) pages.assertCsrf(ctx, purpose(details.uid));
-    if (!LOGIN_PROMPTS.includes(details.prompt.name)) throw new KeyholdError('invalid_request', 'You are already signed in. Return to the application.');
+    if (!LOGIN_PROMPTS.includes(details.prompt.name)) throw new KeyholdError('invalid_request', { key: 'error.invalid_request.already_signed_in' });
     return details;
   };
 
@@ -46,7 +45,7 @@ export function registerRoutes(router: Router, deps: InteractionDependencies, pi
       ctx,
       'register',
       {
-        title: 'Create account',
+        title: message('page.register.title'),
         clientName: clientNameOf(client),
         action: `/interaction/${details.uid}/register`,
         loginUrl: `/interaction/${details.uid}?mode=login`,
@@ -67,7 +66,7 @@ export function registerRoutes(router: Router, deps: InteractionDependencies, pi
       ctx,
       'verify-code',
       {
-        title: 'Check your email',
+        title: message('page.check_email.title'),
         email,
         flowId,
         action: `/interaction/${details.uid}/register/confirm`,
@@ -97,18 +96,13 @@ export function registerRoutes(router: Router, deps: InteractionDependencies, pi
       });
       return renderCheck(ctx, details, flowId, email);
     } catch (error) {
-      if (error instanceof RateLimitedError) {
-        setRateLimitHeaders(ctx, error);
-        return renderForm(ctx, details, { email: input.email, name: input.name, invitation: input.invitation, errors: ['Too many registration attempts. Try again later.'] }, 429);
+      const values = { email: input.email, name: input.name, invitation: input.invitation };
+      if (isKeyholdError(error, 'rate_limited')) {
+        setErrorHeaders(ctx, error);
+        return renderForm(ctx, details, { ...values, errors: [message('page.register.too_many_attempts')] }, 429);
       }
-      const errors =
-        error instanceof PasswordRejectedError
-          ? error.violations.map((violation) => violation.message)
-          : error instanceof AccountError || error instanceof RegistrationError
-            ? [error.message]
-            : undefined;
-      if (!errors) throw error;
-      return renderForm(ctx, details, { email: input.email, name: input.name, invitation: input.invitation, errors }, 400);
+      if (!isKeyholdError(error, ...FORM_ERRORS)) throw error;
+      return renderForm(ctx, details, { ...values, errors: formErrors(error) }, 400);
     }
   });
 
@@ -119,14 +113,9 @@ export function registerRoutes(router: Router, deps: InteractionDependencies, pi
     try {
       ({ account: { id: accountId } } = await registration.complete({ flowId: flow, code, interactionUid: details.uid }, ctx.ip));
     } catch (error) {
-      if (error instanceof FlowError) {
-        return renderCheck(ctx, details, flow, '', { error: INVALID_CODE }, 400);
-      }
-      if (error instanceof AccountError && error.code === 'email_taken') {
-        return pages.message(ctx, 'Already registered', 'This email address already has an account. Sign in instead, or reset your password.', {
-          status: 409,
-          link: { href: `/interaction/${details.uid}?mode=login`, label: 'Sign in' },
-        });
+      if (isKeyholdError(error, 'invalid_code')) return renderCheck(ctx, details, flow, '', { error: message('page.code.invalid') }, 400);
+      if (isKeyholdError(error, 'email_taken')) {
+        return pages.message(ctx, 'page.already_registered', { status: 409, link: { href: `/interaction/${details.uid}?mode=login`, label: 'page.link.sign_in' } });
       }
       throw error;
     }
@@ -137,6 +126,6 @@ export function registerRoutes(router: Router, deps: InteractionDependencies, pi
     const details = await interaction(ctx, true);
     const { flow } = codeForm.parse(ctx.request.body ?? {});
     const outcome = await registration.resend(flow, details.uid);
-    return renderCheck(ctx, details, flow, '', { notice: outcome === 'sent' ? 'We sent a new code.' : 'Please wait a minute before asking for another code.' }, outcome === 'sent' ? 200 : 429);
+    return renderCheck(ctx, details, flow, '', { notice: message(outcome === 'sent' ? 'page.code.sent' : 'page.code.wait') }, outcome === 'sent' ? 200 : 429);
   });
 }

@@ -46,12 +46,10 @@ export const codeForm = z.object({
   code: singleLine(z.string().trim().max(32)).default(''),
 });
 
-export const INVALID_CODE = 'That code is not valid or has expired. Check the latest email, or send a new code.';
-
 /** The interaction a form was posted to: this browser's, CSRF-checked, at an expected prompt. */
 export async function postedForm(pages: PageKit, ctx: Context, expectedPrompts: string[]): Promise<InteractionDetails> {
   const details = await pages.loadInteraction(ctx);
   pages.assertCsrf(ctx, interactionPurpose(details.uid));
-  if (!expectedPrompts.includes(details.prompt.name)) throw new KeyholdError('invalid_request', 'This step is already complete. Return to the application and sign in again.');
+  if (!expectedPrompts.includes(details.prompt.name)) throw new KeyholdError('invalid_request', { key: 'error.invalid_request.step_complete' });
   return details;
 }

@@ -4,12 +4,13 @@
 // self-service /interaction/:uid/verify-link route).
 import type Router from '@koa/router';
 import type { Context } from 'koa';
-import { KeyholdError } from '#src/errors.ts';
+import { isKeyholdError, KeyholdError } from '#src/errors.ts';
+import { message } from '#src/messages/index.ts';
 import { formBody } from '#src/middleware/body.ts';
 import type { InteractionDetails } from '#src/routes/page-kit.ts';
 import type { SignInPipeline, SignInStep } from '#src/routes/interaction/pipeline.ts';
-import { codeForm, INVALID_CODE, interactionPurpose, LOGIN_PROMPTS, postedForm, type InteractionDependencies } from '#src/routes/interaction/shared.ts';
-import { FlowError } from '#src/services/flows.ts';
+import { codeForm, interactionPurpose, LOGIN_PROMPTS, postedForm, type InteractionDependencies } from '#src/routes/interaction/shared.ts';
+import { flowFailure } from '#src/services/flows.ts';
 
 const STEP = 'verify-email';
 
@@ -18,7 +19,7 @@ function renderEmailCheck(ctx: Context, deps: InteractionDependencies, details: 
     ctx,
     'verify-code',
     {
-      title: 'Confirm your email address',
+      title: message('page.confirm_email.title'),
       email,
       flowId,
       action: `/interaction/${details.uid}/verify-email`,
@@ -57,12 +58,12 @@ export function verifyEmailRoutes(router: Router, deps: InteractionDependencies,
     const { flow: flowId, code } = codeForm.parse(ctx.request.body ?? {});
     const flow = await pipeline.identifiedFlow(details);
     try {
-      if (!flow) throw new FlowError('invalid');
+      if (!flow) throw flowFailure('invalid');
       const verified = await deps.emailOwnership.completeVerification({ flowId, code, interactionUid: details.uid });
-      if (verified.accountId !== flow.accountId) throw new FlowError('invalid');
+      if (verified.accountId !== flow.accountId) throw flowFailure('invalid');
     } catch (error) {
-      if (!(error instanceof FlowError)) throw error;
-      return renderEmailCheck(ctx, deps, details, flowId, '', { error: INVALID_CODE, status: 400 });
+      if (!isKeyholdError(error, 'invalid_code')) throw error;
+      return renderEmailCheck(ctx, deps, details, flowId, '', { error: message('page.code.invalid'), status: 400 });
     }
     return pipeline.advance(ctx, details, flow);
   });
@@ -70,10 +71,10 @@ export function verifyEmailRoutes(router: Router, deps: InteractionDependencies,
   router.post('/:uid/verify-email/resend', form, async (ctx) => {
     const details = await postedForm(deps.pages, ctx, LOGIN_PROMPTS);
     const { flow } = codeForm.parse(ctx.request.body ?? {});
-    if (!(await pipeline.identifiedFlow(details))) throw new KeyholdError('invalid_request', 'This sign-in request has expired. Return to the application and sign in again.');
+    if (!(await pipeline.identifiedFlow(details))) throw new KeyholdError('invalid_request', { key: 'error.invalid_request.sign_in_expired' });
     const outcome = await deps.emailOwnership.resendVerification(flow);
     return renderEmailCheck(ctx, deps, details, flow, '', {
-      notice: outcome === 'sent' ? 'We sent a new code.' : 'Please wait a minute before asking for another code.',
+      notice: message(outcome === 'sent' ? 'page.code.sent' : 'page.code.wait'),
       status: outcome === 'sent' ? 200 : 429,
     });
   });

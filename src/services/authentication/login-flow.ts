@@ -3,6 +3,7 @@
 // verifications until the assurance policy finds nothing missing; only then does it become
 // the engine's login result, with acr, amr and auth_time read off the verifications.
 import type { InteractionResults } from 'oidc-provider';
+import { KeyholdError } from '#src/errors.ts';
 import { acrOf, amrOf, missingStep, requiredLevel, type AssuranceLevel } from '#src/services/authentication/assurance.ts';
 import { verificationBy, type SignInMethod, type Verification } from '#src/services/authentication/types.ts';
 import type { LoginFlowStore } from '#src/stores/login-flow-store.ts';
@@ -26,10 +27,6 @@ export interface LoginFlowDependencies {
   ttlSeconds: number;
 }
 
-export class LoginFlowError extends Error {
-  override name = 'LoginFlowError';
-}
-
 export function createLoginFlowService(deps: LoginFlowDependencies) {
   const { store, ttlSeconds } = deps;
 
@@ -49,8 +46,8 @@ export function createLoginFlowService(deps: LoginFlowDependencies) {
      * later one for another account is refused (a second factor never switches accounts).
      */
     async verified(flow: LoginFlow, method: SignInMethod, accountId: string): Promise<LoginFlow> {
-      if (flow.accountId && flow.accountId !== accountId) throw new LoginFlowError('a verification for another account');
-      if (!flow.accountId && !method.identifies) throw new LoginFlowError(`${method.id} cannot start a sign-in`);
+      if (flow.accountId && flow.accountId !== accountId) throw new KeyholdError('invalid_sign_in');
+      if (!flow.accountId && !method.identifies) throw new KeyholdError('invalid_sign_in');
       const next: LoginFlow = { ...flow, accountId, verifications: [...flow.verifications.filter((entry) => entry.method !== method.id), verificationBy(method)] };
       await store.save(next, ttlSeconds);
       return next;
@@ -76,7 +73,7 @@ export function createLoginFlowService(deps: LoginFlowDependencies) {
 
     /** The engine's login result; auth_time is the newest verification. */
     loginResult(flow: LoginFlow): NonNullable<InteractionResults['login']> {
-      if (!flow.accountId || flow.verifications.length === 0) throw new LoginFlowError('the sign-in is not complete');
+      if (!flow.accountId || flow.verifications.length === 0) throw new KeyholdError('invalid_sign_in');
       return {
         accountId: flow.accountId,
         acr: acrOf(flow.verifications)!,
