@@ -33,12 +33,12 @@ const passwordField = z.string().max(4096);
 // The forms, each read by readForm (src/http/form.ts) after its CSRF check. A token that
 // cannot be one gets the "link not valid" page; other fields are shown again with their errors.
 const confirmLinkForm = z.object({ token: tokenField, password: passwordField.optional() });
-const recoveryForm = z.object({ email: singleLineText(320).default(''), interaction: z.unknown() });
+const recoveryForm = z.object({ email: singleLineText(320).default(''), interaction: z.unknown().optional() });
 const resetForm = z.object({ token: tokenField, password: passwordField.default('') });
 const changePasswordForm = z.object({
   current_password: passwordField.default(''),
   password: passwordField.default(''),
-  keep_other_sessions: z.unknown().transform((value) => value === 'on' || value === 'true'),
+  keep_other_sessions: z.unknown().optional().transform((value) => value === 'on' || value === 'true'),
 });
 const passwordLabels = { password: 'form.label.password', current_password: 'form.label.current_password', email: 'form.label.email' } as const;
 
