@@ -39,13 +39,12 @@ async function registrationPage() {
 }
 
 test('a form with a bad field comes back with that field error, the typed values kept, and 400', async (t) => {
-  const { page, post } = await registrationPage();
+  const { post } = await registrationPage();
   const refused = await post('/register', `email=ada%40example.test&password=a+perfectly+fine+passphrase&name=${'n'.repeat(1001)}`);
   t.is(refused.status, 400);
   t.deepEqual(alerts(refused), [message('validation.field', { label: message('form.label.name'), problem: message('validation.at_most', { max: 1000 }) })]);
   t.is(fieldValue(refused, /\/register$/, 'email'), 'ada@example.test');
   t.truthy(fieldValue(refused, /\/register$/, 'csrf'), 'the form can be sent again');
-  t.not(page.status, 500);
 });
 
 test('a repeated field (an array) gets a field error, not a 500 or the error page', async (t) => {
@@ -77,7 +76,7 @@ test('a JSON route and a form refuse the same input with the same issue paths', 
   t.teardown(() => listener.close());
   const base = `http://127.0.0.1:${(listener.address() as AddressInfo).port}`;
 
-  const json = await fetch(`${base}/json`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: 'x'.repeat(30), tags: ['a', 'long one'], age: 'old' }) });
+  const json = await fetch(`${base}/json`, { method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/json' }, body: JSON.stringify({ email: 'x'.repeat(30), tags: ['a', 'long one'], age: 'old' }) });
   t.is(json.status, 400);
   const jsonIssues = ((await json.json()) as { issues: Array<{ path: string; message: string }> }).issues;
   const form = await fetch(`${base}/form`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: `email=${'x'.repeat(30)}&tags=a&tags=long+one&age=old` });
