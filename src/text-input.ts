@@ -4,13 +4,14 @@
 // injection start. So input is refused at the edge: NUL and the other C0 controls and DEL
 // everywhere, tab and line breaks only where a value may span lines.
 import { z } from 'zod';
+import { message } from '#src/messages/index.ts';
 
 // C0 except tab, LF and CR; and DEL.
 const CONTROL_EXCEPT_LINE_BREAKS = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F]/;
 // Every C0 control, DEL.
 const ANY_CONTROL = /[\u0000-\u001F\u007F]/;
 
-export const CONTROL_CHARACTERS_MESSAGE = 'must not contain control characters';
+export const CONTROL_CHARACTERS_MESSAGE = message('validation.control_characters');
 
 /** True when `value` holds a control character; tab, CR and LF pass when `multiLine`. */
 export function hasControlCharacters(value: string, options: { multiLine?: boolean } = {}): boolean {

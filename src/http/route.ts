@@ -7,6 +7,7 @@ import type Router from '@koa/router';
 import type { Context, Middleware } from 'koa';
 import { z } from 'zod';
 import { KeyholdError, type ErrorCode } from '#src/errors.ts';
+import { inputIssues, parseInput, type InputIssue } from '#src/http/input.ts';
 import { jsonBody } from '#src/middleware/body.ts';
 
 export type HttpMethod = 'get' | 'post' | 'put' | 'patch' | 'delete';
@@ -56,14 +57,17 @@ export function defineRoute<P extends Shape = z.ZodObject<{}>, Q extends Shape =
 
 /** `validation_failed` with each problem's dotted path, from a zod refusal. */
 export function validationFailed(error: z.ZodError, where: 'body' | 'query' | 'params'): KeyholdError {
-  const issues = error.issues.map((issue) => ({ path: issue.path.map(String).join('.'), message: issue.message }));
+  return refused(inputIssues(error), where);
+}
+
+function refused(issues: InputIssue[], where: 'body' | 'query' | 'params'): KeyholdError {
   return new KeyholdError('validation_failed', { params: { part: where === 'params' ? 'path' : where }, fields: { issues } });
 }
 
 function parseWith<T>(schema: z.ZodType<T> | undefined, value: unknown, where: 'body' | 'query' | 'params'): T {
   if (!schema) return undefined as T;
-  const parsed = schema.safeParse(value);
-  if (!parsed.success) throw validationFailed(parsed.error, where);
+  const parsed = parseInput(schema, value);
+  if (!parsed.ok) throw refused(parsed.issues, where);
   return parsed.data;
 }
 

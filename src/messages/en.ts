@@ -116,6 +116,17 @@ export const en = {
   'validation.zoneinfo': 'zoneinfo must be an IANA time zone such as Europe/Paris',
   'validation.phone_number': 'phone_number must be in E.164 form, e.g. +14155550123',
   'validation.required': '{label} is required.',
+  'validation.at_least': 'must be at least {min} characters',
+  'validation.unknown_field': 'is not a known field',
+  'validation.invalid': 'is not a valid value',
+  'validation.control_characters': 'must not contain control characters',
+  // A form's field error in a list above the form: the field's label and what is wrong.
+  'validation.field': '{label}: {problem}',
+  'form.label.email': 'Email',
+  'form.label.password': 'Password',
+  'form.label.current_password': 'Current password',
+  'form.label.name': 'Name',
+  'form.label.invitation': 'Invitation code',
 
   // Pages.
   'page.error.title': 'This request could not be completed',

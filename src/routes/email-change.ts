@@ -6,13 +6,16 @@ import type { Context } from 'koa';
 import { z } from 'zod';
 import type { Config } from '#src/config.ts';
 import { isKeyholdError } from '#src/errors.ts';
+import { readForm } from '#src/http/form.ts';
 import { message } from '#src/messages/index.ts';
 import { formBody } from '#src/middleware/body.ts';
 import type { PageKit } from '#src/routes/page-kit.ts';
 import type { EmailOwnershipService } from '#src/services/email-ownership.ts';
 import { flowFailureOf } from '#src/services/flows.ts';
 
-const tokenField = z.string().trim().max(256).catch('');
+const tokenField = z.string().trim().max(256);
+// The confirming POST (read after its CSRF check); a token that cannot be one is an invalid link.
+const cancelForm = z.object({ token: tokenField });
 const CSRF_PURPOSE = 'email-change-cancel';
 const PATH = '/email-change/cancel';
 const chooseNewPassword = { href: '/recovery', label: 'page.link.choose_password' } as const;
@@ -32,7 +35,7 @@ export function emailChangeRoutes(deps: { config: Config; pages: PageKit; emailO
   };
 
   router.get(PATH, async (ctx) => {
-    const token = tokenField.parse(ctx.query.token);
+    const token = tokenField.catch('').parse(ctx.query.token);
     try {
       const flow = await deps.emailOwnership.peekCancellation(token);
       pages.render(ctx, 'cancel-email-change', {
@@ -50,7 +53,9 @@ export function emailChangeRoutes(deps: { config: Config; pages: PageKit; emailO
 
   router.post(PATH, formBody(deps.config.BODY_LIMIT), async (ctx) => {
     pages.assertCsrf(ctx, CSRF_PURPOSE);
-    const token = tokenField.parse((ctx.request.body as Record<string, unknown>).token);
+    const posted = readForm(ctx, cancelForm);
+    if (!posted.ok) return pages.message(ctx, 'page.cancel_link.invalid', { status: 400 });
+    const { token } = posted.data;
     try {
       const result = await deps.emailOwnership.cancelEmailChange(token, ctx.ip);
       if (result.outcome === 'cancelled') {

@@ -5,6 +5,7 @@ import Router from '@koa/router';
 import type { Context } from 'koa';
 import { z } from 'zod';
 import { isKeyholdError, KeyholdError } from '#src/errors.ts';
+import { FORM_REFUSED, listedFieldErrors, readForm } from '#src/http/form.ts';
 import { message } from '#src/messages/index.ts';
 import { formBody } from '#src/middleware/body.ts';
 import { setErrorHeaders } from '#src/middleware/errors.ts';
@@ -27,6 +28,19 @@ export interface SelfServiceDependencies extends InteractionDependencies {
 const linkFailureStatus: Record<FlowFailure, number> = { expired: 410, used: 410, invalid: 400, address_changed: 410 };
 
 const tokenField = singleLine(z.string().trim().max(256));
+const passwordField = z.string().max(4096);
+
+// The forms, each read by readForm (src/http/form.ts) after its CSRF check. A token that
+// cannot be one gets the "link not valid" page; other fields are shown again with their errors.
+const confirmLinkForm = z.object({ token: tokenField, password: passwordField.optional() });
+const recoveryForm = z.object({ email: singleLineText(320).default(''), interaction: z.unknown().optional() });
+const resetForm = z.object({ token: tokenField, password: passwordField.default('') });
+const changePasswordForm = z.object({
+  current_password: passwordField.default(''),
+  password: passwordField.default(''),
+  keep_other_sessions: z.unknown().optional().transform((value) => value === 'on' || value === 'true'),
+});
+const passwordLabels = { password: 'form.label.password', current_password: 'form.label.current_password', email: 'form.label.email' } as const;
 
 export function selfServiceRoutes(deps: SelfServiceDependencies): Router {
   const { config, pages } = deps;
@@ -39,6 +53,8 @@ export function selfServiceRoutes(deps: SelfServiceDependencies): Router {
     if (!reason) throw error;
     pages.message(ctx, `page.link_failure.${reason}`, { status: linkFailureStatus[reason] });
   };
+
+  const invalidLink = (ctx: Context) => pages.message(ctx, 'page.link_failure.invalid', { status: linkFailureStatus.invalid });
 
   const tokenOf = (value: unknown) => {
     const parsed = tokenField.safeParse(value);
@@ -65,10 +81,14 @@ export function selfServiceRoutes(deps: SelfServiceDependencies): Router {
     }
   });
 
+  const renderConfirm = (ctx: Context, token: string, errors: string[], status: number) =>
+    pages.render(ctx, 'confirm-link', { title: message('page.confirm_email.title'), token, action: ctx.path, csrf: pages.csrfToken(ctx, 'verify'), askPassword: true, errors }, status);
+
   const confirmLink = async (ctx: Context) => {
     pages.assertCsrf(ctx, 'verify');
-    const body = ctx.request.body as Record<string, unknown>;
-    const token = tokenOf(body.token);
+    const posted = readForm(ctx, confirmLinkForm);
+    if (!posted.ok) return posted.fieldErrors.token ? invalidLink(ctx) : renderConfirm(ctx, posted.values.token ?? '', listedFieldErrors(posted.fieldErrors, passwordLabels), FORM_REFUSED);
+    const { token, password } = posted.data;
     try {
       const flow = await deps.emailOwnership.describeLink(token);
       // The browser that started the sign-in still holds its interaction: that binds a
@@ -81,7 +101,7 @@ export function selfServiceRoutes(deps: SelfServiceDependencies): Router {
       }
       const completed =
         flow.kind === 'registration'
-          ? await deps.registration.complete({ token, browserBound: interaction !== undefined, password: z.string().max(4096).optional().catch(undefined).parse(body.password) }, ctx.ip)
+          ? await deps.registration.complete({ token, browserBound: interaction !== undefined, password }, ctx.ip)
           : await deps.emailOwnership.completeVerification({ token }).then(async (done) => ({
               account: await deps.accounts.findById(done.accountId!),
               interactionUid: typeof done.payload.interactionUid === 'string' ? done.payload.interactionUid : undefined,
@@ -94,7 +114,7 @@ export function selfServiceRoutes(deps: SelfServiceDependencies): Router {
     } catch (error) {
       if (isKeyholdError(error, 'password_required', 'password_mismatch')) {
         const errors = error.code === 'password_mismatch' ? [error.message] : [];
-        return pages.render(ctx, 'confirm-link', { title: message('page.confirm_email.title'), token, action: ctx.path, csrf: pages.csrfToken(ctx, 'verify'), askPassword: true, errors }, errors.length ? 400 : 200);
+        return renderConfirm(ctx, token, errors, errors.length ? 400 : 200);
       }
       if (isKeyholdError(error, 'email_taken')) return pages.message(ctx, 'page.already_registered', { status: 409 });
       return linkFailed(ctx, error);
@@ -109,25 +129,36 @@ export function selfServiceRoutes(deps: SelfServiceDependencies): Router {
     return uid.success ? { href: `/interaction/${uid.data}?mode=login`, label: 'page.link.back_to_sign_in' } : undefined;
   };
 
-  router.get('/recovery', (ctx) => {
-    const back = signInLink(ctx.query.interaction);
-    pages.render(ctx, 'recovery', {
-      title: message('page.recovery.title'),
-      action: '/recovery',
-      csrf: pages.csrfToken(ctx, 'recovery'),
-      interaction: back ? ctx.query.interaction : undefined,
-      back: back && { href: back.href, label: message(back.label) },
-    });
-  });
+  const renderRecovery = (ctx: Context, interaction: unknown, errors: string[] = [], status = 200) => {
+    const back = signInLink(interaction);
+    pages.render(
+      ctx,
+      'recovery',
+      {
+        title: message('page.recovery.title'),
+        action: '/recovery',
+        csrf: pages.csrfToken(ctx, 'recovery'),
+        interaction: back ? interaction : undefined,
+        back: back && { href: back.href, label: message(back.label) },
+        errors,
+      },
+      status,
+    );
+  };
+
+  router.get('/recovery', (ctx) => renderRecovery(ctx, ctx.query.interaction));
 
   router.post('/recovery', form, async (ctx) => {
     pages.assertCsrf(ctx, 'recovery');
-    const body = ctx.request.body as Record<string, unknown>;
-    const email = singleLineText(320).catch('').parse(body.email);
+    // An address no account can have (overlong, sent twice) is refused as typed; that says
+    // nothing about which accounts exist.
+    const posted = readForm(ctx, recoveryForm);
+    if (!posted.ok) return renderRecovery(ctx, posted.values.interaction, listedFieldErrors(posted.fieldErrors, passwordLabels), FORM_REFUSED);
+    const { email, interaction } = posted.data;
     // After answering: whether an account exists must not show in how long the answer takes.
     const ip = ctx.ip;
     afterResponse(ctx, 'password reset request', () => deps.credentials.requestReset(email, ip));
-    pages.message(ctx, 'page.recovery_sent', { link: signInLink(body.interaction) });
+    pages.message(ctx, 'page.recovery_sent', { link: signInLink(interaction) });
   });
 
   const renderReset = (ctx: Context, token: string, errors: string[] = [], status = 200) =>
@@ -145,9 +176,9 @@ export function selfServiceRoutes(deps: SelfServiceDependencies): Router {
 
   router.post('/recovery/reset', form, async (ctx) => {
     pages.assertCsrf(ctx, 'reset');
-    const body = ctx.request.body as Record<string, unknown>;
-    const token = tokenOf(body.token);
-    const password = z.string().max(4096).catch('').parse(body.password);
+    const posted = readForm(ctx, resetForm);
+    if (!posted.ok) return posted.fieldErrors.token ? invalidLink(ctx) : renderReset(ctx, posted.values.token ?? '', listedFieldErrors(posted.fieldErrors, passwordLabels), FORM_REFUSED);
+    const { token, password } = posted.data;
     try {
       await deps.credentials.resetPassword(token, password, ctx.ip);
       pages.message(ctx, 'page.password_changed');
@@ -176,14 +207,15 @@ export function selfServiceRoutes(deps: SelfServiceDependencies): Router {
   router.post('/account/password', form, async (ctx) => {
     pages.assertCsrf(ctx, 'password');
     const { account, keep } = await signedIn(ctx);
-    const body = ctx.request.body as Record<string, unknown>;
-    const text = z.string().max(4096).catch('');
+    const posted = readForm(ctx, changePasswordForm);
+    if (!posted.ok) return renderChange(ctx, { errors: listedFieldErrors(posted.fieldErrors, passwordLabels) }, FORM_REFUSED);
+    const input = posted.data;
     const change = () =>
       deps.credentials.changePassword({
         accountId: account.id,
-        currentPassword: text.parse(body.current_password),
-        newPassword: text.parse(body.password),
-        keepOtherSessions: body.keep_other_sessions === 'on' || body.keep_other_sessions === 'true',
+        currentPassword: input.current_password,
+        newPassword: input.password,
+        keepOtherSessions: input.keep_other_sessions,
         current: keep,
         ip: ctx.ip,
       });

@@ -5,6 +5,7 @@ import type Router from '@koa/router';
 import type { Context } from 'koa';
 import { z } from 'zod';
 import { isKeyholdError } from '#src/errors.ts';
+import { FORM_REFUSED, readForm } from '#src/http/form.ts';
 import { message } from '#src/messages/index.ts';
 import { formBody } from '#src/middleware/body.ts';
 import { setErrorHeaders } from '#src/middleware/errors.ts';
@@ -15,6 +16,8 @@ import { passwordMethod } from '#src/services/authentication/methods/password.ts
 import type { PasswordAttempt } from '#src/services/login-throttle.ts';
 import { singleLineText } from '#src/text-input.ts';
 
+// A malformed form (a field sent twice, an overlong value) gets the same text as a wrong
+// password: the page never says more than "invalid email or password".
 const loginForm = z.object({
   email: singleLineText(320).default(''),
   password: z.string().max(4096).default(''),
@@ -44,8 +47,8 @@ export function passwordRoutes(router: Router, deps: InteractionDependencies, pi
   const form = formBody(deps.config.BODY_LIMIT);
   router.post('/:uid/login', form, async (ctx) => {
     const details = await postedForm(deps.pages, ctx, LOGIN_PROMPTS);
-    const input = loginForm.safeParse(ctx.request.body ?? {});
-    if (!input.success) return renderLogin(ctx, deps, details, { error: message('page.login.invalid_credentials'), status: 400 });
+    const input = readForm(ctx, loginForm);
+    if (!input.ok) return renderLogin(ctx, deps, details, { error: message('page.login.invalid_credentials'), status: FORM_REFUSED });
     const { email, password } = input.data;
 
     // Counted before the password is checked, so that a burst cannot outrun the limit.

@@ -5,6 +5,8 @@
 // consent prompt open until they are there, so the page cannot be skipped).
 import type Router from '@koa/router';
 import type { Context } from 'koa';
+import { z } from 'zod';
+import { FORM_REFUSED, readForm } from '#src/http/form.ts';
 import { message } from '#src/messages/index.ts';
 import { formBody } from '#src/middleware/body.ts';
 import type { InteractionDetails } from '#src/routes/page-kit.ts';
@@ -30,26 +32,18 @@ const missingFor = ({ account, client }: StepSubject) => missingProfileClaims(ac
 
 type FieldErrors = Partial<Record<RequirableProfileClaim, string>>;
 
-/** The posted values of the asked claims, checked like a PATCH of the Account API. */
-function parseProfile(body: Record<string, unknown>, asked: readonly RequirableProfileClaim[]): { values: ProfilePatch } | { errors: FieldErrors } {
-  const errors: FieldErrors = {};
-  const posted: Record<string, unknown> = {};
-  for (const claim of asked) {
-    const value = body[claim];
-    if (typeof value !== 'string' || value.trim() === '') errors[claim] = message('validation.required', { label: labelOf(claim) });
-    else posted[claim] = value.trim();
-  }
-  const parsed = profilePatchSchema.safeParse(posted);
-  if (!parsed.success) {
-    for (const issue of parsed.error.issues) {
-      const claim = issue.path[0] as RequirableProfileClaim;
-      errors[claim] ??= issue.message;
-    }
-  }
-  return Object.keys(errors).length > 0 || !parsed.success ? { errors } : { values: parsed.data };
+/** The form of the asked claims: each one required, then checked like a PATCH of the Account API. */
+function profileForm(asked: readonly RequirableProfileClaim[]) {
+  const field = (claim: RequirableProfileClaim) => {
+    const required = message('validation.required', { label: labelOf(claim) });
+    // The PATCH rule also takes null (to clear); a trimmed, non-empty string is one of its inputs.
+    const rule = profilePatchSchema.shape[claim] as unknown as z.ZodType<string | null | undefined, string>;
+    return z.string({ error: required }).trim().min(1, { error: required }).pipe(rule);
+  };
+  return z.object(Object.fromEntries(asked.map((claim) => [claim, field(claim)])));
 }
 
-function renderProfile(ctx: Context, deps: InteractionDependencies, details: InteractionDetails, subject: StepSubject, asked: readonly RequirableProfileClaim[], posted: { body?: Record<string, unknown>; errors?: FieldErrors } = {}, status = 200) {
+function renderProfile(ctx: Context, deps: InteractionDependencies, details: InteractionDetails, subject: StepSubject, asked: readonly RequirableProfileClaim[], posted: { values?: Record<string, string>; errors?: FieldErrors } = {}, status = 200) {
   const errors = posted.errors ?? {};
   deps.pages.render(
     ctx,
@@ -65,7 +59,7 @@ function renderProfile(ctx: Context, deps: InteractionDependencies, details: Int
         claim,
         ...fieldLook[claim],
         label: labelOf(claim),
-        value: typeof posted.body?.[claim] === 'string' ? posted.body[claim] : '',
+        value: posted.values?.[claim] ?? '',
         error: errors[claim],
       })),
     },
@@ -90,10 +84,9 @@ export function profileRoutes(router: Router, deps: InteractionDependencies, pip
     const subject = await pipeline.subject(details, flow);
     const asked = missingFor(subject);
     if (asked.length > 0) {
-      const body = (ctx.request.body ?? {}) as Record<string, unknown>;
-      const parsed = parseProfile(body, asked);
-      if ('errors' in parsed) return renderProfile(ctx, deps, details, subject, asked, { body, errors: parsed.errors }, 400);
-      await deps.accountData.updateProfile(subject.account.id, parsed.values);
+      const posted = readForm(ctx, profileForm(asked));
+      if (!posted.ok) return renderProfile(ctx, deps, details, subject, asked, { values: posted.values, errors: posted.fieldErrors }, FORM_REFUSED);
+      await deps.accountData.updateProfile(subject.account.id, posted.data as ProfilePatch);
     }
     if (flow) return pipeline.advance(ctx, details, flow);
     // Signed in already: back to the interaction, which shows consent or finishes it.

@@ -6,12 +6,13 @@ import type Router from '@koa/router';
 import type { Context } from 'koa';
 import { z } from 'zod';
 import { isKeyholdError, KeyholdError } from '#src/errors.ts';
+import { FORM_REFUSED, listedFieldErrors, readForm } from '#src/http/form.ts';
 import { message } from '#src/messages/index.ts';
 import { formBody } from '#src/middleware/body.ts';
 import { setErrorHeaders } from '#src/middleware/errors.ts';
 import { formErrors, type InteractionDetails } from '#src/routes/page-kit.ts';
 import type { SignInPipeline } from '#src/routes/interaction/pipeline.ts';
-import { clientNameOf, clientOf, codeForm, interactionPurpose, LOGIN_PROMPTS, type InteractionDependencies } from '#src/routes/interaction/shared.ts';
+import { clientNameOf, clientOf, interactionPurpose, readCodeForm, LOGIN_PROMPTS, type InteractionDependencies } from '#src/routes/interaction/shared.ts';
 import { passwordMethod } from '#src/services/authentication/methods/password.ts';
 import { singleLineText } from '#src/text-input.ts';
 
@@ -21,6 +22,8 @@ const registrationForm = z.object({
   name: singleLineText(1000).default(''),
   invitation: singleLineText(512).optional(),
 });
+
+const registrationLabels = { email: 'form.label.email', password: 'form.label.password', name: 'form.label.name', invitation: 'form.label.invitation' } as const;
 
 // The refusals the form shows next to its fields (anything else is the error page).
 const FORM_ERRORS = ['password_rejected', 'invalid_email', 'invalid_name', 'invitation_invalid', 'registration_closed'] as const;
@@ -78,11 +81,18 @@ export function registerRoutes(router: Router, deps: InteractionDependencies, pi
     );
   };
 
+  const readCode = (ctx: Context, details: InteractionDetails) => readCodeForm(ctx, (flow) => renderCheck(ctx, details, flow, '', { error: message('page.code.invalid') }, FORM_REFUSED));
+
   router.get('/:uid/register', async (ctx) => renderForm(ctx, await interaction(ctx, false)));
 
   router.post('/:uid/register', form, async (ctx) => {
     const details = await interaction(ctx, true);
-    const input = registrationForm.parse(ctx.request.body ?? {});
+    const posted = readForm(ctx, registrationForm);
+    if (!posted.ok) {
+      const { email, name, invitation } = posted.values;
+      return renderForm(ctx, details, { email, name, invitation, errors: listedFieldErrors(posted.fieldErrors, registrationLabels) }, FORM_REFUSED);
+    }
+    const input = posted.data;
     try {
       await deps.registrationThrottle.consume(ctx.ip, input.email);
       const { flowId, email } = await registration.register({
@@ -108,7 +118,9 @@ export function registerRoutes(router: Router, deps: InteractionDependencies, pi
 
   router.post('/:uid/register/confirm', form, async (ctx) => {
     const details = await interaction(ctx, true);
-    const { flow, code } = codeForm.parse(ctx.request.body ?? {});
+    const posted = readCode(ctx, details);
+    if (!posted) return;
+    const { flow, code } = posted;
     let accountId: string;
     try {
       ({ account: { id: accountId } } = await registration.complete({ flowId: flow, code, interactionUid: details.uid }, ctx.ip));
@@ -124,7 +136,9 @@ export function registerRoutes(router: Router, deps: InteractionDependencies, pi
 
   router.post('/:uid/register/resend', form, async (ctx) => {
     const details = await interaction(ctx, true);
-    const { flow } = codeForm.parse(ctx.request.body ?? {});
+    const posted = readCode(ctx, details);
+    if (!posted) return;
+    const { flow } = posted;
     const outcome = await registration.resend(flow, details.uid);
     return renderCheck(ctx, details, flow, '', { notice: message(outcome === 'sent' ? 'page.code.sent' : 'page.code.wait') }, outcome === 'sent' ? 200 : 429);
   });

@@ -4,6 +4,7 @@ import type { Context } from 'koa';
 import { z } from 'zod';
 import type { Config } from '#src/config.ts';
 import { KeyholdError } from '#src/errors.ts';
+import { readForm } from '#src/http/form.ts';
 import type { EngineHost } from '#src/oidc/engine-host.ts';
 import type { InteractionDetails, PageKit } from '#src/routes/page-kit.ts';
 import type { AccountDataService } from '#src/services/account-data.ts';
@@ -41,10 +42,17 @@ export const clientOf = (engine: EngineHost, details: InteractionDetails): Promi
 export const clientNameOf = (client: EngineClient) => client?.clientName ?? client?.clientId;
 
 /** A one-time code form (registration, email verification). */
-export const codeForm = z.object({
+const codeForm = z.object({
   flow: singleLineText(64).default(''),
   code: singleLine(z.string().trim().max(32)).default(''),
 });
+
+/** The posted code form; a malformed one is answered like a wrong code, by `refuse` (given the posted flow). */
+export function readCodeForm(ctx: Context, refuse: (flowId: string) => void): z.output<typeof codeForm> | undefined {
+  const posted = readForm(ctx, codeForm);
+  if (posted.ok) return posted.data;
+  refuse(posted.values.flow ?? '');
+}
 
 /** The interaction a form was posted to: this browser's, CSRF-checked, at an expected prompt. */
 export async function postedForm(pages: PageKit, ctx: Context, expectedPrompts: string[]): Promise<InteractionDetails> {

@@ -5,11 +5,12 @@
 import type Router from '@koa/router';
 import type { Context } from 'koa';
 import { isKeyholdError, KeyholdError } from '#src/errors.ts';
+import { FORM_REFUSED } from '#src/http/form.ts';
 import { message } from '#src/messages/index.ts';
 import { formBody } from '#src/middleware/body.ts';
 import type { InteractionDetails } from '#src/routes/page-kit.ts';
 import type { SignInPipeline, SignInStep } from '#src/routes/interaction/pipeline.ts';
-import { codeForm, interactionPurpose, LOGIN_PROMPTS, postedForm, type InteractionDependencies } from '#src/routes/interaction/shared.ts';
+import { interactionPurpose, LOGIN_PROMPTS, postedForm, readCodeForm, type InteractionDependencies } from '#src/routes/interaction/shared.ts';
 import { flowFailure } from '#src/services/flows.ts';
 
 const STEP = 'verify-email';
@@ -53,9 +54,14 @@ export function verifyEmailStep(deps: InteractionDependencies): SignInStep {
 export function verifyEmailRoutes(router: Router, deps: InteractionDependencies, pipeline: SignInPipeline): void {
   const form = formBody(deps.config.BODY_LIMIT);
 
+  const readCode = (ctx: Context, details: InteractionDetails) =>
+    readCodeForm(ctx, (flow) => renderEmailCheck(ctx, deps, details, flow, '', { error: message('page.code.invalid'), status: FORM_REFUSED }));
+
   router.post('/:uid/verify-email', form, async (ctx) => {
     const details = await postedForm(deps.pages, ctx, LOGIN_PROMPTS);
-    const { flow: flowId, code } = codeForm.parse(ctx.request.body ?? {});
+    const posted = readCode(ctx, details);
+    if (!posted) return;
+    const { flow: flowId, code } = posted;
     const flow = await pipeline.identifiedFlow(details);
     try {
       if (!flow) throw flowFailure('invalid');
@@ -70,7 +76,9 @@ export function verifyEmailRoutes(router: Router, deps: InteractionDependencies,
 
   router.post('/:uid/verify-email/resend', form, async (ctx) => {
     const details = await postedForm(deps.pages, ctx, LOGIN_PROMPTS);
-    const { flow } = codeForm.parse(ctx.request.body ?? {});
+    const posted = readCode(ctx, details);
+    if (!posted) return;
+    const { flow } = posted;
     if (!(await pipeline.identifiedFlow(details))) throw new KeyholdError('invalid_request', { key: 'error.invalid_request.sign_in_expired' });
     const outcome = await deps.emailOwnership.resendVerification(flow);
     return renderEmailCheck(ctx, deps, details, flow, '', {
