@@ -94,6 +94,11 @@ const environmentSchema = z.object({
   REGISTRATION_RATE_LIMIT: positiveInt.default(20),
   REGISTRATION_EMAIL_RATE_LIMIT: positiveInt.default(5),
   REGISTRATION_RATE_WINDOW: positiveInt.default(3600),
+  // Password reset requests allowed per address (IP) and, lower, per email address, in
+  // RECOVERY_RATE_WINDOW seconds: each may send a mail to whoever owns the address typed.
+  RECOVERY_RATE_LIMIT: positiveInt.default(20),
+  RECOVERY_EMAIL_RATE_LIMIT: positiveInt.default(5),
+  RECOVERY_RATE_WINDOW: positiveInt.default(3600),
   // Outgoing mail. Unset SMTP_URL: messages are written as .eml under DATA_DIR/outbox.
   SMTP_URL: z.string().regex(/^smtps?:\/\//, 'must be an smtp:// or smtps:// URL').optional(),
   MAIL_FROM: z.string().default('Keyhold <no-reply@localhost>'),
@@ -175,7 +180,7 @@ const POLICY_KEYS = [
   'ACCESS_TOKEN_TTL', 'REFRESH_TOKEN_TTL', 'ID_TOKEN_TTL', 'AUTHORIZATION_CODE_TTL', 'CLIENT_CREDENTIALS_TTL',
   'SESSION_TTL', 'INTERACTION_TTL', 'SIGNING_ALGS', 'KEY_ACTIVATION_DELAY', 'LOGIN_RATE_LIMIT',
   'LOGIN_ACCOUNT_RATE_LIMIT', 'LOGIN_RATE_WINDOW', 'REGISTRATION_RATE_LIMIT', 'REGISTRATION_EMAIL_RATE_LIMIT',
-  'REGISTRATION_RATE_WINDOW', 'REGISTRATION', 'DEFAULT_ROLES', 'REQUIRE_VERIFIED_EMAIL', 'EMAIL_VERIFICATION_TTL',
+  'REGISTRATION_RATE_WINDOW', 'RECOVERY_RATE_LIMIT', 'RECOVERY_EMAIL_RATE_LIMIT', 'RECOVERY_RATE_WINDOW', 'REGISTRATION', 'DEFAULT_ROLES', 'REQUIRE_VERIFIED_EMAIL', 'EMAIL_VERIFICATION_TTL',
   'PASSWORD_RESET_TTL', 'INVITATION_TTL', 'VERIFICATION_RESEND_COOLDOWN', 'PASSWORD_MIN_LENGTH',
   'PASSWORD_HISTORY', 'BREACH_CHECK_URL', 'RECENT_LOGIN_WINDOW',
 ] as const satisfies ReadonlyArray<keyof Settings>;

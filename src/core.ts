@@ -19,7 +19,7 @@ import { createMailer, type Mailer } from '#src/services/mailer.ts';
 import { deriveKeys, resolveMasterSecret, type DerivedKeys } from '#src/services/master-secret.ts';
 import { createPasswordPolicy, type PasswordPolicy } from '#src/services/password-policy.ts';
 import { createPasswordHasher, type PasswordHasher } from '#src/services/passwords.ts';
-import { createRegistrationThrottle, type RegistrationThrottle } from '#src/services/registration-throttle.ts';
+import { createRequestThrottle, type RequestThrottle } from '#src/services/request-throttle.ts';
 import { createRegistrationService, type RegistrationService } from '#src/services/registration.ts';
 import { ensureAccountResource } from '#src/services/resources.ts';
 import { ensureAdminApi, ensureRoles } from '#src/services/roles.ts';
@@ -58,7 +58,8 @@ export interface Core {
   /** Sign-in pipeline: one stored login flow per interaction, for the interaction's life. */
   loginFlows: LoginFlowService;
   loginThrottle: LoginThrottle;
-  registrationThrottle: RegistrationThrottle;
+  registrationThrottle: RequestThrottle;
+  recoveryThrottle: RequestThrottle;
   /** Closes Redis and the database. */
   close(): Promise<void>;
 }
@@ -121,7 +122,8 @@ export async function createCore(config: Config, logger: Logger): Promise<Core> 
       engineState,
       loginFlows: createLoginFlowService({ store: createLoginFlowStore(engineState), ttlSeconds: policy.INTERACTION_TTL }),
       loginThrottle: createLoginThrottle({ ...rateLimitStore, limit: policy.LOGIN_RATE_LIMIT, accountLimit: policy.LOGIN_ACCOUNT_RATE_LIMIT, windowSeconds: policy.LOGIN_RATE_WINDOW }),
-      registrationThrottle: createRegistrationThrottle({ ...rateLimitStore, limit: policy.REGISTRATION_RATE_LIMIT, emailLimit: policy.REGISTRATION_EMAIL_RATE_LIMIT, windowSeconds: policy.REGISTRATION_RATE_WINDOW }),
+      recoveryThrottle: createRequestThrottle({ ...rateLimitStore, name: 'recovery', limit: policy.RECOVERY_RATE_LIMIT, emailLimit: policy.RECOVERY_EMAIL_RATE_LIMIT, windowSeconds: policy.RECOVERY_RATE_WINDOW }),
+      registrationThrottle: createRequestThrottle({ ...rateLimitStore, name: 'registration', limit: policy.REGISTRATION_RATE_LIMIT, emailLimit: policy.REGISTRATION_EMAIL_RATE_LIMIT, windowSeconds: policy.REGISTRATION_RATE_WINDOW }),
       close,
     };
   } catch (error) {

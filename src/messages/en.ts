@@ -141,6 +141,7 @@ export const en = {
   'page.login.too_many_attempts': 'Too many failed attempts. Try again in {retryAfterMinutes} minute(s).',
   'page.register.title': 'Create account',
   'page.register.too_many_attempts': 'Too many registration attempts. Try again later.',
+  'page.recovery.too_many_attempts': 'Too many password reset requests. Try again later.',
   'page.check_email.title': 'Check your email',
   'page.code.invalid': 'That code is not valid or has expired. Check the latest email, or send a new code.',
   'page.code.sent': 'We sent a new code.',

@@ -15,6 +15,7 @@ import { formErrors, type PageLink } from '#src/routes/page-kit.ts';
 import { passwordMethod } from '#src/services/authentication/methods/password.ts';
 import { browserSession } from '#src/oidc/sessions.ts';
 import type { CredentialService } from '#src/services/credentials.ts';
+import type { RequestThrottle } from '#src/services/request-throttle.ts';
 import { flowFailureOf, type FlowFailure } from '#src/services/flows.ts';
 import { withPasswordAttempt } from '#src/services/login-throttle.ts';
 import { afterResponse } from '#src/middleware/after-response.ts';
@@ -22,6 +23,7 @@ import { singleLine, singleLineText } from '#src/text-input.ts';
 
 export interface SelfServiceDependencies extends InteractionDependencies {
   credentials: CredentialService;
+  recoveryThrottle: RequestThrottle;
 }
 
 // A link that cannot be used gets a page saying why (texts: page.link_failure.<reason>).
@@ -155,6 +157,14 @@ export function selfServiceRoutes(deps: SelfServiceDependencies): Router {
     const posted = readForm(ctx, recoveryForm);
     if (!posted.ok) return renderRecovery(ctx, posted.values.interaction, listedFieldErrors(posted.fieldErrors, passwordLabels), FORM_REFUSED);
     const { email, interaction } = posted.data;
+    // Counted whether or not the address has an account: the limit says nothing about it.
+    try {
+      await deps.recoveryThrottle.consume(ctx.ip, email);
+    } catch (error) {
+      if (!isKeyholdError(error, 'rate_limited')) throw error;
+      setErrorHeaders(ctx, error);
+      return renderRecovery(ctx, interaction, [message('page.recovery.too_many_attempts')], 429);
+    }
     // After answering: whether an account exists must not show in how long the answer takes.
     const ip = ctx.ip;
     afterResponse(ctx, 'password reset request', () => deps.credentials.requestReset(email, ip));

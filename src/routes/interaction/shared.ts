@@ -12,7 +12,7 @@ import type { AccountService } from '#src/services/accounts.ts';
 import type { LoginFlowService } from '#src/services/authentication/login-flow.ts';
 import type { EmailOwnershipService } from '#src/services/email-ownership.ts';
 import type { LoginThrottle } from '#src/services/login-throttle.ts';
-import type { RegistrationThrottle } from '#src/services/registration-throttle.ts';
+import type { RequestThrottle } from '#src/services/request-throttle.ts';
 import type { RegistrationService } from '#src/services/registration.ts';
 import { singleLine, singleLineText } from '#src/text-input.ts';
 
@@ -26,7 +26,7 @@ export interface InteractionDependencies {
   loginThrottle: LoginThrottle;
   loginFlows: LoginFlowService;
   registration: RegistrationService;
-  registrationThrottle: RegistrationThrottle;
+  registrationThrottle: RequestThrottle;
 }
 
 export type EngineClient = Awaited<ReturnType<EngineHost['provider']['Client']['find']>>;
