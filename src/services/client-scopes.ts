@@ -19,13 +19,17 @@ export function toEngineClientMetadata(metadata: Record<string, unknown>): Recor
   const scopes = scopeList(scope);
   const oidc = scopes.filter(isOidcScope);
   const api = scopes.filter((entry) => !isOidcScope(entry));
-  return { ...rest, ...(oidc.length > 0 ? { scope: oidc.join(' ') } : {}), ...(api.length > 0 ? { [API_SCOPE_PROPERTY]: api.join(' ') } : {}) };
+  // The engine checks OIDC scopes only when the client has a `scope`: an allow-list of API
+  // scopes alone must not open every OIDC scope (offline_access, roles…), so it allows openid.
+  return { ...rest, scope: oidc.length > 0 ? oidc.join(' ') : 'openid', ...(api.length > 0 ? { [API_SCOPE_PROPERTY]: api.join(' ') } : {}) };
 }
 
 /** The engine's metadata (dynamic registration management) → what is stored. */
 export function fromEngineClientMetadata(metadata: Record<string, unknown>): Record<string, unknown> {
   const { scope, [API_SCOPE_PROPERTY]: api, ...rest } = metadata;
-  const scopes = [...scopeList(scope), ...scopeList(api)];
+  // 'openid' alone was added for an allow-list of API scopes only (toEngineClientMetadata).
+  const oidc = scopeList(scope);
+  const scopes = [...(api !== undefined && oidc.length === 1 && oidc[0] === 'openid' ? [] : oidc), ...scopeList(api)];
   return scopes.length > 0 ? { ...rest, scope: scopes.join(' ') } : rest;
 }
 

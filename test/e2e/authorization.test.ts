@@ -107,6 +107,22 @@ test('a scope no API or OIDC defines is invalid_scope at the authorization endpo
   }
 });
 
+test('an allow-list of API scopes alone allows no OIDC scope beyond openid: profile, roles or offline_access are invalid_scope', async (t) => {
+  const client = await registerClient(server, { first_party: true, scope: 'payroll:read', grant_types: ['authorization_code', 'refresh_token'] });
+  const config = await discover(server, client);
+  for (const scope of ['openid profile', 'openid roles', 'openid offline_access']) {
+    const { url, state } = await authorizationRequest(config, { scope, prompt: 'consent' });
+    const page = await new Browser().get(url.toString(), atRedirectUri);
+    const callback = new URL(page.url);
+    t.is(callback.searchParams.get('error'), 'invalid_scope', scope);
+    t.is(callback.searchParams.get('state'), state);
+  }
+  // openid with the allowed API scope still signs in.
+  const user = await createUser(server);
+  const { tokens } = await login(config, user, { resource: PAYROLL, scope: 'openid payroll:read' });
+  t.deepEqual((await verifyPayrollToken(tokens.access_token)).permissions, ['payroll:read']);
+});
+
 test('a self-registered user signing in through a first-party app does not get payroll:admin', async (t) => {
   const email = `self-${randomBytes(5).toString('hex')}@example.test`;
   const flow = await openAuthorization(firstPartyConfig, { prompt: 'create', resource: PAYROLL, scope: 'openid payroll:read payroll:admin' });
