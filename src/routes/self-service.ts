@@ -110,7 +110,10 @@ export function selfServiceRoutes(deps: SelfServiceDependencies): Router {
             }));
       // Opened in the browser that started the sign-in: carry on to the application.
       if (interaction && completed.account?.active && LOGIN_PROMPTS.includes(interaction.prompt.name)) {
-        return await pipeline.continueAs(ctx, interaction, completed.account.id, passwordMethod);
+        // A registration link completes the sign-in whose password chose it; a verification
+        // link only lets a sign-in that already checked the password carry on.
+        if (flow.kind === 'registration') return await pipeline.continueAs(ctx, interaction, completed.account.id, passwordMethod);
+        if (await pipeline.resume(ctx, interaction, completed.account.id)) return;
       }
       return pages.message(ctx, 'page.email_confirmed');
     } catch (error) {

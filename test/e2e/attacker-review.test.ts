@@ -6,7 +6,7 @@ import { accountResourceFor } from '#src/services/resources.ts';
 import { callApi } from '../helpers/api.ts';
 import { Browser, parseForms, type Page } from '../helpers/browser.ts';
 import { startServerWithMailbox, type Mailbox } from '../helpers/mailbox.ts';
-import { createUser, discover, login, openAuthorization, registerClient } from '../helpers/oidc.ts';
+import { atRedirectUri, createUser, discover, login, openAuthorization, registerClient } from '../helpers/oidc.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 import { h1 } from '../helpers/page.ts';
 
@@ -115,4 +115,24 @@ test('a third-party app the user let use the Account API takes the account over 
   const erased = await api(tokens.access_token, 'DELETE', '/api/account', {});
   t.is(erased.status, 400, `deletion without the password: ${erased.status} ${JSON.stringify(erased.body)}`);
   t.is(await emailOf(victim.id), victim.email);
+});
+
+test('a mailed verification link does not stand in for the password: without the sign-in\'s password proof it confirms the address and signs nobody in', async (t) => {
+  const email = `unverified-${Math.random().toString(16).slice(2)}@example.test`;
+  const password = 'quiet meadow copper 42';
+  await server.keyhold.accounts.create({ email, password });
+  const { browser, page } = await openAuthorization(firstParty);
+  const uid = /\/interaction\/([^/?]+)/.exec(page.url)?.[1];
+  t.truthy(uid, page.url);
+  const codePage = await browser.submit(page, /\/login$/, { email, password }, { stopAt: atRedirectUri });
+  t.is(h1(codePage), 'Confirm your email address');
+  const mail = await mailbox.next(email, /^Confirm your email address/);
+  const link = mail.links.find((candidate) => candidate.startsWith(`${server.issuer}/verify?token=`))!;
+  // The sign-in's password proof is gone (as when another account signed in within the same
+  // interaction): the link proves the mailbox, not the password.
+  await server.keyhold.loginFlows.end(uid!);
+  const confirm = await browser.get(link, atRedirectUri);
+  const done = await browser.submit(confirm, /verify/, {}, { stopAt: atRedirectUri });
+  t.false(atRedirectUri(done.url), `signed in without a password: ${done.url}`);
+  t.false(browser.cookies.has('keyhold_session'));
 });

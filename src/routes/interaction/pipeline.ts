@@ -104,6 +104,17 @@ export function createSignInPipeline(deps: InteractionDependencies, steps: reado
       return verified(ctx, details, accountId, method);
     },
 
+    /**
+     * Carries on as `accountId` only when the flow already proved who it is (a mailed
+     * verification link proves the mailbox, not the password): false when it did not.
+     */
+    async resume(ctx: Context, details: InteractionDetails, accountId: string): Promise<boolean> {
+      const flow = await openFlow(details);
+      if (flow.accountId !== accountId || flow.verifications.length === 0) return false;
+      await advance(ctx, details, flow);
+      return true;
+    },
+
     /** The first step a signed-in browser still owes before consent, if any. */
     async pendingForSession(details: InteractionDetails): Promise<{ step: SignInStep; subject: StepSubject } | undefined> {
       const about = await subject(details);
