@@ -1,10 +1,12 @@
 // The stored login flow: one per interaction, holding who has been identified, each
 // verification done so far and the assurance the request asked for. A flow moves through
-// verifications until the assurance policy finds nothing missing; only then does it become
-// the engine's login result, with acr, amr and auth_time read off the verifications.
+// verifications while the pipeline's steps run (src/routes/interaction/pipeline.ts); when
+// none is pending it becomes the engine's login result, with acr, amr and auth_time read
+// off the verifications. acr_values are voluntary for now: `required` records the level
+// asked for, and a second-factor step is what will hold a sign-in to it.
 import type { InteractionResults } from 'oidc-provider';
 import { KeyholdError } from '#src/errors.ts';
-import { acrOf, amrOf, missingStep, requiredLevel, type AssuranceLevel } from '#src/services/authentication/assurance.ts';
+import { acrOf, amrOf, requiredLevel, type AssuranceLevel } from '#src/services/authentication/assurance.ts';
 import { verificationBy, type SignInMethod, type Verification } from '#src/services/authentication/types.ts';
 import type { LoginFlowStore } from '#src/stores/login-flow-store.ts';
 
@@ -53,23 +55,12 @@ export function createLoginFlowService(deps: LoginFlowDependencies) {
       return next;
     },
 
-    /** Raises the level the flow must reach (policy learned once the account is known). */
-    async require(flow: LoginFlow, level: AssuranceLevel): Promise<LoginFlow> {
-      const required = requiredLevel({ acrValues: flow.requested.acrValues, policyMinimum: level });
-      if (required === flow.required) return flow;
-      const next = { ...flow, required };
-      await store.save(next, ttlSeconds);
-      return next;
-    },
-
     /** Keeps a step's note with the flow. */
     async note(flow: LoginFlow, key: string, value: string): Promise<LoginFlow> {
       const next = { ...flow, notes: { ...flow.notes, [key]: value } };
       await store.save(next, ttlSeconds);
       return next;
     },
-
-    missing: (flow: LoginFlow) => missingStep(flow.verifications, flow.required),
 
     /** The engine's login result; auth_time is the newest verification. */
     loginResult(flow: LoginFlow): NonNullable<InteractionResults['login']> {
