@@ -36,3 +36,6 @@ export function singleLine<T extends z.ZodType<string>>(schema: T) {
 
 /** The common case: a one-line string of at most `max` characters. */
 export const singleLineText = (max: number) => singleLine(z.string().max(max));
+
+/** The token of a mailed link (`<flow id>.<secret>`), as a query value or a form field. */
+export const linkToken = singleLine(z.string().trim().max(256));

@@ -12,8 +12,9 @@ import { formBody } from '#src/middleware/body.ts';
 import type { PageKit } from '#src/routes/page-kit.ts';
 import type { EmailOwnershipService } from '#src/services/email-ownership.ts';
 import { flowFailureOf } from '#src/services/flows.ts';
+import { linkToken } from '#src/text-input.ts';
 
-const tokenField = z.string().trim().max(256);
+const tokenField = linkToken;
 // The confirming POST (read after its CSRF check); a token that cannot be one is an invalid link.
 const cancelForm = z.object({ token: tokenField });
 const CSRF_PURPOSE = 'email-change-cancel';

@@ -19,7 +19,7 @@ import type { RequestThrottle } from '#src/services/request-throttle.ts';
 import { flowFailureOf, type FlowFailure } from '#src/services/flows.ts';
 import { withPasswordAttempt } from '#src/services/login-throttle.ts';
 import { afterResponse } from '#src/middleware/after-response.ts';
-import { singleLine, singleLineText } from '#src/text-input.ts';
+import { linkToken, singleLineText } from '#src/text-input.ts';
 
 export interface SelfServiceDependencies extends InteractionDependencies {
   credentials: CredentialService;
@@ -29,7 +29,7 @@ export interface SelfServiceDependencies extends InteractionDependencies {
 // A link that cannot be used gets a page saying why (texts: page.link_failure.<reason>).
 const linkFailureStatus: Record<FlowFailure, number> = { expired: 410, used: 410, invalid: 400, address_changed: 410 };
 
-const tokenField = singleLine(z.string().trim().max(256));
+const tokenField = linkToken;
 const passwordField = z.string().max(4096);
 
 // The forms, each read by readForm (src/http/form.ts) after its CSRF check. A token that
