@@ -4,13 +4,22 @@
 import type { Configuration } from 'oidc-provider';
 import type { AccountService } from '#src/services/accounts.ts';
 
+/** What a token carries of its account (findAccount keeps the same on the engine's account). */
+interface AuthorisationData {
+  roles: string[];
+  tier: string | null;
+  tenant: string | null;
+}
+
 export function extraTokenClaims(accounts: Pick<AccountService, 'findById'>): NonNullable<Configuration['extraTokenClaims']> {
-  return async (_ctx, token) => {
+  return async (ctx, token) => {
     if (!token.resourceServer || (token.kind !== 'AccessToken' && token.kind !== 'ClientCredentials')) return undefined;
     const permissions = typeof token.scope === 'string' ? token.scope.split(' ').filter(Boolean) : [];
     const accountId = token.kind === 'AccessToken' ? (token as { accountId?: string }).accountId : undefined;
     if (!accountId) return { permissions };
-    const account = await accounts.findById(accountId);
+    // The engine has usually just loaded the account (findAccount) for this very token.
+    const loaded = ctx.oidc?.account as Partial<AuthorisationData> & { accountId?: string } | undefined;
+    const account: AuthorisationData | undefined = loaded?.accountId === accountId && loaded.roles ? (loaded as AuthorisationData) : await accounts.findById(accountId);
     if (!account) return { permissions };
     return {
       permissions,

@@ -10,8 +10,10 @@ export function findAccount(accounts: Pick<AccountService, 'findById'>): FindAcc
     if (!account || !account.active) return undefined;
     return {
       accountId: account.id,
-      // Read by getResourceServerInfo at the token endpoint.
+      // Read by getResourceServerInfo and extraTokenClaims at the token endpoint.
       roles: account.roles,
+      tier: account.tier,
+      tenant: account.tenant,
       // Everything the account has; the engine releases only what the granted scopes
       // (OIDC Core 5.4) or the claims parameter allow.
       async claims() {
