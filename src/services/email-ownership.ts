@@ -28,8 +28,11 @@ export function createEmailOwnershipService(deps: EmailOwnershipDependencies) {
       return { flowId: flow.id };
     },
 
-    async resendVerification(flowId: string): Promise<'sent' | 'cooldown'> {
-      const reissued = await flows.reissue(flowId, VERIFICATION_KINDS, config.VERIFICATION_RESEND_COOLDOWN).catch((error) => {
+    /** Mails a new code and link unless the cool-down runs; only for the sign-in that started the verification. */
+    async resendVerification(flowId: string, interactionUid: string): Promise<'sent' | 'cooldown'> {
+      // One sign-in cannot reissue (and so void) the code of another.
+      const belongs = (flow: Flow) => flow.payload.interactionUid === interactionUid;
+      const reissued = await flows.reissue(flowId, VERIFICATION_KINDS, config.VERIFICATION_RESEND_COOLDOWN, belongs).catch((error) => {
         if (isKeyholdError(error, 'invalid_code')) return undefined;
         throw error;
       });

@@ -4,11 +4,12 @@
 // With REQUIRE_VERIFIED_EMAIL=false such an account signs in directly, unverified.
 import { randomBytes } from 'node:crypto';
 import test from 'ava';
+import { sql } from 'kysely';
 import * as oidc from 'openid-client';
 import { Browser, parseForms } from '../helpers/browser.ts';
 import { startServerWithMailbox, type ServerWithMailbox } from '../helpers/mailbox.ts';
 import { atRedirectUri, finishAtClient, openAuthorization } from '../helpers/oidc.ts';
-import { alertText, h1 } from '../helpers/page.ts';
+import { alertText, fieldValue, h1, notice as noticeText } from '../helpers/page.ts';
 
 type Instance = ServerWithMailbox;
 
@@ -127,4 +128,38 @@ test('REQUIRE_VERIFIED_EMAIL=false: the unverified account signs in directly and
   t.is(userinfo.email_verified, false);
   t.false(await emailVerified(lenient, user.id));
   t.deepEqual(await lenient.mailbox.flush(user.email), []);
+});
+
+/** Pretends the last mail of the flow went out `seconds` ago (the resend cool-down). */
+async function backdateLastSent(instance: Instance, flowId: string, seconds: number) {
+  await instance.server.keyhold.db
+    .updateTable('self_service_flows')
+    .set({ last_sent_at: sql<Date>`now() - make_interval(secs => ${seconds})` })
+    .where('id', '=', flowId)
+    .execute();
+}
+
+/** Signs `user` in with the password in a new browser: the code page and its mailed code. */
+async function codePageFor(instance: Instance, user: { email: string; password: string }) {
+  const flow = await openLogin(instance);
+  const page = await flow.browser.submit(flow.page, /\/login$/, { email: user.email, password: user.password }, { stopAt: atRedirectUri });
+  const mail = await instance.mailbox.next(user.email, VERIFY_SUBJECT);
+  return { flow, page, code: mail.code!, flowId: fieldValue(page, /\/verify-email$/, 'flow')! };
+}
+
+test("one sign-in cannot resend (and so void) another sign-in's verification code", async (t) => {
+  const victim = await unverifiedAccount(strict);
+  const first = await codePageFor(strict, victim);
+  await backdateLastSent(strict, first.flowId, 61);
+
+  // Another sign-in (another browser, its own account) posts the first one's flow id to its resend.
+  const other = await codePageFor(strict, await unverifiedAccount(strict));
+  const resent = await other.flow.browser.submit(other.page, /\/verify-email\/resend$/, { flow: first.flowId }, { stopAt: atRedirectUri });
+  t.not(resent.status, 200);
+  t.not(noticeText(resent), 'We sent a new code.');
+  t.deepEqual(await strict.mailbox.flush(victim.email), [], 'no new code for the first sign-in');
+
+  // The first code still works in the first sign-in.
+  const done = await first.flow.browser.submit(first.page, /\/verify-email$/, { code: first.code }, { stopAt: atRedirectUri });
+  t.is((await finishAtClient(strict.config, first.flow, done)).claims.sub, victim.id);
 });

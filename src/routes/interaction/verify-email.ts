@@ -80,7 +80,7 @@ export function verifyEmailRoutes(router: Router, deps: InteractionDependencies,
     if (!posted) return;
     const { flow } = posted;
     if (!(await pipeline.identifiedFlow(details))) throw new KeyholdError('invalid_request', { key: 'error.invalid_request.sign_in_expired' });
-    const outcome = await deps.emailOwnership.resendVerification(flow);
+    const outcome = await deps.emailOwnership.resendVerification(flow, details.uid);
     return renderEmailCheck(ctx, deps, details, flow, '', {
       notice: message(outcome === 'sent' ? 'page.code.sent' : 'page.code.wait'),
       status: outcome === 'sent' ? 200 : 429,
