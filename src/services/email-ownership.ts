@@ -6,6 +6,7 @@ import { flowFailure, type Flow } from '#src/services/flows.ts';
 import { greetingName, lifecycleLinks } from '#src/services/lifecycle.ts';
 import { findAccountById, markEmailVerified } from '#src/stores/account-store.ts';
 import { recordAudit } from '#src/stores/audit-store.ts';
+import { findFlow } from '#src/stores/flow-store.ts';
 
 const VERIFICATION_KINDS = ['verification'] as const;
 
@@ -28,14 +29,29 @@ export function createEmailOwnershipService(deps: EmailOwnershipDependencies) {
       return { flowId: flow.id };
     },
 
-    async resendVerification(flowId: string): Promise<'sent' | 'cooldown'> {
-      const reissued = await flows.reissue(flowId, VERIFICATION_KINDS, config.VERIFICATION_RESEND_COOLDOWN).catch((error) => {
-        if (isKeyholdError(error, 'invalid_code')) return undefined;
+    /** Mails a new code and link unless the cool-down runs; only for the sign-in that started the verification. */
+    /**
+     * Mails a new code and link unless the cool-down runs; only for the sign-in that started
+     * the verification. 'gone': the flow cannot be reissued (ended: too many wrong codes, a
+     * password reset or an email change cancelled it, expired; or not this sign-in's).
+     */
+    async resendVerification(flowId: string, interactionUid: string): Promise<'sent' | 'cooldown' | 'gone'> {
+      // One sign-in cannot reissue (and so void) the code of another.
+      const belongs = (flow: Flow) => flow.payload.interactionUid === interactionUid;
+      const reissued = await flows.reissue(flowId, VERIFICATION_KINDS, config.VERIFICATION_RESEND_COOLDOWN, belongs).catch((error) => {
+        if (isKeyholdError(error, 'invalid_code')) return 'gone' as const;
         throw error;
       });
+      if (reissued === 'gone') return 'gone';
       if (!reissued?.email) return 'cooldown';
       await mailer.enqueue({ to: reissued.email, template: 'verification', data: { link: links.verify(reissued.token), code: reissued.code! } });
       return 'sent';
+    },
+
+    /** Whether a verification can still be completed (pending and not expired). */
+    async verificationPending(flowId: string): Promise<boolean> {
+      const row = await findFlow(db, flowId, VERIFICATION_KINDS);
+      return row?.state === 'pending' && new Date(row.expires_at) > new Date();
     },
 
     /** Marks the address verified when it is still the account's address. */

@@ -22,7 +22,7 @@ import type { PasswordPolicy } from '#src/services/password-policy.ts';
 import type { PasswordHasher } from '#src/services/passwords.ts';
 import { findAccountByEmail } from '#src/stores/account-store.ts';
 import { recordAudit } from '#src/stores/audit-store.ts';
-import { completeFlow, recentPendingFlowForEmail } from '#src/stores/flow-store.ts';
+import { completeFlow, recentPendingFlowForEmail, updatePendingFlowPayload } from '#src/stores/flow-store.ts';
 import type { Database } from '#src/stores/schema.ts';
 
 export interface RegistrationRequest {
@@ -95,9 +95,13 @@ export function createRegistrationService(deps: RegistrationDependencies) {
 
       const passwordHash = await deps.passwords.hash(request.password);
       // The same sign-in sending the form again within the cool-down gets its own pending
-      // flow again and no new mail, so the form cannot be used to flood an inbox.
+      // flow again and no new mail, so the form cannot be used to flood an inbox; the
+      // password and name it sent last are the ones the account gets (not a decoy's).
       const recent = request.interactionUid ? await recentPendingFlowForEmail(db, 'registration', email, request.interactionUid, config.VERIFICATION_RESEND_COOLDOWN) : undefined;
-      if (recent) return { flowId: recent.id, email };
+      if (recent) {
+        await updatePendingFlowPayload(db, recent.id, { passwordHash, name });
+        return { flowId: recent.id, email };
+      }
       const existing = await findAccountByEmail(db, email);
       if (existing) {
         const flow = await flows.create({ kind: 'registration', email, payload: { decoy: true, interactionUid: request.interactionUid }, ttlSeconds: config.EMAIL_VERIFICATION_TTL, withCode: true });

@@ -121,3 +121,17 @@ export async function deleteStaleFlows(db: Executor, retentionSeconds: number): 
 export function flowsForExport(db: Executor, accountId: string) {
   return db.selectFrom('self_service_flows').select(['kind', 'state', 'email', 'created_at', 'expires_at', 'completed_at']).where('account_id', '=', accountId).execute();
 }
+
+/**
+ * Merges `changes` into a pending flow's payload. A decoy (payload.decoy) is left as it is,
+ * by the same single statement, so a real flow and a decoy cost the same.
+ */
+export async function updatePendingFlowPayload(db: Executor, id: string, changes: Record<string, unknown>): Promise<void> {
+  await db
+    .updateTable('self_service_flows')
+    .set({ payload: sql<string>`payload || ${JSON.stringify(changes)}::jsonb` })
+    .where('id', '=', id)
+    .where('state', '=', 'pending')
+    .where(sql<boolean>`coalesce(payload->>'decoy', '') <> 'true'`)
+    .execute();
+}

@@ -4,11 +4,12 @@
 // With REQUIRE_VERIFIED_EMAIL=false such an account signs in directly, unverified.
 import { randomBytes } from 'node:crypto';
 import test from 'ava';
+import { sql } from 'kysely';
 import * as oidc from 'openid-client';
 import { Browser, parseForms } from '../helpers/browser.ts';
 import { startServerWithMailbox, type ServerWithMailbox } from '../helpers/mailbox.ts';
 import { atRedirectUri, finishAtClient, openAuthorization } from '../helpers/oidc.ts';
-import { alertText, h1 } from '../helpers/page.ts';
+import { alertText, fieldValue, h1, notice as noticeText } from '../helpers/page.ts';
 
 type Instance = ServerWithMailbox;
 
@@ -127,4 +128,96 @@ test('REQUIRE_VERIFIED_EMAIL=false: the unverified account signs in directly and
   t.is(userinfo.email_verified, false);
   t.false(await emailVerified(lenient, user.id));
   t.deepEqual(await lenient.mailbox.flush(user.email), []);
+});
+
+/** Pretends the last mail of the flow went out `seconds` ago (the resend cool-down). */
+async function backdateLastSent(instance: Instance, flowId: string, seconds: number) {
+  await instance.server.keyhold.db
+    .updateTable('self_service_flows')
+    .set({ last_sent_at: sql<Date>`now() - make_interval(secs => ${seconds})` })
+    .where('id', '=', flowId)
+    .execute();
+}
+
+/** Signs `user` in with the password in a new browser: the code page and its mailed code. */
+async function codePageFor(instance: Instance, user: { email: string; password: string }) {
+  const flow = await openLogin(instance);
+  const page = await flow.browser.submit(flow.page, /\/login$/, { email: user.email, password: user.password }, { stopAt: atRedirectUri });
+  const mail = await instance.mailbox.next(user.email, VERIFY_SUBJECT);
+  return { flow, page, code: mail.code!, flowId: fieldValue(page, /\/verify-email$/, 'flow')! };
+}
+
+test("one sign-in cannot resend (and so void) another sign-in's verification code", async (t) => {
+  const victim = await unverifiedAccount(strict);
+  const first = await codePageFor(strict, victim);
+  await backdateLastSent(strict, first.flowId, 61);
+
+  // Another sign-in (another browser, its own account) posts the first one's flow id to its resend.
+  const other = await codePageFor(strict, await unverifiedAccount(strict));
+  const resent = await other.flow.browser.submit(other.page, /\/verify-email\/resend$/, { flow: first.flowId }, { stopAt: atRedirectUri });
+  t.not(resent.status, 200);
+  t.not(noticeText(resent), 'We sent a new code.');
+  t.deepEqual(await strict.mailbox.flush(victim.email), [], 'no new code for the first sign-in');
+
+  // The first code still works in the first sign-in.
+  const done = await first.flow.browser.submit(first.page, /\/verify-email$/, { code: first.code }, { stopAt: atRedirectUri });
+  t.is((await finishAtClient(strict.config, first.flow, done)).claims.sub, victim.id);
+});
+
+const wrongCode = (code: string, attempt: number) => String((Number(code) + 1 + attempt) % 1_000_000).padStart(6, '0');
+
+/** Five wrong codes: the verification is cancelled and even its right code fails. */
+async function exhaustCode(t: import('ava').ExecutionContext, started: Awaited<ReturnType<typeof codePageFor>>) {
+  let page = started.page;
+  for (let attempt = 0; attempt < 5; attempt++) {
+    page = await started.flow.browser.submit(page, /\/verify-email$/, { code: wrongCode(started.code, attempt) }, { stopAt: atRedirectUri });
+    t.is(page.status, 400);
+  }
+  page = await started.flow.browser.submit(page, /\/verify-email$/, { code: started.code }, { stopAt: atRedirectUri });
+  t.is(page.status, 400);
+  return page;
+}
+
+test('after 5 wrong codes, "send a new code" mails a fresh code at once (no cool-down lock) and it completes the sign-in', async (t) => {
+  const user = await unverifiedAccount(strict);
+  const started = await codePageFor(strict, user);
+  const dead = await exhaustCode(t, started);
+
+  const resent = await started.flow.browser.submit(dead, /\/verify-email\/resend$/, {}, { stopAt: atRedirectUri });
+  t.is(resent.status, 200);
+  t.is(noticeText(resent), 'We sent a new code.');
+  const fresh = await strict.mailbox.next(user.email, VERIFY_SUBJECT);
+  t.not(fieldValue(resent, /\/verify-email$/, 'flow'), started.flowId);
+  // Posting the dead flow id again mails nothing more (the cool-down of the new one runs).
+  const again = await started.flow.browser.submit(dead, /\/verify-email\/resend$/, {}, { stopAt: atRedirectUri });
+  t.is(again.status, 429);
+  t.deepEqual(await strict.mailbox.flush(user.email), []);
+
+  const done = await started.flow.browser.submit(resent, /\/verify-email$/, { code: fresh.code! }, { stopAt: atRedirectUri });
+  const { claims } = await finishAtClient(strict.config, started.flow, done);
+  t.is(claims.sub, user.id);
+  t.is(claims.email_verified, true);
+  t.true(await emailVerified(strict, user.id));
+});
+
+test('after 5 wrong codes, reloading the sign-in shows a new verification with a fresh code that completes the sign-in', async (t) => {
+  const user = await unverifiedAccount(strict);
+  const started = await codePageFor(strict, user);
+  await exhaustCode(t, started);
+
+  const action = parseForms(started.page.body, started.page.url).find((form) => /\/verify-email$/.test(form.action))!.action;
+  const reloaded = await started.flow.browser.get(action.replace(/\/verify-email$/, ''), atRedirectUri);
+  t.is(reloaded.status, 200);
+  t.is(h1(reloaded), 'Confirm your email address');
+  const flowId = fieldValue(reloaded, /\/verify-email$/, 'flow');
+  t.truthy(flowId);
+  t.not(flowId, started.flowId);
+  const fresh = await strict.mailbox.next(user.email, VERIFY_SUBJECT);
+  // Reloading again keeps the new verification and mails nothing.
+  const twice = await started.flow.browser.get(action.replace(/\/verify-email$/, ''), atRedirectUri);
+  t.is(fieldValue(twice, /\/verify-email$/, 'flow'), flowId);
+  t.deepEqual(await strict.mailbox.flush(user.email), []);
+
+  const done = await started.flow.browser.submit(twice, /\/verify-email$/, { code: fresh.code! }, { stopAt: atRedirectUri });
+  t.is((await finishAtClient(strict.config, started.flow, done)).claims.sub, user.id);
 });

@@ -145,6 +145,24 @@ test('sending the form again within the cool-down mails nothing new and keeps th
   t.is(claims.email, email);
 });
 
+test('sending the form again within the cool-down with another password and name: the last ones count', async (t) => {
+  const email = newEmail('changed');
+  const FIRST_PASSWORD = 'amber kettle orchard 17';
+  const flow = await startAuthorization(config, { prompt: 'create' });
+  const first = await flow.browser.submit(flow.page, /\/register$/, { email, password: FIRST_PASSWORD, name: 'First Name' });
+  // Back to the form in the same sign-in, a second thought about the password and name.
+  const again = await flow.browser.submit(flow.page, /\/register$/, { email, password: PASSWORD, name: 'Second Name' });
+  t.is(fieldValue(again, /\/register\/confirm$/, 'flow'), fieldValue(first, /\/register\/confirm$/, 'flow'));
+  const mail = await mailbox.next(email, VERIFY_SUBJECT);
+  t.deepEqual(await mailbox.flush(email), [], 'one mail only');
+  const done = await flow.browser.submit(again, /\/register\/confirm$/, { code: mail.code! }, { stopAt: atRedirectUri });
+  const { claims } = await finishAtClient(config, flow, done);
+  t.is(claims.email, email);
+  t.is(claims.name, 'Second Name');
+  t.truthy(await server.keyhold.accounts.authenticate(email, PASSWORD));
+  t.is(await server.keyhold.accounts.authenticate(email, FIRST_PASSWORD), undefined);
+});
+
 test('a code only completes the registration from the sign-in that started it', async (t) => {
   const email = newEmail();
   const { flow, check } = await register(email);

@@ -9,6 +9,7 @@ import { FORM_REFUSED } from '#src/http/form.ts';
 import { message } from '#src/messages/index.ts';
 import { formBody } from '#src/middleware/body.ts';
 import type { InteractionDetails } from '#src/routes/page-kit.ts';
+import type { LoginFlow } from '#src/services/authentication/login-flow.ts';
 import type { SignInPipeline, SignInStep } from '#src/routes/interaction/pipeline.ts';
 import { interactionPurpose, LOGIN_PROMPTS, postedForm, readCodeForm, type InteractionDependencies } from '#src/routes/interaction/shared.ts';
 import { flowFailure } from '#src/services/flows.ts';
@@ -33,6 +34,24 @@ function renderEmailCheck(ctx: Context, deps: InteractionDependencies, details: 
   );
 }
 
+/** Starts a verification for this sign-in (a code is mailed) and notes it with the login flow. */
+async function newVerification(deps: InteractionDependencies, details: InteractionDetails, accountId: string, flow: LoginFlow | undefined): Promise<{ flowId: string; fresh: boolean }> {
+  const { flowId } = await deps.emailOwnership.startVerification(accountId, details.uid);
+  if (flow) await deps.loginFlows.note(flow, STEP, flowId);
+  return { flowId, fresh: true };
+}
+
+/**
+ * The verification this sign-in noted while its code can still be used; otherwise (too many
+ * wrong codes, or a password reset or an email change cancelled it) a new one, so a dead code
+ * never locks the person in. Only the noted flow is replaced: posting an old id again mails nothing.
+ */
+async function currentVerification(deps: InteractionDependencies, details: InteractionDetails, accountId: string, flow: LoginFlow | undefined): Promise<{ flowId: string; fresh: boolean }> {
+  const noted = flow?.notes?.[STEP];
+  if (noted && (await deps.emailOwnership.verificationPending(noted))) return { flowId: noted, fresh: false };
+  return newVerification(deps, details, accountId, flow);
+}
+
 export function verifyEmailStep(deps: InteractionDependencies): SignInStep {
   return {
     id: STEP,
@@ -41,11 +60,7 @@ export function verifyEmailStep(deps: InteractionDependencies): SignInStep {
     async show(ctx, details, { account, flow }, { revisit }) {
       // Entered after a verification: a fresh code is mailed. Shown again (the page
       // reloaded): the code already mailed stands, so reloading cannot send mail.
-      let flowId = revisit ? flow?.notes?.[STEP] : undefined;
-      if (!flowId) {
-        ({ flowId } = await deps.emailOwnership.startVerification(account.id, details.uid));
-        if (flow) await deps.loginFlows.note(flow, STEP, flowId);
-      }
+      const { flowId } = revisit ? await currentVerification(deps, details, account.id, flow) : await newVerification(deps, details, account.id, flow);
       renderEmailCheck(ctx, deps, details, flowId, account.email);
     },
   };
@@ -78,9 +93,17 @@ export function verifyEmailRoutes(router: Router, deps: InteractionDependencies,
     const details = await postedForm(deps.pages, ctx, LOGIN_PROMPTS);
     const posted = readCode(ctx, details);
     if (!posted) return;
-    const { flow } = posted;
-    if (!(await pipeline.identifiedFlow(details))) throw new KeyholdError('invalid_request', { key: 'error.invalid_request.sign_in_expired' });
-    const outcome = await deps.emailOwnership.resendVerification(flow);
+    const loginFlow = await pipeline.identifiedFlow(details);
+    if (!loginFlow) throw new KeyholdError('invalid_request', { key: 'error.invalid_request.sign_in_expired' });
+    let flow = posted.flow;
+    let outcome = await deps.emailOwnership.resendVerification(flow, details.uid);
+    if (outcome === 'gone') {
+      // The posted code is dead (or not this sign-in's): act on this sign-in's current
+      // verification instead, replaced and mailed at once when it is dead too.
+      const current = await currentVerification(deps, details, loginFlow.accountId!, loginFlow);
+      flow = current.flowId;
+      outcome = current.fresh ? 'sent' : await deps.emailOwnership.resendVerification(flow, details.uid);
+    }
     return renderEmailCheck(ctx, deps, details, flow, '', {
       notice: message(outcome === 'sent' ? 'page.code.sent' : 'page.code.wait'),
       status: outcome === 'sent' ? 200 : 429,
