@@ -159,6 +159,8 @@ async function main() {
     response_types: [],
     redirect_uris: [],
     token_endpoint_auth_method: 'client_secret_basic',
+    // Its allow-list: a client gets only the API scopes it lists.
+    scope: 'read:things',
   });
   const firstParty = await keyhold.createClient({
     client_id: 'bench-first-party',
@@ -315,6 +317,8 @@ async function main() {
         env: {
           ...baseEnv,
           NODE_ENV: 'production',
+          // Loopback http: the production settings otherwise, measured without TLS.
+          ALLOW_INSECURE_ISSUER: 'true',
           PORT: String(port),
           HOST: '127.0.0.1',
           ISSUER: `http://127.0.0.1:${port}`,

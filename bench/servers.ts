@@ -69,6 +69,8 @@ export async function startKeyholdInProcess(options: { databaseUrl: string; redi
   try {
     const config = loadConfig({
       NODE_ENV: 'production',
+      // Loopback http: the production settings otherwise, measured without TLS.
+      ALLOW_INSECURE_ISSUER: 'true',
       ISSUER: url,
       KEYHOLD_SECRET: BENCH_SECRET,
       DATA_DIR: options.dataDir,
