@@ -9,6 +9,7 @@ import type { Config } from '#src/config.ts';
 import { createAccountDataService, type AccountDataService } from '#src/services/account-data.ts';
 import { createAccountService, type AccountService } from '#src/services/accounts.ts';
 import { createAuthorizationService, type AuthorizationService } from '#src/services/authorization.ts';
+import { createBackgroundTasks, type BackgroundTasks } from '#src/services/background-tasks.ts';
 import { createLoginFlowService, type LoginFlowService } from '#src/services/authentication/login-flow.ts';
 import { createCredentialService, type CredentialService } from '#src/services/credentials.ts';
 import { createEmailOwnershipService, type EmailOwnershipService } from '#src/services/email-ownership.ts';
@@ -60,7 +61,9 @@ export interface Core {
   loginThrottle: LoginThrottle;
   registrationThrottle: RequestThrottle;
   recoveryThrottle: RequestThrottle;
-  /** Closes Redis and the database. */
+  /** Work started after a response was sent; finished before the database closes. */
+  background: BackgroundTasks;
+  /** Finishes background work, then closes Redis and the database. */
   close(): Promise<void>;
 }
 
@@ -68,7 +71,9 @@ export interface Core {
 export async function createCore(config: Config, logger: Logger): Promise<Core> {
   const database = await openDatabase(config.process, logger);
   let redis: Redis | undefined;
+  const background = createBackgroundTasks(logger);
   const close = async () => {
+    await background.settled();
     if (redis) await disconnectRedis(redis);
     await database.close();
   };
@@ -124,6 +129,7 @@ export async function createCore(config: Config, logger: Logger): Promise<Core> 
       loginThrottle: createLoginThrottle({ ...rateLimitStore, limit: policy.LOGIN_RATE_LIMIT, accountLimit: policy.LOGIN_ACCOUNT_RATE_LIMIT, windowSeconds: policy.LOGIN_RATE_WINDOW }),
       recoveryThrottle: createRequestThrottle({ ...rateLimitStore, name: 'recovery', limit: policy.RECOVERY_RATE_LIMIT, emailLimit: policy.RECOVERY_EMAIL_RATE_LIMIT, windowSeconds: policy.RECOVERY_RATE_WINDOW }),
       registrationThrottle: createRequestThrottle({ ...rateLimitStore, name: 'registration', limit: policy.REGISTRATION_RATE_LIMIT, emailLimit: policy.REGISTRATION_EMAIL_RATE_LIMIT, windowSeconds: policy.REGISTRATION_RATE_WINDOW }),
+      background,
       close,
     };
   } catch (error) {

@@ -2,11 +2,10 @@
 // e.g. a password reset for an existing account (a flow, a mail, an audit record) against
 // nothing for an unknown address. Its failures are logged, never answered.
 import type { Context } from 'koa';
+import type { BackgroundTasks } from '#src/services/background-tasks.ts';
 
-export function afterResponse(ctx: Context, description: string, task: () => Promise<unknown>): void {
+export function afterResponse(ctx: Context, tasks: BackgroundTasks, description: string, task: () => Promise<unknown>): void {
   const log = ctx.state.log;
   // 'close' follows 'finish', and also comes when the client went away first.
-  ctx.res.once('close', () => {
-    task().catch((error: unknown) => log?.error({ err: error }, `${description} failed`));
-  });
+  ctx.res.once('close', () => tasks.run(description, task, log));
 }

@@ -15,6 +15,7 @@ import { formErrors, type PageLink } from '#src/routes/page-kit.ts';
 import { passwordMethod } from '#src/services/authentication/methods/password.ts';
 import { browserSession } from '#src/oidc/sessions.ts';
 import type { CredentialService } from '#src/services/credentials.ts';
+import type { BackgroundTasks } from '#src/services/background-tasks.ts';
 import type { RequestThrottle } from '#src/services/request-throttle.ts';
 import { flowFailureOf, type FlowFailure } from '#src/services/flows.ts';
 import { withPasswordAttempt } from '#src/services/login-throttle.ts';
@@ -24,6 +25,7 @@ import { linkToken, singleLineText } from '#src/text-input.ts';
 export interface SelfServiceDependencies extends InteractionDependencies {
   credentials: CredentialService;
   recoveryThrottle: RequestThrottle;
+  background: BackgroundTasks;
 }
 
 // A link that cannot be used gets a page saying why (texts: page.link_failure.<reason>).
@@ -170,7 +172,7 @@ export function selfServiceRoutes(deps: SelfServiceDependencies): Router {
     }
     // After answering: whether an account exists must not show in how long the answer takes.
     const ip = ctx.ip;
-    afterResponse(ctx, 'password reset request', () => deps.credentials.requestReset(email, ip));
+    afterResponse(ctx, deps.background, 'password reset request', () => deps.credentials.requestReset(email, ip));
     pages.message(ctx, 'page.recovery_sent', { link: signInLink(interaction) });
   });
 

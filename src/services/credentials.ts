@@ -13,7 +13,7 @@ import { assertAcceptablePassword, greetingName, lifecycleLinks } from '#src/ser
 import type { Mailer } from '#src/services/mailer.ts';
 import type { PasswordPolicy } from '#src/services/password-policy.ts';
 import type { PasswordHasher } from '#src/services/passwords.ts';
-import { findAccountByEmail, findAccountById, markEmailVerified, replacePasswordHash, type AccountRow } from '#src/stores/account-store.ts';
+import { findAccountByEmail, findAccountById, lockAccount, markEmailVerified, replacePasswordHash, type AccountRow } from '#src/stores/account-store.ts';
 import { recordAudit } from '#src/stores/audit-store.ts';
 import { cancelPendingFlows, latestFlowCreatedAt } from '#src/stores/flow-store.ts';
 import type { EngineStateStore, KeptState } from '#src/stores/oidc-adapter-common.ts';
@@ -63,14 +63,18 @@ export function createCredentialService(deps: CredentialDependencies) {
       const parsed = emailSchema.safeParse(email);
       const account = parsed.success ? await findAccountByEmail(db, parsed.data) : undefined;
       if (!account?.active) return;
-      const latest = await latestFlowCreatedAt(db, { kind: 'recovery', accountId: account.id });
-      if (latest && Date.now() - latest.getTime() < RECOVERY_MAIL_INTERVAL_MS) return;
-      await db.transaction().execute(async (trx) => {
+      const mailed = await db.transaction().execute(async (trx) => {
+        // The check and the new link are one step: two requests at once mail one link.
+        await lockAccount(trx, account.id);
+        const latest = await latestFlowCreatedAt(trx, { kind: 'recovery', accountId: account.id });
+        if (latest && Date.now() - latest.getTime() < RECOVERY_MAIL_INTERVAL_MS) return false;
         // A new link voids older ones: only the newest mail works.
         await cancelPendingFlows(trx, account.id, 'recovery');
         const flow = await flows.create({ kind: 'recovery', accountId: account.id, email: account.email, ttlSeconds: config.PASSWORD_RESET_TTL }, trx);
         await mailer.enqueue({ to: account.email, template: 'password_reset', data: { link: links.reset(flow.token), ...greetingName(account) }, locale: account.locale ?? undefined }, trx);
+        return true;
       });
+      if (!mailed) return;
       await recordAudit(db, { event: 'password.reset_requested', accountId: account.id, ip });
     },
 

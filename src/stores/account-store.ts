@@ -60,6 +60,14 @@ export async function recordLogin(db: Kysely<Database>, id: string, passwordHash
 
 type Executor = Kysely<Database>;
 
+/**
+ * Locks the account's row until the transaction ends, so checks made inside it (such as
+ * "was a reset mailed in the last minute?") cannot race a concurrent request for the same account.
+ */
+export async function lockAccount(db: Executor, id: string): Promise<void> {
+  await db.selectFrom('accounts').select('id').where('id', '=', id).forUpdate().execute();
+}
+
 /** Replaces the password hash and records the one it replaces in the history. */
 export async function replacePasswordHash(db: Executor, id: string, newHash: string, historySize: number): Promise<void> {
   const current = await db.selectFrom('accounts').select('password_hash').where('id', '=', id).executeTakeFirst();

@@ -51,6 +51,13 @@ test('one email address: RECOVERY_EMAIL_RATE_LIMIT requests from any address, th
   t.is((await mailbox.flush(user.email)).length, 1);
 });
 
+test('reset requests for one account at the same moment mail one link', async (t) => {
+  const user = await createUser(server);
+  const pages = await Promise.all(['203.0.113.40', '203.0.113.41'].map((address) => requestResetFrom(user.email, address)));
+  t.deepEqual(pages.map((page) => page.status), [200, 200]);
+  t.is((await mailbox.flush(user.email)).length, 1);
+});
+
 test('one address (IP): RECOVERY_RATE_LIMIT requests whatever the email, known or not, then 429', async (t) => {
   const user = await createUser(server);
   const address = '198.51.100.30';

@@ -119,7 +119,11 @@ export interface ServerWithMailbox {
 export async function startServerWithMailbox(env: Record<string, string> = {}): Promise<ServerWithMailbox> {
   const mailbox = await startMailbox();
   const server = await startTestServer({ env: { ...mailEnv(mailbox), ...env } });
-  mailbox.attach(() => server.keyhold.mailWorker.drain());
+  // Work a response left running (a reset request's mail) is finished before mail is sent.
+  mailbox.attach(async () => {
+    await server.keyhold.background.settled();
+    return server.keyhold.mailWorker.drain();
+  });
   return {
     server,
     mailbox,
