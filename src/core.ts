@@ -17,6 +17,10 @@ import { createFlowService, type FlowService } from '#src/services/flows.ts';
 import { createLegacyBcryptCost } from '#src/services/legacy-hash-cost.ts';
 import { createLoginThrottle, type LoginThrottle } from '#src/services/login-throttle.ts';
 import { createMailer, type Mailer } from '#src/services/mailer.ts';
+import { createMfaService, type MfaService } from '#src/services/mfa/factors.ts';
+import { createMfaRequirement, type MfaRequirement } from '#src/services/mfa/requirement.ts';
+import { createReauthentication, type Reauthentication } from '#src/services/mfa/reauthentication.ts';
+import { createSmsSender } from '#src/services/mfa/sms.ts';
 import { deriveKeys, resolveMasterSecret, type DerivedKeys } from '#src/services/master-secret.ts';
 import { createPasswordPolicy, type PasswordPolicy } from '#src/services/password-policy.ts';
 import { createPasswordHasher, type PasswordHasher } from '#src/services/passwords.ts';
@@ -63,6 +67,12 @@ export interface Core {
   recoveryThrottle: RequestThrottle;
   /** Work started after a response was sent; finished before the database closes. */
   background: BackgroundTasks;
+  /** Second factors: enrolment, verification, recovery codes. */
+  mfa: MfaService;
+  /** What a sign-in owes in second factors (policy, the account's own factors, grace). */
+  mfaRequirement: MfaRequirement;
+  /** Proof of the owner before a change to second factors. */
+  reauthentication: Reauthentication;
   /** Finishes background work, then closes Redis and the database. */
   close(): Promise<void>;
 }
@@ -106,6 +116,8 @@ export async function createCore(config: Config, logger: Logger): Promise<Core> 
     await loadEngineJwks(db, keyOptions);
 
     const rateLimitStore = { redis, prefix: config.REDIS_PREFIX };
+    const loginThrottle = createLoginThrottle({ ...rateLimitStore, limit: policy.LOGIN_RATE_LIMIT, accountLimit: policy.LOGIN_ACCOUNT_RATE_LIMIT, windowSeconds: policy.LOGIN_RATE_WINDOW });
+    const mfa = createMfaService({ db, config, keys: { secrets: keys.mfaSecrets, codes: keys.mfaCodes }, mailer, sms: createSmsSender(config.process, logger) });
     return {
       config,
       logger,
@@ -125,11 +137,14 @@ export async function createCore(config: Config, logger: Logger): Promise<Core> 
       accountData: createAccountDataService({ db, config, passwords, engineState, pseudonymKey: keys.pseudonyms }),
       authorization: createAuthorizationService(db, config.ISSUER),
       engineState,
-      loginFlows: createLoginFlowService({ store: createLoginFlowStore(engineState), ttlSeconds: policy.INTERACTION_TTL }),
-      loginThrottle: createLoginThrottle({ ...rateLimitStore, limit: policy.LOGIN_RATE_LIMIT, accountLimit: policy.LOGIN_ACCOUNT_RATE_LIMIT, windowSeconds: policy.LOGIN_RATE_WINDOW }),
+      loginFlows: createLoginFlowService({ store: createLoginFlowStore(engineState), ttlSeconds: policy.INTERACTION_TTL, reachable: mfa.enabledKinds().length ? ['password', 'mfa'] : ['password'] }),
+      loginThrottle,
       recoveryThrottle: createRequestThrottle({ ...rateLimitStore, name: 'recovery', limit: policy.RECOVERY_RATE_LIMIT, emailLimit: policy.RECOVERY_EMAIL_RATE_LIMIT, windowSeconds: policy.RECOVERY_RATE_WINDOW }),
       registrationThrottle: createRequestThrottle({ ...rateLimitStore, name: 'registration', limit: policy.REGISTRATION_RATE_LIMIT, emailLimit: policy.REGISTRATION_EMAIL_RATE_LIMIT, windowSeconds: policy.REGISTRATION_RATE_WINDOW }),
       background,
+      mfa,
+      mfaRequirement: createMfaRequirement({ db, config: policy, mfa }),
+      reauthentication: createReauthentication({ db, config: policy, passwords, loginThrottle, mfa }),
       close,
     };
   } catch (error) {

@@ -469,6 +469,9 @@ test('every template renders in English with its data, names Keyhold, and refuse
     recoveryUrl: 'https://id.keyhold.test/recover',
     newEmail: 'new@example.org',
     name: 'Kim',
+    minutes: '5',
+    securityUrl: 'https://id.keyhold.test/account/security',
+    remaining: '9',
   };
   for (const template of mailTemplates) {
     const data = Object.fromEntries(mailTemplateFields[template].required.map((key) => [key, sample[key]!]));

@@ -7,6 +7,7 @@ import { isKeyholdError } from '#src/errors.ts';
 import { openApiDocument } from '#src/http/openapi.ts';
 import { defineRoute, mountRoutes, type AnyRouteSpec } from '#src/http/route.ts';
 import { accountGone, requireAccountToken, type AccountScope } from '#src/routes/account-auth.ts';
+import { factorApiRoutes } from '#src/routes/account-api/factors.ts';
 import { ACCOUNT_TOKEN_SCHEME, accountApiRoutes, type AccountApiDependencies } from '#src/routes/account-api/routes.ts';
 import { ACCOUNT_SCOPES, accountResourceFor } from '#src/services/resources.ts';
 
@@ -59,6 +60,7 @@ function accountGoneAsInvalidToken(deps: AccountApiDependencies): Middleware {
 export function apiRouteSpecs(deps: AccountApiDependencies, document: () => unknown): AnyRouteSpec[] {
   return [
     ...accountApiRoutes(deps),
+    ...factorApiRoutes(deps),
     defineRoute({
       method: 'get',
       path: '/api/openapi.json',

@@ -13,6 +13,8 @@ import type { LoginFlowService } from '#src/services/authentication/login-flow.t
 import type { EmailOwnershipService } from '#src/services/email-ownership.ts';
 import type { LoginThrottle } from '#src/services/login-throttle.ts';
 import type { RequestThrottle } from '#src/services/request-throttle.ts';
+import type { MfaService } from '#src/services/mfa/factors.ts';
+import type { MfaRequirement } from '#src/services/mfa/requirement.ts';
 import type { RegistrationService } from '#src/services/registration.ts';
 import { singleLine, singleLineText } from '#src/text-input.ts';
 
@@ -27,6 +29,8 @@ export interface InteractionDependencies {
   loginFlows: LoginFlowService;
   registration: RegistrationService;
   registrationThrottle: RequestThrottle;
+  mfa: MfaService;
+  mfaRequirement: MfaRequirement;
 }
 
 export type EngineClient = Awaited<ReturnType<EngineHost['provider']['Client']['find']>>;
