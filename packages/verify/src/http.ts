@@ -21,7 +21,8 @@ export function bearerToken(authorization: string | string[] | undefined): strin
 
 /** The verified claims of the request's bearer token, or why there are none. */
 export async function authenticateRequest(verifier: Verifier, authorization: string | string[] | undefined): Promise<{ claims: AccessTokenClaims } | { error: VerifyError }> {
-  if (typeof authorization !== 'string' || !/^Bearer(\s|$)/i.test(authorization)) return { error: new TokenMissingError() };
+  // No header, another scheme, or the scheme alone: the request did not try a bearer token.
+  if (typeof authorization !== 'string' || !/^Bearer\s+\S/i.test(authorization)) return { error: new TokenMissingError() };
   const token = bearerToken(authorization);
   // Bearer, but not a b64token: as unacceptable as any other bad token.
   if (token === undefined) return { error: new TokenMalformedError() };
