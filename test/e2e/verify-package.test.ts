@@ -244,11 +244,17 @@ test('keys and discovery are fetched once and cached across verifications', asyn
   t.is(recorder.count('/jwks'), 1);
 });
 
-test('an unreachable issuer is issuer_unavailable (503), retried only after the cool-down', async (t) => {
+/** A loopback port nothing listens on. */
+async function closedPort(): Promise<number> {
   const closed = createServer();
   await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
   const { port } = closed.address() as AddressInfo;
   await new Promise((resolve) => closed.close(resolve));
+  return port;
+}
+
+test('an unreachable issuer is issuer_unavailable (503), retried only after the cool-down', async (t) => {
+  const port = await closedPort();
   const recorder = recordingFetch();
   const client = await serviceClient(server, 'orders:read');
   const token = await clientToken(server, client, ORDERS, 'orders:read');
@@ -258,6 +264,31 @@ test('an unreachable issuer is issuer_unavailable (503), retried only after the 
     t.is(error!.status, 503);
   }
   t.is(recorder.urls.length, 1, 'one discovery attempt per cool-down, not one per token');
+});
+
+test('keys unreachable after discovery: issuer_unavailable, asked again only after the cool-down', async (t) => {
+  // An issuer whose discovery document works but whose jwks_uri does not answer.
+  const deadJwks = `http://127.0.0.1:${await closedPort()}/jwks`;
+  const issuer = createServer((request, response) => {
+    const self = `http://127.0.0.1:${(issuer.address() as AddressInfo).port}`;
+    response.setHeader('content-type', 'application/json');
+    response.end(request.url === '/.well-known/openid-configuration' ? JSON.stringify({ issuer: self, jwks_uri: deadJwks }) : '{}');
+  });
+  await new Promise<void>((resolve) => issuer.listen(0, '127.0.0.1', resolve));
+  t.teardown(() => issuer.close());
+  const issuerUrl = `http://127.0.0.1:${(issuer.address() as AddressInfo).port}`;
+  const { privateKey } = await generateKeyPair('RS256');
+  const token = await new SignJWT(accessTokenPayload(server, ORDERS, { iss: issuerUrl })).setProtectedHeader({ alg: 'RS256', kid: 'k1', typ: 'at+jwt' }).sign(privateKey);
+
+  const recorder = recordingFetch();
+  const verifier = createVerifier({ issuer: issuerUrl, audience: ORDERS, fetch: recorder.fetch });
+  for (let attempt = 0; attempt < 3; attempt++) await t.throwsAsync(verifier.verify(token), { instanceOf: IssuerUnavailableError });
+  t.deepEqual(recorder.urls, [`${issuerUrl}/.well-known/openid-configuration`, deadJwks]);
+  // Without a cool-down every verification asks again: the limit above is the cool-down's doing.
+  const eager = recordingFetch();
+  const eagerVerifier = createVerifier({ issuer: issuerUrl, audience: ORDERS, fetch: eager.fetch, cooldownDuration: 0 });
+  for (let attempt = 0; attempt < 2; attempt++) await t.throwsAsync(eagerVerifier.verify(token), { instanceOf: IssuerUnavailableError });
+  t.is(eager.count('/jwks'), 2);
 });
 
 test('options are checked when the verifier is created', (t) => {

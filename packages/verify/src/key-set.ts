@@ -58,45 +58,40 @@ function keyError(error: unknown): VerifyError {
 }
 
 /**
- * A jose key resolver that discovers the key set on first use. Discovery is not cached when it
- * fails, but retried no sooner than `cooldownDuration` later (failing fast meanwhile).
+ * A jose key resolver that discovers the key set on first use. While the issuer cannot be
+ * reached (discovery or key set), it is asked again no sooner than `cooldownDuration` after
+ * the last failure; verifications fail fast meanwhile instead of each sending a request.
  */
 export function discoveredKeySet(settings: KeySetSettings): JWTVerifyGetKey {
   let remote: JWTVerifyGetKey | undefined;
-  let pending: Promise<JWTVerifyGetKey> | undefined;
+  let discovery: Promise<JWTVerifyGetKey> | undefined;
   let failure: { at: number; error: VerifyError } | undefined;
 
-  const load = (): Promise<JWTVerifyGetKey> => {
-    if (failure && Date.now() < failure.at + settings.cooldownDuration) return Promise.reject(failure.error);
-    pending ??= discoverJwksUri(settings)
+  // Concurrent first verifications share one discovery request.
+  const discover = (): Promise<JWTVerifyGetKey> =>
+    (discovery ??= discoverJwksUri(settings)
       .then(
-        (jwksUri) => {
-          failure = undefined;
-          return (remote = createRemoteJWKSet(jwksUri, {
+        (jwksUri) =>
+          (remote = createRemoteJWKSet(jwksUri, {
             cooldownDuration: settings.cooldownDuration,
             cacheMaxAge: settings.cacheMaxAge,
             timeoutDuration: settings.timeoutDuration,
             [customFetch]: settings.fetch,
-          }));
-        },
-        (error: unknown) => {
-          const verifyError = keyError(error);
-          failure = { at: Date.now(), error: verifyError };
-          throw verifyError;
-        },
+          })),
       )
       .finally(() => {
-        pending = undefined;
-      });
-    return pending;
-  };
+        discovery = undefined;
+      }));
 
   return async (header, token) => {
-    const keySet = remote ?? (await load());
+    if (failure && Date.now() < failure.at + settings.cooldownDuration) throw failure.error;
     try {
+      const keySet = remote ?? (await discover());
       return await keySet(header, token);
     } catch (error) {
-      throw keyError(error);
+      const verifyError = keyError(error);
+      if (verifyError.status === 503) failure = { at: Date.now(), error: verifyError };
+      throw verifyError;
     }
   };
 }
