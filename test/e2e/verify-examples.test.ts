@@ -56,7 +56,8 @@ function runService(settings: Record<string, string>): Promise<{ code: number | 
 }
 
 test.before(async () => {
-  keyhold = await startTestServer();
+  // Accounts here carry tiers and roles as data; second factors are test/e2e/mfa*.test.ts's subject.
+  keyhold = await startTestServer({ env: { MFA_REQUIRED_TIERS: 'none', MFA_REQUIRED_ROLES: 'none' } });
   const { db } = keyhold.keyhold;
   await createResource(db, { identifier: ORDERS, scopes: ['orders:read', 'orders:write'] });
   await grantRole(db, { name: 'admin', resource: ORDERS, scopes: ['orders:read', 'orders:write'] });

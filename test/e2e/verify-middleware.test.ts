@@ -90,7 +90,8 @@ function expressShapedServer(verifier: Verifier, unreachable: Verifier): Server 
 }
 
 test.before(async () => {
-  keyhold = await startTestServer();
+  // Accounts here carry tiers and roles as data; second factors are test/e2e/mfa*.test.ts's subject.
+  keyhold = await startTestServer({ env: { MFA_REQUIRED_TIERS: 'none', MFA_REQUIRED_ROLES: 'none' } });
   const { db } = keyhold.keyhold;
   await createResource(db, { identifier: ORDERS, scopes: ['orders:read', 'orders:write'] });
   await createResource(db, { identifier: BILLING, scopes: ['billing:read'] });

@@ -43,7 +43,8 @@ const BILLING = 'https://billing.example.test';
 let server: TestServer;
 
 test.before(async () => {
-  server = await startTestServer();
+  // Accounts here carry tiers and roles as data; second factors are test/e2e/mfa*.test.ts's subject.
+  server = await startTestServer({ env: { MFA_REQUIRED_TIERS: 'none', MFA_REQUIRED_ROLES: 'none' } });
   const { db } = server.keyhold;
   await createResource(db, { identifier: ORDERS, scopes: ['orders:read', 'orders:write'] });
   await createResource(db, { identifier: BILLING, scopes: ['billing:read'] });
