@@ -1,6 +1,7 @@
 // The HTTP application: Keyhold's middleware and routes first, the engine last for every
 // protocol endpoint.
 import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import Router from '@koa/router';
 import Koa from 'koa';
@@ -34,14 +35,23 @@ export interface AppDependencies extends InteractionDependencies, SelfServiceDep
   ops: Parameters<typeof opsRoutes>[0];
 }
 
+// The browser half of @simplewebauthn, served from our origin (the CSP allows no other).
+const webauthnBrowserBundle = path.join(path.dirname(createRequire(import.meta.url).resolve('@simplewebauthn/browser')), '..', 'dist', 'bundle', 'index.umd.min.js');
+
 function assetRoutes(): Router {
   const router = new Router();
-  const stylesheet = readFileSync(path.join(assetsDirectory, 'keyhold.css'));
-  router.get('/assets/keyhold.css', (ctx) => {
-    ctx.type = 'text/css';
-    ctx.set('Cache-Control', 'public, max-age=3600');
-    ctx.body = stylesheet;
-  });
+  const assets: Record<string, { type: string; body: Buffer }> = {
+    '/assets/keyhold.css': { type: 'text/css', body: readFileSync(path.join(assetsDirectory, 'keyhold.css')) },
+    '/assets/passkey.js': { type: 'application/javascript', body: readFileSync(path.join(assetsDirectory, 'passkey.js')) },
+    '/assets/webauthn.js': { type: 'application/javascript', body: readFileSync(webauthnBrowserBundle) },
+  };
+  for (const [route, asset] of Object.entries(assets)) {
+    router.get(route, (ctx) => {
+      ctx.type = asset.type;
+      ctx.set('Cache-Control', 'public, max-age=3600');
+      ctx.body = asset.body;
+    });
+  }
   return router;
 }
 

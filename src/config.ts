@@ -158,6 +158,14 @@ const environmentSchema = z.object({
   // Sign-ins a person who must have a second factor but has none may still make before
   // enrolment is forced (0: enrol at the next sign-in).
   MFA_ENROLMENT_GRACE: seconds.default(0),
+  // Passkeys (WebAuthn): a phishing-resistant second factor, and passwordless sign-in.
+  PASSKEYS: bool.default(true),
+  // The WebAuthn relying party id: the issuer's host name by default. Passkeys are bound to
+  // it for good — changing it later orphans every registered passkey. A parent domain (e.g.
+  // example.com for id.example.com) lets sibling sites share them.
+  WEBAUTHN_RP_ID: z.string().regex(/^[a-z0-9.-]+$/i, 'must be a host name').optional(),
+  // Origins allowed to use passkeys (comma separated): the issuer's origin by default.
+  WEBAUTHN_ORIGINS: nameList.pipe(z.array(z.url({ protocol: /^https?$/ }))).optional(),
   // Lifetime (seconds) of a code sent by email or SMS, and the wait before another is sent.
   MFA_OTP_TTL: seconds.min(30).max(3600).default(300),
   MFA_OTP_RESEND_COOLDOWN: seconds.default(30),
@@ -200,7 +208,7 @@ const PROCESS_KEYS = [
   'LOG_LEVEL', 'CLI_LOG_LEVEL', 'BODY_LIMIT', 'KEY_RELOAD_INTERVAL', 'ARGON2_MEMORY_KIB', 'ARGON2_ITERATIONS',
   'ARGON2_PARALLELISM', 'SMTP_URL', 'MAIL_FROM', 'MAIL_POLL_INTERVAL', 'MAIL_MAX_ATTEMPTS',
   'ALLOW_LOOPBACK_REQUESTS', 'METRICS_PORT', 'METRICS_HOST', 'METRICS_TOKEN', 'SHUTDOWN_TIMEOUT',
-  'SMS_PROVIDER', 'SMS_WEBHOOK_URL', 'SMS_WEBHOOK_SECRET',
+  'SMS_PROVIDER', 'SMS_WEBHOOK_URL', 'SMS_WEBHOOK_SECRET', 'WEBAUTHN_RP_ID', 'WEBAUTHN_ORIGINS',
 ] as const satisfies ReadonlyArray<keyof Settings>;
 const POLICY_KEYS = [
   'ACCESS_TOKEN_TTL', 'REFRESH_TOKEN_TTL', 'ID_TOKEN_TTL', 'AUTHORIZATION_CODE_TTL', 'CLIENT_CREDENTIALS_TTL',
@@ -209,7 +217,7 @@ const POLICY_KEYS = [
   'REGISTRATION_RATE_WINDOW', 'RECOVERY_RATE_LIMIT', 'RECOVERY_EMAIL_RATE_LIMIT', 'RECOVERY_RATE_WINDOW', 'REGISTRATION', 'DEFAULT_ROLES', 'REQUIRE_VERIFIED_EMAIL', 'EMAIL_VERIFICATION_TTL',
   'PASSWORD_RESET_TTL', 'INVITATION_TTL', 'VERIFICATION_RESEND_COOLDOWN', 'PASSWORD_MIN_LENGTH',
   'PASSWORD_HISTORY', 'BREACH_CHECK_URL', 'RECENT_LOGIN_WINDOW', 'MFA_TOTP', 'MFA_EMAIL', 'MFA_SMS',
-  'MFA_REQUIRED_TIERS', 'MFA_REQUIRED_ROLES', 'MFA_ENROLMENT_GRACE', 'MFA_OTP_TTL', 'MFA_OTP_RESEND_COOLDOWN', 'TOTP_ISSUER_NAME',
+  'PASSKEYS', 'MFA_REQUIRED_TIERS', 'MFA_REQUIRED_ROLES', 'MFA_ENROLMENT_GRACE', 'MFA_OTP_TTL', 'MFA_OTP_RESEND_COOLDOWN', 'TOTP_ISSUER_NAME',
 ] as const satisfies ReadonlyArray<keyof Settings>;
 
 type ProcessKey = (typeof PROCESS_KEYS)[number];

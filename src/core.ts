@@ -19,6 +19,7 @@ import { createLoginThrottle, type LoginThrottle } from '#src/services/login-thr
 import { createMailer, type Mailer } from '#src/services/mailer.ts';
 import { createMfaService, type MfaService } from '#src/services/mfa/factors.ts';
 import { createMfaRequirement, type MfaRequirement } from '#src/services/mfa/requirement.ts';
+import { createPasskeyService, type PasskeyService } from '#src/services/mfa/passkeys.ts';
 import { createReauthentication, type Reauthentication } from '#src/services/mfa/reauthentication.ts';
 import { createSmsSender } from '#src/services/mfa/sms.ts';
 import { deriveKeys, resolveMasterSecret, type DerivedKeys } from '#src/services/master-secret.ts';
@@ -71,6 +72,8 @@ export interface Core {
   mfa: MfaService;
   /** What a sign-in owes in second factors (policy, the account's own factors, grace). */
   mfaRequirement: MfaRequirement;
+  /** Passkeys (WebAuthn): registration and assertions. */
+  passkeys: PasskeyService;
   /** Proof of the owner before a change to second factors. */
   reauthentication: Reauthentication;
   /** Finishes background work, then closes Redis and the database. */
@@ -137,13 +140,18 @@ export async function createCore(config: Config, logger: Logger): Promise<Core> 
       accountData: createAccountDataService({ db, config, passwords, engineState, pseudonymKey: keys.pseudonyms }),
       authorization: createAuthorizationService(db, config.ISSUER),
       engineState,
-      loginFlows: createLoginFlowService({ store: createLoginFlowStore(engineState), ttlSeconds: policy.INTERACTION_TTL, reachable: mfa.enabledKinds().length ? ['password', 'mfa'] : ['password'] }),
+      loginFlows: createLoginFlowService({ store: createLoginFlowStore(engineState), ttlSeconds: policy.INTERACTION_TTL, reachable: [
+          'password',
+          ...(mfa.enabledKinds().length ? (['mfa'] as const) : []),
+          ...(config.PASSKEYS ? (['phr'] as const) : []),
+        ] }),
       loginThrottle,
       recoveryThrottle: createRequestThrottle({ ...rateLimitStore, name: 'recovery', limit: policy.RECOVERY_RATE_LIMIT, emailLimit: policy.RECOVERY_EMAIL_RATE_LIMIT, windowSeconds: policy.RECOVERY_RATE_WINDOW }),
       registrationThrottle: createRequestThrottle({ ...rateLimitStore, name: 'registration', limit: policy.REGISTRATION_RATE_LIMIT, emailLimit: policy.REGISTRATION_EMAIL_RATE_LIMIT, windowSeconds: policy.REGISTRATION_RATE_WINDOW }),
       background,
       mfa,
       mfaRequirement: createMfaRequirement({ db, config: policy, mfa }),
+      passkeys: createPasskeyService({ db, config, codesKey: keys.mfaCodes, mfa }),
       reauthentication: createReauthentication({ db, config: policy, passwords, loginThrottle, mfa }),
       close,
     };

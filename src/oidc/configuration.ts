@@ -38,13 +38,13 @@ export interface EngineDependencies {
   mfaRequirement?: MfaRequirement;
 }
 
-const mfaAvailable = (config: Config) => config.MFA_TOTP || config.MFA_EMAIL || config.MFA_SMS;
+const mfaAvailable = (config: Config) => config.MFA_TOTP || config.MFA_EMAIL || config.MFA_SMS || config.PASSKEYS;
 
 export function engineConfiguration(deps: EngineDependencies): Configuration {
   const { config, accounts } = deps;
   const interaction = interactions({
     registrationOpen: config.REGISTRATION !== 'closed',
-    ...(deps.mfaRequirement ? { stepUp: { accounts, mfaRequirement: deps.mfaRequirement } } : {}),
+    ...(deps.mfaRequirement ? { stepUp: { accounts, mfaRequirement: deps.mfaRequirement, passkeys: config.PASSKEYS } } : {}),
   });
 
   return {
@@ -65,7 +65,7 @@ export function engineConfiguration(deps: EngineDependencies): Configuration {
     },
     scopes: [...OIDC_SCOPES],
     // What sign-ins can reach: a password; a second factor when any kind is switched on.
-    acrValues: deps.mfaRequirement && mfaAvailable(config) ? [ACR.password, ACR.mfa] : [ACR.password],
+    acrValues: deps.mfaRequirement && mfaAvailable(config) ? [ACR.password, ACR.mfa, ...(config.PASSKEYS ? [ACR.phr] : [])] : [ACR.password],
     conformIdTokenClaims: true,
 
     findAccount: findAccount(accounts),

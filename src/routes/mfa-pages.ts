@@ -24,7 +24,10 @@ import type { Account, AccountService } from '#src/services/accounts.ts';
 import type { FactorKind, MfaService } from '#src/services/mfa/factors.ts';
 import type { MfaRequirement } from '#src/services/mfa/requirement.ts';
 import type { Reauthentication } from '#src/services/mfa/reauthentication.ts';
-import { singleLineText } from '#src/text-input.ts';
+import { embeddedJson } from '#src/routes/interaction/mfa-challenge.ts';
+import { flowFailure } from '#src/services/flows.ts';
+import type { PasskeyService } from '#src/services/mfa/passkeys.ts';
+import { parseJson, singleLineText } from '#src/text-input.ts';
 
 export interface SecurityPageDependencies {
   config: Config;
@@ -34,18 +37,22 @@ export interface SecurityPageDependencies {
   mfa: MfaService;
   mfaRequirement: MfaRequirement;
   reauthentication: Reauthentication;
+  passkeys: PasskeyService;
 }
 
 const PURPOSE = 'security';
+const PASSKEY_PURPOSE = 'security-passkey';
 const BASE = '/account/security';
-const kindLabels: Record<FactorKind, string> = { totp: 'Authenticator app', email: 'Codes by email', sms: 'Codes by text message' };
-const addLabels: Record<FactorKind, MessageKey> = { totp: 'page.mfa.use.totp', email: 'page.mfa.use.email', sms: 'page.mfa.use.sms' };
+const kindLabels: Record<FactorKind, string> = { totp: 'Authenticator app', email: 'Codes by email', sms: 'Codes by text message', passkey: 'Passkey' };
+const addLabels: Record<FactorKind, MessageKey> = { totp: 'page.mfa.use.totp', email: 'page.mfa.use.email', sms: 'page.mfa.use.sms', passkey: 'page.mfa.add.passkey' };
 
 const secret = z.string().max(4096).default('');
-const enrolForm = z.object({ kind: z.enum(['totp', 'email', 'sms']), phone_number: singleLineText(32).default(''), password: secret });
+const enrolForm = z.object({ kind: z.enum(['totp', 'email', 'sms', 'passkey']), phone_number: singleLineText(32).default(''), password: secret });
 const confirmForm = z.object({ factor: singleLineText(64).default(''), code: singleLineText(64).default('') });
 const removeForm = z.object({ factor: singleLineText(64).default(''), password: secret });
 const passwordForm = z.object({ password: secret });
+const passkeyForm = z.object({ challenge: singleLineText(64).default(''), response: z.string().max(32_768).default(''), name: singleLineText(64).default('') });
+const renameForm = z.object({ factor: singleLineText(64).default(''), name: singleLineText(64).default('') });
 
 /** The codes as a text file the browser saves (a data: URL: they are never served again). */
 export function recoveryCodesDownload(codes: readonly string[]): string {
@@ -77,6 +84,7 @@ export function securityPageRoutes(deps: SecurityPageDependencies): Router {
         enrolAction: `${BASE}/enrol`,
         removeAction: `${BASE}/remove`,
         recoveryAction: `${BASE}/recovery-codes`,
+        renameAction: `${BASE}/rename`,
         csrf: pages.csrfToken(ctx, PURPOSE),
         notice: extra.notice,
         error: extra.error,
@@ -103,6 +111,45 @@ export function securityPageRoutes(deps: SecurityPageDependencies): Router {
     pages.render(ctx, 'mfa-code-enrol', { title: message('page.mfa.code_enrol.title'), kind: pending.kind, destination: pending.destination, factorId, action: `${BASE}/confirm`, resendAction: `${BASE}/enrol`, csrf, error }, status);
   };
 
+  // The registration options carry a challenge bound to this account; the page's script runs the ceremony.
+  const renderPasskeyRegistration = async (ctx: Context, account: Account, error?: string, status?: number) => {
+    const { challengeId, options } = await deps.passkeys.registrationOptions(account, PASSKEY_PURPOSE);
+    pages.render(
+      ctx,
+      'mfa-passkey',
+      { title: message('page.mfa.passkey.title'), csrf: pages.csrfToken(ctx, PURPOSE), passkey: { mode: 'register', action: `${BASE}/passkey`, challengeId, optionsJson: embeddedJson(options), label: message('page.mfa.add.passkey') }, error },
+      status,
+    );
+  };
+
+  router.post(`${BASE}/passkey`, form, async (ctx) => {
+    pages.assertCsrf(ctx, PURPOSE);
+    const { account } = await signedIn(ctx);
+    const posted = readForm(ctx, passkeyForm);
+    try {
+      if (!posted.ok) throw flowFailure('invalid');
+      // The challenge was issued only after re-authentication (enrol above), to this account.
+      const confirmed = await deps.passkeys.register(account, { challengeId: posted.data.challenge, purpose: PASSKEY_PURPOSE, response: parseJson(posted.data.response), name: posted.data.name });
+      if (!confirmed.recoveryCodes) return renderPage(ctx, account, { notice: message('page.mfa.enabled') });
+      pages.render(ctx, 'mfa-recovery-codes', { title: message('page.mfa.recovery_codes.title'), codes: confirmed.recoveryCodes, download: recoveryCodesDownload(confirmed.recoveryCodes), backUrl: BASE });
+    } catch (error) {
+      if (!isKeyholdError(error, 'invalid_code')) return refused(ctx, account, error);
+      await renderPage(ctx, account, { error: message('page.mfa.passkey_failed'), status: 400 });
+    }
+  });
+
+  router.post(`${BASE}/rename`, form, async (ctx) => {
+    pages.assertCsrf(ctx, PURPOSE);
+    const { account } = await signedIn(ctx);
+    const posted = readForm(ctx, renameForm);
+    try {
+      await deps.passkeys.rename(account, posted.ok ? posted.data.factor : '', posted.ok ? posted.data.name : '');
+      await renderPage(ctx, account, { notice: message('page.mfa.renamed') });
+    } catch (error) {
+      await refused(ctx, account, error);
+    }
+  });
+
   router.get(BASE, async (ctx) => {
     const { account } = await signedIn(ctx);
     await renderPage(ctx, account);
@@ -116,6 +163,7 @@ export function securityPageRoutes(deps: SecurityPageDependencies): Router {
     const { kind, password, phone_number: phone } = posted.data;
     try {
       await deps.reauthentication.confirm(account, ctx.ip, { password: password || undefined, authTime });
+      if (kind === 'passkey') return await renderPasskeyRegistration(ctx, account);
       const { factorId } = kind === 'totp' ? await mfa.startTotp(account) : kind === 'email' ? await mfa.startEmail(account) : await mfa.startSms(account, phone);
       await renderCodeEntry(ctx, account, factorId);
     } catch (error) {

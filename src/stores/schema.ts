@@ -142,7 +142,7 @@ export interface MailOutboxTable {
 export interface MfaFactorTable {
   id: string;
   account_id: string;
-  kind: 'totp' | 'email' | 'sms';
+  kind: 'totp' | 'email' | 'sms' | 'passkey';
   /** TOTP: the base32 secret, sealed (src/crypto.ts) under DerivedKeys.mfaSecrets. */
   secret_encrypted: string | null;
   /** SMS: where codes go. */
@@ -151,6 +151,26 @@ export interface MfaFactorTable {
   last_totp_step: ColumnType<string | null, string | number | null | undefined, string | number | null>;
   confirmed_at: NullableTimestamp;
   last_used_at: NullableTimestamp;
+  created_at: Timestamp;
+  /** Passkeys: the WebAuthn credential (base64url id, COSE public key), its counter and traits. */
+  credential_id: string | null;
+  public_key: string | null;
+  sign_count: ColumnType<string | null, string | number | null | undefined, string | number | null>;
+  /** JSON array of transports, as the authenticator reported them. */
+  transports: string | null;
+  device_type: string | null;
+  backed_up: boolean | null;
+  name: string | null;
+}
+
+/** A WebAuthn challenge handed out (HMAC'd), usable once before it expires. */
+export interface WebauthnChallengeTable {
+  id: string;
+  account_id: string | null;
+  purpose: string;
+  challenge_hash: string;
+  expires_at: Timestamp;
+  consumed_at: NullableTimestamp;
   created_at: Timestamp;
 }
 
@@ -191,4 +211,5 @@ export interface Database {
   mfa_factors: MfaFactorTable;
   mfa_recovery_codes: MfaRecoveryCodeTable;
   mfa_challenges: MfaChallengeTable;
+  webauthn_challenges: WebauthnChallengeTable;
 }

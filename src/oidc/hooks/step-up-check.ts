@@ -15,6 +15,8 @@ export const ACR_STEP_UP = 'acr_step_up';
 export interface StepUpDependencies {
   accounts: Pick<AccountService, 'findById'>;
   mfaRequirement: Pick<MfaRequirement, 'demand'>;
+  /** Passkeys are on: urn:keyhold:acr:phr can be reached (by a passkey, enrolled if need be). */
+  passkeys: boolean;
 }
 
 export function stepUpCheck(deps: StepUpDependencies) {
@@ -24,8 +26,9 @@ export function stepUpCheck(deps: StepUpDependencies) {
     // A result just posted is the sign-in itself: nothing to step up from.
     if (ctx.oidc.result?.login) return false;
     const current = levelOfAcr(session.acr ?? '') ?? 'password';
-    if (atLeast(current, 'mfa')) return false;
     const acrValues = typeof params?.acr_values === 'string' ? params.acr_values.split(' ').filter(Boolean) : [];
+    if (deps.passkeys && requiredLevel({ acrValues }) === 'phr') return !atLeast(current, 'phr');
+    if (atLeast(current, 'mfa')) return false;
     // As in the sign-in (flowWantsMfa): acr_values naming mfa; a level nothing reaches stays voluntary.
     const requested = requiredLevel({ acrValues }) === 'mfa';
     const account = await deps.accounts.findById(session.accountId);

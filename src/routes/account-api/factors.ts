@@ -22,14 +22,16 @@ export interface FactorApiDependencies {
   loginThrottle: LoginThrottle;
 }
 
-const kind = z.enum(['totp', 'email', 'sms']);
+const kind = z.enum(['totp', 'email', 'sms', 'passkey']);
+// Passkeys are registered in the browser (the security page), where WebAuthn runs.
+const enrolKind = z.enum(['totp', 'email', 'sms']);
 const password = z.string().max(4096).optional().describe('The account password; not needed within RECENT_LOGIN_WINDOW seconds of signing in (first_party clients).');
 
 const factorSchema = z
   .object({
     id: z.uuid(),
     kind,
-    destination: z.string().nullable().describe('Where codes go, partly hidden (email and SMS factors).'),
+    destination: z.string().nullable().describe('Where codes go, partly hidden (email and SMS factors); a passkey\'s name.'),
     created_at: z.iso.datetime(),
     last_used_at: z.iso.datetime().nullable(),
   })
@@ -45,14 +47,14 @@ const factorListSchema = z
   .meta({ id: 'FactorList' });
 
 const enrolmentSchema = z
-  .object({ kind, phone_number: singleLineText(32).optional().describe('E.164, for kind sms.'), password })
+  .object({ kind: enrolKind, phone_number: singleLineText(32).optional().describe('E.164, for kind sms.'), password })
   .strict()
   .meta({ id: 'FactorEnrolment' });
 
 const pendingFactorSchema = z
   .object({
     factor_id: z.uuid(),
-    kind,
+    kind: enrolKind,
     secret: z.string().optional().describe('TOTP: the base32 secret, shown once.'),
     otpauth_uri: z.string().optional().describe('TOTP: the otpauth:// URI for a QR code.'),
   })

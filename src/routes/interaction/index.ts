@@ -4,6 +4,7 @@
 //
 //   GET  /interaction/:uid                   the page the interaction is at (below)
 //   POST /interaction/:uid/login             password.ts      email + password
+//   POST /interaction/:uid/passkey           passkey.ts       a passkey: passwordless, or as second factor
 //   GET|POST /interaction/:uid/register…     register.ts      registration (prompt=create)
 //   GET|POST /interaction/:uid/mfa…          mfa-challenge.ts step: a second factor (or a recovery code)
 //   POST /interaction/:uid/mfa/enrol…        mfa-enrol.ts     step: enrol one when it is demanded
@@ -19,6 +20,7 @@ import { abortRoutes } from '#src/routes/interaction/abort.ts';
 import { consentRoutes, showConsent } from '#src/routes/interaction/consent.ts';
 import { mfaChallengeRoutes, mfaChallengeStep } from '#src/routes/interaction/mfa-challenge.ts';
 import { mfaEnrolRoutes, mfaEnrolStep } from '#src/routes/interaction/mfa-enrol.ts';
+import { passkeyRoutes } from '#src/routes/interaction/passkey.ts';
 import { passwordRoutes, renderLogin } from '#src/routes/interaction/password.ts';
 import { createSignInPipeline, type SignInPipeline } from '#src/routes/interaction/pipeline.ts';
 import { profileRoutes, profileStep } from '#src/routes/interaction/profile.ts';
@@ -69,6 +71,6 @@ export function interactionRoutes(deps: InteractionDependencies): Router {
     throw new KeyholdError('invalid_request', { key: 'error.invalid_request.unsupported_prompt', params: { prompt: details.prompt.name } });
   });
 
-  for (const routes of [passwordRoutes, registerRoutes, mfaChallengeRoutes, mfaEnrolRoutes, verifyEmailRoutes, profileRoutes, consentRoutes, abortRoutes]) routes(router, deps, pipeline);
+  for (const routes of [passwordRoutes, passkeyRoutes, registerRoutes, mfaChallengeRoutes, mfaEnrolRoutes, verifyEmailRoutes, profileRoutes, consentRoutes, abortRoutes]) routes(router, deps, pipeline);
   return router;
 }

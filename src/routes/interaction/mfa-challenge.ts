@@ -27,7 +27,8 @@ import { singleLineText } from '#src/text-input.ts';
 
 const STEP = 'mfa';
 const RECOVERY = 'recovery';
-const methodOf: Record<FactorKind, SignInMethod> = { totp: totpMethod, email: emailCodeMethod, sms: smsCodeMethod };
+// Typed codes; a passkey is proven by an assertion instead (passkey.ts).
+const methodOf: Record<Exclude<FactorKind, 'passkey'>, SignInMethod> = { totp: totpMethod, email: emailCodeMethod, sms: smsCodeMethod };
 
 const codeForm = z.object({ factor: singleLineText(64).default(''), code: singleLineText(64).default('') });
 const factorForm = z.object({ factor: singleLineText(64).default('') });
@@ -39,12 +40,45 @@ const factorForm = z.object({ factor: singleLineText(64).default('') });
  */
 export const flowWantsMfa = (flow: LoginFlow): boolean => flow.required === 'mfa' || (flow.essential !== undefined && atLeast(flow.essential, 'mfa'));
 
+export interface SecondFactorDue {
+  due: 'none' | 'challenge' | 'enrol';
+  /** Phishing-resistant was asked for (acr_values or an essential claim naming phr): passkeys only. */
+  passkeyOnly: boolean;
+  /** Policy demands a factor the account lacks, but sign-ins of its grace remain. */
+  grace: boolean;
+}
+
+/** What a sign-in still owes in second factors: asked by the challenge and enrolment steps alike. */
+export async function secondFactorDue(deps: InteractionDependencies, { account, client, flow }: StepSubject): Promise<SecondFactorDue> {
+  const none = { due: 'none', passkeyOnly: false, grace: false } as const;
+  if (!flow) return none;
+  const achieved = achievedLevel(flow.verifications) ?? 'password';
+  if (deps.passkeys.enabled() && (flow.required === 'phr' || flow.essential === 'phr')) {
+    if (atLeast(achieved, 'phr')) return none;
+    return { due: (await deps.passkeys.hasPasskeys(account.id)) ? 'challenge' : 'enrol', passkeyOnly: true, grace: false };
+  }
+  if (atLeast(achieved, 'mfa')) return none;
+  const demand = await deps.mfaRequirement.demand(account, client as unknown as Record<string, unknown>, flowWantsMfa(flow));
+  return { due: demand === 'challenge' || demand === 'enrol' ? demand : 'none', passkeyOnly: false, grace: demand === 'grace' };
+}
+
+/** The factors the challenge may offer: passkeys only when phishing-resistance was asked for; passkeys first. */
+async function offeredFactors(deps: InteractionDependencies, subject: StepSubject, passkeyOnly: boolean): Promise<FactorView[]> {
+  const factors = (await deps.mfa.listFactors(subject.account)).filter((entry) => !passkeyOnly || entry.kind === 'passkey');
+  const rank = (entry: FactorView) => ['passkey', 'totp', 'sms', 'email'].indexOf(entry.kind);
+  return factors.sort((a, b) => rank(a) - rank(b));
+}
+
+/** The JSON a page embeds for assets/passkey.js: `<` escaped, so no value can close the script element. */
+export const embeddedJson = (value: unknown) => JSON.stringify(value).replace(/</g, '\\u003c');
+
 /** Emailed and texted sign-in codes work only in the interaction they were sent for. */
 export const challengePurpose = (uid: string) => `login:${uid}`;
 
 interface ChallengeView {
   factor?: FactorView;
   recovery: boolean;
+  passkeyOnly?: boolean;
   error?: string;
   notice?: string;
   status?: number;
@@ -54,18 +88,18 @@ export function mfaChallengeStep(deps: InteractionDependencies): SignInStep {
   return {
     id: STEP,
     forSessions: false,
-    async pending({ account, client, flow }) {
-      if (!flow || atLeast(achievedLevel(flow.verifications) ?? 'password', 'mfa')) return false;
-      return (await deps.mfaRequirement.demand(account, client as unknown as Record<string, unknown>, flowWantsMfa(flow))) === 'challenge';
+    async pending(subject) {
+      return (await secondFactorDue(deps, subject)).due === 'challenge';
     },
     async show(ctx, details, subject, { revisit }) {
-      const factors = await deps.mfa.listFactors(subject.account);
-      // An app code needs nothing sent; prefer it. Else a code goes out as the page opens
-      // (after a verification only: a reload sends nothing).
-      const factor = factors.find((entry) => entry.kind === 'totp') ?? factors[0]!;
+      const { passkeyOnly } = await secondFactorDue(deps, subject);
+      const factors = await offeredFactors(deps, subject, passkeyOnly);
+      // A passkey or an app code needs nothing sent; they come first. Else a code goes out
+      // as the page opens (after a verification only: a reload sends nothing).
+      const factor = factors[0]!;
       let notice: string | undefined;
-      if (!revisit && factor.kind !== 'totp') notice = await sendNotice(deps, ctx, details, subject, factor);
-      return renderChallenge(ctx, deps, details, subject, factors, { factor, recovery: false, notice });
+      if (!revisit && (factor.kind === 'email' || factor.kind === 'sms')) notice = await sendNotice(deps, ctx, details, subject, factor);
+      return renderChallenge(ctx, deps, details, subject, factors, { factor, recovery: false, notice, passkeyOnly });
     },
   };
 }
@@ -81,11 +115,22 @@ async function sendNotice(deps: InteractionDependencies, ctx: Context, details: 
   }
 }
 
-const useLabels: Record<FactorKind, MessageKey> = { totp: 'page.mfa.use.totp', email: 'page.mfa.use.email', sms: 'page.mfa.use.sms' };
+const useLabels: Record<FactorKind, MessageKey> = { totp: 'page.mfa.use.totp', email: 'page.mfa.use.email', sms: 'page.mfa.use.sms', passkey: 'page.mfa.use.passkey' };
 
-function renderChallenge(ctx: Context, deps: InteractionDependencies, details: InteractionDetails, _subject: StepSubject, factors: FactorView[], view: ChallengeView): void {
+async function renderChallenge(ctx: Context, deps: InteractionDependencies, details: InteractionDetails, subject: StepSubject, factors: FactorView[], view: ChallengeView): Promise<void> {
   const base = `/interaction/${details.uid}/mfa`;
   const current = view.recovery ? undefined : view.factor;
+  // A passkey: the browser signs a fresh challenge for this sign-in, with this account's passkeys only.
+  const passkey =
+    current?.kind === 'passkey'
+      ? await deps.passkeys.authenticationOptions(challengePurpose(details.uid), subject.account.id).then(({ challengeId, options }) => ({
+          mode: 'authenticate',
+          action: `/interaction/${details.uid}/passkey`,
+          challengeId,
+          optionsJson: embeddedJson(options),
+          label: message('page.mfa.use.passkey'),
+        }))
+      : undefined;
   deps.pages.render(
     ctx,
     'mfa-challenge',
@@ -94,10 +139,12 @@ function renderChallenge(ctx: Context, deps: InteractionDependencies, details: I
       factor: current,
       recovery: view.recovery,
       action: base,
-      sendAction: current && current.kind !== 'totp' ? `${base}/send` : undefined,
+      passkey,
+      sendAction: current && (current.kind === 'email' || current.kind === 'sms') ? `${base}/send` : undefined,
       abortAction: `/interaction/${details.uid}/abort`,
       others: factors.filter((entry) => entry.id !== current?.id).map((entry) => ({ url: `${base}?factor=${entry.id}`, label: message(useLabels[entry.kind]) })),
-      recoveryUrl: view.recovery ? undefined : `${base}?factor=${RECOVERY}`,
+      // A recovery code stands in for a lost factor, not for phishing resistance.
+      recoveryUrl: view.recovery || view.passkeyOnly ? undefined : `${base}?factor=${RECOVERY}`,
       csrf: deps.pages.csrfToken(ctx, interactionPurpose(details.uid)),
       error: view.error,
       notice: view.notice,
@@ -108,43 +155,44 @@ function renderChallenge(ctx: Context, deps: InteractionDependencies, details: I
 
 export function mfaChallengeRoutes(router: Router, deps: InteractionDependencies, pipeline: SignInPipeline): void {
   const form = formBody(deps.config.BODY_LIMIT);
-  const step = mfaChallengeStep(deps);
 
   /** The sign-in this browser is in, with the challenge due; anything else is refused. */
   const challengeFor = async (details: InteractionDetails) => {
     const flow = await pipeline.identifiedFlow(details);
     if (!flow) throw new KeyholdError('invalid_request', { key: 'error.invalid_request.sign_in_expired' });
     const subject = await pipeline.subject(details, flow);
-    if (!(await step.pending(subject))) throw new KeyholdError('invalid_request', { key: 'error.invalid_request.step_complete' });
-    return { flow, subject, factors: await deps.mfa.listFactors(subject.account) };
+    const due = await secondFactorDue(deps, subject);
+    if (due.due !== 'challenge') throw new KeyholdError('invalid_request', { key: 'error.invalid_request.step_complete' });
+    return { flow, subject, passkeyOnly: due.passkeyOnly, factors: await offeredFactors(deps, subject, due.passkeyOnly) };
   };
 
-  const chosen = (factors: FactorView[], id: string): ChallengeView => (id === RECOVERY ? { recovery: true } : { recovery: false, factor: factors.find((entry) => entry.id === id) ?? factors[0] });
+  const chosenFrom = (factors: FactorView[], id: string, passkeyOnly: boolean): ChallengeView =>
+    id === RECOVERY && !passkeyOnly ? { recovery: true } : { recovery: false, passkeyOnly, factor: factors.find((entry) => entry.id === id) ?? factors[0] };
 
   // Another factor, or a recovery code, in place of the one offered. Nothing is sent here.
   router.get('/:uid/mfa', async (ctx) => {
     const details = await deps.pages.loadInteraction(ctx);
     if (!LOGIN_PROMPTS.includes(details.prompt.name)) throw new KeyholdError('invalid_request', { key: 'error.invalid_request.step_complete' });
-    const { subject, factors } = await challengeFor(details);
-    renderChallenge(ctx, deps, details, subject, factors, chosen(factors, typeof ctx.query.factor === 'string' ? ctx.query.factor : ''));
+    const { subject, factors, passkeyOnly } = await challengeFor(details);
+    await renderChallenge(ctx, deps, details, subject, factors, chosenFrom(factors, typeof ctx.query.factor === 'string' ? ctx.query.factor : '', passkeyOnly));
   });
 
   router.post('/:uid/mfa/send', form, async (ctx) => {
     const details = await postedForm(deps.pages, ctx, LOGIN_PROMPTS);
-    const { subject, factors } = await challengeFor(details);
+    const { subject, factors, passkeyOnly } = await challengeFor(details);
     const posted = readForm(ctx, factorForm);
-    const view = chosen(factors, posted.ok ? posted.data.factor : '');
-    if (view.factor?.kind === 'totp' || !view.factor) return renderChallenge(ctx, deps, details, subject, factors, view);
+    const view = chosenFrom(factors, posted.ok ? posted.data.factor : '', passkeyOnly);
+    if (view.factor?.kind !== 'email' && view.factor?.kind !== 'sms') return renderChallenge(ctx, deps, details, subject, factors, view);
     const notice = await sendNotice(deps, ctx, details, subject, view.factor);
-    renderChallenge(ctx, deps, details, subject, factors, { ...view, notice });
+    await renderChallenge(ctx, deps, details, subject, factors, { ...view, notice });
   });
 
   router.post('/:uid/mfa', form, async (ctx) => {
     const details = await postedForm(deps.pages, ctx, LOGIN_PROMPTS);
-    const { subject, factors } = await challengeFor(details);
+    const { subject, factors, passkeyOnly } = await challengeFor(details);
     const posted = readForm(ctx, codeForm);
     const input = posted.ok ? posted.data : { factor: posted.values.factor ?? '', code: '' };
-    const view = chosen(factors, input.factor);
+    const view = chosenFrom(factors, input.factor, passkeyOnly);
     const refuse = (key: MessageKey, status: number, params?: Record<string, string | number>) => renderChallenge(ctx, deps, details, subject, factors, { ...view, error: message(key, params), status });
     if (!posted.ok) return refuse('page.mfa.invalid_code', FORM_REFUSED);
 
@@ -161,11 +209,12 @@ export function mfaChallengeRoutes(router: Router, deps: InteractionDependencies
     let method: SignInMethod;
     let recoveryLeft: number | undefined;
     try {
-      if (view.recovery) {
+      if (view.recovery && !passkeyOnly) {
         recoveryLeft = await deps.mfa.useRecoveryCode(subject.account, input.code);
         method = recoveryCodeMethod;
       } else {
         const factor = await deps.mfa.verify(subject.account, view.factor!.id, input.code, challengePurpose(details.uid));
+        if (factor.kind === 'passkey' || (passkeyOnly && view.recovery)) throw new KeyholdError('unknown_factor');
         method = methodOf[factor.kind];
       }
     } catch (error) {

@@ -11,46 +11,50 @@ import { message, type MessageKey } from '#src/messages/index.ts';
 import { formBody } from '#src/middleware/body.ts';
 import { setErrorHeaders } from '#src/middleware/errors.ts';
 import type { InteractionDetails } from '#src/routes/page-kit.ts';
-import { flowWantsMfa } from '#src/routes/interaction/mfa-challenge.ts';
+import { embeddedJson, secondFactorDue } from '#src/routes/interaction/mfa-challenge.ts';
+import { passkeyMethod } from '#src/services/authentication/methods/passkey.ts';
+import { flowFailure } from '#src/services/flows.ts';
+import { parseJson } from '#src/text-input.ts';
 import type { SignInPipeline, SignInStep, StepSubject } from '#src/routes/interaction/pipeline.ts';
 import { interactionPurpose, LOGIN_PROMPTS, postedForm, type InteractionDependencies } from '#src/routes/interaction/shared.ts';
-import { achievedLevel, atLeast } from '#src/services/authentication/assurance.ts';
 import { emailCodeMethod } from '#src/services/authentication/methods/email-code.ts';
 import { smsCodeMethod } from '#src/services/authentication/methods/sms-code.ts';
 import { totpMethod } from '#src/services/authentication/methods/totp.ts';
 import type { SignInMethod } from '#src/services/authentication/types.ts';
-import type { FactorKind } from '#src/services/mfa/factors.ts';
+import type { FactorConfirmation, FactorKind } from '#src/services/mfa/factors.ts';
 import { recoveryCodesDownload } from '#src/routes/mfa-pages.ts';
 import { singleLineText } from '#src/text-input.ts';
 
 const STEP = 'mfa-enrol';
 const GRACE_NOTE = 'mfa-grace';
-const methodOf: Record<FactorKind, SignInMethod> = { totp: totpMethod, email: emailCodeMethod, sms: smsCodeMethod };
+const methodOf: Record<Exclude<FactorKind, 'passkey'>, SignInMethod> = { totp: totpMethod, email: emailCodeMethod, sms: smsCodeMethod };
 
-const chooseForm = z.object({ kind: z.enum(['totp', 'email', 'sms']), phone_number: singleLineText(32).default('') });
+const chooseForm = z.object({ kind: z.enum(['totp', 'email', 'sms', 'passkey']), phone_number: singleLineText(32).default('') });
+const passkeyForm = z.object({ challenge: singleLineText(64).default(''), response: z.string().max(32_768).default(''), name: singleLineText(64).default('') });
+const enrolPurpose = (uid: string) => `enrol:${uid}`;
 const confirmForm = z.object({ factor: singleLineText(64).default(''), code: singleLineText(64).default('') });
 
 export function mfaEnrolStep(deps: InteractionDependencies): SignInStep {
   return {
     id: STEP,
     forSessions: false,
-    async pending({ account, client, flow }) {
-      if (!flow || atLeast(achievedLevel(flow.verifications) ?? 'password', 'mfa')) return false;
-      const demand = await deps.mfaRequirement.demand(account, client as unknown as Record<string, unknown>, flowWantsMfa(flow));
-      if (demand === 'grace' && !flow.notes?.[GRACE_NOTE]) {
+    async pending(subject) {
+      const { flow, account } = subject;
+      const due = await secondFactorDue(deps, subject);
+      if (flow && due.grace && !flow.notes?.[GRACE_NOTE]) {
         // One sign-in of the grace is used, once per sign-in however often this is asked.
         await deps.loginFlows.note(flow, GRACE_NOTE, String(await deps.mfaRequirement.useGrace(account.id)));
       }
-      return demand === 'enrol';
+      return due.due === 'enrol';
     },
-    async show(ctx, details) {
-      renderChoice(ctx, deps, details);
+    async show(ctx, details, subject) {
+      renderChoice(ctx, deps, details, { passkeyOnly: (await secondFactorDue(deps, subject)).passkeyOnly });
     },
   };
 }
 
-function renderChoice(ctx: Context, deps: InteractionDependencies, details: InteractionDetails, extra: { error?: string; phoneNumber?: string; status?: number } = {}): void {
-  const kinds = Object.fromEntries(deps.mfa.enabledKinds().map((kind) => [kind, true]));
+function renderChoice(ctx: Context, deps: InteractionDependencies, details: InteractionDetails, extra: { error?: string; phoneNumber?: string; status?: number; passkeyOnly?: boolean } = {}): void {
+  const kinds = Object.fromEntries(deps.mfa.enabledKinds().filter((kind) => !extra.passkeyOnly || kind === 'passkey').map((kind) => [kind, true]));
   deps.pages.render(
     ctx,
     'mfa-enrol',
@@ -74,12 +78,27 @@ export function mfaEnrolRoutes(router: Router, deps: InteractionDependencies, pi
   const base = (details: InteractionDetails) => `/interaction/${details.uid}/mfa/enrol`;
 
   /** The sign-in this browser is in, with enrolment due; anything else is refused. */
-  const enrolmentFor = async (details: InteractionDetails): Promise<StepSubject> => {
+  const enrolmentFor = async (details: InteractionDetails): Promise<StepSubject & { passkeyOnly: boolean }> => {
     const flow = await pipeline.identifiedFlow(details);
     if (!flow) throw new KeyholdError('invalid_request', { key: 'error.invalid_request.sign_in_expired' });
     const subject = await pipeline.subject(details, flow);
     if (!(await step.pending(subject))) throw new KeyholdError('invalid_request', { key: 'error.invalid_request.step_complete' });
-    return subject;
+    return { ...subject, passkeyOnly: (await secondFactorDue(deps, subject)).passkeyOnly };
+  };
+
+  const renderPasskeyRegistration = async (ctx: Context, details: InteractionDetails, subject: StepSubject, error?: string, status?: number) => {
+    const { challengeId, options } = await deps.passkeys.registrationOptions(subject.account, enrolPurpose(details.uid));
+    deps.pages.render(
+      ctx,
+      'mfa-passkey',
+      {
+        title: message('page.mfa.passkey.title'),
+        csrf: deps.pages.csrfToken(ctx, interactionPurpose(details.uid)),
+        passkey: { mode: 'register', action: `${base(details)}/passkey`, challengeId, optionsJson: embeddedJson(options), label: message('page.mfa.add.passkey') },
+        error,
+      },
+      status,
+    );
   };
 
   const renderCodeEntry = async (ctx: Context, details: InteractionDetails, subject: StepSubject, factorId: string, extra: { error?: string; notice?: string; status?: number } = {}) => {
@@ -104,6 +123,8 @@ export function mfaEnrolRoutes(router: Router, deps: InteractionDependencies, pi
     const posted = readForm(ctx, chooseForm);
     if (!posted.ok) return renderChoice(ctx, deps, details, { status: FORM_REFUSED });
     const { kind, phone_number: phoneNumber } = posted.data;
+    if (kind === 'passkey') return renderPasskeyRegistration(ctx, details, subject);
+    if (subject.passkeyOnly) return renderChoice(ctx, deps, details, { passkeyOnly: true, status: 400 });
     try {
       const { factorId } = kind === 'totp' ? await deps.mfa.startTotp(subject.account) : kind === 'email' ? await deps.mfa.startEmail(subject.account) : await deps.mfa.startSms(subject.account, phoneNumber);
       return renderCodeEntry(ctx, details, subject, factorId);
@@ -113,6 +134,21 @@ export function mfaEnrolRoutes(router: Router, deps: InteractionDependencies, pi
       if (isKeyholdError(error, 'factor_disabled', 'factor_exists')) return renderChoice(ctx, deps, details, { error: error.message, status: error.status });
       throw error;
     }
+  });
+
+  router.post('/:uid/mfa/enrol/passkey', form, async (ctx) => {
+    const details = await postedForm(deps.pages, ctx, LOGIN_PROMPTS);
+    const subject = await enrolmentFor(details);
+    const posted = readForm(ctx, passkeyForm);
+    let confirmation;
+    try {
+      if (!posted.ok) throw flowFailure('invalid');
+      confirmation = await deps.passkeys.register(subject.account, { challengeId: posted.data.challenge, purpose: enrolPurpose(details.uid), response: parseJson(posted.data.response), name: posted.data.name });
+    } catch (error) {
+      if (!isKeyholdError(error, 'invalid_code', 'factor_exists', 'factor_disabled')) throw error;
+      return renderPasskeyRegistration(ctx, details, subject, message('page.mfa.passkey_failed'), 400);
+    }
+    return enrolled(ctx, details, subject, confirmation, passkeyMethod(confirmation.factor.kind === 'passkey' && (await deps.passkeys.isSynced(confirmation.factor.id))));
   });
 
   router.post('/:uid/mfa/enrol/resend', form, async (ctx) => {
@@ -153,8 +189,12 @@ export function mfaEnrolRoutes(router: Router, deps: InteractionDependencies, pi
       return refuse('page.mfa.invalid_code', 400);
     }
     await attempt.succeeded();
-    // The code proved the new factor: this sign-in now holds two.
-    await pipeline.record(details, subject.account.id, methodOf[confirmation.factor.kind]);
+    return enrolled(ctx, details, subject, confirmation, methodOf[confirmation.factor.kind as Exclude<FactorKind, 'passkey'>]);
+  });
+
+  /** The new factor proved itself: this sign-in now holds it; the first one's recovery codes are shown once. */
+  const enrolled = async (ctx: Context, details: InteractionDetails, subject: StepSubject, confirmation: FactorConfirmation, method: SignInMethod) => {
+    await pipeline.record(details, subject.account.id, method);
     if (!confirmation.recoveryCodes) {
       const flow = await pipeline.identifiedFlow(details);
       return pipeline.advance(ctx, details, flow!);
@@ -166,5 +206,5 @@ export function mfaEnrolRoutes(router: Router, deps: InteractionDependencies, pi
       continueAction: `/interaction/${details.uid}/mfa/continue`,
       csrf: deps.pages.csrfToken(ctx, interactionPurpose(details.uid)),
     });
-  });
+  };
 }

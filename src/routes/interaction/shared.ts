@@ -15,6 +15,7 @@ import type { LoginThrottle } from '#src/services/login-throttle.ts';
 import type { RequestThrottle } from '#src/services/request-throttle.ts';
 import type { MfaService } from '#src/services/mfa/factors.ts';
 import type { MfaRequirement } from '#src/services/mfa/requirement.ts';
+import type { PasskeyService } from '#src/services/mfa/passkeys.ts';
 import type { RegistrationService } from '#src/services/registration.ts';
 import { singleLine, singleLineText } from '#src/text-input.ts';
 
@@ -31,6 +32,7 @@ export interface InteractionDependencies {
   registrationThrottle: RequestThrottle;
   mfa: MfaService;
   mfaRequirement: MfaRequirement;
+  passkeys: PasskeyService;
 }
 
 export type EngineClient = Awaited<ReturnType<EngineHost['provider']['Client']['find']>>;

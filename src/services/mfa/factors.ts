@@ -21,7 +21,7 @@ import * as store from '#src/stores/mfa-store.ts';
 import type { Database } from '#src/stores/schema.ts';
 
 export type FactorKind = store.MfaFactorRow['kind'];
-export const FACTOR_KINDS: readonly FactorKind[] = ['totp', 'email', 'sms'];
+export const FACTOR_KINDS: readonly FactorKind[] = ['totp', 'email', 'sms', 'passkey'];
 
 /** A factor as pages and the Account API show it: never its secret. */
 export interface FactorView {
@@ -49,7 +49,7 @@ export interface FactorConfirmation {
 export interface MfaDependencies {
   db: Kysely<Database>;
   config: Pick<ProcessSettings, 'ISSUER'> &
-    Pick<ProductPolicy, 'MFA_TOTP' | 'MFA_EMAIL' | 'MFA_SMS' | 'MFA_OTP_TTL' | 'MFA_OTP_RESEND_COOLDOWN' | 'TOTP_ISSUER_NAME'>;
+    Pick<ProductPolicy, 'MFA_TOTP' | 'MFA_EMAIL' | 'MFA_SMS' | 'PASSKEYS' | 'MFA_OTP_TTL' | 'MFA_OTP_RESEND_COOLDOWN' | 'TOTP_ISSUER_NAME'>;
   /** DerivedKeys.mfaSecrets (seals TOTP secrets) and .mfaCodes (keys the code HMACs). */
   keys: { secrets: Buffer; codes: Buffer };
   mailer: Pick<Mailer, 'enqueue'>;
@@ -67,13 +67,13 @@ const maskEmail = (email: string) => `${email[0]}•••@${email.slice(email.l
 export function createMfaService(deps: MfaDependencies) {
   const { db, config, keys } = deps;
   const securityUrl = `${config.ISSUER}/account/security`;
-  const enabled: Record<FactorKind, boolean> = { totp: config.MFA_TOTP, email: config.MFA_EMAIL, sms: config.MFA_SMS };
+  const enabled: Record<FactorKind, boolean> = { totp: config.MFA_TOTP, email: config.MFA_EMAIL, sms: config.MFA_SMS, passkey: config.PASSKEYS };
   const secretAad = (factorId: string) => `mfa-factor:${factorId}`;
 
   const view = (row: store.MfaFactorRow, account: Pick<Account, 'email'>): FactorView => ({
     id: row.id,
     kind: row.kind,
-    destination: row.kind === 'sms' && row.phone_number ? maskPhone(row.phone_number) : row.kind === 'email' ? maskEmail(account.email) : null,
+    destination: row.kind === 'sms' && row.phone_number ? maskPhone(row.phone_number) : row.kind === 'email' ? maskEmail(account.email) : row.kind === 'passkey' ? row.name : null,
     created_at: row.created_at.toISOString(),
     last_used_at: row.last_used_at?.toISOString() ?? null,
   });
@@ -148,10 +148,15 @@ export function createMfaService(deps: MfaDependencies) {
     const step = await checkCode(row, code, ENROL_PURPOSE);
     const first = (await store.countConfirmedFactors(db, account.id)) === 0;
     if (!(await store.confirmFactor(db, row.id, step))) throw flowFailure('used');
+    return enrolled(account, row.id, first);
+  };
+
+  /** After a factor started counting: recovery codes if it is the first, the audit record, the owner's mail. */
+  const enrolled = async (account: Account, factorId: string, first: boolean): Promise<FactorConfirmation> => {
+    const confirmed = (await store.findFactor(db, account.id, factorId))!;
     const recoveryCodes = first ? await issueRecoveryCodes(account.id) : undefined;
-    await recordAudit(db, { event: 'mfa.enrolled', accountId: account.id, details: { kind: row.kind, factorId: row.id } });
-    await notify(account, 'mfa_factor_added', row.kind);
-    const confirmed = (await store.findFactor(db, account.id, row.id))!;
+    await recordAudit(db, { event: 'mfa.enrolled', accountId: account.id, details: { kind: confirmed.kind, factorId } });
+    await notify(account, 'mfa_factor_added', confirmed.kind);
     return { factor: view(confirmed, account), ...(recoveryCodes ? { recoveryCodes } : {}) };
   };
 
@@ -235,16 +240,28 @@ export function createMfaService(deps: MfaDependencies) {
 
     confirmEnrolment,
 
+    /** A factor that counted from the start (a passkey whose registration was verified). */
+    enrolled,
+
+    /** The account's factors of a kind that is switched on have none yet (its next one is the first). */
+    async isFirstFactor(accountId: string): Promise<boolean> {
+      return (await store.countConfirmedFactors(db, accountId)) === 0;
+    },
+
+    view,
+
     /** Sends a sign-in code to an email or SMS factor (`purpose` ties it to one sign-in). */
     async sendChallenge(account: Account, factorId: string, purpose: string): Promise<'sent' | 'wait'> {
       const row = await usableFactor(account, factorId);
-      if (row.kind === 'totp') throw new KeyholdError('unknown_factor');
+      if (row.kind !== 'email' && row.kind !== 'sms') throw new KeyholdError('unknown_factor');
       return sendCode(account, row, purpose);
     },
 
     /** Checks a sign-in code from a confirmed factor; the factor used, or invalid_code. */
     async verify(account: Account, factorId: string, code: string, purpose: string): Promise<FactorView> {
       const row = await usableFactor(account, factorId);
+      // A passkey is proven by a WebAuthn assertion (passkeys.ts), never by a typed code.
+      if (row.kind === 'passkey') throw flowFailure('invalid');
       const step = await checkCode(row, code, purpose);
       if (step !== undefined && !(await store.claimTotpStep(db, row.id, step))) throw flowFailure('used');
       if (step === undefined) await store.touchFactor(db, row.id);
