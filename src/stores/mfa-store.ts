@@ -124,6 +124,11 @@ export function latestChallenge(db: Executor, factorId: string, purpose: string)
   return db.selectFrom('mfa_challenges').selectAll().where('factor_id', '=', factorId).where('purpose', '=', purpose).orderBy('created_at', 'desc').limit(1).executeTakeFirst();
 }
 
+/** The newest code sent to any factor of the account for a purpose (factors replaced since included). */
+export function latestAccountChallenge(db: Executor, accountId: string, purpose: string): Promise<MfaChallengeRow | undefined> {
+  return db.selectFrom('mfa_challenges').selectAll().where('account_id', '=', accountId).where('purpose', '=', purpose).orderBy('created_at', 'desc').limit(1).executeTakeFirst();
+}
+
 /**
  * Spends one attempt on an open challenge: its row (with the attempt counted) while it is
  * unused, unexpired and has attempts left, else undefined. The check of the code follows.

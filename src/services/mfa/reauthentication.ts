@@ -27,6 +27,11 @@ export interface ReauthenticationDependencies {
   mfa: Pick<MfaService, 'listFactors' | 'verify' | 'useRecoveryCode'>;
 }
 
+/** Whether a sign-in at `authTime` (epoch seconds) is recent enough to stand in for the password. */
+export function signedInRecently(authTime: number | undefined, windowSeconds: number): boolean {
+  return typeof authTime === 'number' && Date.now() / 1000 - authTime <= windowSeconds;
+}
+
 export function createReauthentication(deps: ReauthenticationDependencies) {
   const { config, mfa } = deps;
 
@@ -60,7 +65,7 @@ export function createReauthentication(deps: ReauthenticationDependencies) {
           (error) => isKeyholdError(error, 'invalid_password'),
         );
       }
-      if (typeof proof.authTime === 'number' && Date.now() / 1000 - proof.authTime <= config.RECENT_LOGIN_WINDOW) return;
+      if (signedInRecently(proof.authTime, config.RECENT_LOGIN_WINDOW)) return;
       throw new KeyholdError('reauthentication_required', { params: { seconds: config.RECENT_LOGIN_WINDOW } });
     },
   };
