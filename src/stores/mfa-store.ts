@@ -32,6 +32,14 @@ export function listFactors(db: Executor, accountId: string, options: { pending?
   return query.orderBy('created_at').orderBy('id').execute();
 }
 
+/**
+ * Locks the account's factors for the rest of the transaction: two removals at once then
+ * run one after the other, and the second counts what the first left (no write skew).
+ */
+export async function lockFactors(db: Transaction<Database>, accountId: string): Promise<void> {
+  await db.selectFrom('mfa_factors').select('id').where('account_id', '=', accountId).forUpdate().execute();
+}
+
 export async function countConfirmedFactors(db: Executor, accountId: string): Promise<number> {
   const row = await db.selectFrom('mfa_factors').select((eb) => eb.fn.countAll<string>().as('count')).where('account_id', '=', accountId).where('confirmed_at', 'is not', null).executeTakeFirst();
   return Number(row?.count ?? 0);

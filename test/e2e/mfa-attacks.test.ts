@@ -7,6 +7,8 @@ import test from 'ava';
 import type * as oidc from 'openid-client';
 import { generate } from 'otplib';
 import { ACR } from '#src/services/authentication/assurance.ts';
+import { accountResourceFor } from '#src/services/resources.ts';
+import { callApi } from '../helpers/api.ts';
 import type { Account } from '#src/services/accounts.ts';
 import { Browser, type Page } from '../helpers/browser.ts';
 import { startMailbox, mailEnv, type Mailbox } from '../helpers/mailbox.ts';
@@ -156,6 +158,21 @@ test('one recovery code raced in two sign-ins at once: exactly one gets through'
   );
   t.is(results.filter((page) => page.body.includes('/mfa/continue')).length, 1);
   t.is(results.filter((page) => page.status === 401).length, 1);
+});
+
+test('removing two factors at once cannot leave an account that policy requires without one', async (t) => {
+  const user = await createUser(server);
+  const { tokens } = await login(config, user, { resource: accountResourceFor(server.issuer), scope: 'openid account:read account:write', prompt: 'consent' });
+  // Policy requires a factor from now on; the account holds two.
+  await server.keyhold.db.updateTable('accounts').set({ tier: 'pro' }).where('id', '=', user.id).execute();
+  const account = await accountOf(user);
+  for (let round = 0; round < 4; round++) {
+    while ((await server.keyhold.mfa.listFactors(account)).length < 2) await withTotp(user);
+    const ids = (await server.keyhold.mfa.listFactors(account)).map((factor) => factor.id);
+    const answers = await Promise.all(ids.map((id) => callApi(server, tokens.access_token, 'DELETE', `/api/account/factors/${id}`, { password: user.password })));
+    t.deepEqual(answers.map((answer) => answer.status).sort(), [204, 409], `round ${round}`);
+    t.is((await server.keyhold.mfa.listFactors(account)).length, 1);
+  }
 });
 
 test('hostile input to the new routes answers 4xx, never 500', async (t) => {

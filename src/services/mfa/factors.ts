@@ -291,6 +291,7 @@ export function createMfaService(deps: MfaDependencies) {
       const row = /^[0-9a-f-]{36}$/i.test(factorId) ? await store.findFactor(db, account.id, factorId) : undefined;
       if (!row) throw new KeyholdError('unknown_factor');
       await db.transaction().execute(async (trx) => {
+        await store.lockFactors(trx, account.id);
         if (row.confirmed_at && options.mustKeepOne && (await store.countConfirmedFactors(trx, account.id)) <= 1) throw new KeyholdError('factor_required');
         await store.deleteFactor(trx, account.id, row.id);
         if ((await store.countConfirmedFactors(trx, account.id)) === 0) await store.deleteRecoveryCodes(trx, account.id);
