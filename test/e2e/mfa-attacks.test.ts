@@ -175,6 +175,48 @@ test('removing two factors at once cannot leave an account that policy requires 
   }
 });
 
+test('a burst of wrong emailed codes at once spends no more than the five attempts: the right one is refused after', async (t) => {
+  const user = await createUser(server);
+  const account = await accountOf(user);
+  const { factorId } = await server.keyhold.mfa.startEmail(account);
+  await server.keyhold.mfa.confirmEnrolment(account, factorId, (await mailbox.next(user.email, /sign-in code/)).code!);
+  const flow = await openAuthorization(config);
+  const challenge = await passwordStep(flow, user);
+  const code = (await mailbox.next(user.email, /sign-in code/)).code!;
+  const wrong = code === '000000' ? '111111' : '000000';
+  const answers = await Promise.all(Array.from({ length: 12 }, () => flow.browser.submit(challenge, /\/mfa$/, { code: wrong })));
+  t.true(answers.every((page) => page.status === 401));
+  const rows = await server.keyhold.db.selectFrom('mfa_challenges').select('attempts').where('account_id', '=', user.id).where('purpose', 'like', 'login:%').execute();
+  t.deepEqual(rows.map((row) => row.attempts), [5]);
+  const right = await flow.browser.submit(challenge, /\/mfa$/, { code }, { stopAt: atRedirectUri });
+  t.is(right.status, 401);
+});
+
+// Known open findings (ava `test.failing`: passes while the hole is there; flags once fixed).
+// Issue 9: removal "requires a fresh second factor or recent sign-in". The password alone,
+// with any account:write token (a third-party app's, stolen), strips the owner's factor.
+test.failing('OPEN: a third-party token and the password alone cannot remove a factor (a fresh code or a recent sign-in is required)', async (t) => {
+  const user = await createUser(server);
+  const { tokens } = await login(config, user, { resource: accountResourceFor(server.issuer), scope: 'openid account:read account:write', prompt: 'consent' });
+  await withTotp(user);
+  const [factor] = await server.keyhold.mfa.listFactors(await accountOf(user));
+  const answer = await callApi(server, tokens.access_token, 'DELETE', `/api/account/factors/${factor!.id}`, { password: user.password });
+  t.is(answer.body.error, 'reauthentication_required');
+  t.is((await server.keyhold.mfa.listFactors(await accountOf(user))).length, 1);
+});
+
+// The same pair (password + a token) adds the attacker's own app or new recovery codes to an
+// account that has a factor: afterwards the password and the attacker's code sign in.
+test.failing('OPEN: with a factor on the account, the password and a token alone cannot add another factor or new recovery codes', async (t) => {
+  const user = await createUser(server);
+  const { tokens } = await login(config, user, { resource: accountResourceFor(server.issuer), scope: 'openid account:read account:write', prompt: 'consent' });
+  await withTotp(user);
+  const started = await callApi(server, tokens.access_token, 'POST', '/api/account/factors', { kind: 'totp', password: user.password });
+  t.is(started.body.error, 'reauthentication_required');
+  const regenerated = await callApi(server, tokens.access_token, 'POST', '/api/account/factors/recovery-codes', { password: user.password });
+  t.is(regenerated.body.error, 'reauthentication_required');
+});
+
 test('hostile input to the new routes answers 4xx, never 500', async (t) => {
   const user = await createUser(server);
   await withTotp(user);
@@ -199,4 +241,35 @@ test('hostile input to the new routes answers 4xx, never 500', async (t) => {
   }
   const got = await flow.browser.get(`${server.issuer}/interaction/${uid}/mfa?factor=../../x&factor=y`);
   t.true(got.status < 500);
+
+  // The Account API and the security page, signed in as another user.
+  const other = await createUser(server);
+  const browser = new Browser();
+  const { tokens } = await login(config, other, { resource: accountResourceFor(server.issuer), scope: 'openid account:read account:write', prompt: 'consent' }, browser);
+  const token = tokens.access_token;
+  const calls: [string, string, unknown][] = [
+    ['DELETE', `/api/account/factors/${'x'.repeat(64)}`, { password: other.password }],
+    ['DELETE', '/api/account/factors/00000000-0000-0000-0000-000000000000', { code: '12345-67890' }],
+    ['DELETE', '/api/account/factors/abc', '{"password":'],
+    ['POST', '/api/account/factors/not-a-uuid/confirm', { code: '123456' }],
+    ['POST', '/api/account/factors/00000000-0000-0000-0000-000000000000/confirm', { code: 'x'.repeat(100) }],
+    ['POST', '/api/account/factors', { kind: 'sms', phone_number: '+1\u0000', password: other.password }],
+    ['POST', '/api/account/factors', { kind: 'totp', password: ['a'] }],
+    ['POST', '/api/account/factors/recovery-codes', { password: other.password }],
+  ];
+  for (const [method, path, body] of calls) {
+    const answer = await callApi(server, token, method, path, body);
+    t.true(answer.status >= 400 && answer.status < 500, `${method} ${path}: ${answer.status}`);
+  }
+  const security = await browser.get(`${server.issuer}/account/security`);
+  const pageCsrf = /name="csrf" value="([^"]+)"/.exec(security.body)![1]!;
+  for (const [path, body] of [
+    ['/account/security/confirm', `csrf=${pageCsrf}&factor=${'z'.repeat(70)}&code[]=1`],
+    ['/account/security/remove', `csrf=${pageCsrf}&factor=00000000-0000-0000-0000-000000000000&password=${other.password}`],
+    ['/account/security/enrol', `csrf=${pageCsrf}&kind=sms&phone_number=${'9'.repeat(40)}&password=${other.password}`],
+    ['/account/security/recovery-codes', `csrf=${pageCsrf}&password[x]=1`],
+  ] as const) {
+    const page = await browser.request(`${server.issuer}${path}`, { method: 'POST', body, headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+    t.true(page.status < 500, `${path}: ${page.status}`);
+  }
 });
