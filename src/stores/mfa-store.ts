@@ -132,9 +132,19 @@ export function latestChallenge(db: Executor, factorId: string, purpose: string)
   return db.selectFrom('mfa_challenges').selectAll().where('factor_id', '=', factorId).where('purpose', '=', purpose).orderBy('created_at', 'desc').limit(1).executeTakeFirst();
 }
 
-/** The newest code sent to any factor of the account for a purpose (factors replaced since included). */
-export function latestAccountChallenge(db: Executor, accountId: string, purpose: string): Promise<MfaChallengeRow | undefined> {
-  return db.selectFrom('mfa_challenges').selectAll().where('account_id', '=', accountId).where('purpose', '=', purpose).orderBy('created_at', 'desc').limit(1).executeTakeFirst();
+/** When a code last went to an unconfirmed factor of the account for a purpose (the enrolment a new one replaces). */
+export async function latestPendingFactorChallengeAt(db: Executor, accountId: string, purpose: string): Promise<Date | undefined> {
+  const row = await db
+    .selectFrom('mfa_challenges')
+    .innerJoin('mfa_factors', 'mfa_factors.id', 'mfa_challenges.factor_id')
+    .select('mfa_challenges.created_at')
+    .where('mfa_challenges.account_id', '=', accountId)
+    .where('mfa_challenges.purpose', '=', purpose)
+    .where('mfa_factors.confirmed_at', 'is', null)
+    .orderBy('mfa_challenges.created_at', 'desc')
+    .limit(1)
+    .executeTakeFirst();
+  return row?.created_at;
 }
 
 /**

@@ -122,11 +122,12 @@ export function createMfaService(deps: MfaDependencies) {
   /**
    * A new email or SMS enrolment replaces the pending one (and its codes) with a new factor,
    * so the per-factor cool-down alone would let every request send a text, to any number:
-   * the cool-down also holds per account, checked before the old enrolment is dropped.
+   * the cool-down also holds per account (over its unconfirmed factors), checked before the
+   * old enrolment is dropped.
    */
   const assertEnrolmentCooldown = async (account: Account): Promise<void> => {
-    const latest = await store.latestAccountChallenge(db, account.id, ENROL_PURPOSE);
-    const waitSeconds = latest ? Math.ceil(config.MFA_OTP_RESEND_COOLDOWN - (Date.now() - latest.created_at.getTime()) / 1000) : 0;
+    const latest = await store.latestPendingFactorChallengeAt(db, account.id, ENROL_PURPOSE);
+    const waitSeconds = latest ? Math.ceil(config.MFA_OTP_RESEND_COOLDOWN - (Date.now() - latest.getTime()) / 1000) : 0;
     if (waitSeconds > 0) throw tooSoon(waitSeconds);
   };
 
