@@ -73,6 +73,7 @@ export const en = {
   'error.unknown_factor': 'no such second factor',
   'error.factor_exists': 'this second factor is already set up',
   'error.factor_required': 'a second factor is required for this account: add another before removing the last one',
+  'error.reauthentication_required.second_factor': 'this account has a second factor: confirm with a code from your authenticator app or a recovery code (`code`), or sign in again with your second factor (within {seconds} seconds)',
   'error.reauthentication_required': 'confirm with a second factor or sign in again first (sign-in within {seconds} seconds)',
   'error.sms_failed': 'the text message could not be sent; try again later or use another method',
   'error.email_taken.other_account': 'This email address is already used by another account.',

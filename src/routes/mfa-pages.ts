@@ -54,6 +54,15 @@ const passwordForm = z.object({ password: secret });
 const passkeyForm = z.object({ challenge: singleLineText(64).default(''), response: z.string().max(32_768).default(''), name: singleLineText(64).default('') });
 const renameForm = z.object({ factor: singleLineText(64).default(''), name: singleLineText(64).default('') });
 
+/**
+ * One field takes the password or a code: a six-digit or recovery-code shape is tried as a
+ * code, anything else as the password (an account with a factor needs the code).
+ */
+function secretProof(typed: string): { password?: string; code?: string } {
+  if (!typed) return {};
+  return /^\d{6}$|^[a-z0-9]{5}-?[a-z0-9]{5}$/i.test(typed) ? { code: typed } : { password: typed };
+}
+
 /** The codes as a text file the browser saves (a data: URL: they are never served again). */
 export function recoveryCodesDownload(codes: readonly string[]): string {
   return `data:text/plain;charset=utf-8,${encodeURIComponent(`Keyhold recovery codes. Each works once.\n\n${codes.join('\n')}\n`)}`;
@@ -64,11 +73,11 @@ export function securityPageRoutes(deps: SecurityPageDependencies): Router {
   const router = new Router();
   const form = formBody(deps.config.BODY_LIMIT);
 
-  const signedIn = async (ctx: Context): Promise<{ account: Account; authTime?: number }> => {
+  const signedIn = async (ctx: Context): Promise<{ account: Account; authTime?: number; acr?: string }> => {
     const session = await browserSession(deps.engine.provider, ctx);
     const account = session?.accountId ? await deps.accounts.findById(session.accountId) : undefined;
     if (!session || !account?.active) throw new KeyholdError('unauthorized', { key: 'error.unauthorized.sign_in_first' });
-    return { account, ...(session.authTime !== undefined ? { authTime: session.authTime } : {}) };
+    return { account, ...(session.authTime !== undefined ? { authTime: session.authTime } : {}), ...(session.acr ? { acr: session.acr } : {}) };
   };
 
   const renderPage = async (ctx: Context, account: Account, extra: { notice?: string; error?: string; status?: number } = {}) => {
@@ -157,12 +166,12 @@ export function securityPageRoutes(deps: SecurityPageDependencies): Router {
 
   router.post(`${BASE}/enrol`, form, async (ctx) => {
     pages.assertCsrf(ctx, PURPOSE);
-    const { account, authTime } = await signedIn(ctx);
+    const { account, authTime, acr } = await signedIn(ctx);
     const posted = readForm(ctx, enrolForm);
     if (!posted.ok) return renderPage(ctx, account, { error: message('page.mfa.invalid_code'), status: 400 });
     const { kind, password, phone_number: phone } = posted.data;
     try {
-      await deps.reauthentication.confirm(account, ctx.ip, { password: password || undefined, authTime });
+      await deps.reauthentication.confirm(account, ctx.ip, { ...secretProof(password), authTime, acr });
       if (kind === 'passkey') return await renderPasskeyRegistration(ctx, account);
       const { factorId } = kind === 'totp' ? await mfa.startTotp(account) : kind === 'email' ? await mfa.startEmail(account) : await mfa.startSms(account, phone);
       await renderCodeEntry(ctx, account, factorId);
@@ -188,14 +197,12 @@ export function securityPageRoutes(deps: SecurityPageDependencies): Router {
 
   router.post(`${BASE}/remove`, form, async (ctx) => {
     pages.assertCsrf(ctx, PURPOSE);
-    const { account, authTime } = await signedIn(ctx);
+    const { account, authTime, acr } = await signedIn(ctx);
     const posted = readForm(ctx, removeForm);
     if (!posted.ok) return renderPage(ctx, account, { error: message('page.mfa.invalid_code'), status: 400 });
     const typed = posted.data.password;
     try {
-      // One field: a six-digit or recovery-code shape is tried as a code, anything else as the password.
-      const looksLikeCode = /^\d{6}$|^[a-z0-9]{5}-?[a-z0-9]{5}$/i.test(typed);
-      await deps.reauthentication.confirm(account, ctx.ip, looksLikeCode ? { code: typed, authTime } : { password: typed || undefined, authTime }, { allowCode: true });
+      await deps.reauthentication.confirm(account, ctx.ip, { ...secretProof(typed), authTime, acr });
       await mfa.removeFactor(account, posted.data.factor, { mustKeepOne: deps.mfaRequirement.requiredByPolicy(account) });
       await renderPage(ctx, account, { notice: message('page.mfa.removed') });
     } catch (error) {
@@ -205,10 +212,10 @@ export function securityPageRoutes(deps: SecurityPageDependencies): Router {
 
   router.post(`${BASE}/recovery-codes`, form, async (ctx) => {
     pages.assertCsrf(ctx, PURPOSE);
-    const { account, authTime } = await signedIn(ctx);
+    const { account, authTime, acr } = await signedIn(ctx);
     const posted = readForm(ctx, passwordForm);
     try {
-      await deps.reauthentication.confirm(account, ctx.ip, { password: (posted.ok && posted.data.password) || undefined, authTime });
+      await deps.reauthentication.confirm(account, ctx.ip, { ...secretProof(posted.ok ? posted.data.password : ''), authTime, acr });
       const codes = await mfa.regenerateRecoveryCodes(account);
       pages.render(ctx, 'mfa-recovery-codes', { title: message('page.mfa.recovery_codes.title'), codes, download: recoveryCodesDownload(codes), backUrl: BASE });
     } catch (error) {

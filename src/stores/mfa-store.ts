@@ -32,6 +32,14 @@ export function listFactors(db: Executor, accountId: string, options: { pending?
   return query.orderBy('created_at').orderBy('id').execute();
 }
 
+/**
+ * Locks the account's factors for the rest of the transaction: two removals at once then
+ * run one after the other, and the second counts what the first left (no write skew).
+ */
+export async function lockFactors(db: Transaction<Database>, accountId: string): Promise<void> {
+  await db.selectFrom('mfa_factors').select('id').where('account_id', '=', accountId).forUpdate().execute();
+}
+
 export async function countConfirmedFactors(db: Executor, accountId: string): Promise<number> {
   const row = await db.selectFrom('mfa_factors').select((eb) => eb.fn.countAll<string>().as('count')).where('account_id', '=', accountId).where('confirmed_at', 'is not', null).executeTakeFirst();
   return Number(row?.count ?? 0);
@@ -122,6 +130,21 @@ export async function insertChallenge(db: Executor, challenge: { id: string; acc
 /** The newest code sent to a factor for a purpose, used or not. */
 export function latestChallenge(db: Executor, factorId: string, purpose: string): Promise<MfaChallengeRow | undefined> {
   return db.selectFrom('mfa_challenges').selectAll().where('factor_id', '=', factorId).where('purpose', '=', purpose).orderBy('created_at', 'desc').limit(1).executeTakeFirst();
+}
+
+/** When a code last went to an unconfirmed factor of the account for a purpose (the enrolment a new one replaces). */
+export async function latestPendingFactorChallengeAt(db: Executor, accountId: string, purpose: string): Promise<Date | undefined> {
+  const row = await db
+    .selectFrom('mfa_challenges')
+    .innerJoin('mfa_factors', 'mfa_factors.id', 'mfa_challenges.factor_id')
+    .select('mfa_challenges.created_at')
+    .where('mfa_challenges.account_id', '=', accountId)
+    .where('mfa_challenges.purpose', '=', purpose)
+    .where('mfa_factors.confirmed_at', 'is', null)
+    .orderBy('mfa_challenges.created_at', 'desc')
+    .limit(1)
+    .executeTakeFirst();
+  return row?.created_at;
 }
 
 /**

@@ -71,12 +71,14 @@ test('Account API: enrol an app after re-authentication, confirm, 10 recovery co
   t.is(listed.body.recovery_codes_left, 10);
   t.false(listed.body.required);
 
-  const regenerated = await api(token, 'POST', '/api/account/factors/recovery-codes', { password: user.password });
+  // With a factor on the account, the password alone changes nothing; a fresh code does.
+  t.is((await api(token, 'POST', '/api/account/factors/recovery-codes', { password: user.password })).body.error, 'reauthentication_required');
+  const regenerated = await api(token, 'POST', '/api/account/factors/recovery-codes', { code: await codeNow(secret) });
   t.is((regenerated.body.recovery_codes as string[]).length, 10);
   // The old set is void: an old code does not prove anything any more.
   t.is((await api(token, 'DELETE', `/api/account/factors/${started.body.factor_id}`, { code: codes[0] })).body.error, 'invalid_code');
-  // A fresh app code does.
-  t.is((await api(token, 'DELETE', `/api/account/factors/${started.body.factor_id}`, { code: await codeNow(secret) })).status, 204);
+  // A code of the new set does.
+  t.is((await api(token, 'DELETE', `/api/account/factors/${started.body.factor_id}`, { code: (regenerated.body.recovery_codes as string[])[0] })).status, 204);
   t.is((await api(token, 'GET', '/api/account/factors')).body.recovery_codes_left, 0);
 
   const subjects = (await mailbox.flush(user.email)).map((mail) => mail.subject);
@@ -142,8 +144,9 @@ test('security page: lists factors; adding one needs the password (or a recent s
 
   const forged = await browser.request(`${server.issuer}/account/security/recovery-codes`, { method: 'POST', body: new URLSearchParams({ password: user.password }).toString(), headers: { 'content-type': 'application/x-www-form-urlencoded' } });
   t.is(forged.status, 403);
-  const wrong = await browser.submit(page, /\/account\/security\/recovery-codes$/, { password: 'not the password' });
-  t.is(wrong.status, 400);
+  // The account has a factor now: its password (right or wrong) no longer changes anything.
+  const wrong = await browser.submit(page, /\/account\/security\/recovery-codes$/, { password: user.password });
+  t.is(wrong.status, 403);
   t.truthy(alertText(wrong));
 });
 

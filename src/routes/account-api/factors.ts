@@ -25,7 +25,14 @@ export interface FactorApiDependencies {
 const kind = z.enum(['totp', 'email', 'sms', 'passkey']);
 // Passkeys are registered in the browser (the security page), where WebAuthn runs.
 const enrolKind = z.enum(['totp', 'email', 'sms']);
-const password = z.string().max(4096).optional().describe('The account password; not needed within RECENT_LOGIN_WINDOW seconds of signing in (first_party clients).');
+const password = z
+  .string()
+  .max(4096)
+  .optional()
+  .describe('The account password, for an account without a second factor; not needed within RECENT_LOGIN_WINDOW seconds of signing in (first_party clients).');
+const code = singleLineText(32)
+  .optional()
+  .describe('A current authenticator-app code or an unused recovery code. With a second factor on the account, this (or a recent sign-in that used one) is required: the password alone is refused.');
 
 const factorSchema = z
   .object({
@@ -47,7 +54,7 @@ const factorListSchema = z
   .meta({ id: 'FactorList' });
 
 const enrolmentSchema = z
-  .object({ kind: enrolKind, phone_number: singleLineText(32).optional().describe('E.164, for kind sms.'), password })
+  .object({ kind: enrolKind, phone_number: singleLineText(32).optional().describe('E.164, for kind sms.'), password, code })
   .strict()
   .meta({ id: 'FactorEnrolment' });
 
@@ -67,11 +74,11 @@ const confirmedSchema = z
   .meta({ id: 'ConfirmedFactor' });
 
 const removalSchema = z
-  .object({ password, code: singleLineText(32).optional().describe('A current authenticator-app code or an unused recovery code, instead of the password.') })
+  .object({ password, code })
   .strict()
   .meta({ id: 'FactorRemoval' });
 
-const reauthenticationSchema = z.object({ password }).strict().meta({ id: 'Reauthentication' });
+const reauthenticationSchema = z.object({ password, code }).strict().meta({ id: 'Reauthentication' });
 const recoveryCodesSchema = z.object({ recovery_codes: z.array(z.string()) }).meta({ id: 'RecoveryCodes' });
 const factorParams = z.object({ id: singleLineText(64) });
 
@@ -83,8 +90,8 @@ const tag = 'Second factors';
 export function factorApiRoutes(deps: FactorApiDependencies): AnyRouteSpec[] {
   const { mfa } = deps;
 
-  const reauthenticate = (ctx: Context, caller: AccountToken, proof: { password?: string; code?: string }, allowCode = false) =>
-    deps.reauthentication.confirm(caller.account, ctx.ip, { ...proof, authTime: caller.authTime }, { allowCode });
+  const reauthenticate = (ctx: Context, caller: AccountToken, proof: { password?: string; code?: string }) =>
+    deps.reauthentication.confirm(caller.account, ctx.ip, { ...proof, authTime: caller.authTime, acr: caller.acr });
 
   return [
     defineRoute({
@@ -119,7 +126,7 @@ export function factorApiRoutes(deps: FactorApiDependencies): AnyRouteSpec[] {
       errors: ['invalid_password', 'reauthentication_required', 'factor_disabled', 'factor_exists', 'invalid_phone_number', 'sms_failed', 'rate_limited'],
       handle: async (ctx, { body }) => {
         const caller = accountTokenOf(ctx);
-        await reauthenticate(ctx, caller, { password: body.password });
+        await reauthenticate(ctx, caller, { password: body.password, code: body.code });
         if (body.kind === 'totp') {
           const totp = await mfa.startTotp(caller.account);
           return { factor_id: totp.factorId, kind: body.kind, secret: totp.secret, otpauth_uri: totp.uri };
@@ -163,7 +170,7 @@ export function factorApiRoutes(deps: FactorApiDependencies): AnyRouteSpec[] {
       errors: ['invalid_password', 'invalid_code', 'reauthentication_required', 'unknown_factor', 'factor_required', 'rate_limited'],
       handle: async (ctx, { params, body }) => {
         const caller = accountTokenOf(ctx);
-        await reauthenticate(ctx, caller, body ?? {}, true);
+        await reauthenticate(ctx, caller, body ?? {});
         await mfa.removeFactor(caller.account, params.id, { mustKeepOne: deps.mfaRequirement.requiredByPolicy(caller.account) });
       },
     }),

@@ -54,7 +54,7 @@ export function interactionRoutes(deps: InteractionDependencies): Router {
       if (details.session?.accountId && details.prompt.reasons.length > 0 && details.prompt.reasons.every((reason) => STEP_UP_REASONS.includes(reason))) {
         const session = await browserSession(deps.engine.provider, ctx);
         if (session?.accountId === details.session.accountId) {
-          return void (await pipeline.stepUp(ctx, details, { accountId: session.accountId, amr: details.session.amr, loginTs: session.authTime }));
+          if (await pipeline.stepUp(ctx, details, { accountId: session.accountId, amr: details.session.amr, loginTs: session.authTime })) return;
         }
       }
       if (details.prompt.name === 'create' && ctx.query.mode !== 'login') {

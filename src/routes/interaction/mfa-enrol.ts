@@ -131,7 +131,8 @@ export function mfaEnrolRoutes(router: Router, deps: InteractionDependencies, pi
     } catch (error) {
       if (isKeyholdError(error, 'invalid_phone_number')) return renderChoice(ctx, deps, details, { error: message('page.mfa.invalid_phone_number'), phoneNumber, status: 400 });
       if (isKeyholdError(error, 'sms_failed')) return renderChoice(ctx, deps, details, { error: message('page.mfa.sms_failed'), phoneNumber, status: 502 });
-      if (isKeyholdError(error, 'factor_disabled', 'factor_exists')) return renderChoice(ctx, deps, details, { error: error.message, status: error.status });
+      if (isKeyholdError(error, 'rate_limited')) setErrorHeaders(ctx, error);
+      if (isKeyholdError(error, 'factor_disabled', 'factor_exists', 'rate_limited')) return renderChoice(ctx, deps, details, { error: error.message, phoneNumber, status: error.status });
       throw error;
     }
   });

@@ -18,6 +18,7 @@ import type { LoginFlow } from '#src/services/authentication/login-flow.ts';
 import { achievedLevel, atLeast } from '#src/services/authentication/assurance.ts';
 import { sessionVerification } from '#src/services/authentication/methods/session.ts';
 import type { SignInMethod } from '#src/services/authentication/types.ts';
+import { signedInRecently } from '#src/services/mfa/reauthentication.ts';
 
 /** The acr values an essential acr claim of the claims parameter names (the engine parsed it before). */
 function essentialAcrsOf(claims: unknown): string[] | undefined {
@@ -127,11 +128,16 @@ export function createSignInPipeline(deps: InteractionDependencies, steps: reado
 
     /**
      * A step-up inside the browser's session: the flow starts from the sign-in the session
-     * holds, and the steps ask only for what it lacks. False when the interaction is not one.
+     * holds, and the steps ask only for what it lacks. False when the interaction is not one,
+     * or the password is due first (nothing to challenge, and the session is not recent).
      */
     async stepUp(ctx: Context, details: InteractionDetails, session: { accountId: string; amr?: string[]; loginTs?: number }): Promise<boolean> {
       const flow = await openFlow(details);
       if (flow.accountId && flow.accountId !== session.accountId) return false;
+      // With no factor to check, the step-up would enrol one: that changes how the account is
+      // protected, and an old session alone (an unlocked browser) is not proof enough, as on
+      // the security page. The sign-in then starts with the password.
+      if (!flow.accountId && !signedInRecently(session.loginTs, deps.config.RECENT_LOGIN_WINDOW) && !(await deps.mfa.hasFactors(session.accountId))) return false;
       const seeded = await loginFlows.stepUp(flow, session.accountId, sessionVerification(session));
       await advance(ctx, details, seeded, { revisit: Boolean(flow.accountId) });
       return true;

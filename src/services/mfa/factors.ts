@@ -11,7 +11,7 @@ import { decrypt, encrypt } from '#src/crypto.ts';
 import { KeyholdError } from '#src/errors.ts';
 import type { Account } from '#src/services/accounts.ts';
 import { flowFailure } from '#src/services/flows.ts';
-import { greetingName } from '#src/services/lifecycle.ts';
+import { greetingName, tooSoon } from '#src/services/lifecycle.ts';
 import type { Mailer } from '#src/services/mailer.ts';
 import { challengeCodeMatches, generateRecoveryCodes, hashChallengeCode, hashRecoveryCode, sixDigitCode } from '#src/services/mfa/codes.ts';
 import type { SmsSender } from '#src/services/mfa/sms.ts';
@@ -119,6 +119,18 @@ export function createMfaService(deps: MfaDependencies) {
     return 'sent';
   };
 
+  /**
+   * A new email or SMS enrolment replaces the pending one (and its codes) with a new factor,
+   * so the per-factor cool-down alone would let every request send a text, to any number:
+   * the cool-down also holds per account (over its unconfirmed factors), checked before the
+   * old enrolment is dropped.
+   */
+  const assertEnrolmentCooldown = async (account: Account): Promise<void> => {
+    const latest = await store.latestPendingFactorChallengeAt(db, account.id, ENROL_PURPOSE);
+    const waitSeconds = latest ? Math.ceil(config.MFA_OTP_RESEND_COOLDOWN - (Date.now() - latest.getTime()) / 1000) : 0;
+    if (waitSeconds > 0) throw tooSoon(waitSeconds);
+  };
+
   /** Checks a code sent to `factor` for `purpose`: the newest one only, five attempts, once. */
   const checkSentCode = async (factor: store.MfaFactorRow, purpose: string, code: string): Promise<void> => {
     const latest = await store.latestChallenge(db, factor.id, purpose);
@@ -207,6 +219,7 @@ export function createMfaService(deps: MfaDependencies) {
     async startEmail(account: Account): Promise<{ factorId: string }> {
       assertEnabled('email');
       if ((await store.listFactors(db, account.id)).some((row) => row.kind === 'email')) throw new KeyholdError('factor_exists');
+      await assertEnrolmentCooldown(account);
       const factorId = randomUUID();
       await db.transaction().execute(async (trx) => {
         await store.deletePendingFactors(trx, account.id, 'email');
@@ -222,6 +235,7 @@ export function createMfaService(deps: MfaDependencies) {
       const number = phone.replace(/[\s().-]/g, '');
       if (!phoneNumber.test(number)) throw new KeyholdError('invalid_phone_number');
       if ((await store.listFactors(db, account.id)).some((row) => row.kind === 'sms' && row.phone_number === number)) throw new KeyholdError('factor_exists');
+      await assertEnrolmentCooldown(account);
       const factorId = randomUUID();
       await db.transaction().execute(async (trx) => {
         await store.deletePendingFactors(trx, account.id, 'sms');
@@ -295,6 +309,7 @@ export function createMfaService(deps: MfaDependencies) {
       const row = /^[0-9a-f-]{36}$/i.test(factorId) ? await store.findFactor(db, account.id, factorId) : undefined;
       if (!row) throw new KeyholdError('unknown_factor');
       await db.transaction().execute(async (trx) => {
+        await store.lockFactors(trx, account.id);
         if (row.confirmed_at && options.mustKeepOne && (await store.countConfirmedFactors(trx, account.id)) <= 1) throw new KeyholdError('factor_required');
         await store.deleteFactor(trx, account.id, row.id);
         if ((await store.countConfirmedFactors(trx, account.id)) === 0) await store.deleteRecoveryCodes(trx, account.id);

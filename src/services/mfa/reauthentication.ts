@@ -1,11 +1,14 @@
 // Proof, for a change to an account's second factors, that the person at the keyboard is
-// its owner and not someone holding a stolen token or an unlocked browser: the password
-// (counted like a login attempt), a sign-in within RECENT_LOGIN_WINDOW seconds, or — where
-// `allowCode` — a fresh authenticator-app code or an unused recovery code.
+// its owner and not someone holding a stolen token or an unlocked browser. Without a
+// factor yet: the password (counted like a login attempt) or a sign-in within
+// RECENT_LOGIN_WINDOW seconds. With one: the password is only half of what protects the
+// account, so it changes nothing on its own — a fresh authenticator-app or recovery code,
+// or a recent sign-in that used a second factor, is needed.
 import type { Kysely } from 'kysely';
 import type { ProductPolicy } from '#src/config.ts';
 import { isKeyholdError, KeyholdError } from '#src/errors.ts';
 import type { Account } from '#src/services/accounts.ts';
+import { atLeast, levelOfAcr } from '#src/services/authentication/assurance.ts';
 import { withPasswordAttempt, type LoginThrottle } from '#src/services/login-throttle.ts';
 import type { MfaService } from '#src/services/mfa/factors.ts';
 import type { PasswordHasher } from '#src/services/passwords.ts';
@@ -17,6 +20,8 @@ export interface ReauthenticationProof {
   code?: string;
   /** When the session (or the token's session) signed in, epoch seconds. */
   authTime?: number;
+  /** The acr of that sign-in. */
+  acr?: string;
 }
 
 export interface ReauthenticationDependencies {
@@ -24,7 +29,12 @@ export interface ReauthenticationDependencies {
   config: Pick<ProductPolicy, 'RECENT_LOGIN_WINDOW'>;
   passwords: Pick<PasswordHasher, 'verify'>;
   loginThrottle: LoginThrottle;
-  mfa: Pick<MfaService, 'listFactors' | 'verify' | 'useRecoveryCode'>;
+  mfa: Pick<MfaService, 'listFactors' | 'verify' | 'useRecoveryCode' | 'hasFactors'>;
+}
+
+/** Whether a sign-in at `authTime` (epoch seconds) is recent enough to stand in for the password. */
+export function signedInRecently(authTime: number | undefined, windowSeconds: number): boolean {
+  return typeof authTime === 'number' && Date.now() / 1000 - authTime <= windowSeconds;
 }
 
 export function createReauthentication(deps: ReauthenticationDependencies) {
@@ -46,8 +56,12 @@ export function createReauthentication(deps: ReauthenticationDependencies) {
 
   return {
     /** Throws invalid_password, invalid_code, rate_limited or reauthentication_required when not proven. */
-    async confirm(account: Account, ip: string, proof: ReauthenticationProof, options: { allowCode?: boolean } = {}): Promise<void> {
-      if (options.allowCode && proof.code) return freshSecondFactor(account, ip, proof.code);
+    async confirm(account: Account, ip: string, proof: ReauthenticationProof): Promise<void> {
+      if (proof.code) return freshSecondFactor(account, ip, proof.code);
+      if (await mfa.hasFactors(account.id)) {
+        if (signedInRecently(proof.authTime, config.RECENT_LOGIN_WINDOW) && atLeast(levelOfAcr(proof.acr ?? '') ?? 'password', 'mfa')) return;
+        throw new KeyholdError('reauthentication_required', { key: 'error.reauthentication_required.second_factor', params: { seconds: config.RECENT_LOGIN_WINDOW } });
+      }
       if (proof.password) {
         const row = await findAccountById(deps.db, account.id);
         return withPasswordAttempt(
@@ -60,7 +74,7 @@ export function createReauthentication(deps: ReauthenticationDependencies) {
           (error) => isKeyholdError(error, 'invalid_password'),
         );
       }
-      if (typeof proof.authTime === 'number' && Date.now() / 1000 - proof.authTime <= config.RECENT_LOGIN_WINDOW) return;
+      if (signedInRecently(proof.authTime, config.RECENT_LOGIN_WINDOW)) return;
       throw new KeyholdError('reauthentication_required', { params: { seconds: config.RECENT_LOGIN_WINDOW } });
     },
   };
