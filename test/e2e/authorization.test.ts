@@ -208,13 +208,13 @@ test('scope roles releases roles, tier and tenant at userinfo and in the ID toke
   t.is(plainInfo.tier, undefined);
   t.is(plainInfo.tenant, undefined);
 
-  // Unset tier and tenant are absent, not null.
+  // An unset tier is absent, not null; every account belongs to a tenant (default unless said otherwise).
   const bare = await createUser(server);
   const bareTokens = await login(firstPartyConfig, bare, { scope: 'openid roles' });
   const bareInfo = await oidc.fetchUserInfo(firstPartyConfig, bareTokens.tokens.access_token, bare.id);
   t.deepEqual(bareInfo.roles, ['user']);
   t.false('tier' in bareInfo);
-  t.false('tenant' in bareInfo);
+  t.is(bareInfo.tenant, 'default');
 });
 
 test('discovery lists the roles scope and its claims', async (t) => {

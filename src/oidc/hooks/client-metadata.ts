@@ -34,6 +34,8 @@ export function optionalString(name: string): ClientMetadataProperty {
 export const firstParty = optionalBoolean('first_party');
 /** May introspect other clients' tokens (a resource server). */
 export const introspection = optionalBoolean('introspection');
+/** The client's tenant, from its row (never from registration metadata): client_credentials tokens carry it. */
+export const clientTenant = optionalString('tenant');
 /** The API scopes of `scope`, split off for the engine (client-scopes.ts). */
 export const apiScope = optionalString(API_SCOPE_PROPERTY);
 
