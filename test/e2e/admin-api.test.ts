@@ -4,8 +4,8 @@
 import test from 'ava';
 import * as oidc from 'openid-client';
 import { callApi } from '../helpers/api.ts';
-import { adminClientToken, adminUserToken } from '../helpers/admin.ts';
-import { createUser, tokenRequest } from '../helpers/oidc.ts';
+import { adminClientToken, adminServiceClient, adminUserToken } from '../helpers/admin.ts';
+import { createUser, login, tokenRequest } from '../helpers/oidc.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 
 const UNKNOWN_ID = '00000000-0000-4000-8000-000000000000';
@@ -40,6 +40,30 @@ test('no token is 401 with the Bearer challenge; a token for another API is 401 
   const garbage = await api('not-a-token', 'GET', '/api/admin/users');
   t.is(garbage.status, 401);
   t.regex(garbage.headers.get('www-authenticate') ?? '', /error="invalid_token"/);
+
+  // An administrator's token for the Account API is not a token for the Admin API.
+  const { user, config } = await adminUserToken(server, { roles: ['admin', 'owner'] });
+  const { tokens } = await login(config, user, { resource: `${server.issuer}/api/account`, scope: 'openid account:read' });
+  const wrongAudience = await api(tokens.access_token, 'GET', '/api/admin/users');
+  t.is(wrongAudience.status, 401);
+  t.regex(wrongAudience.body.error_description, /not for the Admin API/);
+
+  const inQuery = await api(undefined, 'GET', `/api/admin/users?access_token=${write}`);
+  t.is(inQuery.status, 400);
+});
+
+test('a disabled administrator and a deleted service client are refused at once', async (t) => {
+  const { user, token } = await adminUserToken(server, { roles: ['admin', 'owner'] });
+  t.is((await api(token, 'GET', '/api/admin/users')).status, 200);
+  await api(owner, 'PATCH', `/api/admin/users/${user.id}`, { active: false });
+  t.is((await api(token, 'GET', '/api/admin/users')).status, 401);
+
+  const service = await adminServiceClient(server, 'admin');
+  const issued = await tokenRequest(server, service, { grant_type: 'client_credentials', resource: `${server.issuer}/api/admin`, scope: 'admin' });
+  const serviceToken = issued.body.access_token as string;
+  t.is((await api(serviceToken, 'GET', '/api/admin/users')).status, 200);
+  await api(owner, 'DELETE', `/api/admin/clients/${service.clientId}`);
+  t.is((await api(serviceToken, 'GET', '/api/admin/users')).status, 401);
 });
 
 test('a user without role admin gets no admin scope, so no access', async (t) => {

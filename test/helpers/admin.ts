@@ -26,8 +26,8 @@ export async function adminClientToken(server: TestServer, scope: 'admin' | 'adm
 
 /** A user with `roles` in `tenant`, signed in to a first-party admin console; its Admin API token and refresh token. */
 export async function adminUserToken(server: TestServer, options: { roles?: string[]; tenant?: string; scope?: string } = {}) {
-  const console = await registerClient(server, { first_party: true, scope: 'openid offline_access admin admin:read' });
-  const config = await discover(server, console);
+  const adminConsole = await registerClient(server, { first_party: true, scope: 'openid offline_access admin admin:read' });
+  const config = await discover(server, adminConsole);
   const user = await createUser(server, { roles: options.roles ?? ['admin'], tenant: options.tenant });
   const { tokens } = await login(config, user, { resource: adminResourceFor(server.issuer), scope: options.scope ?? 'openid offline_access admin', prompt: 'consent' });
   return { user, config, token: tokens.access_token, refreshToken: tokens.refresh_token };
