@@ -134,6 +134,7 @@ export const en = {
   'validation.required': '{label} is required.',
   'validation.at_least': 'must be at least {min} characters',
   'validation.unknown_field': 'is not a known field',
+  'validation.cursor': 'is not a cursor this list gave out',
   'validation.invalid': 'is not a valid value',
   'validation.control_characters': 'must not contain control characters',
   // A form's field error in a list above the form: the field's label and what is wrong.

@@ -177,6 +177,16 @@ test('users: cursor pagination walks every account once', async (t) => {
   }
   t.is(pages, 3);
   t.deepEqual([...seen].sort(), [...ids].sort());
+
+  // A cursor no list gave out is refused, never passed to SQL.
+  for (const path of ['/api/admin/users', '/api/admin/audit']) {
+    for (const cursor of ['not-a-cursor', Buffer.from("1' or 1=1").toString('base64url'), Buffer.from('\u0000').toString('base64url'), '!!']) {
+      const response = await api(read, 'GET', `${path}?cursor=${cursor}`);
+      t.is(response.status, 400, `${path} ${cursor}`);
+      t.is(response.body.error, 'validation_failed');
+      t.is(response.body.issues[0].path, 'cursor');
+    }
+  }
 });
 
 test('users: force logout ends every refresh token; password reset queues a mail; delete erases', async (t) => {
