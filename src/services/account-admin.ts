@@ -1,16 +1,13 @@
-// Operator changes to an account's authorisation: roles, tier, tenant, active. A role taken
-// away takes effect at the next token: the token endpoint reads the account's roles on every
-// issue and refresh (see authorization.ts); tokens already issued live out their short TTL.
-import type { Kysely } from 'kysely';
+// The rules of an operator's change to an account's authorisation: roles, tier, tenant,
+// active (applied by src/services/admin/users.ts). A role taken away takes effect at the
+// next token: the token endpoint reads the account's roles on every issue and refresh (see
+// authorization.ts); tokens already issued live out their short TTL.
 import { z } from 'zod';
 import { KeyholdError } from '#src/errors.ts';
 import { message } from '#src/messages/index.ts';
-import { toAccount, type Account } from '#src/services/accounts.ts';
 import { roleNameSchema } from '#src/services/roles.ts';
 import { tenantIdSchema } from '#src/services/tenants.ts';
-import { recordAudit } from '#src/stores/audit-store.ts';
-import { findAccountByEmail, updateAuthorizationColumns, type AuthorizationColumns } from '#src/stores/account-store.ts';
-import type { Database } from '#src/stores/schema.ts';
+import type { AuthorizationColumns } from '#src/stores/account-store.ts';
 import { DEFAULT_TENANT } from '#src/stores/tenant-store.ts';
 
 /** What changes; an empty tier clears it, an empty tenant means `default`, an empty roles list removes every role. */
@@ -46,24 +43,4 @@ export function authorizationColumns(change: AccountAuthorizationChange): Author
   }
   if (change.active !== undefined) columns.active = change.active;
   return columns;
-}
-
-export async function updateAccountAuthorization(db: Kysely<Database>, email: string, change: AccountAuthorizationChange, actor: string): Promise<Account> {
-  const columns = authorizationColumns(change);
-
-  const existing = await findAccountByEmail(db, email);
-  if (!existing) throw new KeyholdError('unknown_account');
-  if (Object.keys(columns).length === 0) return toAccount(existing);
-  const updated = await updateAuthorizationColumns(db, existing.id, columns);
-  if (!updated) throw new KeyholdError('unknown_account');
-  await recordAudit(db, {
-    event: 'account.authorization_changed',
-    accountId: updated.id,
-    details: {
-      actor,
-      ...(columns.roles ? { roles: { from: existing.roles, to: updated.roles } } : {}),
-      ...Object.fromEntries((['tier', 'tenant', 'active'] as const).filter((key) => key in columns).map((key) => [key, { from: existing[key], to: updated[key] }])),
-    },
-  });
-  return toAccount(updated);
 }

@@ -21,8 +21,6 @@ import {
   type TenantValues,
 } from '#src/stores/tenant-store.ts';
 
-export { DEFAULT_TENANT };
-
 export const tenantIdSchema = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,63}$/);
 export const REGISTRATION_MODES = ['open', 'invite', 'closed'] as const;
 export type RegistrationMode = (typeof REGISTRATION_MODES)[number];
@@ -66,13 +64,6 @@ function values(change: TenantChange): TenantValues {
     ...(change.registration !== undefined ? { registration: change.registration } : {}),
     ...(change.mfaRequiredTiers !== undefined ? { mfaRequiredTiers: change.mfaRequiredTiers === null ? null : [...new Set(change.mfaRequiredTiers.map((tier) => tier.trim()).filter(Boolean))] } : {}),
   };
-}
-
-/** The settings that apply to a tenant's accounts: its overrides, else the node's. */
-export async function tenantSettings(db: Kysely<Database>, id: string, defaults: { registration: RegistrationMode; mfaRequiredTiers: readonly string[] }) {
-  const row = await findTenantRow(db, id);
-  const tenant = row ? toTenant(row) : undefined;
-  return { registration: tenant?.registration ?? defaults.registration, mfaRequiredTiers: tenant?.mfaRequiredTiers ?? [...defaults.mfaRequiredTiers] };
 }
 
 export function createTenantAdmin(db: Kysely<Database>) {

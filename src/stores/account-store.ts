@@ -131,7 +131,7 @@ export async function updateAuthorizationColumns(db: Executor, id: string, colum
 }
 
 export interface AccountFilter {
-  /** Part of the email address (case-insensitive). */
+  /** Part of the email address (case-insensitive); a whole address matches only itself. */
   email?: string;
   /** Part of the name (case-insensitive). */
   name?: string;
@@ -141,13 +141,18 @@ export interface AccountFilter {
   active?: boolean;
 }
 
+// Something before and after one @ with a dot in the domain: an address, looked up exactly.
+const WHOLE_ADDRESS = /^[^@\s]+@[^@\s]+\.[^@\s]+$/;
 const likePattern = (text: string) => `%${text.replace(/[\\%_]/g, (character) => `\\${character}`)}%`;
 
 /** Accounts matching every given filter, in id order after `cursor` (an id), at most `limit`. */
 export function listAccountRows(db: Kysely<Database>, filter: AccountFilter, page: { cursor?: string; limit: number }): Promise<AccountRow[]> {
   let query = db.selectFrom('accounts').selectAll().orderBy('id').limit(page.limit);
   if (page.cursor !== undefined) query = query.where('id', '>', page.cursor);
-  if (filter.email !== undefined) query = query.where('email_normalized', 'like', likePattern(normalizeEmail(filter.email)));
+  if (filter.email !== undefined) {
+    const email = normalizeEmail(filter.email);
+    query = WHOLE_ADDRESS.test(email) ? query.where('email_normalized', '=', email) : query.where('email_normalized', 'like', likePattern(email));
+  }
   if (filter.name !== undefined) query = query.where('name', 'ilike', likePattern(filter.name));
   if (filter.role !== undefined) query = query.where(sql<boolean>`roles @> ${JSON.stringify([filter.role])}::jsonb`);
   if (filter.tier !== undefined) query = query.where('tier', '=', filter.tier);

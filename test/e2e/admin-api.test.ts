@@ -131,8 +131,13 @@ test('users: create (password policy applies), get, find by email, search, updat
   t.is(notUuid.status, 404);
   t.is(notUuid.body.error, 'unknown_account');
 
+  // A whole address finds that account alone, even when another address contains it.
+  const longer = await api(write, 'POST', '/api/admin/users', { email: `x${email}` });
+  t.is(longer.status, 201);
   const byEmail = await api(read, 'GET', `/api/admin/users?email=${encodeURIComponent(email.toUpperCase())}`);
   t.deepEqual(byEmail.body.items.map((item: { id: string }) => item.id), [created.body.id]);
+  const byPart = await api(read, 'GET', `/api/admin/users?email=${encodeURIComponent(email.split('@')[0]!)}`);
+  t.deepEqual(byPart.body.items.map((item: { id: string }) => item.id).sort(), [created.body.id, longer.body.id].sort());
   const byName = await api(read, 'GET', '/api/admin/users?name=lovelace&role=editor&tier=pro&active=true');
   t.true(byName.body.items.some((item: { id: string }) => item.id === created.body.id));
   const none = await api(read, 'GET', `/api/admin/users?email=${encodeURIComponent(email)}&active=false`);

@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import test from 'ava';
 import { createRemoteJWKSet, decodeJwt, jwtVerify } from 'jose';
 import * as oidc from 'openid-client';
-import { updateAccountAuthorization } from '#src/services/account-admin.ts';
+import { CLI_ACTOR } from '#src/services/admin/actor.ts';
 import { createResource } from '#src/services/resources.ts';
 import { createRole, grantRole } from '#src/services/roles.ts';
 import { Browser } from '../helpers/browser.ts';
@@ -149,7 +149,7 @@ test('a user whose role grants payroll:admin gets it; taking the role away stops
   t.is(payload.tenant, 'acme');
   t.truthy(tokens.refresh_token);
 
-  await updateAccountAuthorization(server.keyhold.db, user.email, { roles: ['user'] }, 'test');
+  await server.keyhold.admin.users.update(CLI_ACTOR, { email: user.email }, { roles: ['user'] });
 
   const refreshed = await oidc.refreshTokenGrant(firstPartyConfig, tokens.refresh_token!);
   const afterRefresh = await verifyPayrollToken(refreshed.access_token);
