@@ -16,7 +16,7 @@ import { requestContext } from '#src/middleware/request-context.ts';
 import { securityHeaders } from '#src/middleware/security-headers.ts';
 import type { EngineHost } from '#src/oidc/engine-host.ts';
 import type { ClientService } from '#src/services/clients.ts';
-import { accountRoutes, type AccountApiDependencies } from '#src/routes/account.ts';
+import { accountRoutes, type ApiDependencies } from '#src/routes/account.ts';
 import { authorizationPostRoute } from '#src/routes/authorization-post.ts';
 import { emailChangeRoutes } from '#src/routes/email-change.ts';
 import { interactionRoutes, type InteractionDependencies } from '#src/routes/interaction/index.ts';
@@ -25,7 +25,7 @@ import { securityPageRoutes } from '#src/routes/mfa-pages.ts';
 import { selfServiceRoutes, type SelfServiceDependencies } from '#src/routes/self-service.ts';
 import { assetsDirectory } from '#src/views.ts';
 
-export interface AppDependencies extends InteractionDependencies, SelfServiceDependencies, AccountApiDependencies {
+export interface AppDependencies extends InteractionDependencies, SelfServiceDependencies, ApiDependencies {
   config: Config;
   logger: Logger;
   engine: EngineHost;

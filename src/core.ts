@@ -8,6 +8,7 @@ import type { Logger } from 'pino';
 import type { Config } from '#src/config.ts';
 import { createAccountDataService, type AccountDataService } from '#src/services/account-data.ts';
 import { createAccountService, type AccountService } from '#src/services/accounts.ts';
+import { createAdministration, type Administration } from '#src/services/admin/index.ts';
 import { createAuthorizationService, type AuthorizationService } from '#src/services/authorization.ts';
 import { createBackgroundTasks, type BackgroundTasks } from '#src/services/background-tasks.ts';
 import { createLoginFlowService, type LoginFlowService } from '#src/services/authentication/login-flow.ts';
@@ -76,6 +77,9 @@ export interface Core {
   passkeys: PasskeyService;
   /** Proof of the owner before a change to second factors. */
   reauthentication: Reauthentication;
+  /** Administration (users, clients, resources, roles, tenants, audit) for the CLI; the
+   *  server builds its own on the serving engine's client rules (src/http.ts). */
+  admin: Administration;
   /** Finishes background work, then closes Redis and the database. */
   close(): Promise<void>;
 }
@@ -113,6 +117,7 @@ export async function createCore(config: Config, logger: Logger): Promise<Core> 
     await ensureAdminApi(db, config.ISSUER);
     await ensureRoles(db, policy.DEFAULT_ROLES);
     const keyOptions = await signingKeyOptions(policy, db, keys);
+    const authorization = createAuthorizationService(db, config.ISSUER);
     await ensureSigningKeys(db, keyOptions);
     // The key set opens only with the KEYHOLD_SECRET the database was set up with. Checked
     // here, before anything runs, so that no command seals new data under another secret.
@@ -121,6 +126,18 @@ export async function createCore(config: Config, logger: Logger): Promise<Core> 
     const rateLimitStore = { redis, prefix: config.REDIS_PREFIX };
     const loginThrottle = createLoginThrottle({ ...rateLimitStore, limit: policy.LOGIN_RATE_LIMIT, accountLimit: policy.LOGIN_ACCOUNT_RATE_LIMIT, windowSeconds: policy.LOGIN_RATE_WINDOW });
     const mfa = createMfaService({ db, config, keys: { secrets: keys.mfaSecrets, codes: keys.mfaCodes }, mailer, sms: createSmsSender(config.process, logger) });
+    const credentials = createCredentialService({ db, config, flows, mailer, passwordPolicy, passwords, engineState });
+    const admin = createAdministration({
+      db,
+      issuer: config.ISSUER,
+      accounts,
+      credentials,
+      engineState,
+      pseudonymKey: keys.pseudonyms,
+      clientSecretKey: keys.clientSecrets,
+      // Client metadata rules from a bare engine, loaded only by a command that needs them.
+      clientValidator: async () => (await import('#src/oidc/client-validator.ts')).createClientValidator({ config, db, keys, keyOptions, engineState, accounts, authorization }),
+    });
     return {
       config,
       logger,
@@ -135,10 +152,10 @@ export async function createCore(config: Config, logger: Logger): Promise<Core> 
       flows,
       mailer,
       registration: createRegistrationService({ db, config, accounts, flows, mailer, passwordPolicy, passwords }),
-      credentials: createCredentialService({ db, config, flows, mailer, passwordPolicy, passwords, engineState }),
+      credentials,
       emailOwnership: createEmailOwnershipService({ db, config, flows, mailer, passwords, engineState }),
       accountData: createAccountDataService({ db, config, passwords, engineState, pseudonymKey: keys.pseudonyms }),
-      authorization: createAuthorizationService(db, config.ISSUER),
+      authorization,
       engineState,
       loginFlows: createLoginFlowService({ store: createLoginFlowStore(engineState), ttlSeconds: policy.INTERACTION_TTL, reachable: [
           'password',
@@ -153,6 +170,7 @@ export async function createCore(config: Config, logger: Logger): Promise<Core> 
       mfaRequirement: createMfaRequirement({ db, config: policy, mfa }),
       passkeys: createPasskeyService({ db, config, codesKey: keys.mfaCodes, mfa }),
       reauthentication: createReauthentication({ db, config: policy, passwords, loginThrottle, mfa }),
+      admin,
       close,
     };
   } catch (error) {

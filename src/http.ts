@@ -11,6 +11,7 @@ import { createMetricsApp } from '#src/routes/metrics.ts';
 import { createPageKit } from '#src/routes/page-kit.ts';
 import { createClientService } from '#src/services/clients.ts';
 import { createCsrfService } from '#src/services/csrf.ts';
+import { createAdministration } from '#src/services/admin/index.ts';
 
 export interface Http {
   engine: EngineHost;
@@ -29,6 +30,17 @@ export async function createHttp(core: Core): Promise<Http> {
   const engine = await createEngineHost({ config, db, keyOptions: core.keyOptions, logger, metrics, configure: engineOptions(core) });
   // Clients are validated by the engine that serves now (it is rebuilt on key changes).
   const clients = createClientService({ db, encryptionKey: keys.clientSecrets, validator: () => clientValidatorOf(engine.provider) });
+  const admin = createAdministration({
+    db,
+    issuer: config.ISSUER,
+    accounts: core.accounts,
+    credentials: core.credentials,
+    engineState: core.engineState,
+    pseudonymKey: keys.pseudonyms,
+    clientSecretKey: keys.clientSecrets,
+    clientValidator: async () => clientValidatorOf(engine.provider),
+    clientsChanged: () => clients.invalidate(),
+  });
 
   let shuttingDown = false;
   const metricsEndpoint = { registry: metrics.registry, token: config.METRICS_TOKEN };
@@ -41,6 +53,7 @@ export async function createHttp(core: Core): Promise<Http> {
     engine,
     metrics,
     clients,
+    admin,
     cookieKeys: keys.cookieKeys,
     pages: createPageKit({ config, engine, csrf: createCsrfService(keys.csrf) }),
     ops: { db, redis: core.redis, metrics: metricsApp ? undefined : metricsEndpoint, isShuttingDown: () => shuttingDown },

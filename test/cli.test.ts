@@ -103,7 +103,8 @@ test('help prints the usage and exits 0; no arguments print it and exit 2', asyn
   t.is(bare.stdout, help.stdout);
   failed(t, await keyhold(['frobnicate']), 2, /unknown command "frobnicate"/);
   failed(t, await keyhold(['user']), 2, /missing subcommand/);
-  failed(t, await keyhold(['user', 'delete']), 2, /unknown command "user delete"/);
+  failed(t, await keyhold(['user', 'frobnicate']), 2, /unknown command "user frobnicate"/);
+  failed(t, await keyhold(['user', 'delete']), 2, /missing required option --email/);
   failed(t, await keyhold(['migrate', '--force']), 2, /unknown option '--force'/);
 });
 

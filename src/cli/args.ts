@@ -49,3 +49,44 @@ export function scopeList(value: string | undefined): string[] {
   if (scopes.length === 0) throw new UsageError('--scopes must list at least one scope');
   return scopes;
 }
+
+/** A `--x true|false` value. */
+export function booleanOption(value: string | undefined, flag: string): boolean | undefined {
+  if (value === undefined) return undefined;
+  if (value !== 'true' && value !== 'false') throw new UsageError(`--${flag} must be true or false`);
+  return value === 'true';
+}
+
+/** `--cursor C --limit N` of list commands. */
+export const pageOptions = { cursor: { type: 'string' }, limit: { type: 'string' } } as const;
+
+export function pageRequest(values: { cursor?: string; limit?: string }): { cursor?: string; limit?: number } {
+  if (values.limit !== undefined && !/^[1-9]\d{0,2}$/.test(values.limit)) throw new UsageError('--limit must be a whole number from 1 to 200');
+  const limit = values.limit === undefined ? undefined : Number(values.limit);
+  if (limit !== undefined && limit > 200) throw new UsageError('--limit must be a whole number from 1 to 200');
+  return { cursor: values.cursor, limit };
+}
+
+/** A JSON object given as an option's value. */
+export function jsonObjectOption(text: string, flag: string): Record<string, unknown> {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    throw new UsageError(`--${flag} is not valid JSON: ${oneLine((error as Error).message)}`);
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new UsageError(`--${flag} must be a JSON object`);
+  return value as Record<string, unknown>;
+}
+
+/**
+ * A secret read from standard input (`--password-stdin`), so that it stays out of shell
+ * history and process listings: everything up to the end of input, without the final newline.
+ */
+export async function readSecretFromStdin(input: NodeJS.ReadableStream = process.stdin): Promise<string> {
+  let text = '';
+  for await (const chunk of input) text += typeof chunk === 'string' ? chunk : (chunk as Buffer).toString('utf8');
+  const secret = text.replace(/\r?\n$/, '');
+  if (secret === '') throw new UsageError('--password-stdin: standard input is empty');
+  return secret;
+}

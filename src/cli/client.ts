@@ -1,10 +1,15 @@
-// keyhold client create
-import { oneLine, parseOptions, required, UsageError } from '#src/cli/args.ts';
+// keyhold client create | list | show | update | delete | rotate-secret
+// Through the administration service the Admin API uses (src/services/admin/clients.ts),
+// with the engine's metadata rules from a bare engine (loaded only by commands that check
+// metadata).
+import { jsonObjectOption, oneLine, pageOptions, pageRequest, parseOptions, required, UsageError } from '#src/cli/args.ts';
 import type { CommandGroup, Plan } from '#src/cli/plan.ts';
-import { createClient } from '#src/services/clients.ts';
+import { CLI_ACTOR } from '#src/services/admin/actor.ts';
+
+const id = { id: { type: 'string' } } as const;
 
 function planClientCreate(args: string[]): Plan {
-  const values = parseOptions(args, { metadata: { type: 'string' } });
+  const values = parseOptions(args, { metadata: { type: 'string' }, tenant: { type: 'string' } });
   const text = required(values.metadata, 'metadata');
   let metadata: unknown;
   try {
@@ -15,13 +20,55 @@ function planClientCreate(args: string[]): Plan {
   return {
     needs: 'core',
     run: async (core) => {
-      // The engine's metadata rules, from a bare engine; loaded here because only this
-      // command needs them.
-      const { createClientValidator } = await import('#src/oidc/client-validator.ts');
+      const { client, clientSecret } = await core.admin.clients.create(CLI_ACTOR, metadata, { tenant: values.tenant });
       // The stored metadata plus the generated credentials: the only time the secret is shown.
-      return createClient(core.db, core.keys.clientSecrets, await createClientValidator(core), metadata);
+      return { ...client.metadata, client_id: client.client_id, ...(clientSecret ? { client_secret: clientSecret } : {}), first_party: client.first_party, tenant: client.tenant };
     },
   };
 }
 
-export const clientCommands: CommandGroup = { create: planClientCreate };
+function planClientList(args: string[]): Plan {
+  const values = parseOptions(args, { tenant: { type: 'string' }, ...pageOptions });
+  const page = { ...pageRequest(values), tenant: values.tenant };
+  return { needs: 'core', run: (core) => core.admin.clients.list(CLI_ACTOR, page) };
+}
+
+function planClientShow(args: string[]): Plan {
+  const clientId = required(parseOptions(args, id).id, 'id');
+  return { needs: 'core', run: (core) => core.admin.clients.get(CLI_ACTOR, clientId) };
+}
+
+function planClientUpdate(args: string[]): Plan {
+  const values = parseOptions(args, { ...id, metadata: { type: 'string' }, 'first-party': { type: 'string' }, tenant: { type: 'string' } });
+  const clientId = required(values.id, 'id');
+  const metadata = values.metadata === undefined ? undefined : jsonObjectOption(values.metadata, 'metadata');
+  const firstParty = values['first-party'];
+  if (firstParty !== undefined && firstParty !== 'true' && firstParty !== 'false') throw new UsageError('--first-party must be true or false');
+  const change = { metadata, firstParty: firstParty === undefined ? undefined : firstParty === 'true', tenant: values.tenant };
+  return { needs: 'core', run: (core) => core.admin.clients.update(CLI_ACTOR, clientId, change) };
+}
+
+function planClientDelete(args: string[]): Plan {
+  const clientId = required(parseOptions(args, id).id, 'id');
+  return {
+    needs: 'core',
+    run: async (core) => {
+      await core.admin.clients.remove(CLI_ACTOR, clientId);
+      return { deleted: clientId };
+    },
+  };
+}
+
+function planClientRotateSecret(args: string[]): Plan {
+  const clientId = required(parseOptions(args, id).id, 'id');
+  return { needs: 'core', run: (core) => core.admin.clients.rotateSecret(CLI_ACTOR, clientId) };
+}
+
+export const clientCommands: CommandGroup = {
+  create: planClientCreate,
+  list: planClientList,
+  show: planClientShow,
+  update: planClientUpdate,
+  delete: planClientDelete,
+  'rotate-secret': planClientRotateSecret,
+};

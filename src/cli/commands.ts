@@ -1,5 +1,6 @@
 // Turns argv into a plan, before any configuration or database is touched.
 import { UsageError } from '#src/cli/args.ts';
+import { auditCommands } from '#src/cli/audit.ts';
 import { clientCommands } from '#src/cli/client.ts';
 import { inviteCommands } from '#src/cli/invite.ts';
 import { keysCommands } from '#src/cli/keys.ts';
@@ -7,6 +8,7 @@ import { planMigrate } from '#src/cli/migrate.ts';
 import type { CommandGroup, Plan } from '#src/cli/plan.ts';
 import { resourceCommands } from '#src/cli/resource.ts';
 import { roleCommands } from '#src/cli/role.ts';
+import { tenantCommands } from '#src/cli/tenant.ts';
 import { userCommands } from '#src/cli/user.ts';
 
 const groups: Record<string, CommandGroup> = {
@@ -16,6 +18,8 @@ const groups: Record<string, CommandGroup> = {
   resource: resourceCommands,
   invite: inviteCommands,
   keys: keysCommands,
+  tenant: tenantCommands,
+  audit: auditCommands,
 };
 
 export function planCommand(argv: string[]): Plan {

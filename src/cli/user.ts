@@ -1,16 +1,35 @@
-// keyhold user create | update | import
+// keyhold user create | list | show | update | delete | logout | password-reset | import
+// Everything but import goes through the administration service the Admin API uses
+// (src/services/admin/users.ts), as the operator (`cli`, every tenant).
 import { createReadStream, openSync } from 'node:fs';
 import { createInterface } from 'node:readline';
-import { describeError, parseOptions, required, UsageError } from '#src/cli/args.ts';
+import { booleanOption, describeError, pageOptions, pageRequest, parseOptions, readSecretFromStdin, required, UsageError } from '#src/cli/args.ts';
 import type { CommandGroup, Plan } from '#src/cli/plan.ts';
-import { updateAccountAuthorization } from '#src/services/account-admin.ts';
 import { importAccounts } from '#src/services/account-import.ts';
+import { CLI_ACTOR } from '#src/services/admin/actor.ts';
+import type { AccountReference } from '#src/services/admin/users.ts';
 import { isKeyholdError } from '#src/errors.ts';
+
+const who = { email: { type: 'string' }, id: { type: 'string' } } as const;
+
+/** The account named by --email or --id (exactly one). */
+function reference(values: { email?: string; id?: string }): AccountReference {
+  if (values.email !== undefined && values.id !== undefined) throw new UsageError('give --email or --id, not both');
+  if (values.id !== undefined) return { id: values.id };
+  return { email: required(values.email, 'email') };
+}
+
+// The same policy as the pages; its messages speak to a person choosing a password.
+function explainRejectedPassword(error: unknown): never {
+  if (isKeyholdError(error, 'password_rejected')) throw new Error(`password rejected: ${error.message}`);
+  throw error;
+}
 
 function planUserCreate(args: string[]): Plan {
   const values = parseOptions(args, {
     email: { type: 'string' },
     password: { type: 'string' },
+    'password-stdin': { type: 'boolean', default: false },
     name: { type: 'string' },
     role: { type: 'string', multiple: true },
     tier: { type: 'string' },
@@ -18,40 +37,97 @@ function planUserCreate(args: string[]): Plan {
     verified: { type: 'boolean', default: false },
   });
   const email = required(values.email, 'email');
-  const password = required(values.password, 'password');
+  if (values.password !== undefined && values['password-stdin']) throw new UsageError('give --password or --password-stdin, not both');
+  if (values.password === undefined && !values['password-stdin']) throw new UsageError('missing required option --password (or --password-stdin)');
+  const fromStdin = values['password-stdin'] ? readSecretFromStdin() : undefined;
+  // Read now, before the database is opened: nothing waits on a terminal with a connection open.
+  fromStdin?.catch(() => {});
   return {
     needs: 'core',
-    run: (core) =>
-      core.accounts
-        .create({
+    run: async (core) =>
+      core.admin.users
+        .create(CLI_ACTOR, {
           email,
-          password,
+          password: values.password ?? (await fromStdin!),
           name: values.name,
           roles: values.role,
           tier: values.tier,
           tenant: values.tenant,
           emailVerified: values.verified,
         })
-        .catch((error: unknown) => {
-          // The same policy as the pages; its messages speak to a person choosing a password.
-          if (isKeyholdError(error, 'password_rejected')) throw new Error(`password rejected: ${error.message}`);
-          throw error;
-        }),
+        .catch(explainRejectedPassword),
   };
+}
+
+function planUserList(args: string[]): Plan {
+  const values = parseOptions(args, {
+    email: { type: 'string' },
+    name: { type: 'string' },
+    role: { type: 'string' },
+    tier: { type: 'string' },
+    tenant: { type: 'string' },
+    active: { type: 'string' },
+    ...pageOptions,
+  });
+  const filter = { email: values.email, name: values.name, role: values.role, tier: values.tier, tenant: values.tenant, active: booleanOption(values.active, 'active') };
+  const page = pageRequest(values);
+  return { needs: 'core', run: (core) => core.admin.users.list(CLI_ACTOR, filter, page) };
+}
+
+function planUserShow(args: string[]): Plan {
+  const target = reference(parseOptions(args, who));
+  return { needs: 'core', run: (core) => core.admin.users.get(CLI_ACTOR, target) };
 }
 
 function planUserUpdate(args: string[]): Plan {
   const values = parseOptions(args, {
-    email: { type: 'string' },
+    ...who,
+    name: { type: 'string' },
     role: { type: 'string', multiple: true },
     tier: { type: 'string' },
     tenant: { type: 'string' },
     active: { type: 'string' },
   });
-  const email = required(values.email, 'email');
-  if (values.active !== undefined && values.active !== 'true' && values.active !== 'false') throw new UsageError('--active must be true or false');
-  const change = { roles: values.role, tier: values.tier, tenant: values.tenant, active: values.active === undefined ? undefined : values.active === 'true' };
-  return { needs: 'core', run: (core) => updateAccountAuthorization(core.db, email, change, 'cli') };
+  const target = reference(values);
+  const change = { name: values.name, roles: values.role, tier: values.tier, tenant: values.tenant, active: booleanOption(values.active, 'active') };
+  return { needs: 'core', run: (core) => core.admin.users.update(CLI_ACTOR, target, change) };
+}
+
+function planUserDelete(args: string[]): Plan {
+  const target = reference(parseOptions(args, who));
+  return {
+    needs: 'core',
+    run: async (core) => {
+      const account = await core.admin.users.get(CLI_ACTOR, target);
+      await core.admin.users.remove(CLI_ACTOR, target);
+      return { deleted: account.id };
+    },
+  };
+}
+
+function planUserLogout(args: string[]): Plan {
+  const target = reference(parseOptions(args, who));
+  return {
+    needs: 'core',
+    run: async (core) => {
+      const account = await core.admin.users.get(CLI_ACTOR, target);
+      await core.admin.users.logout(CLI_ACTOR, target);
+      return { logged_out: account.id };
+    },
+  };
+}
+
+function planUserPasswordReset(args: string[]): Plan {
+  const target = reference(parseOptions(args, who));
+  // The mail is queued; the server's mail delivery job sends it.
+  return {
+    needs: 'core',
+    run: async (core) => {
+      const account = await core.admin.users.get(CLI_ACTOR, target);
+      await core.admin.users.sendPasswordReset(CLI_ACTOR, target);
+      return { password_reset_queued: account.id };
+    },
+  };
 }
 
 function planUserImport(args: string[]): Plan {
@@ -69,4 +145,13 @@ function planUserImport(args: string[]): Plan {
   return { needs: 'core', run: (core) => importAccounts(core.db, createInterface({ input, crlfDelay: Infinity }), core.config.DEFAULT_ROLES) };
 }
 
-export const userCommands: CommandGroup = { create: planUserCreate, update: planUserUpdate, import: planUserImport };
+export const userCommands: CommandGroup = {
+  create: planUserCreate,
+  list: planUserList,
+  show: planUserShow,
+  update: planUserUpdate,
+  delete: planUserDelete,
+  logout: planUserLogout,
+  'password-reset': planUserPasswordReset,
+  import: planUserImport,
+};

@@ -5,7 +5,7 @@ import type { Configuration } from 'oidc-provider';
 import type { Config } from '#src/config.ts';
 import { engineCookies } from '#src/oidc/hooks/cookies.ts';
 import { clientBasedCORS } from '#src/oidc/hooks/client-cors.ts';
-import { apiScope, extraClientMetadata, firstParty, introspection, requireMfa } from '#src/oidc/hooks/client-metadata.ts';
+import { apiScope, clientTenant, extraClientMetadata, firstParty, introspection, requireMfa } from '#src/oidc/hooks/client-metadata.ts';
 import { extraTokenClaims } from '#src/oidc/hooks/extra-token-claims.ts';
 import { findAccount } from '#src/oidc/hooks/find-account.ts';
 import { interactions, promptValuesSupported } from '#src/oidc/hooks/interaction-policy.ts';
@@ -93,7 +93,7 @@ export function engineConfiguration(deps: EngineDependencies): Configuration {
       },
     },
 
-    extraClientMetadata: extraClientMetadata([firstParty, introspection, apiScope, requiredClaims, requireMfa]),
+    extraClientMetadata: extraClientMetadata([firstParty, introspection, apiScope, requiredClaims, requireMfa, clientTenant]),
     clientBasedCORS,
 
     // Rotate on every use for every client type; reuse detection is in the adapters and

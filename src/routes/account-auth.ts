@@ -35,7 +35,7 @@ export interface AccountAuthDependencies {
 // RFC 6750 §2.1 b64token.
 const BEARER = /^Bearer +([A-Za-z0-9\-._~+/]+=*)$/i;
 
-function challenge(realm: string, params: Record<string, string> = {}): string {
+export function challenge(realm: string, params: Record<string, string> = {}): string {
   return `Bearer ${Object.entries({ realm, ...params })
     .map(([name, value]) => `${name}="${value}"`)
     .join(', ')}`;

@@ -8,7 +8,8 @@ import { isOidcScope } from '#src/services/claims.ts';
 import { API_SCOPE_PROPERTY, toEngineClientMetadata } from '#src/services/client-scopes.ts';
 import { undefinedScopes } from '#src/services/resources.ts';
 import type { Database } from '#src/stores/schema.ts';
-import { insertClientRow, listClientMetadata } from '#src/stores/client-store.ts';
+import { insertClientRow, listClientMetadata, type ClientRecord } from '#src/stores/client-store.ts';
+import { ensureTenantRow } from '#src/stores/tenant-store.ts';
 import { encryptClientSecret } from '#src/stores/oidc-client-adapter.ts';
 
 // A secret Keyhold generates is 32 random bytes. One an operator brings must be at least
@@ -34,12 +35,11 @@ export interface ClientValidator {
   needsSecret(metadata: Record<string, unknown>): boolean;
 }
 
-export async function createClient(
-  db: Kysely<Database>,
-  encryptionKey: Buffer,
-  validator: ClientValidator,
-  input: unknown,
-): Promise<Record<string, unknown>> {
+/**
+ * Checks client metadata as the engine and Keyhold's own rules see it; fills in a missing
+ * client_id and, when the client authenticates with one, a client_secret.
+ */
+export async function checkClientMetadata(db: Kysely<Database>, validator: ClientValidator, input: unknown): Promise<Record<string, unknown>> {
   if (typeof input !== 'object' || input === null || Array.isArray(input)) {
     throw new KeyholdError('invalid_client_metadata', { key: 'error.invalid_client_metadata.not_object' });
   }
@@ -57,6 +57,7 @@ export async function createClient(
   if (API_SCOPE_PROPERTY in metadata) {
     throw new KeyholdError('invalid_client_metadata', { key: 'error.invalid_client_metadata.api_scopes', params: { property: API_SCOPE_PROPERTY } });
   }
+  if ('tenant' in metadata) throw new KeyholdError('invalid_client_metadata', { key: 'error.invalid_client_metadata.reserved', params: { property: 'tenant' } });
   // `scope` is the client's allow-list, API scopes included: each must be defined somewhere.
   if (typeof metadata.scope === 'string') {
     const unknown = await undefinedScopes(db, metadata.scope.split(' '), isOidcScope);
@@ -76,14 +77,31 @@ export async function createClient(
     const detail = engineError.error_description ?? engineError.message;
     throw new KeyholdError(code, detail ? { key: 'error.engine_detail', params: { detail } } : {});
   }
+  return metadata;
+}
+
+/** Splits checked metadata into the stored row's parts. */
+export function clientRecord(encryptionKey: Buffer, metadata: Record<string, unknown>): ClientRecord {
   const { client_id: clientId, client_secret: clientSecret, first_party: firstParty, ...rest } = metadata;
-  const inserted = await insertClientRow(db, {
+  return {
     clientId: clientId as string,
     metadata: rest,
     secretEncrypted: typeof clientSecret === 'string' ? encryptClientSecret(encryptionKey, clientId as string, clientSecret) : null,
     firstParty: firstParty === true,
-  });
-  if (!inserted) throw new KeyholdError('client_exists', { params: { clientId: String(clientId) } });
+  };
+}
+
+export async function createClient(
+  db: Kysely<Database>,
+  encryptionKey: Buffer,
+  validator: ClientValidator,
+  input: unknown,
+  options: { tenant?: string } = {},
+): Promise<Record<string, unknown>> {
+  const metadata = await checkClientMetadata(db, validator, input);
+  if (options.tenant !== undefined) await ensureTenantRow(db, options.tenant);
+  const inserted = await insertClientRow(db, { ...clientRecord(encryptionKey, metadata), ...(options.tenant !== undefined ? { tenant: options.tenant } : {}) });
+  if (!inserted) throw new KeyholdError('client_exists', { params: { clientId: String(metadata.client_id) } });
   return metadata;
 }
 
@@ -99,6 +117,8 @@ export interface ClientService {
    * `originsTtlMs` (default 30 s).
    */
   registeredOrigins(): Promise<ReadonlySet<string>>;
+  /** Forgets what was read: a client changed here (Admin API) counts at once. */
+  invalidate(): void;
 }
 
 /** The origin of a redirect URI; none for a malformed URI or an opaque ("null") origin. */
@@ -137,10 +157,13 @@ export function createClientService(deps: {
   return {
     async create(input) {
       const created = await createClient(deps.db, deps.encryptionKey, deps.validator(), input);
+      this.invalidate();
+      return created;
+    },
+    invalidate() {
       generation += 1;
       cached = undefined;
       loading = undefined;
-      return created;
     },
     async registeredOrigins() {
       if (cached && Date.now() - cached.at <= originsTtlMs) return cached.origins;

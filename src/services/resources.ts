@@ -37,7 +37,7 @@ const identifierSchema = z
   });
 
 // RFC 6749 §3.3 scope-token: printable ASCII without space, quote or backslash.
-const scopeSchema = z.string().regex(/^[\x21\x23-\x5B\x5D-\x7E]+$/);
+export const scopeSchema = z.string().regex(/^[\x21\x23-\x5B\x5D-\x7E]+$/);
 
 export async function createResource(db: Kysely<Database>, input: { identifier: string; scopes: string[]; accessTokenTtl?: number }): Promise<ApiResource> {
   const identifier = identifierSchema.safeParse(input.identifier);

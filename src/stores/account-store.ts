@@ -1,5 +1,6 @@
-import type { Kysely, Selectable } from 'kysely';
+import { sql, type Kysely, type Selectable } from 'kysely';
 import { recordPasswordHash } from '#src/stores/password-history-store.ts';
+import { DEFAULT_TENANT, ensureTenantRow } from '#src/stores/tenant-store.ts';
 import type { AccountTable, Database } from '#src/stores/schema.ts';
 
 export type AccountRow = Selectable<AccountTable>;
@@ -32,6 +33,8 @@ export interface NewAccount {
 
 /** Inserts an account; returns undefined when the email is already taken. */
 export async function insertAccount(db: Kysely<Database>, account: NewAccount): Promise<AccountRow | undefined> {
+  const tenant = account.tenant ?? DEFAULT_TENANT;
+  await ensureTenantRow(db, tenant);
   return db
     .insertInto('accounts')
     .values({
@@ -43,7 +46,7 @@ export async function insertAccount(db: Kysely<Database>, account: NewAccount): 
       password_hash: account.passwordHash,
       roles: JSON.stringify(account.roles),
       tier: account.tier,
-      tenant: account.tenant,
+      tenant,
     })
     .onConflict((conflict) => conflict.column('email_normalized').doNothing())
     .returningAll()
@@ -113,15 +116,47 @@ export async function deleteAccountRow(db: Executor, id: string): Promise<boolea
   return row !== undefined;
 }
 
-export type AuthorizationColumns = Partial<Pick<AccountRow, 'tier' | 'tenant' | 'active'>> & { roles?: string[] };
+export type AuthorizationColumns = Partial<Pick<AccountRow, 'tier' | 'active'>> & { roles?: string[]; tenant?: string | null };
 
-/** Changes an account's roles, tier, tenant or active flag. */
+/** Changes an account's roles, tier, tenant (null: `default`; created when new) or active flag. */
 export async function updateAuthorizationColumns(db: Executor, id: string, columns: AuthorizationColumns): Promise<AccountRow | undefined> {
-  const { roles, ...rest } = columns;
+  const { roles, tenant, ...rest } = columns;
+  if (tenant !== undefined) await ensureTenantRow(db, tenant ?? DEFAULT_TENANT);
   return db
     .updateTable('accounts')
-    .set({ ...rest, ...(roles ? { roles: JSON.stringify(roles) } : {}), updated_at: new Date() })
+    .set({ ...rest, ...(roles ? { roles: JSON.stringify(roles) } : {}), ...(tenant !== undefined ? { tenant: tenant ?? DEFAULT_TENANT } : {}), updated_at: new Date() })
     .where('id', '=', id)
     .returningAll()
     .executeTakeFirst();
+}
+
+export interface AccountFilter {
+  /** Part of the email address (case-insensitive); a whole address matches only itself. */
+  email?: string;
+  /** Part of the name (case-insensitive). */
+  name?: string;
+  role?: string;
+  tier?: string;
+  tenant?: string;
+  active?: boolean;
+}
+
+// Something before and after one @ with a dot in the domain: an address, looked up exactly.
+const WHOLE_ADDRESS = /^[^@\s]+@[^@\s]+\.[^@\s]+$/;
+const likePattern = (text: string) => `%${text.replace(/[\\%_]/g, (character) => `\\${character}`)}%`;
+
+/** Accounts matching every given filter, in id order after `cursor` (an id), at most `limit`. */
+export function listAccountRows(db: Kysely<Database>, filter: AccountFilter, page: { cursor?: string; limit: number }): Promise<AccountRow[]> {
+  let query = db.selectFrom('accounts').selectAll().orderBy('id').limit(page.limit);
+  if (page.cursor !== undefined) query = query.where('id', '>', page.cursor);
+  if (filter.email !== undefined) {
+    const email = normalizeEmail(filter.email);
+    query = WHOLE_ADDRESS.test(email) ? query.where('email_normalized', '=', email) : query.where('email_normalized', 'like', likePattern(email));
+  }
+  if (filter.name !== undefined) query = query.where('name', 'ilike', likePattern(filter.name));
+  if (filter.role !== undefined) query = query.where(sql<boolean>`roles @> ${JSON.stringify([filter.role])}::jsonb`);
+  if (filter.tier !== undefined) query = query.where('tier', '=', filter.tier);
+  if (filter.tenant !== undefined) query = query.where('tenant', '=', filter.tenant);
+  if (filter.active !== undefined) query = query.where('active', '=', filter.active);
+  return query.execute();
 }

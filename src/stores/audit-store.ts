@@ -1,6 +1,6 @@
 // The audit log: who did what to which account, when and from where. Details never hold
 // passwords, tokens, codes or links.
-import type { Kysely, Selectable } from 'kysely';
+import { sql, type Kysely, type Selectable } from 'kysely';
 import type { AuditLogTable, Database } from '#src/stores/schema.ts';
 
 export type AuditRow = Selectable<AuditLogTable>;
@@ -33,4 +33,42 @@ export function auditEventsForAccount(db: Kysely<Database>, accountId: string): 
 /** Keeps an erased account's audit trail but removes what identifies the person. */
 export async function anonymiseAuditTrail(db: Kysely<Database>, accountId: string, pseudonym: string): Promise<void> {
   await db.updateTable('audit_log').set({ account_id: null, ip: null, details: JSON.stringify({ erased_subject: pseudonym }) }).where('account_id', '=', accountId).execute();
+}
+
+export interface AuditFilter {
+  event?: string;
+  /** The account the event is about. */
+  accountId?: string;
+  /** Who did it, as recorded in details.actor (e.g. `account:<id>`, `client:<id>`, `cli`). */
+  actor?: string;
+  since?: Date;
+  until?: Date;
+  /** Only events about this tenant's accounts, or recorded with this tenant. */
+  tenant?: string;
+}
+
+/**
+ * Audit entries matching every filter, newest first, older than `cursor` (an id), at most
+ * `limit`. Reads the columns every version of the table has, so columns added later do not
+ * disturb it.
+ */
+export function queryAuditRows(db: Kysely<Database>, filter: AuditFilter, page: { cursor?: string; limit: number }): Promise<AuditRow[]> {
+  let query = db
+    .selectFrom('audit_log')
+    .select(['id', 'at', 'event', 'account_id', 'client_id', 'ip', 'details'])
+    .orderBy('id', 'desc')
+    .limit(page.limit);
+  if (page.cursor !== undefined) query = query.where('id', '<', page.cursor);
+  if (filter.event !== undefined) query = query.where('event', '=', filter.event);
+  if (filter.accountId !== undefined) query = query.where('account_id', '=', filter.accountId);
+  if (filter.actor !== undefined) query = query.where(sql<boolean>`details->>'actor' = ${filter.actor}`);
+  if (filter.since !== undefined) query = query.where('at', '>=', filter.since);
+  if (filter.until !== undefined) query = query.where('at', '<', filter.until);
+  if (filter.tenant !== undefined) {
+    const tenant = filter.tenant;
+    query = query.where(({ or, eb, selectFrom }) =>
+      or([eb('account_id', 'in', selectFrom('accounts').select('id').where('tenant', '=', tenant)), eb(sql<string>`details->>'tenant'`, '=', tenant)]),
+    );
+  }
+  return query.execute();
 }

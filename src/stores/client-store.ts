@@ -17,6 +17,8 @@ export interface ClientRecord {
   metadata: Record<string, unknown>;
   secretEncrypted: string | null;
   firstParty: boolean;
+  /** Absent: `default` on insert, unchanged on update. */
+  tenant?: string;
 }
 
 function clientValues(client: ClientRecord) {
@@ -25,6 +27,7 @@ function clientValues(client: ClientRecord) {
     metadata: JSON.stringify(client.metadata),
     secret_encrypted: client.secretEncrypted,
     first_party: client.firstParty,
+    ...(client.tenant !== undefined ? { tenant: client.tenant } : {}),
   };
 }
 
@@ -55,4 +58,32 @@ export async function upsertClientRow(db: Kysely<Database>, client: ClientRecord
 
 export async function deleteClientRow(db: Kysely<Database>, clientId: string): Promise<void> {
   await db.deleteFrom('clients').where('client_id', '=', clientId).execute();
+}
+
+/** Clients in client_id order after `cursor`, at most `limit`; of one tenant when given. */
+export function listClientRows(db: Kysely<Database>, page: { cursor?: string; limit: number; tenant?: string }): Promise<ClientRow[]> {
+  let query = db.selectFrom('clients').selectAll().orderBy('client_id').limit(page.limit);
+  if (page.cursor !== undefined) query = query.where('client_id', '>', page.cursor);
+  if (page.tenant !== undefined) query = query.where('tenant', '=', page.tenant);
+  return query.execute();
+}
+
+/** Replaces a client's metadata, first-party flag and secret (undefined: kept); false when it is gone. */
+export async function updateClientRow(
+  db: Kysely<Database>,
+  clientId: string,
+  change: { metadata?: Record<string, unknown>; firstParty?: boolean; secretEncrypted?: string | null; tenant?: string },
+): Promise<boolean> {
+  const row = await db
+    .updateTable('clients')
+    .set({
+      ...(change.metadata !== undefined ? { metadata: JSON.stringify(change.metadata) } : {}),
+      ...(change.firstParty !== undefined ? { first_party: change.firstParty } : {}),
+      ...(change.secretEncrypted !== undefined ? { secret_encrypted: change.secretEncrypted } : {}),
+      ...(change.tenant !== undefined ? { tenant: change.tenant } : {}),
+    })
+    .where('client_id', '=', clientId)
+    .returning('client_id')
+    .executeTakeFirst();
+  return row !== undefined;
 }

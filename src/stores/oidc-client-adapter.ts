@@ -16,6 +16,7 @@ export function clientMetadataFromRow(key: Buffer, row: ClientRow): Record<strin
     client_id: row.client_id,
     ...(row.secret_encrypted ? { client_secret: decrypt(key, row.secret_encrypted, `client:${row.client_id}`) } : {}),
     first_party: row.first_party,
+    tenant: row.tenant,
   };
 }
 
@@ -37,7 +38,8 @@ export function createClientAdapter(db: Kysely<Database>, encryptionKey: Buffer,
 
     // Used by dynamic registration management.
     async upsert(id: string, payload: Record<string, unknown>) {
-      const { client_secret: secret, first_party: firstParty, client_id: _clientId, ...metadata } = view.fromEngine(payload);
+      // The tenant is the row's own column, never registration metadata.
+      const { client_secret: secret, first_party: firstParty, client_id: _clientId, tenant: _tenant, ...metadata } = view.fromEngine(payload);
       await upsertClientRow(db, {
         clientId: id,
         metadata,

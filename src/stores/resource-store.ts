@@ -28,3 +28,34 @@ export async function listDefinedApiScopes(db: Kysely<Database>): Promise<Set<st
   const rows = await db.selectFrom('resources').select('scopes').execute();
   return new Set(rows.flatMap((row) => row.scopes));
 }
+
+/** Resources in identifier order after `cursor`, at most `limit`. */
+export function listResourceRows(db: Kysely<Database>, page: { cursor?: string; limit: number }): Promise<ResourceRow[]> {
+  let query = db.selectFrom('resources').selectAll().orderBy('identifier').limit(page.limit);
+  if (page.cursor !== undefined) query = query.where('identifier', '>', page.cursor);
+  return query.execute();
+}
+
+export function updateResourceRow(db: Kysely<Database>, identifier: string, change: { scopes?: string[]; accessTokenTtl?: number | null }): Promise<ResourceRow | undefined> {
+  return db
+    .updateTable('resources')
+    .set({
+      ...(change.scopes !== undefined ? { scopes: JSON.stringify(change.scopes) } : {}),
+      ...(change.accessTokenTtl !== undefined ? { access_token_ttl: change.accessTokenTtl } : {}),
+    })
+    .where('identifier', '=', identifier)
+    .returningAll()
+    .executeTakeFirst();
+}
+
+/** Removes grants of scopes the resource no longer defines. */
+export async function deleteStaleGrantRows(db: Kysely<Database>, identifier: string, scopes: string[]): Promise<void> {
+  let query = db.deleteFrom('role_grants').where('resource', '=', identifier);
+  if (scopes.length > 0) query = query.where('scope', 'not in', scopes);
+  await query.execute();
+}
+
+/** Deletes a resource (its role grants go with it); false when it was not there. */
+export async function deleteResourceRow(db: Kysely<Database>, identifier: string): Promise<boolean> {
+  return (await db.deleteFrom('resources').where('identifier', '=', identifier).returning('identifier').executeTakeFirst()) !== undefined;
+}

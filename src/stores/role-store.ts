@@ -47,3 +47,27 @@ export async function grantedScopeRows(db: Kysely<Database>, roles: string[], re
   const rows = await db.selectFrom('role_grants').select('scope').distinct().where('resource', '=', resource).where('role', 'in', roles).execute();
   return rows.map((row) => row.scope);
 }
+
+/** Roles in name order after `cursor`, at most `limit`. */
+export function listRoleRows(db: Kysely<Database>, page: { cursor?: string; limit: number }): Promise<RoleRow[]> {
+  let query = db.selectFrom('roles').select(['name', 'description']).orderBy('name').limit(page.limit);
+  if (page.cursor !== undefined) query = query.where('name', '>', page.cursor);
+  return query.execute();
+}
+
+export async function updateRoleRow(db: Kysely<Database>, name: string, description: string | null): Promise<boolean> {
+  return (await db.updateTable('roles').set({ description }).where('name', '=', name).returning('name').executeTakeFirst()) !== undefined;
+}
+
+/** Deletes a role and its grants; false when it was not there. Accounts keep the label. */
+export async function deleteRoleRow(db: Kysely<Database>, name: string): Promise<boolean> {
+  return (await db.deleteFrom('roles').where('name', '=', name).returning('name').executeTakeFirst()) !== undefined;
+}
+
+/** Replaces every grant of a role with `grants`, in one transaction. */
+export async function replaceRoleGrantRows(db: Kysely<Database>, role: string, grants: RoleGrantRow[]): Promise<void> {
+  await db.transaction().execute(async (trx) => {
+    await trx.deleteFrom('role_grants').where('role', '=', role).execute();
+    await insertRoleGrantRows(trx, grants);
+  });
+}

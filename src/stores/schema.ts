@@ -15,7 +15,8 @@ export interface AccountTable {
   active: Generated<boolean>;
   roles: JSONColumnType<string[], string, string>;
   tier: string | null;
-  tenant: string | null;
+  /** The tenant the account belongs to (tenants.id); `default` unless said otherwise. */
+  tenant: ColumnType<string, string | undefined, string>;
   given_name: string | null;
   family_name: string | null;
   picture: string | null;
@@ -36,7 +37,19 @@ export interface ClientTable {
   metadata: JSONColumnType<Record<string, unknown>, string, string>;
   secret_encrypted: string | null;
   first_party: Generated<boolean>;
+  /** The tenant the client belongs to (tenants.id). */
+  tenant: Generated<string>;
   created_at: Timestamp;
+}
+
+/** A tenant and the product settings it overrides (null: the node's setting applies). */
+export interface TenantTable {
+  id: string;
+  name: string | null;
+  registration: string | null;
+  mfa_required_tiers: JSONColumnType<string[] | null, string | null, string | null>;
+  created_at: Timestamp;
+  updated_at: Timestamp;
 }
 
 export interface ResourceTable {
@@ -199,6 +212,7 @@ export interface MfaChallengeTable {
 export interface Database {
   accounts: AccountTable;
   clients: ClientTable;
+  tenants: TenantTable;
   resources: ResourceTable;
   roles: RoleTable;
   role_grants: RoleGrantTable;

@@ -5,6 +5,7 @@ import { Validator } from '@seriousme/openapi-schema-validator';
 import test from 'ava';
 import type Koa from 'koa';
 import { accountResourceFor } from '#src/services/resources.ts';
+import { adminUserToken } from '../helpers/admin.ts';
 import { createUser, discover, login, registerClient } from '../helpers/oidc.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 
@@ -12,7 +13,8 @@ let server: TestServer;
 let document: Record<string, any>;
 
 test.before(async () => {
-  server = await startTestServer();
+  // Administrators sign in here with the password alone: second factors are test/e2e/mfa*.test.ts's subject.
+  server = await startTestServer({ env: { MFA_REQUIRED_TIERS: 'none', MFA_REQUIRED_ROLES: 'none' } });
   document = (await (await fetch(`${server.issuer}/api/openapi.json`)).json()) as Record<string, any>;
 });
 test.after.always(async () => {
@@ -82,12 +84,15 @@ test('a secured operation refuses an anonymous caller with a documented 401 code
 test('a body the schema refuses gets a documented 400 code, with the issues', async (t) => {
   const config = await discover(server, await registerClient(server, { first_party: true }));
   const { tokens } = await login(config, await createUser(server), { resource: accountResourceFor(server.issuer), scope: 'openid account:read account:write' });
+  // Each API with a token for it: the Account API as its user, the Admin API as an owner.
+  const admin = await adminUserToken(server, { roles: ['admin', 'owner'] });
   let checked = 0;
   for (const { method, path, operation } of operations()) {
     if (!operation.requestBody) continue;
+    const token = path.startsWith('/api/admin/') ? admin.token : tokens.access_token;
     const response = await fetch(`${server.issuer}${path}`, {
       method: method.toUpperCase(),
-      headers: { accept: 'application/json', 'content-type': 'application/json', authorization: `Bearer ${tokens.access_token}` },
+      headers: { accept: 'application/json', 'content-type': 'application/json', authorization: `Bearer ${token}` },
       body: JSON.stringify({ not_a_field_of_any_route: true }),
     });
     const body = (await response.json()) as Record<string, any>;
@@ -108,4 +113,20 @@ test('the Error schema lists exactly the codes the registry knows, and each oper
     }
   }
   t.true(known.includes('validation_failed') && known.includes('unauthorized'));
+});
+
+test('every Admin API operation is documented with its scope, and its named bodies and answers carry examples', async (t) => {
+  const admin = operations().filter(({ path }) => path.startsWith('/api/admin/'));
+  t.true(admin.length >= 25);
+  for (const { method, path, operation } of admin) {
+    const scopes = operation.security.find((requirement: Record<string, string[]>) => 'adminOauth2' in requirement)?.adminOauth2;
+    t.deepEqual(scopes, [method === 'get' ? 'admin:read' : 'admin'], `${method} ${path}`);
+    t.true(documentedCodes(operation, 403).includes('insufficient_scope'), `${method} ${path}`);
+    const refs = [operation.requestBody?.content['application/json'].schema.$ref, ...Object.values(operation.responses as Record<string, any>).map((response) => response.content?.['application/json']?.schema?.$ref)]
+      .filter((ref): ref is string => typeof ref === 'string' && !ref.endsWith('/Error'));
+    for (const ref of refs) {
+      const schema = document.components.schemas[ref.slice('#/components/schemas/'.length)];
+      t.true(Array.isArray(schema.examples) && schema.examples.length > 0, `${method} ${path}: ${ref} has an example`);
+    }
+  }
 });

@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import test from 'ava';
 import { createRemoteJWKSet, decodeJwt, jwtVerify } from 'jose';
 import * as oidc from 'openid-client';
-import { updateAccountAuthorization } from '#src/services/account-admin.ts';
+import { CLI_ACTOR } from '#src/services/admin/actor.ts';
 import { createResource } from '#src/services/resources.ts';
 import { createRole, grantRole } from '#src/services/roles.ts';
 import { Browser } from '../helpers/browser.ts';
@@ -150,7 +150,7 @@ test('a user whose role grants payroll:admin gets it; taking the role away stops
   t.is(payload.tenant, 'acme');
   t.truthy(tokens.refresh_token);
 
-  await updateAccountAuthorization(server.keyhold.db, user.email, { roles: ['user'] }, 'test');
+  await server.keyhold.admin.users.update(CLI_ACTOR, { email: user.email }, { roles: ['user'] });
 
   const refreshed = await oidc.refreshTokenGrant(firstPartyConfig, tokens.refresh_token!);
   const afterRefresh = await verifyPayrollToken(refreshed.access_token);
@@ -209,13 +209,13 @@ test('scope roles releases roles, tier and tenant at userinfo and in the ID toke
   t.is(plainInfo.tier, undefined);
   t.is(plainInfo.tenant, undefined);
 
-  // Unset tier and tenant are absent, not null.
+  // An unset tier is absent, not null; every account belongs to a tenant (default unless said otherwise).
   const bare = await createUser(server);
   const bareTokens = await login(firstPartyConfig, bare, { scope: 'openid roles' });
   const bareInfo = await oidc.fetchUserInfo(firstPartyConfig, bareTokens.tokens.access_token, bare.id);
   t.deepEqual(bareInfo.roles, ['user']);
   t.false('tier' in bareInfo);
-  t.false('tenant' in bareInfo);
+  t.is(bareInfo.tenant, 'default');
 });
 
 test('discovery lists the roles scope and its claims', async (t) => {

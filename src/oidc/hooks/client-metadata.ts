@@ -36,6 +36,8 @@ export const firstParty = optionalBoolean('first_party');
 export const introspection = optionalBoolean('introspection');
 /** Every sign-in to this client needs a second factor (enrolment is walked through). */
 export const requireMfa = optionalBoolean('require_mfa');
+/** The client's tenant, from its row (never from registration metadata): client_credentials tokens carry it. */
+export const clientTenant = optionalString('tenant');
 /** The API scopes of `scope`, split off for the engine (client-scopes.ts). */
 export const apiScope = optionalString(API_SCOPE_PROPERTY);
 

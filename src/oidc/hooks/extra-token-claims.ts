@@ -16,7 +16,11 @@ export function extraTokenClaims(accounts: Pick<AccountService, 'findById'>): No
     if (!token.resourceServer || (token.kind !== 'AccessToken' && token.kind !== 'ClientCredentials')) return undefined;
     const permissions = typeof token.scope === 'string' ? token.scope.split(' ').filter(Boolean) : [];
     const accountId = token.kind === 'AccessToken' ? (token as { accountId?: string }).accountId : undefined;
-    if (!accountId) return { permissions };
+    if (!accountId) {
+      // A client acting for itself carries its own tenant.
+      const tenant = (ctx.oidc?.client as { tenant?: unknown } | undefined)?.tenant;
+      return { permissions, ...(typeof tenant === 'string' ? { tenant } : {}) };
+    }
     // The engine has usually just loaded the account (findAccount) for this very token.
     const loaded = ctx.oidc?.account as Partial<AuthorisationData> & { accountId?: string } | undefined;
     const account: AuthorisationData | undefined = loaded?.accountId === accountId && loaded.roles ? (loaded as AuthorisationData) : await accounts.findById(accountId);

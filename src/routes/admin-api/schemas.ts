@@ -1,0 +1,318 @@
+// The Admin API's request and answer shapes. Named schemas (`.meta({ id })`) are components
+// of the generated OpenAPI document; each carries an example.
+import { z } from 'zod';
+import type { Account } from '#src/services/accounts.ts';
+import type { AuditEntry } from '#src/services/admin/audit.ts';
+import type { Page } from '#src/services/admin/page.ts';
+import type { ApiResource } from '#src/services/resources.ts';
+import type { Role } from '#src/services/roles.ts';
+import type { Tenant } from '#src/services/tenants.ts';
+import { singleLineText } from '#src/text-input.ts';
+
+const EXAMPLE_ID = '3f0c6f7e-8a51-4c53-9a0e-5b1f0d7f2a11';
+const EXAMPLE_TIME = '2026-12-06T18:00:00.000Z';
+const nullableString = z.string().nullable();
+const label = singleLineText(100);
+const roleList = z.array(singleLineText(64)).max(100);
+
+/** `?cursor=&limit=` of every list. */
+export const pageQuery = {
+  cursor: singleLineText(512).optional().describe('The next_cursor of the previous page.'),
+  limit: z.coerce.number().int().min(1).max(200).optional().describe('Items per page (default 50, at most 200).'),
+};
+
+const booleanText = z.enum(['true', 'false']).transform((value) => value === 'true');
+
+export function pageOf<T extends z.ZodType>(item: T, id: string, example: z.input<T>) {
+  return z
+    .object({ items: z.array(item), next_cursor: z.string().nullable().describe('Pass as ?cursor= for the next page; null on the last page.') })
+    .meta({ id, examples: [{ items: [example], next_cursor: null }] });
+}
+
+export function pageAnswer<T, U>(page: Page<T>, map: (item: T) => U) {
+  return { items: page.items.map(map), next_cursor: page.nextCursor };
+}
+
+// Users.
+
+const userExample = {
+  id: EXAMPLE_ID,
+  email: 'ada@example.com',
+  email_verified: true,
+  name: 'Ada Lovelace',
+  active: true,
+  roles: ['user', 'editor'],
+  tier: 'pro',
+  tenant: 'default',
+  last_login_at: EXAMPLE_TIME,
+  created_at: EXAMPLE_TIME,
+  updated_at: EXAMPLE_TIME,
+};
+
+export const adminUserSchema = z
+  .object({
+    id: z.uuid(),
+    email: z.string(),
+    email_verified: z.boolean(),
+    name: nullableString,
+    active: z.boolean(),
+    roles: z.array(z.string()),
+    tier: nullableString,
+    tenant: z.string(),
+    last_login_at: z.iso.datetime().nullable(),
+    created_at: z.iso.datetime(),
+    updated_at: z.iso.datetime(),
+  })
+  .meta({ id: 'AdminUser', examples: [userExample] });
+
+export function adminUserOf(account: Account): z.input<typeof adminUserSchema> {
+  return {
+    id: account.id,
+    email: account.email,
+    email_verified: account.emailVerified,
+    name: account.name,
+    active: account.active,
+    roles: account.roles,
+    tier: account.tier,
+    tenant: account.tenant ?? 'default',
+    last_login_at: account.lastLoginAt,
+    created_at: account.createdAt,
+    updated_at: account.updatedAt,
+  };
+}
+
+export const userPageSchema = pageOf(adminUserSchema, 'AdminUserPage', userExample);
+
+export const userListQuery = z
+  .object({
+    email: singleLineText(320).optional().describe('Part of the email address (case-insensitive); a whole address finds that account.'),
+    name: singleLineText(200).optional().describe('Part of the name (case-insensitive).'),
+    role: singleLineText(64).optional(),
+    tier: label.optional(),
+    tenant: label.optional(),
+    active: booleanText.optional(),
+    ...pageQuery,
+  })
+  .strict();
+
+export const userCreateSchema = z
+  .object({
+    email: singleLineText(320),
+    password: z.string().max(4096).optional().describe('Checked by the password policy; leave out to let the person set one through a reset link.'),
+    name: singleLineText(200).optional(),
+    roles: roleList.optional().describe('Default: DEFAULT_ROLES.'),
+    tier: label.optional(),
+    tenant: label.optional().describe("Default: the administrator's tenant (an owner's: default). Only an owner names another."),
+    email_verified: z.boolean().optional(),
+  })
+  .strict()
+  .meta({ id: 'AdminUserCreate', examples: [{ email: 'grace@example.com', password: 'correct horse battery staple', name: 'Grace Hopper', roles: ['user'], tier: 'pro' }] });
+
+export const userPatchSchema = z
+  .object({
+    name: singleLineText(200).nullable().optional().describe('null or "" clears it.'),
+    roles: roleList.optional().describe('Replaces every role; only an owner gives or takes the owner role.'),
+    tier: label.nullable().optional().describe('null or "" clears it.'),
+    tenant: label.optional().describe('Moves the account (owners only).'),
+    active: z.boolean().optional().describe('false disables the account and ends its sessions and tokens.'),
+  })
+  .strict()
+  .meta({ id: 'AdminUserPatch', examples: [{ roles: ['user', 'editor'], tier: 'team', active: true }] });
+
+export const userParams = z.object({ id: singleLineText(64).describe('The account id (UUID).') });
+
+// Clients.
+
+const clientExample = {
+  client_id: 'reports-service',
+  tenant: 'default',
+  first_party: false,
+  has_secret: true,
+  created_at: EXAMPLE_TIME,
+  metadata: { grant_types: ['client_credentials'], response_types: [], redirect_uris: [], scope: 'reports:read' },
+};
+
+export const clientSchema = z
+  .object({
+    client_id: z.string(),
+    tenant: z.string(),
+    first_party: z.boolean(),
+    has_secret: z.boolean().describe('Whether the client authenticates with a secret (never shown again after it was made).'),
+    created_at: z.iso.datetime(),
+    metadata: z.record(z.string(), z.unknown()).describe('RFC 7591 client metadata.'),
+  })
+  .meta({ id: 'AdminClient', examples: [clientExample] });
+
+export const clientPageSchema = pageOf(clientSchema, 'AdminClientPage', clientExample);
+
+export const clientCreatedSchema = z
+  .object({ client: clientSchema, client_secret: z.string().optional().describe('Shown this once.') })
+  .meta({ id: 'AdminClientCreated', examples: [{ client: clientExample, client_secret: 'kM2n…(43 characters)' }] });
+
+export const clientCreateSchema = z
+  .object({
+    metadata: z.record(z.string(), z.unknown()).describe('RFC 7591 client metadata; a missing client_id and client_secret are generated. `scope` is the allow-list (API scopes included); `first_party: true` skips consent.'),
+    tenant: label.optional().describe("Default: the administrator's tenant. Only an owner names another."),
+  })
+  .strict()
+  .meta({ id: 'AdminClientCreate', examples: [{ metadata: clientExample.metadata }] });
+
+export const clientPatchSchema = z
+  .object({
+    metadata: z.record(z.string(), z.unknown()).optional().describe('Properties to replace; null removes one. client_id and client_secret cannot change here.'),
+    first_party: z.boolean().optional(),
+    tenant: label.optional().describe('Moves the client (owners only).'),
+  })
+  .strict()
+  .meta({ id: 'AdminClientPatch', examples: [{ metadata: { redirect_uris: ['https://app.example.com/callback'] } }] });
+
+export const clientParams = z.object({ id: singleLineText(128).describe('The client_id.') });
+
+export const clientSecretSchema = z
+  .object({ client_id: z.string(), client_secret: z.string().describe('Shown this once; the old secret stopped working.') })
+  .meta({ id: 'AdminClientSecret', examples: [{ client_id: 'reports-service', client_secret: 'Qe7…(43 characters)' }] });
+
+export const clientListQuery = z.object({ tenant: label.optional(), ...pageQuery }).strict();
+
+// API resources.
+
+const resourceExample = { identifier: 'https://api.example.com/reports', scopes: ['reports:read', 'reports:write'], access_token_ttl: null };
+
+export const resourceSchema = z
+  .object({ identifier: z.string(), scopes: z.array(z.string()), access_token_ttl: z.number().int().nullable().describe('Seconds; null: ACCESS_TOKEN_TTL.') })
+  .meta({ id: 'AdminResource', examples: [resourceExample] });
+
+export function resourceOf(resource: ApiResource): z.input<typeof resourceSchema> {
+  return { identifier: resource.identifier, scopes: resource.scopes, access_token_ttl: resource.accessTokenTtl };
+}
+
+export const resourcePageSchema = pageOf(resourceSchema, 'AdminResourcePage', resourceExample);
+
+const scopeList = z.array(singleLineText(128)).max(200);
+const ttl = z.number().int().min(1).max(999_999_999);
+
+export const resourceCreateSchema = z
+  .object({ identifier: singleLineText(2048), scopes: scopeList, access_token_ttl: ttl.optional() })
+  .strict()
+  .meta({ id: 'AdminResourceCreate', examples: [{ identifier: 'https://api.example.com/reports', scopes: ['reports:read', 'reports:write'] }] });
+
+export const resourcePatchSchema = z
+  .object({ scopes: scopeList.optional().describe('Replaces the scopes; role grants of removed scopes go.'), access_token_ttl: ttl.nullable().optional() })
+  .strict()
+  .meta({ id: 'AdminResourcePatch', examples: [{ scopes: ['reports:read', 'reports:write', 'reports:admin'] }] });
+
+export const resourceParams = z.object({ identifier: singleLineText(2048).describe('The resource identifier, URL-encoded.') });
+
+// Roles.
+
+const roleExample = { name: 'editor', description: 'Edits reports', grants: [{ resource: 'https://api.example.com/reports', scopes: ['reports:read', 'reports:write'] }] };
+const grantsSchema = z.array(z.object({ resource: singleLineText(2048), scopes: scopeList }).strict()).max(100);
+
+export const roleSchema = z
+  .object({ name: z.string(), description: z.string().nullable(), grants: z.array(z.object({ resource: z.string(), scopes: z.array(z.string()) })) })
+  .meta({ id: 'AdminRole', examples: [roleExample] });
+
+export function roleOf(role: Role): z.input<typeof roleSchema> {
+  return { name: role.name, description: role.description, grants: role.grants };
+}
+
+export const rolePageSchema = pageOf(roleSchema, 'AdminRolePage', roleExample);
+
+export const roleCreateSchema = z
+  .object({ name: singleLineText(64), description: singleLineText(500).optional() })
+  .strict()
+  .meta({ id: 'AdminRoleCreate', examples: [{ name: 'editor', description: 'Edits reports' }] });
+
+export const rolePatchSchema = z
+  .object({ description: singleLineText(500).nullable() })
+  .strict()
+  .meta({ id: 'AdminRolePatch', examples: [{ description: 'Edits and publishes reports' }] });
+
+export const roleGrantsSchema = z
+  .object({ grants: grantsSchema.describe('Everything the role grants from now on, per API; an API left out is granted nothing.') })
+  .strict()
+  .meta({ id: 'AdminRoleGrants', examples: [{ grants: roleExample.grants }] });
+
+export const roleParams = z.object({ name: singleLineText(64) });
+
+// Tenants.
+
+const tenantExample = { id: 'acme', name: 'Acme Corp', registration: 'invite' as const, mfa_required_tiers: ['pro', 'team'], created_at: EXAMPLE_TIME, updated_at: EXAMPLE_TIME };
+
+export const tenantSchema = z
+  .object({
+    id: z.string(),
+    name: z.string().nullable(),
+    registration: z.enum(['open', 'invite', 'closed']).nullable().describe('Overrides REGISTRATION; null: the node setting.'),
+    mfa_required_tiers: z.array(z.string()).nullable().describe('Overrides MFA_REQUIRED_TIERS; null: the node setting.'),
+    created_at: z.iso.datetime(),
+    updated_at: z.iso.datetime(),
+  })
+  .meta({ id: 'AdminTenant', examples: [tenantExample] });
+
+export function tenantOf(tenant: Tenant): z.input<typeof tenantSchema> {
+  return { id: tenant.id, name: tenant.name, registration: tenant.registration, mfa_required_tiers: tenant.mfaRequiredTiers, created_at: tenant.createdAt, updated_at: tenant.updatedAt };
+}
+
+export const tenantPageSchema = pageOf(tenantSchema, 'AdminTenantPage', tenantExample);
+
+const tenantSettings = {
+  name: singleLineText(200).optional(),
+  registration: z.enum(['open', 'invite', 'closed']).nullable().optional(),
+  mfa_required_tiers: z.array(singleLineText(100)).max(50).nullable().optional(),
+};
+
+export const tenantCreateSchema = z
+  .object({ id: singleLineText(64), ...tenantSettings })
+  .strict()
+  .meta({ id: 'AdminTenantCreate', examples: [{ id: 'acme', name: 'Acme Corp', registration: 'invite' }] });
+
+export const tenantPatchSchema = z
+  .object(tenantSettings)
+  .strict()
+  .meta({ id: 'AdminTenantPatch', examples: [{ mfa_required_tiers: ['pro', 'team', 'enterprise'] }] });
+
+export const tenantParams = z.object({ id: singleLineText(64) });
+
+// Audit.
+
+const auditExample = {
+  id: '1042',
+  at: EXAMPLE_TIME,
+  action: 'account.authorization_changed',
+  subject: EXAMPLE_ID,
+  client_id: null,
+  actor: 'account:0b6c1d2e-3f40-4a5b-8c6d-7e8f9a0b1c2d',
+  ip: '203.0.113.7',
+  details: { roles: { from: ['user'], to: ['user', 'editor'] } },
+};
+
+export const auditEntrySchema = z
+  .object({
+    id: z.string(),
+    at: z.iso.datetime(),
+    action: z.string(),
+    subject: z.string().nullable().describe('The account the entry is about.'),
+    client_id: z.string().nullable(),
+    actor: z.string().nullable().describe('Who did it: account:<id>, client:<client_id> or cli.'),
+    ip: z.string().nullable(),
+    details: z.record(z.string(), z.unknown()),
+  })
+  .meta({ id: 'AuditEntry', examples: [auditExample] });
+
+export function auditEntryOf(entry: AuditEntry): z.input<typeof auditEntrySchema> {
+  return entry;
+}
+
+export const auditPageSchema = pageOf(auditEntrySchema, 'AuditPage', auditExample);
+
+export const auditQuery = z
+  .object({
+    action: singleLineText(100).optional().describe('The event, e.g. account.authorization_changed.'),
+    subject: z.uuid().optional().describe('The account id the entries are about.'),
+    actor: singleLineText(200).optional().describe('account:<id>, client:<client_id> or cli.'),
+    since: z.iso.datetime({ offset: true }).optional().describe('From this time (RFC 3339), inclusive.'),
+    until: z.iso.datetime({ offset: true }).optional().describe('Until this time, exclusive.'),
+    ...pageQuery,
+  })
+  .strict();

@@ -1,0 +1,39 @@
+// The administration services, built once per core and used by the Admin API and the CLI
+// alike, so both follow the same rules.
+import type { Kysely } from 'kysely';
+import type { AccountService } from '#src/services/accounts.ts';
+import { createAuditReader } from '#src/services/admin/audit.ts';
+import { createClientAdmin, type ClientAdminDependencies } from '#src/services/admin/clients.ts';
+import { createResourceAdmin } from '#src/services/admin/resources.ts';
+import { createRoleAdmin } from '#src/services/admin/roles.ts';
+import { createUserAdmin } from '#src/services/admin/users.ts';
+import type { CredentialService } from '#src/services/credentials.ts';
+import { createTenantAdmin } from '#src/services/tenants.ts';
+import type { EngineStateStore } from '#src/stores/oidc-adapter-common.ts';
+import type { Database } from '#src/stores/schema.ts';
+
+export interface AdminDependencies {
+  db: Kysely<Database>;
+  issuer: string;
+  accounts: Pick<AccountService, 'create'>;
+  credentials: Pick<CredentialService, 'requestReset'>;
+  engineState: Pick<EngineStateStore, 'revokeAccount'>;
+  pseudonymKey: Buffer;
+  clientSecretKey: Buffer;
+  clientValidator: ClientAdminDependencies['validator'];
+  clientsChanged?: () => void;
+}
+
+export function createAdministration(deps: AdminDependencies) {
+  const { db } = deps;
+  return {
+    users: createUserAdmin({ db, accounts: deps.accounts, credentials: deps.credentials, engineState: deps.engineState, pseudonymKey: deps.pseudonymKey }),
+    clients: createClientAdmin({ db, encryptionKey: deps.clientSecretKey, validator: deps.clientValidator, changed: deps.clientsChanged }),
+    resources: createResourceAdmin(db, deps.issuer),
+    roles: createRoleAdmin(db),
+    tenants: createTenantAdmin(db),
+    audit: createAuditReader(db),
+  };
+}
+
+export type Administration = ReturnType<typeof createAdministration>;
