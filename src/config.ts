@@ -145,6 +145,9 @@ const environmentSchema = z.object({
   // When set, /metrics (wherever it is served) needs `Authorization: Bearer <token>`.
   // At least 32 characters. Unset with METRICS_PORT unset: /metrics is public.
   METRICS_TOKEN: z.string().min(32, 'must be at least 32 characters').optional(),
+  // Seconds Keyhold waits for an upstream identity provider (discovery, token exchange,
+  // JWKS, userinfo) before the federated sign-in fails with a page back to the login form.
+  FEDERATION_TIMEOUT: positiveInt.max(60).default(10),
   // Seconds given to in-flight requests on SIGTERM before the process exits anyway.
   SHUTDOWN_TIMEOUT: seconds.default(10),
 });
@@ -175,6 +178,7 @@ const PROCESS_KEYS = [
   'LOG_LEVEL', 'CLI_LOG_LEVEL', 'BODY_LIMIT', 'KEY_RELOAD_INTERVAL', 'ARGON2_MEMORY_KIB', 'ARGON2_ITERATIONS',
   'ARGON2_PARALLELISM', 'SMTP_URL', 'MAIL_FROM', 'MAIL_POLL_INTERVAL', 'MAIL_MAX_ATTEMPTS',
   'ALLOW_LOOPBACK_REQUESTS', 'METRICS_PORT', 'METRICS_HOST', 'METRICS_TOKEN', 'SHUTDOWN_TIMEOUT',
+  'FEDERATION_TIMEOUT',
 ] as const satisfies ReadonlyArray<keyof Settings>;
 const POLICY_KEYS = [
   'ACCESS_TOKEN_TTL', 'REFRESH_TOKEN_TTL', 'ID_TOKEN_TTL', 'AUTHORIZATION_CODE_TTL', 'CLIENT_CREDENTIALS_TTL',

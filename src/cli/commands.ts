@@ -1,6 +1,7 @@
 // Turns argv into a plan, before any configuration or database is touched.
 import { UsageError } from '#src/cli/args.ts';
 import { clientCommands } from '#src/cli/client.ts';
+import { connectorCommands } from '#src/cli/connector.ts';
 import { inviteCommands } from '#src/cli/invite.ts';
 import { keysCommands } from '#src/cli/keys.ts';
 import { planMigrate } from '#src/cli/migrate.ts';
@@ -16,6 +17,7 @@ const groups: Record<string, CommandGroup> = {
   resource: resourceCommands,
   invite: inviteCommands,
   keys: keysCommands,
+  connector: connectorCommands,
 };
 
 export function planCommand(argv: string[]): Plan {

@@ -8,6 +8,7 @@ import { openApiDocument } from '#src/http/openapi.ts';
 import { defineRoute, mountRoutes, type AnyRouteSpec } from '#src/http/route.ts';
 import { accountGone, requireAccountToken, type AccountScope } from '#src/routes/account-auth.ts';
 import { ACCOUNT_TOKEN_SCHEME, accountApiRoutes, type AccountApiDependencies } from '#src/routes/account-api/routes.ts';
+import { identityRoutes } from '#src/routes/account-api/identities.ts';
 import { ACCOUNT_SCOPES, accountResourceFor } from '#src/services/resources.ts';
 
 export type { AccountApiDependencies };
@@ -59,6 +60,7 @@ function accountGoneAsInvalidToken(deps: AccountApiDependencies): Middleware {
 export function apiRouteSpecs(deps: AccountApiDependencies, document: () => unknown): AnyRouteSpec[] {
   return [
     ...accountApiRoutes(deps),
+    ...identityRoutes(deps),
     defineRoute({
       method: 'get',
       path: '/api/openapi.json',

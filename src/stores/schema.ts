@@ -136,6 +136,28 @@ export interface MailOutboxTable {
   failed_at: NullableTimestamp;
 }
 
+/** An upstream identity provider; `settings` holds everything but the secrets. */
+export interface ConnectorTable {
+  id: string;
+  type: string;
+  name: string;
+  client_id: string;
+  /** The client secret (and Apple's private key), sealed as one envelope. */
+  secrets_encrypted: string;
+  settings: JSONColumnType<Record<string, unknown>, string, string>;
+  created_at: Timestamp;
+}
+
+/** (connector, upstream subject) → account. */
+export interface FederatedIdentityTable {
+  connector_id: string;
+  subject: string;
+  account_id: string;
+  email: string | null;
+  created_at: Timestamp;
+  last_used_at: NullableTimestamp;
+}
+
 export interface Database {
   accounts: AccountTable;
   clients: ClientTable;
@@ -148,4 +170,6 @@ export interface Database {
   password_history: PasswordHistoryTable;
   self_service_flows: SelfServiceFlowTable;
   mail_outbox: MailOutboxTable;
+  connectors: ConnectorTable;
+  federated_identities: FederatedIdentityTable;
 }

@@ -1,0 +1,29 @@
+// keyhold connector create | list | delete
+import { oneLine, parseOptions, required, UsageError } from '#src/cli/args.ts';
+import type { CommandGroup, Plan } from '#src/cli/plan.ts';
+
+function planConnectorCreate(args: string[]): Plan {
+  const values = parseOptions(args, { metadata: { type: 'string' } });
+  const text = required(values.metadata, 'metadata');
+  let metadata: unknown;
+  try {
+    metadata = JSON.parse(text);
+  } catch (error) {
+    throw new UsageError(`--metadata is not valid JSON: ${oneLine((error as Error).message)}`);
+  }
+  // The answer names the redirect URI to register upstream; the secret is never printed.
+  return { needs: 'core', run: (core) => core.connectors.create(metadata) };
+}
+
+function planConnectorList(args: string[]): Plan {
+  parseOptions(args, {});
+  return { needs: 'core', run: (core) => core.connectors.list() };
+}
+
+function planConnectorDelete(args: string[]): Plan {
+  const values = parseOptions(args, { id: { type: 'string' } });
+  const id = required(values.id, 'id');
+  return { needs: 'core', run: (core) => core.connectors.remove(id) };
+}
+
+export const connectorCommands: CommandGroup = { create: planConnectorCreate, list: planConnectorList, delete: planConnectorDelete };

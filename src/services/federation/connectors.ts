@@ -1,0 +1,189 @@
+// Connectors: the upstream identity providers people may sign in with. The operator adds
+// one with its type, a display name and the client credentials registered upstream; the
+// answer names the redirect URI to register there (`<ISSUER>/connect/<id>/callback`).
+// Secrets are sealed at rest and never shown again; a listing shows everything else.
+import type { Kysely } from 'kysely';
+import { z } from 'zod';
+import { decrypt, encrypt } from '#src/crypto.ts';
+import { KeyholdError } from '#src/errors.ts';
+import { CONNECTOR_TYPES, defaultScope, fixedIssuer, type ConnectorType } from '#src/services/federation/connector-types.ts';
+import { assertUpstreamUrl } from '#src/services/federation/upstream-url.ts';
+import { deleteConnectorRow, findConnectorRow, insertConnectorRow, listConnectorRows, type ConnectorRow } from '#src/stores/connector-store.ts';
+import type { Database } from '#src/stores/schema.ts';
+import { singleLineText } from '#src/text-input.ts';
+
+const metadataSchema = z
+  .object({
+    id: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,63}$/),
+    type: z.enum(CONNECTOR_TYPES),
+    name: singleLineText(100).pipe(z.string().trim().min(1)),
+    client_id: singleLineText(512).pipe(z.string().min(1)),
+    client_secret: singleLineText(4096).pipe(z.string().min(1)).optional(),
+    issuer: z.string().max(2048).optional(),
+    scope: singleLineText(1000).optional(),
+    // Microsoft: the directory (tenant id, or common / organizations / consumers).
+    tenant: z.string().regex(/^[A-Za-z0-9.-]{1,100}$/).optional(),
+    // Apple: the client secret is a JWT signed with this .p8 key.
+    team_id: z.string().regex(/^[A-Z0-9]{10}$/).optional(),
+    key_id: z.string().regex(/^[A-Z0-9]{10}$/).optional(),
+    private_key: z.string().max(10_000).optional(),
+    // The upstream's multi-factor assertion (amr `mfa`) counts as a second factor here.
+    trust_upstream_mfa: z.boolean().optional(),
+  })
+  .strict();
+
+export type ConnectorMetadata = z.input<typeof metadataSchema>;
+
+/** A connector as the rest of Keyhold sees it (secrets apart). */
+export interface Connector {
+  id: string;
+  type: ConnectorType;
+  name: string;
+  clientId: string;
+  /** OpenID Connect issuer (discovery); undefined for OAuth-only types. */
+  issuer?: string;
+  scope: string;
+  trustUpstreamMfa: boolean;
+  apple?: { teamId: string; keyId: string };
+  createdAt: string;
+}
+
+export interface ConnectorSecrets {
+  clientSecret?: string;
+  privateKey?: string;
+}
+
+/** What an operator sees: no secret, and the redirect URI to register upstream. */
+export interface ConnectorView {
+  id: string;
+  type: ConnectorType;
+  name: string;
+  client_id: string;
+  issuer?: string;
+  scope: string;
+  trust_upstream_mfa: boolean;
+  redirect_uri: string;
+  created_at: string;
+}
+
+export interface ConnectorServiceOptions {
+  issuer: string;
+  allowLoopback: boolean;
+  secretsKey: Buffer;
+}
+
+export const redirectUriOf = (issuer: string, id: string) => `${issuer}/connect/${id}/callback`;
+
+// The envelope is bound to the connector's id: copied onto another connector, it does not open.
+const secretsContext = (id: string) => `connector:${id}`;
+
+function toConnector(row: ConnectorRow): Connector {
+  const settings = row.settings as { issuer?: string; scope?: string; trust_upstream_mfa?: boolean; team_id?: string; key_id?: string };
+  return {
+    id: row.id,
+    type: row.type as ConnectorType,
+    name: row.name,
+    clientId: row.client_id,
+    ...(settings.issuer ? { issuer: settings.issuer } : {}),
+    scope: settings.scope ?? defaultScope(row.type as ConnectorType),
+    trustUpstreamMfa: settings.trust_upstream_mfa === true,
+    ...(settings.team_id && settings.key_id ? { apple: { teamId: settings.team_id, keyId: settings.key_id } } : {}),
+    createdAt: row.created_at.toISOString(),
+  };
+}
+
+function invalid(detail: string): KeyholdError {
+  return new KeyholdError('invalid_connector', { key: 'error.invalid_connector.detail', params: { detail } });
+}
+
+export function createConnectorService(db: Kysely<Database>, options: ConnectorServiceOptions) {
+  const view = (connector: Connector): ConnectorView => ({
+    id: connector.id,
+    type: connector.type,
+    name: connector.name,
+    client_id: connector.clientId,
+    ...(connector.issuer ? { issuer: connector.issuer } : {}),
+    scope: connector.scope,
+    trust_upstream_mfa: connector.trustUpstreamMfa,
+    redirect_uri: redirectUriOf(options.issuer, connector.id),
+    created_at: connector.createdAt,
+  });
+
+  return {
+    async create(input: unknown): Promise<ConnectorView> {
+      const parsed = metadataSchema.safeParse(input);
+      if (!parsed.success) {
+        const issue = parsed.error.issues[0]!;
+        throw invalid(`${issue.path.join('.') || 'metadata'}: ${issue.message}`);
+      }
+      const metadata = parsed.data;
+      let issuer: string | undefined;
+      if (metadata.type === 'oidc') {
+        if (!metadata.issuer) throw invalid('issuer is required for type oidc');
+        issuer = assertUpstreamUrl(metadata.issuer, 'issuer', { allowLoopback: options.allowLoopback });
+      } else {
+        if (metadata.issuer) throw invalid(`issuer is fixed for type ${metadata.type}`);
+        issuer = fixedIssuer(metadata.type, { tenant: metadata.tenant });
+      }
+      if (metadata.tenant && metadata.type !== 'microsoft') throw invalid('tenant is for type microsoft only');
+      const secrets: ConnectorSecrets = {};
+      if (metadata.type === 'apple') {
+        if (!metadata.team_id || !metadata.key_id || !metadata.private_key) throw invalid('type apple needs team_id, key_id and private_key');
+        if (!/-----BEGIN PRIVATE KEY-----/.test(metadata.private_key)) throw invalid('private_key must be the PEM text of the .p8 key');
+        secrets.privateKey = metadata.private_key;
+      } else {
+        if (metadata.team_id || metadata.key_id || metadata.private_key) throw invalid('team_id, key_id and private_key are for type apple only');
+        if (!metadata.client_secret) throw invalid('client_secret is required');
+        secrets.clientSecret = metadata.client_secret;
+      }
+      const scope = metadata.scope?.trim() || defaultScope(metadata.type);
+      const inserted = await insertConnectorRow(db, {
+        id: metadata.id,
+        type: metadata.type,
+        name: metadata.name,
+        clientId: metadata.client_id,
+        secretsEncrypted: encrypt(options.secretsKey, JSON.stringify(secrets), secretsContext(metadata.id)),
+        settings: {
+          ...(issuer ? { issuer } : {}),
+          scope,
+          trust_upstream_mfa: metadata.trust_upstream_mfa === true,
+          ...(metadata.type === 'apple' ? { team_id: metadata.team_id, key_id: metadata.key_id } : {}),
+        },
+      });
+      if (!inserted) throw new KeyholdError('connector_exists', { params: { id: metadata.id } });
+      return view(toConnector((await findConnectorRow(db, metadata.id))!));
+    },
+
+    async list(): Promise<ConnectorView[]> {
+      return (await listConnectorRows(db)).map((row) => view(toConnector(row)));
+    },
+
+    /** Every connector, in the order the sign-in pages show them. */
+    async all(): Promise<Connector[]> {
+      return (await listConnectorRows(db)).map(toConnector);
+    },
+
+    async find(id: string): Promise<Connector | undefined> {
+      const row = await findConnectorRow(db, id);
+      return row ? toConnector(row) : undefined;
+    },
+
+    /** The connector's secrets, opened for one upstream request. */
+    async secrets(id: string): Promise<ConnectorSecrets> {
+      const row = await findConnectorRow(db, id);
+      if (!row) throw new KeyholdError('unknown_connector', { params: { id } });
+      return JSON.parse(decrypt(options.secretsKey, row.secrets_encrypted, secretsContext(id))) as ConnectorSecrets;
+    },
+
+    /** Removes a connector and, with it, every identity linked through it. */
+    async remove(id: string): Promise<{ id: string; deleted: true }> {
+      if (!(await deleteConnectorRow(db, id))) throw new KeyholdError('unknown_connector', { params: { id } });
+      return { id, deleted: true };
+    },
+
+    redirectUri: (id: string) => redirectUriOf(options.issuer, id),
+    allowLoopback: options.allowLoopback,
+  };
+}
+
+export type ConnectorService = ReturnType<typeof createConnectorService>;

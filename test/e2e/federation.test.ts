@@ -1,0 +1,207 @@
+// Federated sign-in over HTTP against a real upstream OpenID Connect provider (a bare
+// oidc-provider on its own port): first sign-in creates the account, the next one finds it,
+// an existing account with the same address is linked only with its password, and every
+// forged, replayed or doctored answer from upstream is refused without creating anything.
+import { randomBytes } from 'node:crypto';
+import test from 'ava';
+import * as oidc from 'openid-client';
+import { accountResourceFor } from '#src/services/resources.ts';
+import { callApi } from '../helpers/api.ts';
+import { Browser, type Page } from '../helpers/browser.ts';
+import { atRedirectUri, createUser, discover, finishAtClient, openAuthorization, registerClient } from '../helpers/oidc.ts';
+import { fieldNames, h1 } from '../helpers/page.ts';
+import { startTestServer, type TestServer } from '../helpers/server.ts';
+import { startUpstreamIdp, type UpstreamIdp } from '../helpers/upstream-idp.ts';
+
+const CONNECTOR = 'corp';
+const CONNECTOR_NAME = 'Corp Identity';
+
+let server: TestServer;
+let upstream: UpstreamIdp;
+let config: oidc.Configuration;
+
+test.before(async () => {
+  server = await startTestServer();
+  upstream = await startUpstreamIdp({ redirectUri: `${server.issuer}/connect/${CONNECTOR}/callback` });
+  const created = await server.keyhold.connectors.create({ id: CONNECTOR, type: 'oidc', name: CONNECTOR_NAME, client_id: upstream.clientId, client_secret: upstream.clientSecret, issuer: upstream.issuer });
+  if (created.redirect_uri !== `${server.issuer}/connect/${CONNECTOR}/callback`) throw new Error(`unexpected redirect_uri ${created.redirect_uri}`);
+  config = await discover(server, await registerClient(server, { first_party: true }));
+});
+test.after.always(async () => {
+  await upstream?.stop();
+  await server?.stop();
+});
+
+/** A new person upstream (serial tests change who is signed in there). */
+function upstreamUser(claims: { email?: string; email_verified?: boolean; name?: string } = {}) {
+  const subject = `sub-${randomBytes(6).toString('hex')}`;
+  const email = claims.email ?? `${subject}@corp.example.test`;
+  upstream.users.set(subject, { email, email_verified: claims.email_verified ?? true, name: claims.name ?? 'Fed User' });
+  upstream.signIn(subject);
+  return { subject, email };
+}
+
+const isCallback = (url: string) => url.startsWith(`${server.issuer}/connect/${CONNECTOR}/callback`);
+
+/** From Keyhold's login page, the connector's button, through upstream, to the page Keyhold answers the callback with. */
+async function viaConnector(parameters: Record<string, string> = {}, browser = new Browser()) {
+  const flow = await openAuthorization(config, parameters, browser);
+  const page = await browser.submit(flow.page, /\/federation\/start$/, {}, { button: 'connector', stopAt: atRedirectUri });
+  return { flow, page };
+}
+
+const lastFailure = async () =>
+  (await server.keyhold.db.selectFrom('audit_log').select('details').where('event', '=', 'federation.failed').orderBy('id', 'desc').executeTakeFirst())?.details as { reason?: string } | undefined;
+const identitiesOf = (accountId: string) => server.keyhold.db.selectFrom('federated_identities').selectAll().where('account_id', '=', accountId).execute();
+const accountByEmail = (email: string) => server.keyhold.db.selectFrom('accounts').selectAll().where('email_normalized', '=', email.toLowerCase()).executeTakeFirst();
+
+test.serial('the login and registration pages show one button per connector, with its name', async (t) => {
+  const { page } = await openAuthorization(config);
+  t.true(page.body.includes(`Continue with ${CONNECTOR_NAME}`));
+  t.is((page.body.match(/name="connector"/g) ?? []).length, 1);
+  const register = await openAuthorization(config, { prompt: 'create' });
+  t.true(register.page.body.includes(`Continue with ${CONNECTOR_NAME}`), h1(register.page));
+});
+
+test.serial('first sign-in creates the account (email verified upstream), the next one finds it', async (t) => {
+  const person = upstreamUser({ name: 'Ada Upstream' });
+  const first = await viaConnector();
+  const { claims } = await finishAtClient(config, first.flow, first.page);
+  t.true((claims.amr as string[]).includes('fed'));
+  const account = await accountByEmail(person.email);
+  t.truthy(account);
+  t.is(claims.sub, account!.id);
+  t.true(account!.email_verified);
+  t.is(account!.password_hash, null);
+  t.is(account!.name, 'Ada Upstream');
+  t.deepEqual((await identitiesOf(account!.id)).map((row) => [row.connector_id, row.subject]), [[CONNECTOR, person.subject]]);
+
+  const again = await viaConnector();
+  t.is((await finishAtClient(config, again.flow, again.page)).claims.sub, account!.id);
+  t.is((await server.keyhold.db.selectFrom('accounts').select('id').where('email_normalized', '=', person.email).execute()).length, 1);
+});
+
+test.serial('an existing account with the same email is linked only with its password', async (t) => {
+  const existing = await createUser(server);
+  upstreamUser({ email: existing.email.toUpperCase() });
+  const { flow, page } = await viaConnector();
+  // The link page asks for the existing account's password; nothing is linked yet.
+  t.is(page.status, 200);
+  t.deepEqual(fieldNames(page, /\/federation\/link$/), ['csrf', 'password']);
+  t.false(atRedirectUri(page.url));
+  t.deepEqual(await identitiesOf(existing.id), []);
+
+  const wrong = await flow.browser.submit(page, /\/federation\/link$/, { password: 'not the password at all' }, { stopAt: atRedirectUri });
+  t.is(wrong.status, 401);
+  t.false(atRedirectUri(wrong.url));
+  t.deepEqual(await identitiesOf(existing.id), []);
+
+  const right = await flow.browser.submit(wrong, /\/federation\/link$/, { password: existing.password }, { stopAt: atRedirectUri });
+  const { claims } = await finishAtClient(config, flow, right);
+  t.is(claims.sub, existing.id);
+  t.is((await identitiesOf(existing.id)).length, 1);
+
+  // Linked: the next federated sign-in needs no password.
+  const next = await viaConnector();
+  t.is((await finishAtClient(config, next.flow, next.page)).claims.sub, existing.id);
+});
+
+test.serial('an upstream email that is not verified neither links to an account nor claims the address', async (t) => {
+  const existing = await createUser(server);
+  upstreamUser({ email: existing.email, email_verified: false });
+  const linked = await viaConnector();
+  t.is(linked.page.status, 403);
+  t.is(h1(linked.page), 'Email address not verified');
+  t.deepEqual(await identitiesOf(existing.id), []);
+
+  const stranger = upstreamUser({ email_verified: false });
+  const created = await viaConnector();
+  t.is(created.page.status, 403);
+  t.is(await accountByEmail(stranger.email), undefined);
+});
+
+test.serial('a forged state is refused and signs nobody in', async (t) => {
+  const person = upstreamUser();
+  const browser = new Browser();
+  const flow = await openAuthorization(config, {}, browser);
+  // Stop at the redirect upstream: the sign-in has started, its state is stored.
+  const atUpstream = await browser.submit(flow.page, /\/federation\/start$/, {}, { button: 'connector', stopAt: (url) => url.startsWith(upstream.issuer) });
+  t.true(atUpstream.url.startsWith(`${upstream.issuer}/auth`));
+  const forged = await browser.get(`${server.issuer}/connect/${CONNECTOR}/callback?code=attacker-code&state=${'a'.repeat(40)}`, atRedirectUri);
+  t.is(forged.status, 400);
+  t.is(h1(forged), 'Sign-in did not work');
+  t.is((await lastFailure())?.reason, 'state mismatch');
+  t.is(await accountByEmail(person.email), undefined);
+  // A callback with no sign-in started in this browser at all.
+  const stray = await new Browser().get(`${server.issuer}/connect/${CONNECTOR}/callback?code=x&state=y`, atRedirectUri);
+  t.is(stray.status, 400);
+});
+
+test.serial('a callback is good once: replaying it (same browser or another) is refused', async (t) => {
+  upstreamUser();
+  const browser = new Browser();
+  const flow = await openAuthorization(config, {}, browser);
+  const atCallback = await browser.submit(flow.page, /\/federation\/start$/, {}, { button: 'connector', stopAt: isCallback });
+  const callbackUrl = atCallback.url;
+  t.true(isCallback(callbackUrl));
+  const done = await browser.get(callbackUrl, atRedirectUri);
+  await finishAtClient(config, flow, done);
+
+  const replayed = await browser.get(callbackUrl, atRedirectUri);
+  t.is(replayed.status, 400);
+  t.false(atRedirectUri(replayed.url));
+  t.regex(String((await lastFailure())?.reason), /no sign-in in progress/);
+  const elsewhere = await new Browser().get(callbackUrl, atRedirectUri);
+  t.is(elsewhere.status, 400);
+});
+
+for (const mode of ['nonce', 'signature'] as const) {
+  test.serial(`an ID token with a ${mode === 'nonce' ? 'wrong nonce' : 'signature by a foreign key'} is refused`, async (t) => {
+    const person = upstreamUser();
+    upstream.tamper = mode;
+    let page: Page;
+    try {
+      ({ page } = await viaConnector());
+    } finally {
+      upstream.tamper = undefined;
+    }
+    t.is(page.status, 400);
+    t.is(h1(page), 'Sign-in did not work');
+    t.false(atRedirectUri(page.url));
+    t.is(await accountByEmail(person.email), undefined);
+    t.regex(String((await lastFailure())?.reason), mode === 'nonce' ? /nonce/ : /ID token rejected/);
+  });
+}
+
+test.serial('the connector secret is stored sealed, never in clear', async (t) => {
+  const row = await server.keyhold.db.selectFrom('connectors').selectAll().where('id', '=', CONNECTOR).executeTakeFirstOrThrow();
+  t.false(JSON.stringify(row).includes(upstream.clientSecret));
+  t.regex(row.secrets_encrypted, /^v1\./);
+  const listed = await server.keyhold.connectors.list();
+  t.false(JSON.stringify(listed).includes(upstream.clientSecret));
+  t.deepEqual((await server.keyhold.connectors.secrets(CONNECTOR)).clientSecret, upstream.clientSecret);
+});
+
+test.serial('Account API: linked identities are listed; the last way to sign in cannot be unlinked, another can', async (t) => {
+  const person = upstreamUser();
+  const { flow, page } = await viaConnector({ resource: accountResourceFor(server.issuer), scope: 'openid account:read account:write' });
+  const { tokens, claims } = await finishAtClient(config, flow, page);
+  const token = tokens.access_token;
+  const listed = await callApi(server, token, 'GET', '/api/account/identities');
+  t.is(listed.status, 200);
+  t.deepEqual((listed.body as unknown as Array<{ connector_id: string; subject: string }>).map((entry) => [entry.connector_id, entry.subject]), [[CONNECTOR, person.subject]]);
+  const refused = await callApi(server, token, 'DELETE', `/api/account/identities/${CONNECTOR}/${person.subject}`);
+  t.is(refused.status, 409);
+  t.is(refused.body.error, 'last_sign_in_method');
+  t.is((await identitiesOf(String(claims.sub))).length, 1);
+
+  // With a password set, the identity can go.
+  const existing = await createUser(server);
+  upstreamUser({ email: existing.email });
+  const linking = await viaConnector({ resource: accountResourceFor(server.issuer), scope: 'openid account:read account:write' });
+  const linked = await linking.flow.browser.submit(linking.page, /\/federation\/link$/, { password: existing.password }, { stopAt: atRedirectUri });
+  const { tokens: own } = await finishAtClient(config, linking.flow, linked);
+  const [identity] = await identitiesOf(existing.id);
+  t.is((await callApi(server, own.access_token, 'DELETE', `/api/account/identities/${CONNECTOR}/${identity!.subject}`)).status, 204);
+  t.deepEqual(await identitiesOf(existing.id), []);
+});
