@@ -3,13 +3,15 @@
 // an existing account with the same address is linked only with its password, and every
 // forged, replayed or doctored answer from upstream is refused without creating anything.
 import { randomBytes } from 'node:crypto';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import test from 'ava';
 import * as oidc from 'openid-client';
 import { accountResourceFor } from '#src/services/resources.ts';
 import { callApi } from '../helpers/api.ts';
 import { Browser, type Page } from '../helpers/browser.ts';
 import { atRedirectUri, createUser, discover, finishAtClient, openAuthorization, registerClient } from '../helpers/oidc.ts';
-import { fieldNames, h1 } from '../helpers/page.ts';
+import { fieldNames, h1, links } from '../helpers/page.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 import { startUpstreamIdp, type UpstreamIdp } from '../helpers/upstream-idp.ts';
 
@@ -21,7 +23,8 @@ let upstream: UpstreamIdp;
 let config: oidc.Configuration;
 
 test.before(async () => {
-  server = await startTestServer();
+  // A short deadline, so that the slow-upstream case ends soon.
+  server = await startTestServer({ env: { FEDERATION_TIMEOUT: '1' } });
   upstream = await startUpstreamIdp({ redirectUri: `${server.issuer}/connect/${CONNECTOR}/callback` });
   const created = await server.keyhold.connectors.create({ id: CONNECTOR, type: 'oidc', name: CONNECTOR_NAME, client_id: upstream.clientId, client_secret: upstream.clientSecret, issuer: upstream.issuer });
   if (created.redirect_uri !== `${server.issuer}/connect/${CONNECTOR}/callback`) throw new Error(`unexpected redirect_uri ${created.redirect_uri}`);
@@ -65,9 +68,18 @@ test.serial('the login and registration pages show one button per connector, wit
 
 test.serial('first sign-in creates the account (email verified upstream), the next one finds it', async (t) => {
   const person = upstreamUser({ name: 'Ada Upstream' });
-  const first = await viaConnector();
+  upstream.amr = ['pwd', 'otp', 'mfa'];
+  let first;
+  try {
+    first = await viaConnector();
+  } finally {
+    upstream.amr = ['pwd'];
+  }
   const { claims } = await finishAtClient(config, first.flow, first.page);
+  // fed, plus what the upstream asserted; its `mfa` only from a connector trusted for it.
   t.true((claims.amr as string[]).includes('fed'));
+  t.true((claims.amr as string[]).includes('otp'));
+  t.false((claims.amr as string[]).includes('mfa'));
   const account = await accountByEmail(person.email);
   t.truthy(account);
   t.is(claims.sub, account!.id);
@@ -204,4 +216,45 @@ test.serial('Account API: linked identities are listed; the last way to sign in 
   const [identity] = await identitiesOf(existing.id);
   t.is((await callApi(server, own.access_token, 'DELETE', `/api/account/identities/${CONNECTOR}/${identity!.subject}`)).status, 204);
   t.deepEqual(await identitiesOf(existing.id), []);
+});
+
+test.serial('declining at the upstream ends on a page back to sign-in, with nothing created', async (t) => {
+  const person = upstreamUser();
+  upstream.deny = true;
+  let page: Page;
+  try {
+    ({ page } = await viaConnector());
+  } finally {
+    upstream.deny = false;
+  }
+  t.is(page.status, 400);
+  t.is(h1(page), 'Sign-in did not work');
+  t.regex(links(page)['Back to sign in'] ?? '', /^\/interaction\/[^/]+\?mode=login$/);
+  t.is((await lastFailure())?.reason, 'upstream: access_denied');
+  t.is(await accountByEmail(person.email), undefined);
+});
+
+test.serial('an upstream that is down or does not answer in time gets the same page', async (t) => {
+  // Nothing listens on a closed port; the other server accepts and never answers.
+  const closed = createServer();
+  await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+  const closedPort = (closed.address() as AddressInfo).port;
+  await new Promise<void>((resolve) => closed.close(() => resolve()));
+  const silent = createServer(() => {});
+  await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+  const silentPort = (silent.address() as AddressInfo).port;
+  try {
+    for (const [id, port] of [['down', closedPort], ['slow', silentPort]] as const) {
+      await server.keyhold.connectors.create({ id, type: 'oidc', name: id, client_id: 'c', client_secret: 'secret', issuer: `http://127.0.0.1:${port}` });
+      const flow = await openAuthorization(config);
+      const page = await flow.browser.submit(flow.page, /\/federation\/start$/, { connector: id }, { stopAt: atRedirectUri });
+      t.is(page.status, 400, id);
+      t.is(h1(page), 'Sign-in did not work');
+      t.is((await lastFailure())?.reason, 'upstream unavailable');
+      await server.keyhold.connectors.remove(id);
+    }
+  } finally {
+    silent.closeAllConnections();
+    await new Promise<void>((resolve) => silent.close(() => resolve()));
+  }
 });

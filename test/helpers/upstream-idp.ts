@@ -24,6 +24,10 @@ export interface UpstreamIdp {
   /** Who is signed in upstream: the next authorization there completes as this subject. */
   signIn(subject: string): void;
   tamper: 'nonce' | 'signature' | undefined;
+  /** The person declines at the upstream (access_denied). */
+  deny: boolean;
+  /** The amr the upstream asserts for its sign-ins. */
+  amr: string[];
   stop(): Promise<void>;
 }
 
@@ -44,7 +48,7 @@ export async function startUpstreamIdp(options: { redirectUri: string }): Promis
     clients: [{ client_id: clientId, client_secret: clientSecret, redirect_uris: [options.redirectUri], grant_types: ['authorization_code'], response_types: ['code'], token_endpoint_auth_method: 'client_secret_post' }],
     jwks: { keys: [signingJwk as never] },
     cookies: { keys: ['upstream-cookie-key-0123456789'] },
-    claims: { openid: ['sub'], email: ['email', 'email_verified'], profile: ['name'] },
+    claims: { openid: ['sub', 'amr'], email: ['email', 'email_verified'], profile: ['name'] },
     findAccount: (_ctx, sub) => (users.has(sub) ? { accountId: sub, claims: () => ({ sub, ...users.get(sub) }) } : undefined),
     interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
     features: { devInteractions: { enabled: false } },
@@ -66,6 +70,8 @@ export async function startUpstreamIdp(options: { redirectUri: string }): Promis
       current = subject;
     },
     tamper: undefined,
+    deny: false,
+    amr: ['pwd'],
     async stop() {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
@@ -82,7 +88,8 @@ export async function startUpstreamIdp(options: { redirectUri: string }): Promis
     ctx.respond = false;
     if (details.prompt.name === 'login') {
       if (!current) throw new Error('nobody is signed in upstream');
-      return provider.interactionFinished(ctx.req, ctx.res, { login: { accountId: current } }, { mergeWithLastSubmission: false });
+      if (idp.deny) return provider.interactionFinished(ctx.req, ctx.res, { error: 'access_denied', error_description: 'the person declined' }, { mergeWithLastSubmission: false });
+      return provider.interactionFinished(ctx.req, ctx.res, { login: { accountId: current, amr: idp.amr } }, { mergeWithLastSubmission: false });
     }
     const grant = new provider.Grant({ accountId: details.session!.accountId, clientId: String(details.params.client_id) });
     grant.addOIDCScope(String(details.params.scope));

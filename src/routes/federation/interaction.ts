@@ -19,7 +19,7 @@ import { federationFailed, sessionOf, type FederationDependencies, type Federati
 import type { SignInPipeline } from '#src/routes/interaction/pipeline.ts';
 import { interactionPurpose, LOGIN_PROMPTS, postedForm } from '#src/routes/interaction/shared.ts';
 import type { InteractionDetails } from '#src/routes/page-kit.ts';
-import { federatedMethod } from '#src/services/authentication/methods/federated.ts';
+import { federatedMethodWith } from '#src/services/authentication/methods/federated.ts';
 import type { Connector } from '#src/services/federation/connectors.ts';
 import { singleLineText } from '#src/text-input.ts';
 
@@ -55,9 +55,9 @@ export function federationInteractionRoutes(router: Router, deps: FederationDepe
     return connector ? { flow: flow as FederationState & Required<Pick<FederationState, 'profile'>>, connector } : undefined;
   };
 
-  const signIn = async (ctx: Context, details: InteractionDetails, accountId: string) => {
+  const signIn = async (ctx: Context, details: InteractionDetails, connector: Connector, profile: { amr: string[] }, accountId: string) => {
     sessionOf(ctx).federation = null;
-    return pipeline.verified(ctx, details, accountId, federatedMethod);
+    return pipeline.verified(ctx, details, accountId, federatedMethodWith(profile.amr, { trustUpstreamMfa: connector.trustUpstreamMfa }));
   };
 
   router.post('/interaction/:uid/federation/start', form, async (ctx) => {
@@ -83,12 +83,12 @@ export function federationInteractionRoutes(router: Router, deps: FederationDepe
     switch (resolution.kind) {
       case 'signed_in':
       case 'created':
-        return signIn(ctx, details, resolution.accountId);
+        return signIn(ctx, details, connector, flow.profile, resolution.accountId);
       case 'link_required':
         // Being signed in to that very account here proves it as well as its password.
         if (details.session?.accountId === resolution.accountId) {
           await deps.federatedIdentities.link(connector, flow.profile, resolution.accountId, 'session', ctx.ip);
-          return signIn(ctx, details, resolution.accountId);
+          return signIn(ctx, details, connector, flow.profile, resolution.accountId);
         }
         sessionOf(ctx).federation = { ...flow, linkTo: resolution.accountId };
         return renderLink(ctx, details, connector, resolution.email);
@@ -124,6 +124,6 @@ export function federationInteractionRoutes(router: Router, deps: FederationDepe
     }
     await attempt.succeeded();
     await deps.federatedIdentities.link(connector, flow.profile, account.id, 'password', ctx.ip);
-    return signIn(ctx, details, account.id);
+    return signIn(ctx, details, connector, flow.profile, account.id);
   });
 }

@@ -12,3 +12,13 @@ export const federatedMethod: SignInMethod = {
   phishingResistant: false,
   identifies: true,
 };
+
+// RFC 8176 values an upstream may assert that are passed on. `mfa` is Keyhold's own
+// conclusion from the factors it saw, and passed on only from a connector trusted for it.
+const UPSTREAM_AMR = ['face', 'fpt', 'geo', 'hwk', 'iris', 'kba', 'mca', 'otp', 'pin', 'pwd', 'rba', 'retina', 'sc', 'sms', 'swk', 'tel', 'user', 'vbm', 'wia'];
+
+/** The method as used in one sign-in: `fed` plus the registered amr values the upstream asserted. */
+export function federatedMethodWith(upstreamAmr: readonly string[], options: { trustUpstreamMfa: boolean }): SignInMethod {
+  const passed = upstreamAmr.filter((value) => UPSTREAM_AMR.includes(value) || (options.trustUpstreamMfa && value === 'mfa'));
+  return { ...federatedMethod, amr: [...new Set([...federatedMethod.amr, ...passed])] };
+}
