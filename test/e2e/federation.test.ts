@@ -258,3 +258,42 @@ test.serial('an upstream that is down or does not answer in time gets the same p
     await new Promise<void>((resolve) => silent.close(() => resolve()));
   }
 });
+
+test.serial('being signed in to the account with the same email proves it: linked without the password', async (t) => {
+  const existing = await createUser(server);
+  const browser = new Browser();
+  // Signed in to Keyhold with the password in this browser.
+  const first = await openAuthorization(config, {}, browser);
+  const signedIn = await browser.submit(first.page, /\/login$/, { email: existing.email, password: existing.password }, { stopAt: atRedirectUri });
+  await finishAtClient(config, first, signedIn);
+  // Then a sign-in asking to log in again, through the connector, as the same address upstream.
+  upstreamUser({ email: existing.email });
+  const { flow, page } = await viaConnector({ prompt: 'login' }, browser);
+  const { claims } = await finishAtClient(config, flow, page);
+  t.is(claims.sub, existing.id);
+  t.is((await identitiesOf(existing.id)).length, 1);
+  const audit = await server.keyhold.db.selectFrom('audit_log').select('details').where('event', '=', 'federation.linked').where('account_id', '=', existing.id).executeTakeFirst();
+  t.is((audit?.details as { proof?: string } | undefined)?.proof, 'session');
+});
+
+test('with registration closed, an unknown upstream identity gets no account', async (t) => {
+  const closed = await startTestServer({ env: { REGISTRATION: 'closed' } });
+  try {
+    const idp = await startUpstreamIdp({ redirectUri: `${closed.issuer}/connect/corp/callback` });
+    try {
+      await closed.keyhold.connectors.create({ id: 'corp', type: 'oidc', name: CONNECTOR_NAME, client_id: idp.clientId, client_secret: idp.clientSecret, issuer: idp.issuer });
+      idp.users.set('newcomer', { email: 'newcomer@corp.example.test', email_verified: true });
+      idp.signIn('newcomer');
+      const closedConfig = await discover(closed, await registerClient(closed, { first_party: true }));
+      const flow = await openAuthorization(closedConfig);
+      const page = await flow.browser.submit(flow.page, /\/federation\/start$/, {}, { button: 'connector', stopAt: atRedirectUri });
+      t.is(page.status, 403);
+      t.is(h1(page), 'No account');
+      t.is(await closed.keyhold.db.selectFrom('accounts').select('id').where('email_normalized', '=', 'newcomer@corp.example.test').executeTakeFirst(), undefined);
+    } finally {
+      await idp.stop();
+    }
+  } finally {
+    await closed.stop();
+  }
+});
