@@ -13,6 +13,7 @@ import { Browser, type Page } from '../helpers/browser.ts';
 import { atRedirectUri, createUser, discover, finishAtClient, openAuthorization, registerClient } from '../helpers/oidc.ts';
 import { fieldNames, h1, links } from '../helpers/page.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
+import { startOAuthProfileServer } from '../helpers/oauth-profile-server.ts';
 import { startUpstreamIdp, type UpstreamIdp } from '../helpers/upstream-idp.ts';
 
 const CONNECTOR = 'corp';
@@ -295,5 +296,37 @@ test('with registration closed, an unknown upstream identity gets no account', a
     }
   } finally {
     await closed.stop();
+  }
+});
+
+test.serial('GitHub-style OAuth upstream: the primary verified address from /user/emails, never an unverified one', async (t) => {
+  const github = await startOAuthProfileServer();
+  try {
+    const created = await server.keyhold.connectors.create({ id: 'ghe', type: 'github', name: 'GitHub Enterprise', client_id: github.clientId, client_secret: github.clientSecret, base_url: github.baseUrl });
+    t.is(created.redirect_uri, `${server.issuer}/connect/ghe/callback`);
+    // The address GitHub shows publicly is not the one used: the primary verified one is.
+    const primary = `octo-${randomBytes(4).toString('hex')}@users.example.test`;
+    github.signIn({ id: 4242, login: 'octo', name: 'Octo Cat', emails: [{ email: `old-${primary}`, primary: false, verified: true }, { email: primary, primary: true, verified: true }] });
+    const flow = await openAuthorization(config);
+    t.true(flow.page.body.includes('Continue with GitHub Enterprise'));
+    const page = await flow.browser.submit(flow.page, /\/federation\/start$/, { connector: 'ghe' }, { stopAt: atRedirectUri });
+    const { claims } = await finishAtClient(config, flow, page);
+    t.true((claims.amr as string[]).includes('fed'));
+    const account = await accountByEmail(primary);
+    t.truthy(account);
+    t.is(claims.sub, account!.id);
+    t.is(account?.name, 'Octo Cat');
+    t.deepEqual((await identitiesOf(account!.id)).map((row) => [row.connector_id, row.subject]), [['ghe', '4242']]);
+
+    // A primary address GitHub has not verified is no address at all.
+    const unverified = `new-${randomBytes(4).toString('hex')}@users.example.test`;
+    github.signIn({ id: 5151, login: 'newbie', emails: [{ email: unverified, primary: true, verified: false }] });
+    const second = await openAuthorization(config);
+    const refused = await second.browser.submit(second.page, /\/federation\/start$/, { connector: 'ghe' }, { stopAt: atRedirectUri });
+    t.is(refused.status, 403);
+    t.is(await accountByEmail(unverified), undefined);
+  } finally {
+    await server.keyhold.connectors.remove('ghe').catch(() => {});
+    await github.stop();
   }
 });

@@ -23,15 +23,33 @@ export function fixedIssuer(type: ConnectorType, settings: { tenant?: string }):
   }
 }
 
-/** OAuth-only providers: their endpoints (versions pinned, so a provider's change is a code change). */
-export const OAUTH_ENDPOINTS: Partial<Record<ConnectorType, OAuthEndpoints & { profile: string }>> = {
-  github: { authorization: 'https://github.com/login/oauth/authorize', token: 'https://github.com/login/oauth/access_token', profile: 'https://api.github.com/user' },
-  facebook: {
-    authorization: 'https://www.facebook.com/v19.0/dialog/oauth',
-    token: 'https://graph.facebook.com/v19.0/oauth/access_token',
-    profile: 'https://graph.facebook.com/v19.0/me?fields=id,name,email',
-  },
-};
+export interface ProfileEndpoints extends OAuthEndpoints {
+  profile: string;
+  /** GitHub: the addresses with their verification. */
+  emails?: string;
+}
+
+/**
+ * OAuth-only providers' endpoints (versions pinned, so a provider's change is a code
+ * change). GitHub Enterprise Server: `base_url`, with its API under /api/v3.
+ */
+export function oauthEndpoints(type: ConnectorType, settings: { baseUrl?: string }): ProfileEndpoints | undefined {
+  switch (type) {
+    case 'github': {
+      const web = settings.baseUrl ?? 'https://github.com';
+      const api = settings.baseUrl ? `${settings.baseUrl}/api/v3` : 'https://api.github.com';
+      return { authorization: `${web}/login/oauth/authorize`, token: `${web}/login/oauth/access_token`, profile: `${api}/user`, emails: `${api}/user/emails` };
+    }
+    case 'facebook':
+      return {
+        authorization: 'https://www.facebook.com/v19.0/dialog/oauth',
+        token: 'https://graph.facebook.com/v19.0/oauth/access_token',
+        profile: 'https://graph.facebook.com/v19.0/me?fields=id,name,email',
+      };
+    default:
+      return undefined;
+  }
+}
 
 /** The scope asked for when the operator names none. */
 export function defaultScope(type: ConnectorType): string {

@@ -21,6 +21,8 @@ const metadataSchema = z
     client_secret: singleLineText(4096).pipe(z.string().min(1)).optional(),
     issuer: z.string().max(2048).optional(),
     scope: singleLineText(1000).optional(),
+    // GitHub Enterprise Server: its web address (https://github.example.com).
+    base_url: z.string().max(2048).optional(),
     // Microsoft: the directory (tenant id, or common / organizations / consumers).
     tenant: z.string().regex(/^[A-Za-z0-9.-]{1,100}$/).optional(),
     // Apple: the client secret is a JWT signed with this .p8 key.
@@ -44,6 +46,8 @@ export interface Connector {
   issuer?: string;
   scope: string;
   trustUpstreamMfa: boolean;
+  /** GitHub Enterprise Server's address. */
+  baseUrl?: string;
   apple?: { teamId: string; keyId: string };
   createdAt: string;
 }
@@ -78,7 +82,7 @@ export const redirectUriOf = (issuer: string, id: string) => `${issuer}/connect/
 const secretsContext = (id: string) => `connector:${id}`;
 
 function toConnector(row: ConnectorRow): Connector {
-  const settings = row.settings as { issuer?: string; scope?: string; trust_upstream_mfa?: boolean; team_id?: string; key_id?: string };
+  const settings = row.settings as { issuer?: string; scope?: string; trust_upstream_mfa?: boolean; base_url?: string; team_id?: string; key_id?: string };
   return {
     id: row.id,
     type: row.type as ConnectorType,
@@ -87,6 +91,7 @@ function toConnector(row: ConnectorRow): Connector {
     ...(settings.issuer ? { issuer: settings.issuer } : {}),
     scope: settings.scope ?? defaultScope(row.type as ConnectorType),
     trustUpstreamMfa: settings.trust_upstream_mfa === true,
+    ...(settings.base_url ? { baseUrl: settings.base_url } : {}),
     ...(settings.team_id && settings.key_id ? { apple: { teamId: settings.team_id, keyId: settings.key_id } } : {}),
     createdAt: row.created_at.toISOString(),
   };
@@ -126,6 +131,8 @@ export function createConnectorService(db: Kysely<Database>, options: ConnectorS
         issuer = fixedIssuer(metadata.type, { tenant: metadata.tenant });
       }
       if (metadata.tenant && metadata.type !== 'microsoft') throw invalid('tenant is for type microsoft only');
+      if (metadata.base_url && metadata.type !== 'github') throw invalid('base_url is for type github only');
+      const baseUrl = metadata.base_url ? assertUpstreamUrl(metadata.base_url, 'base_url', { allowLoopback: options.allowLoopback }).replace(/\/+$/, '') : undefined;
       const secrets: ConnectorSecrets = {};
       if (metadata.type === 'apple') {
         if (!metadata.team_id || !metadata.key_id || !metadata.private_key) throw invalid('type apple needs team_id, key_id and private_key');
@@ -147,6 +154,7 @@ export function createConnectorService(db: Kysely<Database>, options: ConnectorS
           ...(issuer ? { issuer } : {}),
           scope,
           trust_upstream_mfa: metadata.trust_upstream_mfa === true,
+          ...(baseUrl ? { base_url: baseUrl } : {}),
           ...(metadata.type === 'apple' ? { team_id: metadata.team_id, key_id: metadata.key_id } : {}),
         },
       });

@@ -6,7 +6,7 @@ import { createRemoteJWKSet, importPKCS8, jwtVerify, SignJWT, type JWTPayload } 
 import { constantTimeEqual } from '#src/crypto.ts';
 import { KeyholdError } from '#src/errors.ts';
 import type { Connector, ConnectorSecrets } from '#src/services/federation/connectors.ts';
-import { OAUTH_ENDPOINTS } from '#src/services/federation/connector-types.ts';
+import { oauthEndpoints } from '#src/services/federation/connector-types.ts';
 import { assertUpstreamUrl } from '#src/services/federation/upstream-url.ts';
 
 /** Who the upstream says the person is. */
@@ -107,7 +107,7 @@ export function createUpstreamClient(options: { allowLoopback: boolean; timeoutM
         const document = await discover(connector.issuer);
         return { authorization: document.authorization_endpoint, token: document.token_endpoint, clientSecret };
       }
-      const fixed = OAUTH_ENDPOINTS[connector.type];
+      const fixed = oauthEndpoints(connector.type, connector);
       if (!fixed) throw upstreamFailure('no endpoints');
       return { authorization: fixed.authorization, token: fixed.token, clientSecret };
     },
@@ -146,16 +146,17 @@ export function createUpstreamClient(options: { allowLoopback: boolean; timeoutM
         };
       }
       if (!tokens.accessToken) throw upstreamFailure('no access token');
-      const fixed = OAUTH_ENDPOINTS[connector.type]!;
+      const fixed = oauthEndpoints(connector.type, connector);
+      if (!fixed) throw upstreamFailure('no endpoints');
       const headers = { authorization: `Bearer ${tokens.accessToken}`, accept: 'application/json', 'user-agent': 'keyhold' };
       const user = await getJson(fixed.profile, { headers });
       if (user.id === undefined || user.id === null) throw upstreamFailure('profile without id');
       let email: string | undefined;
       let emailVerified = false;
-      if (connector.type === 'github') {
+      if (fixed.emails) {
         // GitHub's profile email is whatever the user made public; the verified primary
         // address comes from /user/emails.
-        const response = await fetch(new URL('/user/emails', fixed.profile), { headers, redirect: 'error', signal: AbortSignal.timeout(options.timeoutMs) }).catch((error: unknown) => {
+        const response = await fetch(fixed.emails, { headers, redirect: 'error', signal: AbortSignal.timeout(options.timeoutMs) }).catch((error: unknown) => {
           throw upstreamFailure('unreachable', error);
         });
         const emails = response.ok ? ((await response.json().catch(() => [])) as Array<{ email?: unknown; primary?: unknown; verified?: unknown }>) : [];
