@@ -168,6 +168,22 @@ test.serial('a callback is good once: replaying it (same browser or another) is 
   t.is(elsewhere.status, 400);
 });
 
+test.serial('the answer may come as a form POST (response_mode=form_post, as Apple sends it)', async (t) => {
+  const person = upstreamUser();
+  const browser = new Browser();
+  const flow = await openAuthorization(config, {}, browser);
+  const atCallback = await browser.submit(flow.page, /\/federation\/start$/, {}, { button: 'connector', stopAt: isCallback });
+  const callback = new URL(atCallback.url);
+  const posted = await browser.request(`${callback.origin}${callback.pathname}`, {
+    method: 'POST',
+    body: new URLSearchParams(callback.searchParams),
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+  });
+  const page = await browser.follow(posted, atRedirectUri);
+  const { claims } = await finishAtClient(config, flow, page);
+  t.is(claims.sub, (await accountByEmail(person.email))?.id ?? 'missing');
+});
+
 for (const mode of ['nonce', 'signature'] as const) {
   test.serial(`an ID token with a ${mode === 'nonce' ? 'wrong nonce' : 'signature by a foreign key'} is refused`, async (t) => {
     const person = upstreamUser();

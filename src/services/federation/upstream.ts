@@ -2,9 +2,10 @@
 // its discovery document, the ID token (grant does not check signatures: here jose checks
 // signature, iss, aud, exp, nonce and alg against the upstream's JWKS), and the profile
 // (userinfo, or the provider's API for OAuth-only types). Every request has a deadline.
-import { createRemoteJWKSet, importPKCS8, jwtVerify, SignJWT, type JWTPayload } from 'jose';
+import { createRemoteJWKSet, jwtVerify, type JWTPayload } from 'jose';
 import { constantTimeEqual } from '#src/crypto.ts';
 import { KeyholdError } from '#src/errors.ts';
+import { appleClientSecret } from '#src/services/federation/apple-client-secret.ts';
 import type { Connector, ConnectorSecrets } from '#src/services/federation/connectors.ts';
 import { oauthEndpoints } from '#src/services/federation/connector-types.ts';
 import { assertUpstreamUrl } from '#src/services/federation/upstream-url.ts';
@@ -83,26 +84,16 @@ export function createUpstreamClient(options: { allowLoopback: boolean; timeoutM
     return set;
   };
 
-  /** Apple's client secret: a short-lived ES256 JWT from the .p8 key, made fresh for each exchange. */
-  const appleClientSecret = async (connector: Connector, secrets: ConnectorSecrets): Promise<string> => {
-    if (!connector.apple || !secrets.privateKey) throw upstreamFailure('apple key missing');
-    const key = await importPKCS8(secrets.privateKey, 'ES256');
-    return new SignJWT({})
-      .setProtectedHeader({ alg: 'ES256', kid: connector.apple.keyId })
-      .setIssuer(connector.apple.teamId)
-      .setSubject(connector.clientId)
-      .setAudience('https://appleid.apple.com')
-      .setIssuedAt()
-      .setExpirationTime('5m')
-      .sign(key);
-  };
-
   return {
     discover,
 
     /** The authorization and token endpoints and the client secret grant uses. */
     async endpoints(connector: Connector, secrets: ConnectorSecrets): Promise<{ authorization: string; token: string; clientSecret: string }> {
-      const clientSecret = connector.type === 'apple' ? await appleClientSecret(connector, secrets) : secrets.clientSecret ?? '';
+      let clientSecret = secrets.clientSecret ?? '';
+      if (connector.type === 'apple') {
+        if (!connector.apple || !secrets.privateKey) throw upstreamFailure('apple key missing');
+        clientSecret = await appleClientSecret({ ...connector.apple, clientId: connector.clientId, privateKey: secrets.privateKey });
+      }
       if (connector.issuer) {
         const document = await discover(connector.issuer);
         return { authorization: document.authorization_endpoint, token: document.token_endpoint, clientSecret };
