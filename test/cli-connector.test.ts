@@ -51,6 +51,14 @@ test.serial('create prints the redirect URI to register upstream, list shows con
     await client.end();
   }
 
+  const NEW_SECRET = 'rotated-secret-zy98xw76vu54ts32rq10po98nm76lk54';
+  const updated = succeeded(t, await keyhold(['connector', 'update', '--id', 'corp', '--metadata', JSON.stringify({ name: 'Corp', client_secret: NEW_SECRET, trust_upstream_mfa: true })]));
+  t.is(updated.name, 'Corp');
+  t.is(updated.issuer, 'https://sso.corp.example.test');
+  t.true(updated.trust_upstream_mfa);
+  t.false(JSON.stringify(updated).includes(NEW_SECRET));
+  failed(t, await keyhold(['connector', 'update', '--id', 'corp', '--metadata', JSON.stringify({ issuer: 'https://elsewhere.example.test' })]), 1, /issuer/);
+
   t.deepEqual(succeeded(t, await keyhold(['connector', 'delete', '--id', 'google'])), { id: 'google', deleted: true });
   t.deepEqual(succeeded<Array<{ id: string }>>(t, await keyhold(['connector', 'list'])).map((connector) => connector.id), ['corp']);
 });

@@ -31,6 +31,9 @@ Commands:
                                         "private_key"), "issuer" (oidc), "scope",
                                         "trust_upstream_mfa"}; prints the redirect_uri to
                                         register upstream (the secret is stored sealed)
+  connector update --id ID --metadata JSON
+                                        change name, client_id, client_secret (apple: team_id,
+                                        key_id, private_key), scope, trust_upstream_mfa
   connector list                        list connectors (without secrets)
   connector delete --id ID              remove a connector and the identities linked through it
   keys list                             list signing keys and their stages

@@ -44,3 +44,11 @@ export async function deleteConnectorRow(db: Kysely<Database>, id: string): Prom
   const deleted = await db.deleteFrom('connectors').where('id', '=', id).returning('id').executeTakeFirst();
   return deleted !== undefined;
 }
+
+export async function updateConnectorRow(db: Kysely<Database>, id: string, changes: { name: string; clientId: string; secretsEncrypted: string; settings: Record<string, unknown> }): Promise<void> {
+  await db
+    .updateTable('connectors')
+    .set({ name: changes.name, client_id: changes.clientId, secrets_encrypted: changes.secretsEncrypted, settings: JSON.stringify(changes.settings) })
+    .where('id', '=', id)
+    .execute();
+}

@@ -8,7 +8,7 @@ import { decrypt, encrypt } from '#src/crypto.ts';
 import { KeyholdError } from '#src/errors.ts';
 import { CONNECTOR_TYPES, defaultScope, fixedIssuer, type ConnectorType } from '#src/services/federation/connector-types.ts';
 import { assertUpstreamUrl } from '#src/services/federation/upstream-url.ts';
-import { deleteConnectorRow, findConnectorRow, insertConnectorRow, listConnectorRows, type ConnectorRow } from '#src/stores/connector-store.ts';
+import { deleteConnectorRow, findConnectorRow, insertConnectorRow, listConnectorRows, updateConnectorRow, type ConnectorRow } from '#src/stores/connector-store.ts';
 import type { Database } from '#src/stores/schema.ts';
 import { singleLineText } from '#src/text-input.ts';
 
@@ -35,6 +35,10 @@ const metadataSchema = z
   .strict();
 
 export type ConnectorMetadata = z.input<typeof metadataSchema>;
+
+// What an update may change. The id, type and issuer stay: linked identities are subjects
+// of that issuer, and would silently mean someone else at another one.
+const updateSchema = metadataSchema.pick({ name: true, client_id: true, client_secret: true, scope: true, team_id: true, key_id: true, private_key: true, trust_upstream_mfa: true }).partial().strict();
 
 /** A connector as the rest of Keyhold sees it (secrets apart). */
 export interface Connector {
@@ -160,6 +164,36 @@ export function createConnectorService(db: Kysely<Database>, options: ConnectorS
       });
       if (!inserted) throw new KeyholdError('connector_exists', { params: { id: metadata.id } });
       return view(toConnector((await findConnectorRow(db, metadata.id))!));
+    },
+
+    async update(id: string, input: unknown): Promise<ConnectorView> {
+      const row = await findConnectorRow(db, id);
+      if (!row) throw new KeyholdError('unknown_connector', { params: { id } });
+      const parsed = updateSchema.safeParse(input);
+      if (!parsed.success) {
+        const issue = parsed.error.issues[0]!;
+        throw invalid(`${issue.path.join('.') || 'metadata'}: ${issue.message}`);
+      }
+      const changes = parsed.data;
+      const apple = row.type === 'apple';
+      if (!apple && (changes.team_id || changes.key_id || changes.private_key)) throw invalid('team_id, key_id and private_key are for type apple only');
+      if (apple && changes.client_secret) throw invalid('type apple has no client_secret: update private_key');
+      if (changes.private_key !== undefined && !/-----BEGIN PRIVATE KEY-----/.test(changes.private_key)) throw invalid('private_key must be the PEM text of the .p8 key');
+      const secrets = JSON.parse(decrypt(options.secretsKey, row.secrets_encrypted, secretsContext(id))) as ConnectorSecrets;
+      if (changes.client_secret) secrets.clientSecret = changes.client_secret;
+      if (changes.private_key) secrets.privateKey = changes.private_key;
+      const settings: Record<string, unknown> = { ...row.settings };
+      if (changes.scope !== undefined) settings.scope = changes.scope.trim() || defaultScope(row.type as ConnectorType);
+      if (changes.trust_upstream_mfa !== undefined) settings.trust_upstream_mfa = changes.trust_upstream_mfa;
+      if (changes.team_id) settings.team_id = changes.team_id;
+      if (changes.key_id) settings.key_id = changes.key_id;
+      await updateConnectorRow(db, id, {
+        name: changes.name ?? row.name,
+        clientId: changes.client_id ?? row.client_id,
+        secretsEncrypted: encrypt(options.secretsKey, JSON.stringify(secrets), secretsContext(id)),
+        settings,
+      });
+      return view(toConnector((await findConnectorRow(db, id))!));
     },
 
     async list(): Promise<ConnectorView[]> {
