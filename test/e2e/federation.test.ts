@@ -81,6 +81,7 @@ test.serial('first sign-in creates the account (email verified upstream), the ne
   t.true((claims.amr as string[]).includes('fed'));
   t.true((claims.amr as string[]).includes('otp'));
   t.false((claims.amr as string[]).includes('mfa'));
+  t.is(claims.acr, 'urn:keyhold:acr:password');
   const account = await accountByEmail(person.email);
   t.truthy(account);
   t.is(claims.sub, account!.id);
@@ -92,6 +93,26 @@ test.serial('first sign-in creates the account (email verified upstream), the ne
   const again = await viaConnector();
   t.is((await finishAtClient(config, again.flow, again.page)).claims.sub, account!.id);
   t.is((await server.keyhold.db.selectFrom('accounts').select('id').where('email_normalized', '=', person.email).execute()).length, 1);
+});
+
+test.serial('trust_upstream_mfa: an upstream multi-factor sign-in counts as multi-factor here', async (t) => {
+  await server.keyhold.connectors.update(CONNECTOR, { trust_upstream_mfa: true });
+  upstreamUser();
+  upstream.amr = ['pwd', 'otp', 'mfa'];
+  try {
+    const trusted = await viaConnector();
+    const { claims } = await finishAtClient(config, trusted.flow, trusted.page);
+    t.is(claims.acr, 'urn:keyhold:acr:mfa');
+    t.true((claims.amr as string[]).includes('fed'));
+    t.true((claims.amr as string[]).includes('mfa'));
+    // Without the upstream's mfa, the same trusted connector is one factor.
+    upstream.amr = ['pwd'];
+    const single = await viaConnector();
+    t.is((await finishAtClient(config, single.flow, single.page)).claims.acr, 'urn:keyhold:acr:password');
+  } finally {
+    upstream.amr = ['pwd'];
+    await server.keyhold.connectors.update(CONNECTOR, { trust_upstream_mfa: false });
+  }
 });
 
 test.serial('an existing account with the same email is linked only with its password', async (t) => {

@@ -19,7 +19,7 @@ import { federationFailed, sessionOf, type FederationDependencies, type Federati
 import type { SignInPipeline } from '#src/routes/interaction/pipeline.ts';
 import { interactionPurpose, LOGIN_PROMPTS, postedForm } from '#src/routes/interaction/shared.ts';
 import type { InteractionDetails } from '#src/routes/page-kit.ts';
-import { federatedMethodWith } from '#src/services/authentication/methods/federated.ts';
+import { federatedMethodWith, upstreamMfaCounts, upstreamMfaMethod } from '#src/services/authentication/methods/federated.ts';
 import type { Connector } from '#src/services/federation/connectors.ts';
 import { singleLineText } from '#src/text-input.ts';
 
@@ -57,7 +57,22 @@ export function federationInteractionRoutes(router: Router, deps: FederationDepe
 
   const signIn = async (ctx: Context, details: InteractionDetails, connector: Connector, profile: { amr: string[] }, accountId: string) => {
     sessionOf(ctx).federation = null;
-    return pipeline.verified(ctx, details, accountId, federatedMethodWith(profile.amr, { trustUpstreamMfa: connector.trustUpstreamMfa }));
+    const trust = { trustUpstreamMfa: connector.trustUpstreamMfa };
+    const method = federatedMethodWith(profile.amr, trust);
+    if (!upstreamMfaCounts(profile.amr, trust)) return pipeline.verified(ctx, details, accountId, method);
+    // A trusted upstream's second factor is recorded with the federation before the
+    // pipeline's steps run, so a second-factor step finds the sign-in multi-factor already.
+    // (As pipeline.verified does: a flow identified as someone else starts over.)
+    const { loginFlows } = deps;
+    const identified = await pipeline.identifiedFlow(details);
+    if (identified && identified.accountId !== accountId) await loginFlows.end(details.uid);
+    const maxAge = Number(details.params.max_age);
+    const opened = await loginFlows.open(details.uid, {
+      acrValues: typeof details.params.acr_values === 'string' ? details.params.acr_values : undefined,
+      maxAge: details.params.max_age !== undefined && Number.isSafeInteger(maxAge) && maxAge >= 0 ? maxAge : undefined,
+    });
+    await loginFlows.verified(await loginFlows.verified(opened, method, accountId), upstreamMfaMethod, accountId);
+    return pipeline.continueAs(ctx, details, accountId, method);
   };
 
   router.post('/interaction/:uid/federation/start', form, async (ctx) => {

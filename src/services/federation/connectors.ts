@@ -34,8 +34,6 @@ const metadataSchema = z
   })
   .strict();
 
-export type ConnectorMetadata = z.input<typeof metadataSchema>;
-
 // What an update may change. The id, type and issuer stay: linked identities are subjects
 // of that issuer, and would silently mean someone else at another one.
 const updateSchema = metadataSchema.pick({ name: true, client_id: true, client_secret: true, scope: true, team_id: true, key_id: true, private_key: true, trust_upstream_mfa: true }).partial().strict();
@@ -224,7 +222,6 @@ export function createConnectorService(db: Kysely<Database>, options: ConnectorS
     },
 
     redirectUri: (id: string) => redirectUriOf(options.issuer, id),
-    allowLoopback: options.allowLoopback,
   };
 }
 

@@ -22,3 +22,19 @@ export function federatedMethodWith(upstreamAmr: readonly string[], options: { t
   const passed = upstreamAmr.filter((value) => UPSTREAM_AMR.includes(value) || (options.trustUpstreamMfa && value === 'mfa'));
   return { ...federatedMethod, amr: [...new Set([...federatedMethod.amr, ...passed])] };
 }
+
+/**
+ * The second factor an upstream asserted (amr `mfa`), recorded only for a connector the
+ * operator trusts for it (`trust_upstream_mfa`): the sign-in then reaches multi-factor
+ * without a second factor at Keyhold. It never identifies anyone on its own.
+ */
+export const upstreamMfaMethod: SignInMethod = {
+  id: 'federated-mfa',
+  amr: ['mfa'],
+  factor: 'possession',
+  phishingResistant: false,
+  identifies: false,
+};
+
+/** Whether this sign-in's upstream multi-factor assertion counts. */
+export const upstreamMfaCounts = (upstreamAmr: readonly string[], options: { trustUpstreamMfa: boolean }) => options.trustUpstreamMfa && upstreamAmr.includes('mfa');
