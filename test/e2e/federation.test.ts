@@ -367,3 +367,35 @@ test.serial('GitHub-style OAuth upstream: the primary verified address from /use
     await github.stop();
   }
 });
+
+test.serial('hostile requests to the federation routes are refused, never a 5xx', async (t) => {
+  const browser = new Browser();
+  const flow = await openAuthorization(config, {}, browser);
+  const uid = /\/interaction\/([^/"]+)\/federation\/start/.exec(flow.page.body)![1]!;
+  const csrf = /name="csrf" value="([^"]+)"/.exec(flow.page.body)![1]!;
+  const form = (fields: Record<string, string | string[]>) => {
+    const body = new URLSearchParams();
+    for (const [name, value] of Object.entries(fields)) for (const item of [value].flat()) body.append(name, item);
+    return { method: 'POST', body, headers: { 'content-type': 'application/x-www-form-urlencoded' } };
+  };
+  const attempts: Array<[string, Parameters<Browser['request']>[1]]> = [
+    [`/interaction/${uid}/federation/start`, form({ csrf, connector: ['corp', 'corp'] })],
+    [`/interaction/${uid}/federation/start`, form({ csrf, connector: 'x'.repeat(5000) })],
+    [`/interaction/${uid}/federation/start`, form({ csrf: 'forged', connector: 'corp' })],
+    [`/interaction/${uid}/federation/start`, form({ csrf, connector: 'nope' })],
+    [`/interaction/${uid}/federation/link`, form({ csrf, password: 'guess' })],
+    [`/interaction/${uid}/federation`, {}],
+    [`/interaction/not-a-uid/federation`, {}],
+    [`/connect/${'y'.repeat(3000)}`, {}],
+    [`/connect/corp/callback?state=a&state=b&code=c`, {}],
+    [`/connect/corp/callback?error=access_denied`, {}],
+    [`/connect/corp/callback`, { method: 'POST', body: '{"state":1}', headers: { 'content-type': 'application/json' } }],
+    [`/connect/corp/callback`, form({ state: ['a', 'b'], code: 'c' })],
+  ];
+  for (const [path, init] of attempts) {
+    const page = await browser.request(`${server.issuer}${path}`, init);
+    t.true(page.status >= 400 && page.status < 500, `${path}: ${page.status}`);
+  }
+  // Nothing above started a sign-in upstream: the connector's start is refused.
+  t.is((await browser.request(`${server.issuer}/connect/corp`)).status, 400);
+});
