@@ -19,13 +19,14 @@ import type { ClientService } from '#src/services/clients.ts';
 import { accountRoutes, type ApiDependencies } from '#src/routes/account.ts';
 import { authorizationPostRoute } from '#src/routes/authorization-post.ts';
 import { emailChangeRoutes } from '#src/routes/email-change.ts';
+import { federationRoutes, type FederationDependencies } from '#src/routes/federation/index.ts';
 import { interactionRoutes, type InteractionDependencies } from '#src/routes/interaction/index.ts';
 import { opsRoutes } from '#src/routes/ops.ts';
 import { securityPageRoutes } from '#src/routes/mfa-pages.ts';
 import { selfServiceRoutes, type SelfServiceDependencies } from '#src/routes/self-service.ts';
 import { assetsDirectory } from '#src/views.ts';
 
-export interface AppDependencies extends InteractionDependencies, SelfServiceDependencies, ApiDependencies {
+export interface AppDependencies extends InteractionDependencies, SelfServiceDependencies, ApiDependencies, FederationDependencies {
   config: Config;
   logger: Logger;
   engine: EngineHost;
@@ -71,7 +72,7 @@ export function createApp(deps: AppDependencies): Koa {
   app.use(rejectControlCharactersInUrl());
 
   app.use(accountApiCors(deps.clients));
-  for (const router of [opsRoutes(deps.ops), assetRoutes(), interactionRoutes(deps), selfServiceRoutes(deps), securityPageRoutes(deps), emailChangeRoutes(deps), accountRoutes(deps)]) {
+  for (const router of [opsRoutes(deps.ops), assetRoutes(), interactionRoutes(deps), selfServiceRoutes(deps), securityPageRoutes(deps), emailChangeRoutes(deps), accountRoutes(deps), federationRoutes(deps, app)]) {
     app.use(router.routes());
     app.use(router.allowedMethods());
   }

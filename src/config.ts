@@ -177,6 +177,9 @@ const environmentSchema = z.object({
   SMS_PROVIDER: z.enum(['log', 'webhook']).default('log'),
   SMS_WEBHOOK_URL: z.url({ protocol: /^https?$/ }).optional(),
   SMS_WEBHOOK_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+  // Seconds Keyhold waits for an upstream identity provider (discovery, token exchange,
+  // JWKS, userinfo) before the federated sign-in fails with a page back to the login form.
+  FEDERATION_TIMEOUT: positiveInt.max(60).default(10),
   // Seconds given to in-flight requests on SIGTERM before the process exits anyway.
   SHUTDOWN_TIMEOUT: seconds.default(10),
 });
@@ -209,6 +212,7 @@ const PROCESS_KEYS = [
   'ARGON2_PARALLELISM', 'SMTP_URL', 'MAIL_FROM', 'MAIL_POLL_INTERVAL', 'MAIL_MAX_ATTEMPTS',
   'ALLOW_LOOPBACK_REQUESTS', 'METRICS_PORT', 'METRICS_HOST', 'METRICS_TOKEN', 'SHUTDOWN_TIMEOUT',
   'SMS_PROVIDER', 'SMS_WEBHOOK_URL', 'SMS_WEBHOOK_SECRET', 'WEBAUTHN_RP_ID', 'WEBAUTHN_ORIGINS',
+  'FEDERATION_TIMEOUT',
 ] as const satisfies ReadonlyArray<keyof Settings>;
 const POLICY_KEYS = [
   'ACCESS_TOKEN_TTL', 'REFRESH_TOKEN_TTL', 'ID_TOKEN_TTL', 'AUTHORIZATION_CODE_TTL', 'CLIENT_CREDENTIALS_TTL',

@@ -15,6 +15,9 @@ import { createLoginFlowService, type LoginFlowService } from '#src/services/aut
 import { createCredentialService, type CredentialService } from '#src/services/credentials.ts';
 import { createEmailOwnershipService, type EmailOwnershipService } from '#src/services/email-ownership.ts';
 import { createFlowService, type FlowService } from '#src/services/flows.ts';
+import { createConnectorService, type ConnectorService } from '#src/services/federation/connectors.ts';
+import { createFederatedIdentityService, type FederatedIdentityService } from '#src/services/federation/identities.ts';
+import { createUpstreamClient, type UpstreamClient } from '#src/services/federation/upstream.ts';
 import { createLegacyBcryptCost } from '#src/services/legacy-hash-cost.ts';
 import { createLoginThrottle, type LoginThrottle } from '#src/services/login-throttle.ts';
 import { createMailer, type Mailer } from '#src/services/mailer.ts';
@@ -67,6 +70,10 @@ export interface Core {
   loginThrottle: LoginThrottle;
   registrationThrottle: RequestThrottle;
   recoveryThrottle: RequestThrottle;
+  /** Federation: upstream identity providers, the client talking to them, linked identities. */
+  connectors: ConnectorService;
+  upstream: UpstreamClient;
+  federatedIdentities: FederatedIdentityService;
   /** Work started after a response was sent; finished before the database closes. */
   background: BackgroundTasks;
   /** Second factors: enrolment, verification, recovery codes. */
@@ -165,6 +172,9 @@ export async function createCore(config: Config, logger: Logger): Promise<Core> 
       loginThrottle,
       recoveryThrottle: createRequestThrottle({ ...rateLimitStore, name: 'recovery', limit: policy.RECOVERY_RATE_LIMIT, emailLimit: policy.RECOVERY_EMAIL_RATE_LIMIT, windowSeconds: policy.RECOVERY_RATE_WINDOW }),
       registrationThrottle: createRequestThrottle({ ...rateLimitStore, name: 'registration', limit: policy.REGISTRATION_RATE_LIMIT, emailLimit: policy.REGISTRATION_EMAIL_RATE_LIMIT, windowSeconds: policy.REGISTRATION_RATE_WINDOW }),
+      connectors: createConnectorService(db, { issuer: config.ISSUER, allowLoopback: config.ALLOW_LOOPBACK_REQUESTS, secretsKey: keys.connectorSecrets }),
+      upstream: createUpstreamClient({ allowLoopback: config.ALLOW_LOOPBACK_REQUESTS, timeoutMs: config.FEDERATION_TIMEOUT * 1000 }),
+      federatedIdentities: createFederatedIdentityService({ db, registration: policy.REGISTRATION, defaultRoles: policy.DEFAULT_ROLES }),
       background,
       mfa,
       mfaRequirement: createMfaRequirement({ db, config: policy, mfa }),

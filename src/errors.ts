@@ -70,6 +70,13 @@ export const errorRegistry = {
   client_exists: entry(409, 'error.client_exists'),
   signing_key_retired: entry(409, 'error.signing_key_retired'),
   last_signing_key: entry(409, 'error.last_signing_key'),
+  // Federation (connectors, upstream sign-in, linked identities).
+  invalid_connector: entry(400, 'error.invalid_connector'),
+  unknown_connector: entry(404, 'error.unknown_connector'),
+  connector_exists: entry(409, 'error.connector_exists'),
+  federation_failed: entry(400, 'error.federation_failed'),
+  identity_linked_elsewhere: entry(409, 'error.identity_linked_elsewhere'),
+  last_sign_in_method: entry(409, 'error.last_sign_in_method'),
 } as const;
 
 export type ErrorCode = keyof typeof errorRegistry;

@@ -2,6 +2,7 @@
 import { UsageError } from '#src/cli/args.ts';
 import { auditCommands } from '#src/cli/audit.ts';
 import { clientCommands } from '#src/cli/client.ts';
+import { connectorCommands } from '#src/cli/connector.ts';
 import { inviteCommands } from '#src/cli/invite.ts';
 import { keysCommands } from '#src/cli/keys.ts';
 import { planMigrate } from '#src/cli/migrate.ts';
@@ -20,6 +21,7 @@ const groups: Record<string, CommandGroup> = {
   keys: keysCommands,
   tenant: tenantCommands,
   audit: auditCommands,
+  connector: connectorCommands,
 };
 
 export function planCommand(argv: string[]): Plan {

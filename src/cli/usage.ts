@@ -57,6 +57,17 @@ Commands:
       [--cursor C] [--limit N]          the audit log, newest first
   invite create --email E               invite someone to register (REGISTRATION=invite): mails
                                         them an invitation code and prints it
+  connector create --metadata JSON      add an upstream identity provider: {"id", "type" (oidc,
+                                        google, microsoft, apple, github, facebook), "name",
+                                        "client_id", "client_secret" (apple: "team_id", "key_id",
+                                        "private_key"), "issuer" (oidc), "scope",
+                                        "trust_upstream_mfa"}; prints the redirect_uri to
+                                        register upstream (the secret is stored sealed)
+  connector update --id ID --metadata JSON
+                                        change name, client_id, client_secret (apple: team_id,
+                                        key_id, private_key), scope, trust_upstream_mfa
+  connector list                        list connectors (without secrets)
+  connector delete --id ID              remove a connector and the identities linked through it
   keys list                             list signing keys and their stages
   keys rotate [--alg ALG]               publish new signing keys; the current ones retire
                                         when the new ones start signing

@@ -12,6 +12,7 @@ import { ACCOUNT_TOKEN_SCHEME, accountApiRoutes, type AccountApiDependencies } f
 import { ADMIN_TOKEN_SCHEME, adminApiRoutes, type AdminApiDependencies } from '#src/routes/admin-api/routes.ts';
 import { requireAdminToken, type AdminScope } from '#src/routes/admin-auth.ts';
 import { ACCOUNT_SCOPES, accountResourceFor, adminResourceFor } from '#src/services/resources.ts';
+import { identityRoutes } from '#src/routes/account-api/identities.ts';
 
 /** What Keyhold's REST APIs (Account and Admin) need. */
 export type ApiDependencies = AccountApiDependencies & AdminApiDependencies;
@@ -80,6 +81,7 @@ export function apiRouteSpecs(deps: ApiDependencies, document: () => unknown): A
     ...accountApiRoutes(deps),
     ...factorApiRoutes(deps),
     ...adminApiRoutes(deps),
+    ...identityRoutes(deps),
     defineRoute({
       method: 'get',
       path: '/api/openapi.json',

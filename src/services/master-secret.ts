@@ -22,6 +22,8 @@ export interface DerivedKeys {
   pseudonyms: Buffer;
   /** Seals the bodies of queued mail (links and codes) in the outbox. */
   mailBodies: Buffer;
+  /** Seals federation connectors' client secrets and private keys. */
+  connectorSecrets: Buffer;
   /** Cookie signing keys for the engine and the parent app (they must be equal). */
   cookieKeys: string[];
 }
@@ -57,6 +59,7 @@ export function deriveKeys(masterSecret: string): DerivedKeys {
     mfaCodes: deriveKey(masterSecret, 'mfa-codes'),
     pseudonyms: deriveKey(masterSecret, 'pseudonyms'),
     mailBodies: deriveKey(masterSecret, 'mail-bodies'),
+    connectorSecrets: deriveKey(masterSecret, 'connector-secrets'),
     cookieKeys: [deriveKey(masterSecret, 'cookies').toString('base64url')],
   };
 }

@@ -209,6 +209,28 @@ export interface MfaChallengeTable {
   created_at: Timestamp;
 }
 
+/** An upstream identity provider; `settings` holds everything but the secrets. */
+export interface ConnectorTable {
+  id: string;
+  type: string;
+  name: string;
+  client_id: string;
+  /** The client secret (and Apple's private key), sealed as one envelope. */
+  secrets_encrypted: string;
+  settings: JSONColumnType<Record<string, unknown>, string, string>;
+  created_at: Timestamp;
+}
+
+/** (connector, upstream subject) → account. */
+export interface FederatedIdentityTable {
+  connector_id: string;
+  subject: string;
+  account_id: string;
+  email: string | null;
+  created_at: Timestamp;
+  last_used_at: NullableTimestamp;
+}
+
 export interface Database {
   accounts: AccountTable;
   clients: ClientTable;
@@ -226,4 +248,6 @@ export interface Database {
   mfa_recovery_codes: MfaRecoveryCodeTable;
   mfa_challenges: MfaChallengeTable;
   webauthn_challenges: WebauthnChallengeTable;
+  connectors: ConnectorTable;
+  federated_identities: FederatedIdentityTable;
 }

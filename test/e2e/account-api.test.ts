@@ -401,6 +401,8 @@ test('GET /api/openapi.json is an OpenAPI 3.1 document of the Account API with t
       '/api/account/factors/recovery-codes',
       '/api/account/factors/{id}',
       '/api/account/factors/{id}/confirm',
+      '/api/account/identities',
+      '/api/account/identities/{connector}/{subject}',
       '/api/account/password',
       '/api/openapi.json',
     ],

@@ -26,6 +26,7 @@ import type { AccountDataService } from '#src/services/account-data.ts';
 import type { AccountService } from '#src/services/accounts.ts';
 import type { CredentialService } from '#src/services/credentials.ts';
 import type { EmailOwnershipService } from '#src/services/email-ownership.ts';
+import type { FederatedIdentityService } from '#src/services/federation/identities.ts';
 import { withPasswordAttempt, type LoginThrottle } from '#src/services/login-throttle.ts';
 
 export interface AccountApiDependencies extends FactorApiDependencies {
@@ -36,6 +37,7 @@ export interface AccountApiDependencies extends FactorApiDependencies {
   credentials: CredentialService;
   emailOwnership: EmailOwnershipService;
   loginThrottle: LoginThrottle;
+  federatedIdentities: FederatedIdentityService;
 }
 
 export const ACCOUNT_TOKEN_SCHEME = 'accountToken';

@@ -10,6 +10,7 @@ import { message } from '#src/messages/index.ts';
 import { formBody } from '#src/middleware/body.ts';
 import { setErrorHeaders } from '#src/middleware/errors.ts';
 import type { InteractionDetails } from '#src/routes/page-kit.ts';
+import { connectorButtons } from '#src/routes/federation/buttons.ts';
 import type { SignInPipeline } from '#src/routes/interaction/pipeline.ts';
 import { clientNameOf, clientOf, interactionPurpose, LOGIN_PROMPTS, postedForm, type InteractionDependencies } from '#src/routes/interaction/shared.ts';
 import { passwordMethod } from '#src/services/authentication/methods/password.ts';
@@ -53,6 +54,7 @@ export async function renderLogin(ctx: Context, deps: InteractionDependencies, d
       email: extra.email ?? (typeof details.params.login_hint === 'string' ? details.params.login_hint : ''),
       error: extra.error,
       passkey,
+      connectors: await connectorButtons(deps.connectors, details.uid),
     },
     extra.status,
   );

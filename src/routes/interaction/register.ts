@@ -11,6 +11,7 @@ import { message } from '#src/messages/index.ts';
 import { formBody } from '#src/middleware/body.ts';
 import { setErrorHeaders } from '#src/middleware/errors.ts';
 import { formErrors, type InteractionDetails } from '#src/routes/page-kit.ts';
+import { connectorButtons } from '#src/routes/federation/buttons.ts';
 import type { SignInPipeline } from '#src/routes/interaction/pipeline.ts';
 import { clientNameOf, clientOf, interactionPurpose, readCodeForm, LOGIN_PROMPTS, type InteractionDependencies } from '#src/routes/interaction/shared.ts';
 import { passwordMethod } from '#src/services/authentication/methods/password.ts';
@@ -59,6 +60,7 @@ export function registerRoutes(router: Router, deps: InteractionDependencies, pi
         name: values.name ?? '',
         invitation: values.invitation ?? '',
         errors: values.errors ?? [],
+        connectors: await connectorButtons(deps.connectors, details.uid),
       },
       status,
     );

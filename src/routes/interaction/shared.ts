@@ -11,6 +11,7 @@ import type { AccountDataService } from '#src/services/account-data.ts';
 import type { AccountService } from '#src/services/accounts.ts';
 import type { LoginFlowService } from '#src/services/authentication/login-flow.ts';
 import type { EmailOwnershipService } from '#src/services/email-ownership.ts';
+import type { ConnectorService } from '#src/services/federation/connectors.ts';
 import type { LoginThrottle } from '#src/services/login-throttle.ts';
 import type { RequestThrottle } from '#src/services/request-throttle.ts';
 import type { MfaService } from '#src/services/mfa/factors.ts';
@@ -33,6 +34,7 @@ export interface InteractionDependencies {
   mfa: MfaService;
   mfaRequirement: MfaRequirement;
   passkeys: PasskeyService;
+  connectors: ConnectorService;
 }
 
 export type EngineClient = Awaited<ReturnType<EngineHost['provider']['Client']['find']>>;
