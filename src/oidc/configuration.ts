@@ -8,6 +8,7 @@ import { clientBasedCORS } from '#src/oidc/hooks/client-cors.ts';
 import { apiScope, extraClientMetadata, firstParty, introspection } from '#src/oidc/hooks/client-metadata.ts';
 import { extraTokenClaims } from '#src/oidc/hooks/extra-token-claims.ts';
 import { findAccount } from '#src/oidc/hooks/find-account.ts';
+import { restoreFirstPartyOfflineAccess } from '#src/oidc/hooks/first-party-offline-access.ts';
 import { interactions, promptValuesSupported } from '#src/oidc/hooks/interaction-policy.ts';
 import { introspectionAllowedPolicy } from '#src/oidc/hooks/introspection-policy.ts';
 import { logoutSource, postLogoutSuccessSource } from '#src/oidc/hooks/logout-pages.ts';
@@ -58,6 +59,8 @@ export function engineConfiguration(deps: EngineDependencies): Configuration {
     scopes: [...OIDC_SCOPES],
     acrValues: [ACR.password],
     conformIdTokenClaims: true,
+    // Runs after the engine's scope checks (the `scope` parameter itself is the engine's).
+    extraParams: { scope: restoreFirstPartyOfflineAccess },
 
     findAccount: findAccount(accounts),
     extraTokenClaims: extraTokenClaims(accounts),
