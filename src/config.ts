@@ -147,6 +147,15 @@ const environmentSchema = z.object({
   METRICS_TOKEN: z.string().min(32, 'must be at least 32 characters').optional(),
   // Seconds given to in-flight requests on SIGTERM before the process exits anyway.
   SHUTDOWN_TIMEOUT: seconds.default(10),
+  // Pushed authorization requests (RFC 9126): clients may send the request to the PAR
+  // endpoint first and the browser carries only its request_uri. A client's
+  // `require_pushed_authorization_requests` makes it mandatory for that client;
+  // REQUIRE_PAR for every client.
+  PAR: bool.default(true),
+  REQUIRE_PAR: bool.default(false),
+  // Signed request objects (RFC 9101, JAR): `request` by value or pushed through PAR
+  // (request_uri is accepted only from PAR). Unsigned (alg none) objects are refused.
+  REQUEST_OBJECTS: bool.default(true),
 });
 
 // Names used by the product documents Keyhold was started from, accepted as aliases.
@@ -183,6 +192,7 @@ const POLICY_KEYS = [
   'REGISTRATION_RATE_WINDOW', 'RECOVERY_RATE_LIMIT', 'RECOVERY_EMAIL_RATE_LIMIT', 'RECOVERY_RATE_WINDOW', 'REGISTRATION', 'DEFAULT_ROLES', 'REQUIRE_VERIFIED_EMAIL', 'EMAIL_VERIFICATION_TTL',
   'PASSWORD_RESET_TTL', 'INVITATION_TTL', 'VERIFICATION_RESEND_COOLDOWN', 'PASSWORD_MIN_LENGTH',
   'PASSWORD_HISTORY', 'BREACH_CHECK_URL', 'RECENT_LOGIN_WINDOW',
+  'PAR', 'REQUIRE_PAR', 'REQUEST_OBJECTS',
 ] as const satisfies ReadonlyArray<keyof Settings>;
 
 type ProcessKey = (typeof PROCESS_KEYS)[number];

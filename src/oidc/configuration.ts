@@ -71,6 +71,9 @@ export function engineConfiguration(deps: EngineDependencies): Configuration {
       revocation: { enabled: true, allowedPolicy: revocationAllowedPolicy },
       clientCredentials: { enabled: true },
       claimsParameter: { enabled: true },
+      pushedAuthorizationRequests: { enabled: config.PAR, requirePushedAuthorizationRequests: config.PAR && config.REQUIRE_PAR },
+      // Signed only: 'none' is not among the engine's request object algorithms.
+      requestObjects: { enabled: config.REQUEST_OBJECTS },
       backchannelLogout: { enabled: true },
       rpInitiatedLogout: { enabled: true, logoutSource, postLogoutSuccessSource },
       resourceIndicators: {

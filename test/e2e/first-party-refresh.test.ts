@@ -4,6 +4,7 @@ import test from 'ava';
 import * as oidc from 'openid-client';
 import { Browser } from '../helpers/browser.ts';
 import { createUser, discover, login, registerClient, silentAuthorization } from '../helpers/oidc.ts';
+import { discoverWith, exchangeAt, keyPair, preparedRequest, privateKeyOf, signInAt } from '../helpers/protocol.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 
 let server: TestServer;
@@ -70,4 +71,18 @@ test('prompt=none never gains offline_access (a silent renewal never needs conse
   const callback = await silentAuthorization(config, browser, { scope: 'openid offline_access' });
   t.truthy(callback.searchParams.get('code'), callback.toString());
   t.is(callback.searchParams.get('error'), null);
+});
+
+test('a first-party client gets it through a pushed request and a signed request object too', async (t) => {
+  const pair = await keyPair('ES256');
+  const client = await registerClient(server, { first_party: true, token_endpoint_auth_method: 'private_key_jwt', jwks: { keys: [pair.jwk] } });
+  const config = await discoverWith(server.issuer, client.clientId, oidc.PrivateKeyJwt(privateKeyOf(pair)));
+  const user = await createUser(server);
+  const pushed = await preparedRequest(offline);
+  const viaPar = await exchangeAt(config, await signInAt(await oidc.buildAuthorizationUrlWithPAR(config, pushed.parameters), user), pushed);
+  t.truthy(viaPar.refresh_token);
+  const signed = await preparedRequest(offline);
+  const { searchParams } = await oidc.buildAuthorizationUrlWithJAR(config, signed.parameters, privateKeyOf(pair));
+  const viaJar = await exchangeAt(config, await signInAt(await oidc.buildAuthorizationUrlWithPAR(config, searchParams), user), signed);
+  t.truthy(viaJar.refresh_token);
 });
