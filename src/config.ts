@@ -156,6 +156,11 @@ const environmentSchema = z.object({
   // Signed request objects (RFC 9101, JAR): `request` by value or pushed through PAR
   // (request_uri is accepted only from PAR). Unsigned (alg none) objects are refused.
   REQUEST_OBJECTS: bool.default(true),
+  // DPoP (RFC 9449): access and refresh tokens bound to a key the client proves it holds.
+  // A client with `dpop_bound_access_tokens: true` must use it. DPOP_REQUIRE_NONCE makes
+  // every proof carry a server nonce (stateless, the same on every node).
+  DPOP: bool.default(true),
+  DPOP_REQUIRE_NONCE: bool.default(false),
 });
 
 // Names used by the product documents Keyhold was started from, accepted as aliases.
@@ -192,7 +197,7 @@ const POLICY_KEYS = [
   'REGISTRATION_RATE_WINDOW', 'RECOVERY_RATE_LIMIT', 'RECOVERY_EMAIL_RATE_LIMIT', 'RECOVERY_RATE_WINDOW', 'REGISTRATION', 'DEFAULT_ROLES', 'REQUIRE_VERIFIED_EMAIL', 'EMAIL_VERIFICATION_TTL',
   'PASSWORD_RESET_TTL', 'INVITATION_TTL', 'VERIFICATION_RESEND_COOLDOWN', 'PASSWORD_MIN_LENGTH',
   'PASSWORD_HISTORY', 'BREACH_CHECK_URL', 'RECENT_LOGIN_WINDOW',
-  'PAR', 'REQUIRE_PAR', 'REQUEST_OBJECTS',
+  'PAR', 'REQUIRE_PAR', 'REQUEST_OBJECTS', 'DPOP', 'DPOP_REQUIRE_NONCE',
 ] as const satisfies ReadonlyArray<keyof Settings>;
 
 type ProcessKey = (typeof PROCESS_KEYS)[number];

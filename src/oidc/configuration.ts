@@ -34,6 +34,8 @@ export interface EngineDependencies {
   adapter: NonNullable<Configuration['adapter']>;
   jwks: { keys: Record<string, unknown>[] };
   cookieKeys: string[];
+  /** 32 bytes shared by every node: DPoP nonces issued by one are accepted by all. */
+  dpopNonceSecret: Buffer;
 }
 
 export function engineConfiguration(deps: EngineDependencies): Configuration {
@@ -74,6 +76,9 @@ export function engineConfiguration(deps: EngineDependencies): Configuration {
       pushedAuthorizationRequests: { enabled: config.PAR, requirePushedAuthorizationRequests: config.PAR && config.REQUIRE_PAR },
       // Signed only: 'none' is not among the engine's request object algorithms.
       requestObjects: { enabled: config.REQUEST_OBJECTS },
+      // Replays are caught through the adapter's ReplayDetection marks, stored once across
+      // nodes (src/stores/oidc-adapter-*.ts).
+      dPoP: { enabled: config.DPOP, nonceSecret: deps.dpopNonceSecret, requireNonce: () => config.DPOP_REQUIRE_NONCE, allowReplay: false },
       backchannelLogout: { enabled: true },
       rpInitiatedLogout: { enabled: true, logoutSource, postLogoutSuccessSource },
       resourceIndicators: {

@@ -26,6 +26,7 @@ export function engineOptions(core: Pick<Core, 'config' | 'db' | 'keys' | 'accou
       adapter,
       jwks,
       cookieKeys: keys.cookieKeys,
+      dpopNonceSecret: keys.dpopNonces,
       findResource: (identifier) => findResource(db, identifier),
       authorization: core.authorization,
       undefinedScopes: (requested) => undefinedScopes(db, requested, isOidcScope),

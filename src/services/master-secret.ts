@@ -21,6 +21,10 @@ export interface DerivedKeys {
   mailBodies: Buffer;
   /** Cookie signing keys for the engine and the parent app (they must be equal). */
   cookieKeys: string[];
+  /** The engine's DPoP nonce secret: every node issues and accepts the same nonces. */
+  dpopNonces: Buffer;
+  /** HMAC key of pairwise subject identifiers (a sector's `sub` for an account). */
+  pairwiseSubjects: Buffer;
 }
 
 export function resolveMasterSecret(config: Pick<Config, 'KEYHOLD_SECRET' | 'DATA_DIR'>, logger: Logger): string {
@@ -53,5 +57,7 @@ export function deriveKeys(masterSecret: string): DerivedKeys {
     pseudonyms: deriveKey(masterSecret, 'pseudonyms'),
     mailBodies: deriveKey(masterSecret, 'mail-bodies'),
     cookieKeys: [deriveKey(masterSecret, 'cookies').toString('base64url')],
+    dpopNonces: deriveKey(masterSecret, 'dpop-nonces'),
+    pairwiseSubjects: deriveKey(masterSecret, 'pairwise-subjects'),
   };
 }

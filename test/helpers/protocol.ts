@@ -1,8 +1,8 @@
 // Helpers for the protocol-feature tests (PAR, JAR, DPoP, client assertions): key pairs
 // with their public JWKS, PKCE parameters, and signing in at an authorization URL the test
 // built itself (pushed, with a request object, …).
-import { randomBytes } from 'node:crypto';
-import { exportJWK, generateKeyPair, type CryptoKey, type JWK } from 'jose';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK } from 'jose';
 import * as oidc from 'openid-client';
 import { Browser, type Page } from './browser.ts';
 import { atRedirectUri, REDIRECT_URI } from './oidc.ts';
@@ -80,3 +80,21 @@ export function refusalOf(page: Page): { error: string | undefined; code: string
   }
   return { error: /Error code: <code>([^<]+)<\/code>/.exec(page.body)?.[1], code: undefined, redirected: false };
 }
+
+/** A DPoP proof (RFC 9449 §4.2) made by hand, so that a test can replay or tamper with it. */
+export async function dpopProof(pair: KeyPair, request: { htm: string; htu: string; accessToken?: string; nonce?: string; jti?: string }): Promise<string> {
+  const { kid: _kid, alg: _alg, use: _use, ...publicJwk } = pair.jwk;
+  return new SignJWT({
+    jti: request.jti ?? randomUUID(),
+    htm: request.htm,
+    htu: request.htu,
+    ...(request.accessToken ? { ath: createHash('sha256').update(request.accessToken).digest('base64url') } : {}),
+    ...(request.nonce ? { nonce: request.nonce } : {}),
+  })
+    .setProtectedHeader({ typ: 'dpop+jwt', alg: pair.jwk.alg!, jwk: publicJwk })
+    .setIssuedAt()
+    .sign(pair.privateKey);
+}
+
+/** The key pair in the form openid-client's getDPoPHandle takes. */
+export const cryptoKeyPair = (pair: KeyPair) => ({ privateKey: pair.privateKey, publicKey: pair.publicKey });
