@@ -161,6 +161,12 @@ const environmentSchema = z.object({
   // every proof carry a server nonce (stateless, the same on every node).
   DPOP: bool.default(true),
   DPOP_REQUIRE_NONCE: bool.default(false),
+  // Device authorization grant (RFC 8628) for CLIs and TVs: the device shows a code, the
+  // user enters it at <ISSUER>/device and signs in there. Off by default: a deployment
+  // turns it on when it has such clients (a device code can be phished like any link).
+  DEVICE_FLOW: bool.default(false),
+  // Seconds a device code (and its user code) stays usable.
+  DEVICE_CODE_TTL: seconds.min(60).max(1800).default(600),
 });
 
 // Names used by the product documents Keyhold was started from, accepted as aliases.
@@ -197,7 +203,7 @@ const POLICY_KEYS = [
   'REGISTRATION_RATE_WINDOW', 'RECOVERY_RATE_LIMIT', 'RECOVERY_EMAIL_RATE_LIMIT', 'RECOVERY_RATE_WINDOW', 'REGISTRATION', 'DEFAULT_ROLES', 'REQUIRE_VERIFIED_EMAIL', 'EMAIL_VERIFICATION_TTL',
   'PASSWORD_RESET_TTL', 'INVITATION_TTL', 'VERIFICATION_RESEND_COOLDOWN', 'PASSWORD_MIN_LENGTH',
   'PASSWORD_HISTORY', 'BREACH_CHECK_URL', 'RECENT_LOGIN_WINDOW',
-  'PAR', 'REQUIRE_PAR', 'REQUEST_OBJECTS', 'DPOP', 'DPOP_REQUIRE_NONCE',
+  'PAR', 'REQUIRE_PAR', 'REQUEST_OBJECTS', 'DPOP', 'DPOP_REQUIRE_NONCE', 'DEVICE_FLOW', 'DEVICE_CODE_TTL',
 ] as const satisfies ReadonlyArray<keyof Settings>;
 
 type ProcessKey = (typeof PROCESS_KEYS)[number];

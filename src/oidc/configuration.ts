@@ -6,6 +6,7 @@ import type { Config } from '#src/config.ts';
 import { engineCookies } from '#src/oidc/hooks/cookies.ts';
 import { clientBasedCORS } from '#src/oidc/hooks/client-cors.ts';
 import { apiScope, extraClientMetadata, firstParty, introspection } from '#src/oidc/hooks/client-metadata.ts';
+import { successSource, userCodeConfirmSource, userCodeInputSource } from '#src/oidc/hooks/device-pages.ts';
 import { extraTokenClaims } from '#src/oidc/hooks/extra-token-claims.ts';
 import { findAccount } from '#src/oidc/hooks/find-account.ts';
 import { restoreFirstPartyOfflineAccess } from '#src/oidc/hooks/first-party-offline-access.ts';
@@ -78,6 +79,8 @@ export function engineConfiguration(deps: EngineDependencies): Configuration {
       requestObjects: { enabled: config.REQUEST_OBJECTS },
       // Replays are caught through the adapter's ReplayDetection marks, stored once across
       // nodes (src/stores/oidc-adapter-*.ts).
+      // User codes of 8 letters from a 20-letter alphabet without vowels (no words, no look-alikes).
+      deviceFlow: { enabled: config.DEVICE_FLOW, charset: 'base-20', mask: '****-****', userCodeInputSource, userCodeConfirmSource, successSource },
       dPoP: { enabled: config.DPOP, nonceSecret: deps.dpopNonceSecret, requireNonce: () => config.DPOP_REQUIRE_NONCE, allowReplay: false },
       backchannelLogout: { enabled: true },
       rpInitiatedLogout: { enabled: true, logoutSource, postLogoutSuccessSource },
