@@ -167,6 +167,10 @@ const environmentSchema = z.object({
   DEVICE_FLOW: bool.default(false),
   // Seconds a device code (and its user code) stays usable.
   DEVICE_CODE_TTL: seconds.min(60).max(1800).default(600),
+  // Dynamic client registration (RFC 7591) and management (RFC 7592) at /reg. Off by
+  // default; when on, registering needs an initial access token from
+  // `keyhold client initial-token`, and each client gets a registration access token.
+  DYNAMIC_REGISTRATION: bool.default(false),
 });
 
 // Names used by the product documents Keyhold was started from, accepted as aliases.
@@ -203,7 +207,7 @@ const POLICY_KEYS = [
   'REGISTRATION_RATE_WINDOW', 'RECOVERY_RATE_LIMIT', 'RECOVERY_EMAIL_RATE_LIMIT', 'RECOVERY_RATE_WINDOW', 'REGISTRATION', 'DEFAULT_ROLES', 'REQUIRE_VERIFIED_EMAIL', 'EMAIL_VERIFICATION_TTL',
   'PASSWORD_RESET_TTL', 'INVITATION_TTL', 'VERIFICATION_RESEND_COOLDOWN', 'PASSWORD_MIN_LENGTH',
   'PASSWORD_HISTORY', 'BREACH_CHECK_URL', 'RECENT_LOGIN_WINDOW',
-  'PAR', 'REQUIRE_PAR', 'REQUEST_OBJECTS', 'DPOP', 'DPOP_REQUIRE_NONCE', 'DEVICE_FLOW', 'DEVICE_CODE_TTL',
+  'PAR', 'REQUIRE_PAR', 'REQUEST_OBJECTS', 'DPOP', 'DPOP_REQUIRE_NONCE', 'DEVICE_FLOW', 'DEVICE_CODE_TTL', 'DYNAMIC_REGISTRATION',
 ] as const satisfies ReadonlyArray<keyof Settings>;
 
 type ProcessKey = (typeof PROCESS_KEYS)[number];

@@ -55,6 +55,7 @@ export const errorRegistry = {
   client_exists: entry(409, 'error.client_exists'),
   signing_key_retired: entry(409, 'error.signing_key_retired'),
   last_signing_key: entry(409, 'error.last_signing_key'),
+  dynamic_registration_off: entry(409, 'error.dynamic_registration_off'),
 } as const;
 
 export type ErrorCode = keyof typeof errorRegistry;

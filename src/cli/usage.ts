@@ -16,6 +16,8 @@ Commands:
   client create --metadata JSON         register a client (RFC 7591 metadata); a missing
                                         client_id/client_secret is generated and printed once
                                         its "scope" is its allow-list, API scopes included
+  client initial-token [--ttl SECONDS]  an initial access token for dynamic client registration
+                                        (DYNAMIC_REGISTRATION=true), valid 86400 s by default
   role create --name R [--description D]
                                         define a role (accounts get DEFAULT_ROLES, default user)
   role grant --name R --resource URI --scopes "a:read a:write"

@@ -98,6 +98,7 @@ export const en = {
   'error.role_exists': 'a role named {name} already exists',
   'error.resource_exists': 'a resource with identifier {identifier} already exists',
   'error.client_exists': 'a client with client_id {clientId} already exists',
+  'error.dynamic_registration_off': 'dynamic client registration is off; set DYNAMIC_REGISTRATION=true first',
   'error.signing_key_retired': 'key {kid} is already {stage}',
   'error.last_signing_key': 'key {kid} is the only {alg} key that can sign; run "keyhold keys rotate" and retire it after the new key is active',
 

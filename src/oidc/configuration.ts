@@ -7,6 +7,7 @@ import { engineCookies } from '#src/oidc/hooks/cookies.ts';
 import { clientBasedCORS } from '#src/oidc/hooks/client-cors.ts';
 import { apiScope, extraClientMetadata, firstParty, introspection } from '#src/oidc/hooks/client-metadata.ts';
 import { successSource, userCodeConfirmSource, userCodeInputSource } from '#src/oidc/hooks/device-pages.ts';
+import { DYNAMIC_CLIENT_POLICY, dynamicClientPolicy } from '#src/oidc/hooks/dynamic-registration.ts';
 import { extraTokenClaims } from '#src/oidc/hooks/extra-token-claims.ts';
 import { findAccount } from '#src/oidc/hooks/find-account.ts';
 import { restoreFirstPartyOfflineAccess } from '#src/oidc/hooks/first-party-offline-access.ts';
@@ -81,6 +82,14 @@ export function engineConfiguration(deps: EngineDependencies): Configuration {
       // nodes (src/stores/oidc-adapter-*.ts).
       // User codes of 8 letters from a 20-letter alphabet without vowels (no words, no look-alikes).
       deviceFlow: { enabled: config.DEVICE_FLOW, charset: 'base-20', mask: '****-****', userCodeInputSource, userCodeConfirmSource, successSource },
+      // Only with an initial access token (stored, single policy: dynamic-registration.ts).
+      registration: {
+        enabled: config.DYNAMIC_REGISTRATION,
+        initialAccessToken: true,
+        issueRegistrationAccessToken: true,
+        policies: { [DYNAMIC_CLIENT_POLICY]: dynamicClientPolicy({ undefinedScopes: deps.undefinedScopes }) },
+      },
+      registrationManagement: { enabled: config.DYNAMIC_REGISTRATION, rotateRegistrationAccessToken: true },
       dPoP: { enabled: config.DPOP, nonceSecret: deps.dpopNonceSecret, requireNonce: () => config.DPOP_REQUIRE_NONCE, allowReplay: false },
       backchannelLogout: { enabled: true },
       rpInitiatedLogout: { enabled: true, logoutSource, postLogoutSuccessSource },

@@ -31,7 +31,7 @@ export interface TestServerOptions {
   env?: Record<string, string>;
 }
 
-const TEST_SECRET = 'test-secret-0123456789abcdef0123456789abcdef';
+export const TEST_SECRET = 'test-secret-0123456789abcdef0123456789abcdef';
 
 async function listenOnRandomPort(): Promise<{ server: Server; port: number }> {
   const server = createServer();
