@@ -8,6 +8,8 @@ import { clientBasedCORS } from '#src/oidc/hooks/client-cors.ts';
 import { apiScope, extraClientMetadata, firstParty, introspection } from '#src/oidc/hooks/client-metadata.ts';
 import { successSource, userCodeConfirmSource, userCodeInputSource } from '#src/oidc/hooks/device-pages.ts';
 import { DYNAMIC_CLIENT_POLICY, dynamicClientPolicy } from '#src/oidc/hooks/dynamic-registration.ts';
+import { fapiProfile, fapiProfileProperty } from '#src/oidc/hooks/fapi-profile.ts';
+import { pairwiseIdentifier } from '#src/oidc/hooks/pairwise-subjects.ts';
 import { extraTokenClaims } from '#src/oidc/hooks/extra-token-claims.ts';
 import { findAccount } from '#src/oidc/hooks/find-account.ts';
 import { restoreFirstPartyOfflineAccess } from '#src/oidc/hooks/first-party-offline-access.ts';
@@ -38,6 +40,8 @@ export interface EngineDependencies {
   cookieKeys: string[];
   /** 32 bytes shared by every node: DPoP nonces issued by one are accepted by all. */
   dpopNonceSecret: Buffer;
+  /** HMAC key of pairwise subject identifiers. */
+  pairwiseKey: Buffer;
 }
 
 export function engineConfiguration(deps: EngineDependencies): Configuration {
@@ -63,6 +67,9 @@ export function engineConfiguration(deps: EngineDependencies): Configuration {
     scopes: [...OIDC_SCOPES],
     acrValues: [ACR.password],
     conformIdTokenClaims: true,
+    // Per client: `subject_type: pairwise` (pairwise-subjects.ts).
+    subjectTypes: ['public', 'pairwise'],
+    pairwiseIdentifier: pairwiseIdentifier(deps.pairwiseKey),
     // Runs after the engine's scope checks (the `scope` parameter itself is the engine's).
     extraParams: { scope: restoreFirstPartyOfflineAccess },
 
@@ -90,6 +97,8 @@ export function engineConfiguration(deps: EngineDependencies): Configuration {
         policies: { [DYNAMIC_CLIENT_POLICY]: dynamicClientPolicy({ undefinedScopes: deps.undefinedScopes }) },
       },
       registrationManagement: { enabled: config.DYNAMIC_REGISTRATION, rotateRegistrationAccessToken: true },
+      // Per client: `fapi_profile: "2.0"` (fapi-profile.ts); no profile for the others.
+      fapi: { enabled: true, profile: fapiProfile },
       dPoP: { enabled: config.DPOP, nonceSecret: deps.dpopNonceSecret, requireNonce: () => config.DPOP_REQUIRE_NONCE, allowReplay: false },
       backchannelLogout: { enabled: true },
       rpInitiatedLogout: { enabled: true, logoutSource, postLogoutSuccessSource },
@@ -107,7 +116,7 @@ export function engineConfiguration(deps: EngineDependencies): Configuration {
       },
     },
 
-    extraClientMetadata: extraClientMetadata([firstParty, introspection, apiScope, requiredClaims]),
+    extraClientMetadata: extraClientMetadata([firstParty, introspection, apiScope, requiredClaims, fapiProfileProperty]),
     clientBasedCORS,
 
     // Rotate on every use for every client type; reuse detection is in the adapters and

@@ -27,6 +27,7 @@ export function engineOptions(core: Pick<Core, 'config' | 'db' | 'keys' | 'accou
       jwks,
       cookieKeys: keys.cookieKeys,
       dpopNonceSecret: keys.dpopNonces,
+      pairwiseKey: keys.pairwiseSubjects,
       findResource: (identifier) => findResource(db, identifier),
       authorization: core.authorization,
       undefinedScopes: (requested) => undefinedScopes(db, requested, isOidcScope),

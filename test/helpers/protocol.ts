@@ -52,18 +52,18 @@ export async function preparedRequest(overrides: Record<string, string> = {}): P
 }
 
 /** Opens `url` in `browser`, signs in (and consents when asked); the page it ends at. */
-export async function signInAt(url: URL | string, credentials: { email: string; password: string }, browser = new Browser()): Promise<Page> {
-  let page = await browser.get(url.toString(), atRedirectUri);
+export async function signInAt(url: URL | string, credentials: { email: string; password: string }, browser = new Browser(), stopAt = atRedirectUri): Promise<Page> {
+  let page = await browser.get(url.toString(), stopAt);
   if (page.body.includes('name="password"')) {
-    page = await browser.submit(page, /\/login$/, { email: credentials.email, password: credentials.password }, { stopAt: atRedirectUri });
+    page = await browser.submit(page, /\/login$/, { email: credentials.email, password: credentials.password }, { stopAt });
   }
-  if (/action="[^"]*\/confirm"/.test(page.body)) page = await browser.submit(page, /\/confirm$/, {}, { stopAt: atRedirectUri });
+  if (/action="[^"]*\/confirm"/.test(page.body)) page = await browser.submit(page, /\/confirm$/, {}, { stopAt });
   return page;
 }
 
-/** The code exchange for a page that reached the client's redirect URI. */
-export async function exchangeAt(config: oidc.Configuration, page: Page, request: PreparedRequest, options?: oidc.DPoPOptions) {
-  if (!atRedirectUri(page.url)) throw new Error(`did not reach the client (status ${page.status} at ${page.url}):\n${page.body.slice(0, 800)}`);
+/** The code exchange for a page that reached the client's redirect URI (`stopAt` tells it). */
+export async function exchangeAt(config: oidc.Configuration, page: Page, request: PreparedRequest, options?: oidc.DPoPOptions, stopAt = atRedirectUri) {
+  if (!stopAt(page.url)) throw new Error(`did not reach the client (status ${page.status} at ${page.url}):\n${page.body.slice(0, 800)}`);
   return oidc.authorizationCodeGrant(config, new URL(page.url), { pkceCodeVerifier: request.verifier, expectedState: request.state, expectedNonce: request.nonce }, undefined, options);
 }
 
