@@ -17,6 +17,8 @@ import type { EngineHost } from '#src/oidc/engine-host.ts';
 import type { ClientService } from '#src/services/clients.ts';
 import { accountRoutes, type AccountApiDependencies } from '#src/routes/account.ts';
 import { authorizationPostRoute } from '#src/routes/authorization-post.ts';
+import { deviceCodeThrottle } from '#src/routes/device-code-throttle.ts';
+import type { DeviceCodeThrottle } from '#src/services/device-code-throttle.ts';
 import { emailChangeRoutes } from '#src/routes/email-change.ts';
 import { interactionRoutes, type InteractionDependencies } from '#src/routes/interaction/index.ts';
 import { opsRoutes } from '#src/routes/ops.ts';
@@ -31,6 +33,7 @@ export interface AppDependencies extends InteractionDependencies, SelfServiceDep
   cookieKeys: string[];
   clients: Pick<ClientService, 'registeredOrigins'>;
   ops: Parameters<typeof opsRoutes>[0];
+  deviceCodeThrottle: DeviceCodeThrottle;
 }
 
 function assetRoutes(): Router {
@@ -66,6 +69,8 @@ export function createApp(deps: AppDependencies): Koa {
   }
   // No allowedMethods here: GET on the same path belongs to the engine.
   app.use(authorizationPostRoute({ path: '/auth', bodyLimit: deps.config.BODY_LIMIT }).routes());
+
+  if (deps.config.DEVICE_FLOW) app.use(deviceCodeThrottle(deps.deviceCodeThrottle));
 
   app.use(clientAuthenticationError(deps.config.ISSUER));
   app.use((ctx, next) => deps.engine.middleware(ctx, next));

@@ -167,6 +167,10 @@ const environmentSchema = z.object({
   DEVICE_FLOW: bool.default(false),
   // Seconds a device code (and its user code) stays usable.
   DEVICE_CODE_TTL: seconds.min(60).max(1800).default(600),
+  // Code entries allowed per address (IP) at <ISSUER>/device in DEVICE_CODE_RATE_WINDOW
+  // seconds (RFC 8628 §5.1: user codes are short and must not be guessable by brute force).
+  DEVICE_CODE_RATE_LIMIT: positiveInt.default(20),
+  DEVICE_CODE_RATE_WINDOW: positiveInt.default(900),
   // Dynamic client registration (RFC 7591) and management (RFC 7592) at /reg. Off by
   // default; when on, registering needs an initial access token from
   // `keyhold client initial-token`, and each client gets a registration access token.
@@ -207,7 +211,7 @@ const POLICY_KEYS = [
   'REGISTRATION_RATE_WINDOW', 'RECOVERY_RATE_LIMIT', 'RECOVERY_EMAIL_RATE_LIMIT', 'RECOVERY_RATE_WINDOW', 'REGISTRATION', 'DEFAULT_ROLES', 'REQUIRE_VERIFIED_EMAIL', 'EMAIL_VERIFICATION_TTL',
   'PASSWORD_RESET_TTL', 'INVITATION_TTL', 'VERIFICATION_RESEND_COOLDOWN', 'PASSWORD_MIN_LENGTH',
   'PASSWORD_HISTORY', 'BREACH_CHECK_URL', 'RECENT_LOGIN_WINDOW',
-  'PAR', 'REQUIRE_PAR', 'REQUEST_OBJECTS', 'DPOP', 'DPOP_REQUIRE_NONCE', 'DEVICE_FLOW', 'DEVICE_CODE_TTL', 'DYNAMIC_REGISTRATION',
+  'PAR', 'REQUIRE_PAR', 'REQUEST_OBJECTS', 'DPOP', 'DPOP_REQUIRE_NONCE', 'DEVICE_FLOW', 'DEVICE_CODE_TTL', 'DEVICE_CODE_RATE_LIMIT', 'DEVICE_CODE_RATE_WINDOW', 'DYNAMIC_REGISTRATION',
 ] as const satisfies ReadonlyArray<keyof Settings>;
 
 type ProcessKey = (typeof PROCESS_KEYS)[number];

@@ -21,6 +21,7 @@ import { deriveKeys, resolveMasterSecret, type DerivedKeys } from '#src/services
 import { createPasswordPolicy, type PasswordPolicy } from '#src/services/password-policy.ts';
 import { createPasswordHasher, type PasswordHasher } from '#src/services/passwords.ts';
 import { createRequestThrottle, type RequestThrottle } from '#src/services/request-throttle.ts';
+import { createDeviceCodeThrottle, type DeviceCodeThrottle } from '#src/services/device-code-throttle.ts';
 import { createRegistrationService, type RegistrationService } from '#src/services/registration.ts';
 import { ensureAccountResource } from '#src/services/resources.ts';
 import { ensureAdminApi, ensureRoles } from '#src/services/roles.ts';
@@ -61,6 +62,7 @@ export interface Core {
   loginThrottle: LoginThrottle;
   registrationThrottle: RequestThrottle;
   recoveryThrottle: RequestThrottle;
+  deviceCodeThrottle: DeviceCodeThrottle;
   /** Work started after a response was sent; finished before the database closes. */
   background: BackgroundTasks;
   /** Finishes background work, then closes Redis and the database. */
@@ -129,6 +131,7 @@ export async function createCore(config: Config, logger: Logger): Promise<Core> 
       loginThrottle: createLoginThrottle({ ...rateLimitStore, limit: policy.LOGIN_RATE_LIMIT, accountLimit: policy.LOGIN_ACCOUNT_RATE_LIMIT, windowSeconds: policy.LOGIN_RATE_WINDOW }),
       recoveryThrottle: createRequestThrottle({ ...rateLimitStore, name: 'recovery', limit: policy.RECOVERY_RATE_LIMIT, emailLimit: policy.RECOVERY_EMAIL_RATE_LIMIT, windowSeconds: policy.RECOVERY_RATE_WINDOW }),
       registrationThrottle: createRequestThrottle({ ...rateLimitStore, name: 'registration', limit: policy.REGISTRATION_RATE_LIMIT, emailLimit: policy.REGISTRATION_EMAIL_RATE_LIMIT, windowSeconds: policy.REGISTRATION_RATE_WINDOW }),
+      deviceCodeThrottle: createDeviceCodeThrottle({ ...rateLimitStore, limit: policy.DEVICE_CODE_RATE_LIMIT, windowSeconds: policy.DEVICE_CODE_RATE_WINDOW }),
       background,
       close,
     };

@@ -147,3 +147,20 @@ test('a confirmation posted without this browser\'s CSRF token approves nothing'
   }
   t.is((await poll(clientId, started.device_code)).body.error, 'authorization_pending');
 });
+
+test('guessing user codes is limited per address (429 with Retry-After); the device is not approved', async (t) => {
+  const limited = await startTestServer({ redis: false, env: { DEVICE_FLOW: 'true', DEVICE_CODE_RATE_LIMIT: '3' } });
+  try {
+    const client = await registerClient(limited, { token_endpoint_auth_method: 'none', grant_types: [DEVICE_GRANT], response_types: [], redirect_uris: [] });
+    const config = await discoverWith(limited.issuer, client.clientId, oidc.None());
+    const started = await oidc.initiateDeviceAuthorization(config, { scope: 'openid' });
+    const browser = new Browser();
+    for (let attempt = 0; attempt < 3; attempt++) t.is((await enterCode(browser, started.verification_uri, 'BCDF-GHJK')).status, 400);
+    const blocked = await enterCode(browser, started.verification_uri, started.user_code);
+    t.is(blocked.status, 429);
+    t.truthy(blocked.headers.get('retry-after'));
+    t.false(blocked.body.includes(started.user_code), 'no confirmation page for the right code either');
+  } finally {
+    await limited.stop();
+  }
+});
