@@ -85,8 +85,6 @@ export function engineConfiguration(deps: EngineDependencies): Configuration {
       pushedAuthorizationRequests: { enabled: config.PAR, requirePushedAuthorizationRequests: config.PAR && config.REQUIRE_PAR },
       // Signed only: 'none' is not among the engine's request object algorithms.
       requestObjects: { enabled: config.REQUEST_OBJECTS },
-      // Replays are caught through the adapter's ReplayDetection marks, stored once across
-      // nodes (src/stores/oidc-adapter-*.ts).
       // User codes of 8 letters from a 20-letter alphabet without vowels (no words, no look-alikes).
       deviceFlow: { enabled: config.DEVICE_FLOW, charset: 'base-20', mask: '****-****', userCodeInputSource, userCodeConfirmSource, successSource },
       // Only with an initial access token (stored, single policy: dynamic-registration.ts).
@@ -99,6 +97,8 @@ export function engineConfiguration(deps: EngineDependencies): Configuration {
       registrationManagement: { enabled: config.DYNAMIC_REGISTRATION, rotateRegistrationAccessToken: true },
       // Per client: `fapi_profile: "2.0"` (fapi-profile.ts); no profile for the others.
       fapi: { enabled: true, profile: fapiProfile },
+      // Replays are caught through the adapter's ReplayDetection marks, stored once across
+      // nodes (src/stores/oidc-adapter-*.ts).
       dPoP: { enabled: config.DPOP, nonceSecret: deps.dpopNonceSecret, requireNonce: () => config.DPOP_REQUIRE_NONCE, allowReplay: false },
       backchannelLogout: { enabled: true },
       rpInitiatedLogout: { enabled: true, logoutSource, postLogoutSuccessSource },
