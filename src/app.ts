@@ -18,6 +18,8 @@ import type { EngineHost } from '#src/oidc/engine-host.ts';
 import type { ClientService } from '#src/services/clients.ts';
 import { accountRoutes, type ApiDependencies } from '#src/routes/account.ts';
 import { authorizationPostRoute } from '#src/routes/authorization-post.ts';
+import { deviceCodeThrottle } from '#src/routes/device-code-throttle.ts';
+import type { DeviceCodeThrottle } from '#src/services/device-code-throttle.ts';
 import { emailChangeRoutes } from '#src/routes/email-change.ts';
 import { federationRoutes, type FederationDependencies } from '#src/routes/federation/index.ts';
 import { interactionRoutes, type InteractionDependencies } from '#src/routes/interaction/index.ts';
@@ -34,6 +36,7 @@ export interface AppDependencies extends InteractionDependencies, SelfServiceDep
   cookieKeys: string[];
   clients: Pick<ClientService, 'registeredOrigins'>;
   ops: Parameters<typeof opsRoutes>[0];
+  deviceCodeThrottle: DeviceCodeThrottle;
 }
 
 // The browser half of @simplewebauthn, served from our origin (the CSP allows no other).
@@ -78,6 +81,8 @@ export function createApp(deps: AppDependencies): Koa {
   }
   // No allowedMethods here: GET on the same path belongs to the engine.
   app.use(authorizationPostRoute({ path: '/auth', bodyLimit: deps.config.BODY_LIMIT }).routes());
+
+  if (deps.config.DEVICE_FLOW) app.use(deviceCodeThrottle(deps.deviceCodeThrottle));
 
   app.use(clientAuthenticationError(deps.config.ISSUER));
   app.use((ctx, next) => deps.engine.middleware(ctx, next));

@@ -182,6 +182,34 @@ const environmentSchema = z.object({
   FEDERATION_TIMEOUT: positiveInt.max(60).default(10),
   // Seconds given to in-flight requests on SIGTERM before the process exits anyway.
   SHUTDOWN_TIMEOUT: seconds.default(10),
+  // Pushed authorization requests (RFC 9126): clients may send the request to the PAR
+  // endpoint first and the browser carries only its request_uri. A client's
+  // `require_pushed_authorization_requests` makes it mandatory for that client;
+  // REQUIRE_PAR for every client.
+  PAR: bool.default(true),
+  REQUIRE_PAR: bool.default(false),
+  // Signed request objects (RFC 9101, JAR): `request` by value or pushed through PAR
+  // (request_uri is accepted only from PAR). Unsigned (alg none) objects are refused.
+  REQUEST_OBJECTS: bool.default(true),
+  // DPoP (RFC 9449): access and refresh tokens bound to a key the client proves it holds.
+  // A client with `dpop_bound_access_tokens: true` must use it. DPOP_REQUIRE_NONCE makes
+  // every proof carry a server nonce (stateless, the same on every node).
+  DPOP: bool.default(true),
+  DPOP_REQUIRE_NONCE: bool.default(false),
+  // Device authorization grant (RFC 8628) for CLIs and TVs: the device shows a code, the
+  // user enters it at <ISSUER>/device and signs in there. Off by default: a deployment
+  // turns it on when it has such clients (a device code can be phished like any link).
+  DEVICE_FLOW: bool.default(false),
+  // Seconds a device code (and its user code) stays usable.
+  DEVICE_CODE_TTL: seconds.min(60).max(1800).default(600),
+  // Code entries allowed per address (IP) at <ISSUER>/device in DEVICE_CODE_RATE_WINDOW
+  // seconds (RFC 8628 §5.1: user codes are short and must not be guessable by brute force).
+  DEVICE_CODE_RATE_LIMIT: positiveInt.default(20),
+  DEVICE_CODE_RATE_WINDOW: positiveInt.default(900),
+  // Dynamic client registration (RFC 7591) and management (RFC 7592) at /reg. Off by
+  // default; when on, registering needs an initial access token from
+  // `keyhold client initial-token`, and each client gets a registration access token.
+  DYNAMIC_REGISTRATION: bool.default(false),
 });
 
 // Names used by the product documents Keyhold was started from, accepted as aliases.
@@ -222,6 +250,8 @@ const POLICY_KEYS = [
   'PASSWORD_RESET_TTL', 'INVITATION_TTL', 'VERIFICATION_RESEND_COOLDOWN', 'PASSWORD_MIN_LENGTH',
   'PASSWORD_HISTORY', 'BREACH_CHECK_URL', 'RECENT_LOGIN_WINDOW', 'MFA_TOTP', 'MFA_EMAIL', 'MFA_SMS',
   'PASSKEYS', 'MFA_REQUIRED_TIERS', 'MFA_REQUIRED_ROLES', 'MFA_ENROLMENT_GRACE', 'MFA_OTP_TTL', 'MFA_OTP_RESEND_COOLDOWN', 'TOTP_ISSUER_NAME',
+  'PASSWORD_HISTORY', 'BREACH_CHECK_URL', 'RECENT_LOGIN_WINDOW',
+  'PAR', 'REQUIRE_PAR', 'REQUEST_OBJECTS', 'DPOP', 'DPOP_REQUIRE_NONCE', 'DEVICE_FLOW', 'DEVICE_CODE_TTL', 'DEVICE_CODE_RATE_LIMIT', 'DEVICE_CODE_RATE_WINDOW', 'DYNAMIC_REGISTRATION',
 ] as const satisfies ReadonlyArray<keyof Settings>;
 
 type ProcessKey = (typeof PROCESS_KEYS)[number];

@@ -30,6 +30,7 @@ import { deriveKeys, resolveMasterSecret, type DerivedKeys } from '#src/services
 import { createPasswordPolicy, type PasswordPolicy } from '#src/services/password-policy.ts';
 import { createPasswordHasher, type PasswordHasher } from '#src/services/passwords.ts';
 import { createRequestThrottle, type RequestThrottle } from '#src/services/request-throttle.ts';
+import { createDeviceCodeThrottle, type DeviceCodeThrottle } from '#src/services/device-code-throttle.ts';
 import { createRegistrationService, type RegistrationService } from '#src/services/registration.ts';
 import { ensureAccountResource } from '#src/services/resources.ts';
 import { ensureAdminApi, ensureRoles } from '#src/services/roles.ts';
@@ -74,6 +75,7 @@ export interface Core {
   connectors: ConnectorService;
   upstream: UpstreamClient;
   federatedIdentities: FederatedIdentityService;
+  deviceCodeThrottle: DeviceCodeThrottle;
   /** Work started after a response was sent; finished before the database closes. */
   background: BackgroundTasks;
   /** Second factors: enrolment, verification, recovery codes. */
@@ -175,6 +177,7 @@ export async function createCore(config: Config, logger: Logger): Promise<Core> 
       connectors: createConnectorService(db, { issuer: config.ISSUER, allowLoopback: config.ALLOW_LOOPBACK_REQUESTS, secretsKey: keys.connectorSecrets }),
       upstream: createUpstreamClient({ allowLoopback: config.ALLOW_LOOPBACK_REQUESTS, timeoutMs: config.FEDERATION_TIMEOUT * 1000 }),
       federatedIdentities: createFederatedIdentityService({ db, registration: policy.REGISTRATION, defaultRoles: policy.DEFAULT_ROLES }),
+      deviceCodeThrottle: createDeviceCodeThrottle({ ...rateLimitStore, limit: policy.DEVICE_CODE_RATE_LIMIT, windowSeconds: policy.DEVICE_CODE_RATE_WINDOW }),
       background,
       mfa,
       mfaRequirement: createMfaRequirement({ db, config: policy, mfa }),

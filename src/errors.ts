@@ -77,6 +77,7 @@ export const errorRegistry = {
   federation_failed: entry(400, 'error.federation_failed'),
   identity_linked_elsewhere: entry(409, 'error.identity_linked_elsewhere'),
   last_sign_in_method: entry(409, 'error.last_sign_in_method'),
+  dynamic_registration_off: entry(409, 'error.dynamic_registration_off'),
 } as const;
 
 export type ErrorCode = keyof typeof errorRegistry;

@@ -381,6 +381,18 @@ function contract(name: 'redis' | 'sql') {
         : createSqlAdapter(database!.db, { encryptionKey: randomBytes(32) }).Adapter;
     await t.throwsAsync(new foreign('Session').findByUid(uid), { message: /another KEYHOLD_SECRET/ });
   });
+
+  test(`${name}: a one-time mark (ReplayDetection) stored at once on two nodes is stored by exactly one`, async (t) => {
+    const [first, second] = backend().nodes;
+    const id = randomToken();
+    const mark = { jti: id, kind: 'ReplayDetection', iss: 'client-1', iat: now(), exp: now() + 60 };
+    const results = await Promise.allSettled([new first('ReplayDetection').upsert(id, mark, 60), new second('ReplayDetection').upsert(id, mark, 60)]);
+    t.is(results.filter((result) => result.status === 'fulfilled').length, 1);
+    const refused = results.find((result) => result.status === 'rejected');
+    t.is(errorCode(refused?.reason), 'invalid_request');
+    t.is((await new first('ReplayDetection').find(id))?.iss, 'client-1');
+    await t.throwsAsync(new second('ReplayDetection').upsert(id, mark, 60));
+  });
 }
 
 contract('redis');

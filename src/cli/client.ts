@@ -1,4 +1,4 @@
-// keyhold client create | list | show | update | delete | rotate-secret
+// keyhold client create | list | show | update | delete | rotate-secret | initial-token
 // Through the administration service the Admin API uses (src/services/admin/clients.ts),
 // with the engine's metadata rules from a bare engine (loaded only by commands that check
 // metadata).
@@ -59,6 +59,22 @@ function planClientDelete(args: string[]): Plan {
   };
 }
 
+// An initial access token lets whoever holds it register clients until it expires.
+const DEFAULT_INITIAL_TOKEN_TTL = 86_400;
+
+function planClientInitialToken(args: string[]): Plan {
+  const values = parseOptions(args, { ttl: { type: 'string' } });
+  const ttl = values.ttl === undefined ? DEFAULT_INITIAL_TOKEN_TTL : Number(values.ttl);
+  if (!Number.isSafeInteger(ttl) || ttl < 60 || ttl > 30 * 86_400) throw new UsageError('--ttl must be a number of seconds from 60 to 2592000');
+  return {
+    needs: 'core',
+    run: async (core) => {
+      const { issueInitialAccessToken } = await import('#src/oidc/initial-access-tokens.ts');
+      return issueInitialAccessToken(core, ttl);
+    },
+  };
+}
+
 function planClientRotateSecret(args: string[]): Plan {
   const clientId = required(parseOptions(args, id).id, 'id');
   return { needs: 'core', run: (core) => core.admin.clients.rotateSecret(CLI_ACTOR, clientId) };
@@ -71,4 +87,5 @@ export const clientCommands: CommandGroup = {
   update: planClientUpdate,
   delete: planClientDelete,
   'rotate-secret': planClientRotateSecret,
+  'initial-token': planClientInitialToken,
 };

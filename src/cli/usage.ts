@@ -33,6 +33,8 @@ Commands:
                                         replace metadata properties (null removes one)
   client delete --id CLIENT_ID          remove a client
   client rotate-secret --id CLIENT_ID   a new secret, printed once; the old one stops working
+  client initial-token [--ttl SECONDS]  an initial access token for dynamic client registration
+                                        (DYNAMIC_REGISTRATION=true), valid 86400 s by default
   role create --name R [--description D]
                                         define a role (accounts get DEFAULT_ROLES, default user)
   role grant --name R --resource URI --scopes "a:read a:write"

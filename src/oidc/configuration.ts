@@ -6,8 +6,13 @@ import type { Config } from '#src/config.ts';
 import { engineCookies } from '#src/oidc/hooks/cookies.ts';
 import { clientBasedCORS } from '#src/oidc/hooks/client-cors.ts';
 import { apiScope, clientTenant, extraClientMetadata, firstParty, introspection, requireMfa } from '#src/oidc/hooks/client-metadata.ts';
+import { successSource, userCodeConfirmSource, userCodeInputSource } from '#src/oidc/hooks/device-pages.ts';
+import { DYNAMIC_CLIENT_POLICY, dynamicClientPolicy } from '#src/oidc/hooks/dynamic-registration.ts';
+import { fapiProfile, fapiProfileProperty } from '#src/oidc/hooks/fapi-profile.ts';
+import { pairwiseIdentifier } from '#src/oidc/hooks/pairwise-subjects.ts';
 import { extraTokenClaims } from '#src/oidc/hooks/extra-token-claims.ts';
 import { findAccount } from '#src/oidc/hooks/find-account.ts';
+import { restoreFirstPartyOfflineAccess } from '#src/oidc/hooks/first-party-offline-access.ts';
 import { interactions, promptValuesSupported } from '#src/oidc/hooks/interaction-policy.ts';
 import { introspectionAllowedPolicy } from '#src/oidc/hooks/introspection-policy.ts';
 import { logoutSource, postLogoutSuccessSource } from '#src/oidc/hooks/logout-pages.ts';
@@ -36,6 +41,10 @@ export interface EngineDependencies {
   cookieKeys: string[];
   /** Asked by the step-up check whether a session owes a second factor. */
   mfaRequirement?: MfaRequirement;
+  /** 32 bytes shared by every node: DPoP nonces issued by one are accepted by all. */
+  dpopNonceSecret: Buffer;
+  /** HMAC key of pairwise subject identifiers. */
+  pairwiseKey: Buffer;
 }
 
 const mfaAvailable = (config: Config) => config.MFA_TOTP || config.MFA_EMAIL || config.MFA_SMS || config.PASSKEYS;
@@ -67,6 +76,11 @@ export function engineConfiguration(deps: EngineDependencies): Configuration {
     // What sign-ins can reach: a password; a second factor when any kind is switched on.
     acrValues: deps.mfaRequirement && mfaAvailable(config) ? [ACR.password, ACR.mfa, ...(config.PASSKEYS ? [ACR.phr] : [])] : [ACR.password],
     conformIdTokenClaims: true,
+    // Per client: `subject_type: pairwise` (pairwise-subjects.ts).
+    subjectTypes: ['public', 'pairwise'],
+    pairwiseIdentifier: pairwiseIdentifier(deps.pairwiseKey),
+    // Runs after the engine's scope checks (the `scope` parameter itself is the engine's).
+    extraParams: { scope: restoreFirstPartyOfflineAccess },
 
     findAccount: findAccount(accounts),
     extraTokenClaims: extraTokenClaims(accounts),
@@ -77,6 +91,24 @@ export function engineConfiguration(deps: EngineDependencies): Configuration {
       revocation: { enabled: true, allowedPolicy: revocationAllowedPolicy },
       clientCredentials: { enabled: true },
       claimsParameter: { enabled: true },
+      pushedAuthorizationRequests: { enabled: config.PAR, requirePushedAuthorizationRequests: config.PAR && config.REQUIRE_PAR },
+      // Signed only: 'none' is not among the engine's request object algorithms.
+      requestObjects: { enabled: config.REQUEST_OBJECTS },
+      // User codes of 8 letters from a 20-letter alphabet without vowels (no words, no look-alikes).
+      deviceFlow: { enabled: config.DEVICE_FLOW, charset: 'base-20', mask: '****-****', userCodeInputSource, userCodeConfirmSource, successSource },
+      // Only with an initial access token (stored, single policy: dynamic-registration.ts).
+      registration: {
+        enabled: config.DYNAMIC_REGISTRATION,
+        initialAccessToken: true,
+        issueRegistrationAccessToken: true,
+        policies: { [DYNAMIC_CLIENT_POLICY]: dynamicClientPolicy({ undefinedScopes: deps.undefinedScopes }) },
+      },
+      registrationManagement: { enabled: config.DYNAMIC_REGISTRATION, rotateRegistrationAccessToken: true },
+      // Per client: `fapi_profile: "2.0"` (fapi-profile.ts); no profile for the others.
+      fapi: { enabled: true, profile: fapiProfile },
+      // Replays are caught through the adapter's ReplayDetection marks, stored once across
+      // nodes (src/stores/oidc-adapter-*.ts).
+      dPoP: { enabled: config.DPOP, nonceSecret: deps.dpopNonceSecret, requireNonce: () => config.DPOP_REQUIRE_NONCE, allowReplay: false },
       backchannelLogout: { enabled: true },
       rpInitiatedLogout: { enabled: true, logoutSource, postLogoutSuccessSource },
       resourceIndicators: {
@@ -93,7 +125,7 @@ export function engineConfiguration(deps: EngineDependencies): Configuration {
       },
     },
 
-    extraClientMetadata: extraClientMetadata([firstParty, introspection, apiScope, requiredClaims, requireMfa, clientTenant]),
+    extraClientMetadata: extraClientMetadata([firstParty, introspection, apiScope, requiredClaims, requireMfa, clientTenant, fapiProfileProperty]),
     clientBasedCORS,
 
     // Rotate on every use for every client type; reuse detection is in the adapters and

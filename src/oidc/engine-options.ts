@@ -26,6 +26,8 @@ export function engineOptions(core: Pick<Core, 'config' | 'db' | 'keys' | 'accou
       adapter,
       jwks,
       cookieKeys: keys.cookieKeys,
+      dpopNonceSecret: keys.dpopNonces,
+      pairwiseKey: keys.pairwiseSubjects,
       findResource: (identifier) => findResource(db, identifier),
       authorization: core.authorization,
       ...(core.mfaRequirement ? { mfaRequirement: core.mfaRequirement } : {}),

@@ -26,6 +26,10 @@ export interface DerivedKeys {
   connectorSecrets: Buffer;
   /** Cookie signing keys for the engine and the parent app (they must be equal). */
   cookieKeys: string[];
+  /** The engine's DPoP nonce secret: every node issues and accepts the same nonces. */
+  dpopNonces: Buffer;
+  /** HMAC key of pairwise subject identifiers (a sector's `sub` for an account). */
+  pairwiseSubjects: Buffer;
 }
 
 export function resolveMasterSecret(config: Pick<Config, 'KEYHOLD_SECRET' | 'DATA_DIR'>, logger: Logger): string {
@@ -61,5 +65,7 @@ export function deriveKeys(masterSecret: string): DerivedKeys {
     mailBodies: deriveKey(masterSecret, 'mail-bodies'),
     connectorSecrets: deriveKey(masterSecret, 'connector-secrets'),
     cookieKeys: [deriveKey(masterSecret, 'cookies').toString('base64url')],
+    dpopNonces: deriveKey(masterSecret, 'dpop-nonces'),
+    pairwiseSubjects: deriveKey(masterSecret, 'pairwise-subjects'),
   };
 }

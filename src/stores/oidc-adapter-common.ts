@@ -58,6 +58,17 @@ export interface SealedRecord {
 }
 
 export const GRANT_MODEL = 'Grant';
+/**
+ * The engine's one-time marks (a DPoP proof's or a client assertion's jti). It checks one
+ * with find() then saves it, so two nodes (or two requests) given the same proof at once
+ * could both pass; the adapters therefore store a mark only when it is not there yet.
+ */
+export const REPLAY_MODEL = 'ReplayDetection';
+
+/** The loser of a race to store the same one-time mark (the engine catches sequential replays itself). */
+export function replayDetected(): Error {
+  return new errors.InvalidRequest('replay detected: this jti was already used');
+}
 export const REVOKED_DETAIL = 'grant revoked: token reuse detected';
 
 export function storageId(id: string): string {

@@ -24,11 +24,13 @@ import type { Cluster, Redis } from 'ioredis';
 import { hashToken } from '#src/crypto.ts';
 import {
   GRANT_MODEL,
+  REPLAY_MODEL,
   assertEncryptionKey,
   consumeNotFound,
   epochSeconds,
   grantStorageKey,
   handleConsumeConflict,
+  replayDetected,
   sealPayload,
   storageId,
   uidStorageKey,
@@ -61,6 +63,15 @@ const UPSERT = script(`
 redis.call('HSET', KEYS[1], 'payload', ARGV[1])
 if ARGV[2] ~= '' then redis.call('HSETNX', KEYS[1], 'consumed', ARGV[2]) end
 if ARGV[3] ~= '' then redis.call('EXPIRE', KEYS[1], ARGV[3]) else redis.call('PERSIST', KEYS[1]) end
+return 1
+`);
+
+// KEYS[1] object key; ARGV: payload JSON, TTL seconds. Stores the object only when absent:
+// 1 when this call stored it, 0 when it was there already.
+const INSERT_ONCE = script(`
+if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+redis.call('HSET', KEYS[1], 'payload', ARGV[1])
+redis.call('EXPIRE', KEYS[1], ARGV[2])
 return 1
 `);
 
@@ -157,6 +168,10 @@ export function createRedisAdapter(redis: RedisClient, options: RedisAdapterOpti
       const sealed = sealPayload(encryptionKey, this.model, id, payload);
       const key = objectKey(this.model, sealed.storedId);
       const ttl = typeof expiresIn === 'number' ? Math.max(1, Math.ceil(expiresIn)) : undefined;
+      if (this.model === REPLAY_MODEL) {
+        if ((await run(redis, INSERT_ONCE, key, JSON.stringify(sealed.stored), ttl ?? 60)) !== 1) throw replayDetected();
+        return;
+      }
       // Written before the object, so that a revocation that sees the object sees it listed.
       if (sealed.grantKey) {
         await run(redis, GRANT_ADD, grantKey(sealed.grantKey), key, ttl === undefined ? '' : ttl * 1000);

@@ -8,11 +8,13 @@ import { errors, type AdapterPayload } from 'oidc-provider';
 import type { Database, OidcPayloadTable } from '#src/stores/schema.ts';
 import {
   GRANT_MODEL,
+  REPLAY_MODEL,
   assertEncryptionKey,
   consumeNotFound,
   epochSeconds,
   grantStorageKey,
   handleConsumeConflict,
+  replayDetected,
   sealPayload,
   storageId,
   uidStorageKey,
@@ -70,6 +72,22 @@ export function createSqlAdapter(db: Kysely<Database>, options: SqlAdapterOption
       if (holdsNul) throw new errors.InvalidRequest('request parameters must not contain NUL characters');
       const expiresAt = typeof expiresIn === 'number' ? sql<Date>`now() + make_interval(secs => ${expiresIn})` : null;
       const consumedAt = sealed.consumed === undefined ? null : sql<Date>`to_timestamp(${sealed.consumed})`;
+      if (this.model === REPLAY_MODEL) {
+        // Stored only when absent, or when the row there has expired but not been swept yet.
+        const inserted = await db
+          .insertInto('oidc_payloads')
+          .values({ model: this.model, id: sealed.storedId, payload: stored, expires_at: expiresAt ?? sql<Date>`now() + interval '60 seconds'` })
+          .onConflict((oc) =>
+            oc
+              .columns(['model', 'id'])
+              .doUpdateSet((eb) => ({ payload: eb.ref('excluded.payload'), expires_at: eb.ref('excluded.expires_at') }))
+              .where(sql<boolean>`oidc_payloads.expires_at <= now()`),
+          )
+          .returning('id')
+          .executeTakeFirst();
+        if (!inserted) throw replayDetected();
+        return;
+      }
       await db
         .insertInto('oidc_payloads')
         .values({

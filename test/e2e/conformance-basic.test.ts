@@ -4,10 +4,11 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ExecutionContext } from 'ava';
 import test from 'ava';
-import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
+import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify, SignJWT } from 'jose';
 import * as oidc from 'openid-client';
 import { Browser, type Page } from '../helpers/browser.ts';
 import { atRedirectUri, authorizationRequest, createUser, REDIRECT_URI, registerClient, type RegisteredClient } from '../helpers/oidc.ts';
+import { keyPair, type KeyPair } from '../helpers/protocol.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 
 const ACR_PASSWORD = 'urn:keyhold:acr:password';
@@ -574,13 +575,19 @@ function unsignedRequestObject(clientId: string, claims: Record<string, string>)
   return `${b64url({ alg: 'none' })}.${b64url({ iss: clientId, aud: server.issuer, client_id: clientId, ...claims })}.`;
 }
 
-async function requestObjectFlow(t: ExecutionContext, config: oidc.Configuration, clientId: string, user: User, inObject: Record<string, string>, outside: Record<string, string>) {
+/** A request object signed with the client's registered key (ES256). */
+function signedRequestObject(clientId: string, claims: Record<string, string>, pair: KeyPair): Promise<string> {
+  return new SignJWT({ client_id: clientId, ...claims }).setProtectedHeader({ alg: 'ES256', kid: pair.jwk.kid! }).setIssuer(clientId).setAudience(server.issuer).setIssuedAt().setExpirationTime('5m').sign(pair.privateKey);
+}
+
+async function requestObjectFlow(t: ExecutionContext, config: oidc.Configuration, clientId: string, user: User, inObject: Record<string, string>, outside: Record<string, string>, signer?: KeyPair) {
   const verifier = oidc.randomPKCECodeVerifier();
   const state = oidc.randomState();
   const nonce = oidc.randomNonce();
   const claims = { response_type: 'code', scope: 'openid email', state, nonce, code_challenge: await oidc.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256', ...inObject };
+  const request = signer ? await signedRequestObject(clientId, claims, signer) : unsignedRequestObject(clientId, claims);
   const url = new URL(config.serverMetadata().authorization_endpoint!);
-  for (const [name, value] of Object.entries({ client_id: clientId, response_type: 'code', scope: 'openid', ...outside, request: unsignedRequestObject(clientId, claims) })) {
+  for (const [name, value] of Object.entries({ client_id: clientId, response_type: 'code', scope: 'openid', ...outside, request })) {
     url.searchParams.set(name, value);
   }
   const browser = new Browser();
@@ -592,25 +599,28 @@ async function requestObjectFlow(t: ExecutionContext, config: oidc.Configuration
 test('oidcc-unsigned-request-object-supported-correctly-or-rejected-as-unsupported', async (t) => {
   const { client, config } = await newClient();
   const user = await createUser(server);
-  const supported = (await metadataOf()).request_parameter_supported === true;
+  const metadata = await metadataOf();
+  const requestObjects = metadata.request_parameter_supported === true;
+  const unsignedSupported = requestObjects && (metadata.request_object_signing_alg_values_supported as string[]).includes('none');
   const flow = await requestObjectFlow(t, config, client.clientId, user, { redirect_uri: REDIRECT_URI }, { redirect_uri: REDIRECT_URI });
-  if (supported) {
+  if (unsignedSupported) {
     const tokens = await exchange(t, config, flow);
     t.is(tokens.claims()!.sub, user.id);
   } else {
-    // Advertised as unsupported (request_parameter_supported absent/false): rejected as such.
+    // Request objects unsupported, or supported signed only ('none' not advertised): rejected as such.
     t.false(flow.loginShown, 'no login for a request the OP does not support');
-    t.is(callbackParams(flow)?.error, 'request_not_supported');
+    t.is(callbackParams(flow)?.error, requestObjects ? 'invalid_request_object' : 'request_not_supported');
     t.is(callbackParams(flow)?.code, undefined);
   }
 });
 
 test('oidcc-ensure-request-object-with-redirect-uri: redirect_uri inside the request object', async (t) => {
-  const { client, config } = await newClient();
+  const pair = await keyPair('ES256');
+  const { client, config } = await newClient({ jwks: { keys: [pair.jwk] } });
   const user = await createUser(server);
   const supported = (await metadataOf()).request_parameter_supported === true;
   // redirect_uri only in the request object (the suite's module); state also only inside.
-  const flow = await requestObjectFlow(t, config, client.clientId, user, { redirect_uri: REDIRECT_URI }, {});
+  const flow = await requestObjectFlow(t, config, client.clientId, user, { redirect_uri: REDIRECT_URI }, {}, pair);
   if (supported) {
     const tokens = await exchange(t, config, flow);
     t.is(tokens.claims()!.sub, user.id);

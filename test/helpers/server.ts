@@ -33,7 +33,7 @@ export interface TestServerOptions {
   host?: string;
 }
 
-const TEST_SECRET = 'test-secret-0123456789abcdef0123456789abcdef';
+export const TEST_SECRET = 'test-secret-0123456789abcdef0123456789abcdef';
 
 async function listenOnRandomPort(): Promise<{ server: Server; port: number }> {
   const server = createServer();

@@ -5,13 +5,14 @@ import type { Config } from '#src/config.ts';
 
 export type TtlSettings = Pick<
   Config,
-  'ACCESS_TOKEN_TTL' | 'AUTHORIZATION_CODE_TTL' | 'CLIENT_CREDENTIALS_TTL' | 'ID_TOKEN_TTL' | 'INTERACTION_TTL' | 'SESSION_TTL' | 'REFRESH_TOKEN_TTL'
+  'ACCESS_TOKEN_TTL' | 'AUTHORIZATION_CODE_TTL' | 'CLIENT_CREDENTIALS_TTL' | 'ID_TOKEN_TTL' | 'INTERACTION_TTL' | 'SESSION_TTL' | 'REFRESH_TOKEN_TTL' | 'DEVICE_CODE_TTL'
 >;
 
 export function ttl(settings: TtlSettings): NonNullable<Configuration['ttl']> {
   return {
     AccessToken: (_ctx, token) => token.resourceServer?.accessTokenTTL ?? settings.ACCESS_TOKEN_TTL,
     AuthorizationCode: settings.AUTHORIZATION_CODE_TTL,
+    DeviceCode: settings.DEVICE_CODE_TTL,
     ClientCredentials: (_ctx, token) => token.resourceServer?.accessTokenTTL ?? settings.CLIENT_CREDENTIALS_TTL,
     IdToken: settings.ID_TOKEN_TTL,
     Interaction: settings.INTERACTION_TTL,
