@@ -203,7 +203,7 @@ export function securityPageRoutes(deps: SecurityPageDependencies): Router {
     const typed = posted.data.password;
     try {
       await deps.reauthentication.confirm(account, ctx.ip, { ...secretProof(typed), authTime, acr });
-      await mfa.removeFactor(account, posted.data.factor, { mustKeepOne: deps.mfaRequirement.requiredByPolicy(account) });
+      await mfa.removeFactor(account, posted.data.factor, { mustKeepOne: await deps.mfaRequirement.requiredByPolicy(account) });
       await renderPage(ctx, account, { notice: message('page.mfa.removed') });
     } catch (error) {
       await refused(ctx, account, error);

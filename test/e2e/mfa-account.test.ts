@@ -5,6 +5,7 @@
 import test from 'ava';
 import type * as oidc from 'openid-client';
 import { generate } from 'otplib';
+import { CLI_ACTOR } from '#src/services/admin/actor.ts';
 import { accountResourceFor } from '#src/services/resources.ts';
 import { callApi } from '../helpers/api.ts';
 import { Browser } from '../helpers/browser.ts';
@@ -152,4 +153,19 @@ test('security page: lists factors; adding one needs the password (or a recent s
 
 test('security page without a session: 401', async (t) => {
   t.is((await new Browser().get(`${server.issuer}/account/security`)).status, 401);
+});
+
+test('a tenant overrides the tiers that need a second factor: its free accounts must enrol, its pro accounts need not', async (t) => {
+  const tenant = `t${Date.now().toString(36)}`;
+  await server.keyhold.admin.tenants.create(CLI_ACTOR, tenant, { mfaRequiredTiers: ['free'] });
+  const free = await createUser(server, { tier: 'free', tenant });
+  const pro = await createUser(server, { tier: 'pro', tenant });
+  // MFA_ENROLMENT_GRACE=2 on this server: two sign-ins pass, the third must enrol.
+  const signIn = async (user: { email: string; password: string }) => {
+    const flow = await openAuthorization(firstParty);
+    return flow.browser.submit(flow.page, /\/login$/, { email: user.email, password: user.password }, { stopAt: atRedirectUri });
+  };
+  for (let i = 0; i < 2; i++) await signIn(free);
+  t.true((await signIn(free)).body.includes('/mfa/enrol'));
+  for (let i = 0; i < 3; i++) t.true(atRedirectUri((await signIn(pro)).url));
 });

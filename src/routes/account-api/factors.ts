@@ -108,7 +108,7 @@ export function factorApiRoutes(deps: FactorApiDependencies): AnyRouteSpec[] {
           factors: await mfa.listFactors(account),
           recovery_codes_left: await mfa.recoveryCodesLeft(account.id),
           available_kinds: mfa.enabledKinds(),
-          required: deps.mfaRequirement.requiredByPolicy(account),
+          required: await deps.mfaRequirement.requiredByPolicy(account),
         };
       },
     }),
@@ -171,7 +171,7 @@ export function factorApiRoutes(deps: FactorApiDependencies): AnyRouteSpec[] {
       handle: async (ctx, { params, body }) => {
         const caller = accountTokenOf(ctx);
         await reauthenticate(ctx, caller, body ?? {});
-        await mfa.removeFactor(caller.account, params.id, { mustKeepOne: deps.mfaRequirement.requiredByPolicy(caller.account) });
+        await mfa.removeFactor(caller.account, params.id, { mustKeepOne: await deps.mfaRequirement.requiredByPolicy(caller.account) });
       },
     }),
 
