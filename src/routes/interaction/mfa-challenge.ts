@@ -11,10 +11,9 @@ import { isKeyholdError, KeyholdError } from '#src/errors.ts';
 import { FORM_REFUSED, readForm } from '#src/http/form.ts';
 import { message, type MessageKey } from '#src/messages/index.ts';
 import { formBody } from '#src/middleware/body.ts';
-import { setErrorHeaders } from '#src/middleware/errors.ts';
 import type { InteractionDetails } from '#src/routes/page-kit.ts';
 import type { SignInPipeline, SignInStep, StepSubject } from '#src/routes/interaction/pipeline.ts';
-import { interactionPurpose, LOGIN_PROMPTS, postedForm, type InteractionDependencies } from '#src/routes/interaction/shared.ts';
+import { beginCodeAttempt, interactionPurpose, LOGIN_PROMPTS, postedForm, type RefusePage, type InteractionDependencies } from '#src/routes/interaction/shared.ts';
 import { achievedLevel, atLeast } from '#src/services/authentication/assurance.ts';
 import type { LoginFlow } from '#src/services/authentication/login-flow.ts';
 import { emailCodeMethod } from '#src/services/authentication/methods/email-code.ts';
@@ -193,18 +192,11 @@ export function mfaChallengeRoutes(router: Router, deps: InteractionDependencies
     const posted = readForm(ctx, codeForm);
     const input = posted.ok ? posted.data : { factor: posted.values.factor ?? '', code: '' };
     const view = chosenFrom(factors, input.factor, passkeyOnly);
-    const refuse = (key: MessageKey, status: number, params?: Record<string, string | number>) => renderChallenge(ctx, deps, details, subject, factors, { ...view, error: message(key, params), status });
+    const refuse: RefusePage = (key, status, params) => renderChallenge(ctx, deps, details, subject, factors, { ...view, error: message(key, params), status });
     if (!posted.ok) return refuse('page.mfa.invalid_code', FORM_REFUSED);
 
-    // Counted before the code is checked, like a password: a burst cannot outrun the limit.
-    let attempt;
-    try {
-      attempt = await deps.loginThrottle.begin(ctx.ip, subject.account.email);
-    } catch (error) {
-      if (!isKeyholdError(error, 'rate_limited')) throw error;
-      setErrorHeaders(ctx, error);
-      return refuse('page.mfa.too_many_attempts', 429, error.params as Record<string, string | number>);
-    }
+    const attempt = await beginCodeAttempt(ctx, deps.loginThrottle, subject.account.email, refuse);
+    if (!attempt) return;
 
     let method: SignInMethod;
     let recoveryLeft: number | undefined;

@@ -7,7 +7,7 @@ import type { Context } from 'koa';
 import { z } from 'zod';
 import { isKeyholdError, KeyholdError } from '#src/errors.ts';
 import { FORM_REFUSED, readForm } from '#src/http/form.ts';
-import { message, type MessageKey } from '#src/messages/index.ts';
+import { message } from '#src/messages/index.ts';
 import { formBody } from '#src/middleware/body.ts';
 import { setErrorHeaders } from '#src/middleware/errors.ts';
 import type { InteractionDetails } from '#src/routes/page-kit.ts';
@@ -16,7 +16,7 @@ import { passkeyMethod } from '#src/services/authentication/methods/passkey.ts';
 import { flowFailure } from '#src/services/flows.ts';
 import { parseJson } from '#src/text-input.ts';
 import type { SignInPipeline, SignInStep, StepSubject } from '#src/routes/interaction/pipeline.ts';
-import { interactionPurpose, LOGIN_PROMPTS, postedForm, type InteractionDependencies } from '#src/routes/interaction/shared.ts';
+import { beginCodeAttempt, interactionPurpose, LOGIN_PROMPTS, postedForm, type RefusePage, type InteractionDependencies } from '#src/routes/interaction/shared.ts';
 import { emailCodeMethod } from '#src/services/authentication/methods/email-code.ts';
 import { smsCodeMethod } from '#src/services/authentication/methods/sms-code.ts';
 import { totpMethod } from '#src/services/authentication/methods/totp.ts';
@@ -171,17 +171,11 @@ export function mfaEnrolRoutes(router: Router, deps: InteractionDependencies, pi
     const subject = await enrolmentFor(details);
     const posted = readForm(ctx, confirmForm);
     const factorId = posted.ok ? posted.data.factor : (posted.values.factor ?? '');
-    const refuse = (key: MessageKey, status: number, params?: Record<string, string | number>) => renderCodeEntry(ctx, details, subject, factorId, { error: message(key, params), status });
+    const refuse: RefusePage = (key, status, params) => renderCodeEntry(ctx, details, subject, factorId, { error: message(key, params), status });
     if (!posted.ok) return refuse('page.mfa.invalid_code', FORM_REFUSED);
 
-    let attempt;
-    try {
-      attempt = await deps.loginThrottle.begin(ctx.ip, subject.account.email);
-    } catch (error) {
-      if (!isKeyholdError(error, 'rate_limited')) throw error;
-      setErrorHeaders(ctx, error);
-      return refuse('page.mfa.too_many_attempts', 429, error.params as Record<string, string | number>);
-    }
+    const attempt = await beginCodeAttempt(ctx, deps.loginThrottle, subject.account.email, refuse);
+    if (!attempt) return;
     let confirmation;
     try {
       confirmation = await deps.mfa.confirmEnrolment(subject.account, factorId, posted.data.code);

@@ -3,7 +3,9 @@
 import type { Context } from 'koa';
 import { z } from 'zod';
 import type { Config } from '#src/config.ts';
-import { KeyholdError } from '#src/errors.ts';
+import { isKeyholdError, KeyholdError } from '#src/errors.ts';
+import type { MessageKey } from '#src/messages/index.ts';
+import { setErrorHeaders } from '#src/middleware/errors.ts';
 import { readForm } from '#src/http/form.ts';
 import type { EngineHost } from '#src/oidc/engine-host.ts';
 import type { InteractionDetails, PageKit } from '#src/routes/page-kit.ts';
@@ -12,7 +14,7 @@ import type { AccountService } from '#src/services/accounts.ts';
 import type { LoginFlowService } from '#src/services/authentication/login-flow.ts';
 import type { EmailOwnershipService } from '#src/services/email-ownership.ts';
 import type { ConnectorService } from '#src/services/federation/connectors.ts';
-import type { LoginThrottle } from '#src/services/login-throttle.ts';
+import type { LoginThrottle, PasswordAttempt } from '#src/services/login-throttle.ts';
 import type { RequestThrottle } from '#src/services/request-throttle.ts';
 import type { MfaService } from '#src/services/mfa/factors.ts';
 import type { MfaRequirement } from '#src/services/mfa/requirement.ts';
@@ -68,4 +70,23 @@ export async function postedForm(pages: PageKit, ctx: Context, expectedPrompts: 
   pages.assertCsrf(ctx, interactionPurpose(details.uid));
   if (!expectedPrompts.includes(details.prompt.name)) throw new KeyholdError('invalid_request', { key: 'error.invalid_request.step_complete' });
   return details;
+}
+
+/** Renders the page again with a message, as a refused code or form gets it. */
+export type RefusePage = (key: MessageKey, status: number, params?: Record<string, string | number>) => Promise<void> | void;
+
+/**
+ * Counts a typed code like a password guess, before it is checked, so that a burst cannot
+ * outrun the sign-in limits. Over the limit, `refuse` answers 429 (with its headers) and
+ * the result is undefined.
+ */
+export async function beginCodeAttempt(ctx: Context, throttle: LoginThrottle, login: string, refuse: RefusePage): Promise<PasswordAttempt | undefined> {
+  try {
+    return await throttle.begin(ctx.ip, login);
+  } catch (error) {
+    if (!isKeyholdError(error, 'rate_limited')) throw error;
+    setErrorHeaders(ctx, error);
+    await refuse('page.mfa.too_many_attempts', 429, error.params as Record<string, string | number>);
+    return undefined;
+  }
 }
