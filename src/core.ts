@@ -16,6 +16,8 @@ import { createEmailOwnershipService, type EmailOwnershipService } from '#src/se
 import { createFlowService, type FlowService } from '#src/services/flows.ts';
 import { createLegacyBcryptCost } from '#src/services/legacy-hash-cost.ts';
 import { createLoginThrottle, type LoginThrottle } from '#src/services/login-throttle.ts';
+import { createLockoutService, type LockoutService } from '#src/services/lockout.ts';
+import { createTelemetry, type Telemetry } from '#src/services/telemetry.ts';
 import { createMailer, type Mailer } from '#src/services/mailer.ts';
 import { deriveKeys, resolveMasterSecret, type DerivedKeys } from '#src/services/master-secret.ts';
 import { createPasswordPolicy, type PasswordPolicy } from '#src/services/password-policy.ts';
@@ -30,6 +32,7 @@ import { openDatabase, type DatabaseHandle } from '#src/stores/database.ts';
 import { migrateToLatest } from '#src/stores/migrations.ts';
 import type { EngineStateStore } from '#src/stores/oidc-adapter-common.ts';
 import { createLoginFlowStore } from '#src/stores/login-flow-store.ts';
+import { createRedisLockoutStore, createSqlLockoutStore } from '#src/stores/lockout-store.ts';
 import { createRedisAdapter } from '#src/stores/oidc-adapter-redis.ts';
 import { createSqlAdapter } from '#src/stores/oidc-adapter-sql.ts';
 import { connectRedis, disconnectRedis } from '#src/stores/redis.ts';
@@ -61,6 +64,10 @@ export interface Core {
   loginThrottle: LoginThrottle;
   registrationThrottle: RequestThrottle;
   recoveryThrottle: RequestThrottle;
+  /** Failed sign-ins lock an account (LOCKOUT_*), on every node; sign-in steps and admins use it. */
+  lockout: LockoutService;
+  /** The security counters and gauges, on the registry /metrics serves. */
+  telemetry: Telemetry;
   /** Work started after a response was sent; finished before the database closes. */
   background: BackgroundTasks;
   /** Finishes background work, then closes Redis and the database. */
@@ -93,7 +100,17 @@ export async function createCore(config: Config, logger: Logger): Promise<Core> 
     );
     const { policy } = config;
     const passwordPolicy = createPasswordPolicy({ db, hasher: passwords, minLength: policy.PASSWORD_MIN_LENGTH, historySize: policy.PASSWORD_HISTORY, breachCheckUrl: policy.BREACH_CHECK_URL, logger });
-    const accounts = createAccountService(db, passwords, passwordPolicy, { defaultRoles: policy.DEFAULT_ROLES });
+    const telemetry = createTelemetry();
+    const lockout = createLockoutService({
+      db,
+      store: redis ? createRedisLockoutStore(redis, config.REDIS_PREFIX) : createSqlLockoutStore(db),
+      rule: { threshold: policy.LOCKOUT_THRESHOLD, windowSeconds: policy.LOCKOUT_WINDOW, durationSeconds: policy.LOCKOUT_DURATION },
+      issuer: config.ISSUER,
+      mailer,
+      telemetry,
+      logger,
+    });
+    const accounts = createAccountService(db, passwords, passwordPolicy, { defaultRoles: policy.DEFAULT_ROLES, lockout, telemetry });
     const flows = createFlowService(db, keys.flowCodes);
 
     await ensureAccountResource(db, config.ISSUER);
@@ -129,6 +146,8 @@ export async function createCore(config: Config, logger: Logger): Promise<Core> 
       loginThrottle: createLoginThrottle({ ...rateLimitStore, limit: policy.LOGIN_RATE_LIMIT, accountLimit: policy.LOGIN_ACCOUNT_RATE_LIMIT, windowSeconds: policy.LOGIN_RATE_WINDOW }),
       recoveryThrottle: createRequestThrottle({ ...rateLimitStore, name: 'recovery', limit: policy.RECOVERY_RATE_LIMIT, emailLimit: policy.RECOVERY_EMAIL_RATE_LIMIT, windowSeconds: policy.RECOVERY_RATE_WINDOW }),
       registrationThrottle: createRequestThrottle({ ...rateLimitStore, name: 'registration', limit: policy.REGISTRATION_RATE_LIMIT, emailLimit: policy.REGISTRATION_EMAIL_RATE_LIMIT, windowSeconds: policy.REGISTRATION_RATE_WINDOW }),
+      lockout,
+      telemetry,
       background,
       close,
     };

@@ -25,7 +25,7 @@ export interface Http {
 
 export async function createHttp(core: Core): Promise<Http> {
   const { config, logger, db, keys } = core;
-  const metrics = createMetrics();
+  const metrics = createMetrics(core.telemetry.registry);
   const engine = await createEngineHost({ config, db, keyOptions: core.keyOptions, logger, metrics, configure: engineOptions(core) });
   // Clients are validated by the engine that serves now (it is rebuilt on key changes).
   const clients = createClientService({ db, encryptionKey: keys.clientSecrets, validator: () => clientValidatorOf(engine.provider) });

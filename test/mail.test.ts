@@ -468,6 +468,7 @@ test('every template renders in English with its data, names Keyhold, and refuse
     loginUrl: 'https://id.keyhold.test/login',
     recoveryUrl: 'https://id.keyhold.test/recover',
     newEmail: 'new@example.org',
+    minutes: '15',
     name: 'Kim',
   };
   for (const template of mailTemplates) {

@@ -13,6 +13,7 @@ Commands:
                                         "roles", "tier", "tenant"} per line; password_hash is
                                         bcrypt or argon2id; existing emails and invalid lines
                                         are skipped and listed with their line numbers
+  user unlock --email E                 lift a sign-in lockout (LOCKOUT_THRESHOLD failures)
   client create --metadata JSON         register a client (RFC 7591 metadata); a missing
                                         client_id/client_secret is generated and printed once
                                         its "scope" is its allow-list, API scopes included

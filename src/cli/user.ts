@@ -5,7 +5,8 @@ import { describeError, parseOptions, required, UsageError } from '#src/cli/args
 import type { CommandGroup, Plan } from '#src/cli/plan.ts';
 import { updateAccountAuthorization } from '#src/services/account-admin.ts';
 import { importAccounts } from '#src/services/account-import.ts';
-import { isKeyholdError } from '#src/errors.ts';
+import { isKeyholdError, KeyholdError } from '#src/errors.ts';
+import { findAccountByEmail } from '#src/stores/account-store.ts';
 
 function planUserCreate(args: string[]): Plan {
   const values = parseOptions(args, {
@@ -69,4 +70,18 @@ function planUserImport(args: string[]): Plan {
   return { needs: 'core', run: (core) => importAccounts(core.db, createInterface({ input, crlfDelay: Infinity }), core.config.DEFAULT_ROLES) };
 }
 
-export const userCommands: CommandGroup = { create: planUserCreate, update: planUserUpdate, import: planUserImport };
+function planUserUnlock(args: string[]): Plan {
+  const values = parseOptions(args, { email: { type: 'string' } });
+  const email = required(values.email, 'email');
+  return {
+    needs: 'core',
+    async run(core) {
+      const account = await findAccountByEmail(core.db, email);
+      if (!account) throw new KeyholdError('unknown_account');
+      const wasLocked = await core.lockout.unlock(account.id, 'cli');
+      return { id: account.id, email: account.email, was_locked: wasLocked, locked: false };
+    },
+  };
+}
+
+export const userCommands: CommandGroup = { create: planUserCreate, update: planUserUpdate, import: planUserImport, unlock: planUserUnlock };

@@ -18,8 +18,8 @@ function routeLabel(path: string): string {
   return knownPrefixes.find((prefix) => path === prefix || path.startsWith(`${prefix}/`)) ?? 'other';
 }
 
-export function createMetrics(): Metrics {
-  const registry = new Registry();
+/** Adds the HTTP metrics and the process metrics to `registry` (the core's telemetry registry). */
+export function createMetrics(registry: Registry = new Registry()): Metrics {
   collectDefaultMetrics({ register: registry, prefix: 'keyhold_' });
   const duration = new Histogram({
     name: 'keyhold_http_request_duration_seconds',

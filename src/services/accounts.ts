@@ -6,6 +6,8 @@ import { KeyholdError } from '#src/errors.ts';
 import { passwordRejected } from '#src/services/lifecycle.ts';
 import { MAX_PASSWORD_LENGTH, type PasswordPolicy } from '#src/services/password-policy.ts';
 import type { PasswordHasher } from '#src/services/passwords.ts';
+import type { LockoutService } from '#src/services/lockout.ts';
+import type { Telemetry } from '#src/services/telemetry.ts';
 import type { Database } from '#src/stores/schema.ts';
 import { findAccountByEmail, findAccountById, insertAccount, recordLogin, type AccountRow } from '#src/stores/account-store.ts';
 
@@ -74,15 +76,27 @@ export interface CreateAccountInput {
 export interface AccountService {
   create(input: CreateAccountInput): Promise<Account>;
   findById(id: string): Promise<Account | undefined>;
-  /** The account when email and password match an active account; undefined otherwise, with no hint why. */
-  authenticate(email: string, password: string): Promise<Account | undefined>;
+  /**
+   * The account when email and password match an active account that is not locked;
+   * undefined otherwise, with no hint why. A wrong password for an existing account counts
+   * towards its lockout.
+   */
+  authenticate(email: string, password: string, context?: { ip?: string }): Promise<Account | undefined>;
 }
 
 // Every plain password that becomes an account's goes through the one policy (length from
 // PASSWORD_MIN_LENGTH, common passwords, the email's name, breaches), whichever path
 // creates the account: CLI, Admin API or a test. Registration hashes after checking, and
 // an import brings hashes whose formats account-import.ts checks.
-export function createAccountService(db: Kysely<Database>, passwords: PasswordHasher, policy: PasswordPolicy, options: { defaultRoles: readonly string[] }): AccountService {
+export interface AccountServiceOptions {
+  defaultRoles: readonly string[];
+  /** Failed sign-ins lock an account (absent: no lockout, e.g. in unit tests of hashing). */
+  lockout?: Pick<LockoutService, 'isLocked' | 'recordFailure'>;
+  telemetry?: Pick<Telemetry, 'loginAttempts'>;
+}
+
+export function createAccountService(db: Kysely<Database>, passwords: PasswordHasher, policy: PasswordPolicy, options: AccountServiceOptions): AccountService {
+  const counted = (outcome: 'success' | 'failure' | 'locked') => options.telemetry?.loginAttempts.inc({ outcome, method: 'password' });
   return {
     async create(input) {
       const email = emailSchema.safeParse(input.email);
@@ -111,11 +125,25 @@ export function createAccountService(db: Kysely<Database>, passwords: PasswordHa
       return row ? toAccount(row) : undefined;
     },
 
-    async authenticate(email, password) {
+    async authenticate(email, password, context = {}) {
       const parsed = emailSchema.safeParse(email);
       const row = parsed.success && passwordLength(password) <= MAX_PASSWORD_LENGTH ? await findAccountByEmail(db, parsed.data) : undefined;
-      const valid = await passwords.verify(row?.password_hash, passwordLength(password) <= MAX_PASSWORD_LENGTH ? password : '');
-      if (!row || !valid || !row.active) return undefined;
+      // The hash is verified whether or not the account is locked (or exists): the answer
+      // and the work are the same either way.
+      const [valid, locked] = await Promise.all([
+        passwords.verify(row?.password_hash, passwordLength(password) <= MAX_PASSWORD_LENGTH ? password : ''),
+        row && options.lockout ? options.lockout.isLocked(row.id) : false,
+      ]);
+      if (row && locked) {
+        counted('locked');
+        return undefined;
+      }
+      if (!row || !valid || !row.active) {
+        if (row && !valid) await options.lockout?.recordFailure(row.id, context);
+        counted('failure');
+        return undefined;
+      }
+      counted('success');
       await recordLogin(db, row.id, passwords.needsRehash(row.password_hash!) ? await passwords.hash(password) : undefined);
       return toAccount(row);
     },

@@ -136,6 +136,14 @@ export interface MailOutboxTable {
   failed_at: NullableTimestamp;
 }
 
+/** Failed sign-ins of one account, and its lock (SQL lockout store; Redis keeps its own). */
+export interface AccountLockoutTable {
+  account_id: string;
+  failures: Generated<number>;
+  window_started_at: Timestamp;
+  locked_until: NullableTimestamp;
+}
+
 export interface Database {
   accounts: AccountTable;
   clients: ClientTable;
@@ -148,4 +156,5 @@ export interface Database {
   password_history: PasswordHistoryTable;
   self_service_flows: SelfServiceFlowTable;
   mail_outbox: MailOutboxTable;
+  account_lockouts: AccountLockoutTable;
 }

@@ -14,6 +14,7 @@ import type { EmailOwnershipService } from '#src/services/email-ownership.ts';
 import type { LoginThrottle } from '#src/services/login-throttle.ts';
 import type { RequestThrottle } from '#src/services/request-throttle.ts';
 import type { RegistrationService } from '#src/services/registration.ts';
+import type { Telemetry } from '#src/services/telemetry.ts';
 import { singleLine, singleLineText } from '#src/text-input.ts';
 
 export interface InteractionDependencies {
@@ -27,6 +28,7 @@ export interface InteractionDependencies {
   loginFlows: LoginFlowService;
   registration: RegistrationService;
   registrationThrottle: RequestThrottle;
+  telemetry?: Pick<Telemetry, 'loginAttempts'>;
 }
 
 export type EngineClient = Awaited<ReturnType<EngineHost['provider']['Client']['find']>>;
