@@ -18,6 +18,7 @@ import { createLegacyBcryptCost } from '#src/services/legacy-hash-cost.ts';
 import { createLoginThrottle, type LoginThrottle } from '#src/services/login-throttle.ts';
 import { createLockoutService, type LockoutService } from '#src/services/lockout.ts';
 import { createTelemetry, type Telemetry } from '#src/services/telemetry.ts';
+import { createSessionService, type SessionService } from '#src/services/sessions.ts';
 import { createMailer, type Mailer } from '#src/services/mailer.ts';
 import { deriveKeys, resolveMasterSecret, type DerivedKeys } from '#src/services/master-secret.ts';
 import { createPasswordPolicy, type PasswordPolicy } from '#src/services/password-policy.ts';
@@ -66,6 +67,8 @@ export interface Core {
   recoveryThrottle: RequestThrottle;
   /** Failed sign-ins lock an account (LOCKOUT_*), on every node; sign-in steps and admins use it. */
   lockout: LockoutService;
+  /** An account's browser sessions: list, end one, end all others (Account API). */
+  sessions: SessionService;
   /** The security counters and gauges, on the registry /metrics serves. */
   telemetry: Telemetry;
   /** Work started after a response was sent; finished before the database closes. */
@@ -148,6 +151,7 @@ export async function createCore(config: Config, logger: Logger): Promise<Core> 
       registrationThrottle: createRequestThrottle({ ...rateLimitStore, name: 'registration', limit: policy.REGISTRATION_RATE_LIMIT, emailLimit: policy.REGISTRATION_EMAIL_RATE_LIMIT, windowSeconds: policy.REGISTRATION_RATE_WINDOW }),
       lockout,
       telemetry,
+      sessions: createSessionService({ db, engineState, concurrentLimit: policy.CONCURRENT_SESSION_LIMIT }),
       background,
       close,
     };

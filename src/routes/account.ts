@@ -7,10 +7,11 @@ import { isKeyholdError } from '#src/errors.ts';
 import { openApiDocument } from '#src/http/openapi.ts';
 import { defineRoute, mountRoutes, type AnyRouteSpec } from '#src/http/route.ts';
 import { accountGone, requireAccountToken, type AccountScope } from '#src/routes/account-auth.ts';
-import { ACCOUNT_TOKEN_SCHEME, accountApiRoutes, type AccountApiDependencies } from '#src/routes/account-api/routes.ts';
+import { ACCOUNT_TOKEN_SCHEME, accountApiRoutes, type AccountApiDependencies as ProfileApiDependencies } from '#src/routes/account-api/routes.ts';
+import { accountSessionRoutes, type SessionRouteDependencies } from '#src/routes/account-api/sessions.ts';
 import { ACCOUNT_SCOPES, accountResourceFor } from '#src/services/resources.ts';
 
-export type { AccountApiDependencies };
+export type AccountApiDependencies = ProfileApiDependencies & SessionRouteDependencies;
 
 function documentOptions(issuer: string) {
   const resource = accountResourceFor(issuer);
@@ -59,6 +60,7 @@ function accountGoneAsInvalidToken(deps: AccountApiDependencies): Middleware {
 export function apiRouteSpecs(deps: AccountApiDependencies, document: () => unknown): AnyRouteSpec[] {
   return [
     ...accountApiRoutes(deps),
+    ...accountSessionRoutes(deps),
     defineRoute({
       method: 'get',
       path: '/api/openapi.json',

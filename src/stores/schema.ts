@@ -144,6 +144,17 @@ export interface AccountLockoutTable {
   locked_until: NullableTimestamp;
 }
 
+/** A browser session's device and activity (the engine keeps the session itself). */
+export interface SessionDeviceTable {
+  session_key: string;
+  account_id: string;
+  user_agent: string | null;
+  ip: string | null;
+  created_at: Timestamp;
+  last_active_at: Timestamp;
+  expires_at: NullableTimestamp;
+}
+
 export interface Database {
   accounts: AccountTable;
   clients: ClientTable;
@@ -157,4 +168,5 @@ export interface Database {
   self_service_flows: SelfServiceFlowTable;
   mail_outbox: MailOutboxTable;
   account_lockouts: AccountLockoutTable;
+  session_devices: SessionDeviceTable;
 }

@@ -386,7 +386,7 @@ test('GET /api/openapi.json is an OpenAPI 3.1 document of the Account API with t
   t.regex(response.headers.get('content-type') ?? '', /application\/json/);
   const document = (await response.json()) as Record<string, any>;
   t.regex(document.openapi, /^3\.1\.\d+$/);
-  t.deepEqual(Object.keys(document.paths).sort(), ['/api/account', '/api/account/email', '/api/account/email/verify', '/api/account/export', '/api/account/password', '/api/openapi.json']);
+  t.deepEqual(Object.keys(document.paths).sort(), ['/api/account', '/api/account/email', '/api/account/email/verify', '/api/account/export', '/api/account/password', '/api/account/sessions', '/api/account/sessions/revoke-others', '/api/account/sessions/{id}', '/api/openapi.json']);
   t.deepEqual(Object.keys(document.paths['/api/account']).sort(), ['delete', 'get', 'patch']);
 
   const metadata = config.serverMetadata();
