@@ -19,6 +19,9 @@ import { createLoginThrottle, type LoginThrottle } from '#src/services/login-thr
 import { createLockoutService, type LockoutService } from '#src/services/lockout.ts';
 import { createTelemetry, type Telemetry } from '#src/services/telemetry.ts';
 import { createSessionService, type SessionService } from '#src/services/sessions.ts';
+import { createEventEmitter, type EventEmitter } from '#src/services/events.ts';
+import { createWebhookService, type WebhookService } from '#src/services/webhooks.ts';
+import { pendingOutboxCounts } from '#src/stores/event-store.ts';
 import { createMailer, type Mailer } from '#src/services/mailer.ts';
 import { deriveKeys, resolveMasterSecret, type DerivedKeys } from '#src/services/master-secret.ts';
 import { createPasswordPolicy, type PasswordPolicy } from '#src/services/password-policy.ts';
@@ -67,6 +70,10 @@ export interface Core {
   recoveryThrottle: RequestThrottle;
   /** Failed sign-ins lock an account (LOCKOUT_*), on every node; sign-in steps and admins use it. */
   lockout: LockoutService;
+  /** Events for other services, through the SQL outbox (auth.mfa_enrolled and the rest). */
+  events: EventEmitter;
+  /** Where events are POSTed (signed), and their secrets. */
+  webhooks: WebhookService;
   /** An account's browser sessions: list, end one, end all others (Account API). */
   sessions: SessionService;
   /** The security counters and gauges, on the registry /metrics serves. */
@@ -93,9 +100,13 @@ export async function createCore(config: Config, logger: Logger): Promise<Core> 
     const keys = deriveKeys(resolveMasterSecret(config.process, logger));
     if (config.REDIS_URL) redis = connectRedis(config.REDIS_URL, logger);
 
+    const events = createEventEmitter(db);
+    const onReuse = async (reuse: { model: string; accountId: string | null; clientId: string | null }) => {
+      await events.emit('auth.token_reuse_detected', { user_id: reuse.accountId, client_id: reuse.clientId, credential: reuse.model });
+    };
     const engineState = redis
-      ? createRedisAdapter(redis, { prefix: config.REDIS_PREFIX, encryptionKey: keys.engineState })
-      : createSqlAdapter(db, { encryptionKey: keys.engineState });
+      ? createRedisAdapter(redis, { prefix: config.REDIS_PREFIX, encryptionKey: keys.engineState, onReuse })
+      : createSqlAdapter(db, { encryptionKey: keys.engineState, onReuse });
     const mailer = createMailer(db, { issuer: config.ISSUER, defaultLocale: 'en', bodyKey: keys.mailBodies });
     const passwords = createPasswordHasher(
       { memoryCost: config.ARGON2_MEMORY_KIB, timeCost: config.ARGON2_ITERATIONS, parallelism: config.ARGON2_PARALLELISM },
@@ -104,6 +115,7 @@ export async function createCore(config: Config, logger: Logger): Promise<Core> 
     const { policy } = config;
     const passwordPolicy = createPasswordPolicy({ db, hasher: passwords, minLength: policy.PASSWORD_MIN_LENGTH, historySize: policy.PASSWORD_HISTORY, breachCheckUrl: policy.BREACH_CHECK_URL, logger });
     const telemetry = createTelemetry();
+    telemetry.observePending(() => pendingOutboxCounts(db));
     const lockout = createLockoutService({
       db,
       store: redis ? createRedisLockoutStore(redis, config.REDIS_PREFIX) : createSqlLockoutStore(db),
@@ -112,6 +124,7 @@ export async function createCore(config: Config, logger: Logger): Promise<Core> 
       mailer,
       telemetry,
       logger,
+      onLocked: [(lock) => events.emit('auth.user_locked', { user_id: lock.accountId, locked_until: lock.lockedUntil.toISOString(), failures: lock.failures }).then(() => undefined)],
     });
     const accounts = createAccountService(db, passwords, passwordPolicy, { defaultRoles: policy.DEFAULT_ROLES, lockout, telemetry });
     const flows = createFlowService(db, keys.flowCodes);
@@ -151,7 +164,14 @@ export async function createCore(config: Config, logger: Logger): Promise<Core> 
       registrationThrottle: createRequestThrottle({ ...rateLimitStore, name: 'registration', limit: policy.REGISTRATION_RATE_LIMIT, emailLimit: policy.REGISTRATION_EMAIL_RATE_LIMIT, windowSeconds: policy.REGISTRATION_RATE_WINDOW }),
       lockout,
       telemetry,
-      sessions: createSessionService({ db, engineState, concurrentLimit: policy.CONCURRENT_SESSION_LIMIT }),
+      sessions: createSessionService({
+        db,
+        engineState,
+        concurrentLimit: policy.CONCURRENT_SESSION_LIMIT,
+        onEnded: [(ended) => events.emit('auth.session_revoked', { user_id: ended.accountId, session_id: ended.sessionId, reason: ended.reason }).then(() => undefined)],
+      }),
+      events,
+      webhooks: createWebhookService(db, keys.webhookSecrets),
       background,
       close,
     };

@@ -8,6 +8,7 @@ import type { CommandGroup, Plan } from '#src/cli/plan.ts';
 import { resourceCommands } from '#src/cli/resource.ts';
 import { roleCommands } from '#src/cli/role.ts';
 import { userCommands } from '#src/cli/user.ts';
+import { webhookCommands } from '#src/cli/webhook.ts';
 
 const groups: Record<string, CommandGroup> = {
   user: userCommands,
@@ -16,6 +17,7 @@ const groups: Record<string, CommandGroup> = {
   resource: resourceCommands,
   invite: inviteCommands,
   keys: keysCommands,
+  webhook: webhookCommands,
 };
 
 export function planCommand(argv: string[]): Plan {

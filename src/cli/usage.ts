@@ -30,6 +30,11 @@ Commands:
   keys rotate [--alg ALG]               publish new signing keys; the current ones retire
                                         when the new ones start signing
   keys retire KID                       retire one signing key now
+  webhook create --url URL [--events "auth.login.failed auth.user_locked"]
+                                        send events to URL (all types when --events is absent);
+                                        prints { id, secret }: the signing secret, shown once
+  webhook list                          list webhooks (without secrets)
+  webhook delete --id ID                stop sending to a webhook
   help                                  show this text
 
 Configuration comes from the environment, as for the server (DATABASE_URL, DATA_DIR,

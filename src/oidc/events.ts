@@ -5,6 +5,8 @@ import type Provider from 'oidc-provider';
 import type { Counter } from 'prom-client';
 import type { Logger } from 'pino';
 import { attachSessionActivity, type SessionActivitySinks } from '#src/oidc/session-activity.ts';
+import type { BackgroundTasks } from '#src/services/background-tasks.ts';
+import type { EventEmitter } from '#src/services/events.ts';
 
 export interface EngineEventSinks {
   logger: Logger;
@@ -12,6 +14,10 @@ export interface EngineEventSinks {
   tokensIssued: Counter<'grant_type'>;
   /** Session devices and activity (absent: not recorded). */
   sessionActivity?: SessionActivitySinks;
+  /** Events for other services (absent: none from the engine's own events). */
+  events?: Pick<EventEmitter, 'emit'>;
+  /** Tracks the writes those events make, so shutdown (and tests) can wait for them. */
+  background?: Pick<BackgroundTasks, 'run'>;
 }
 
 export function attachEngineEvents(provider: Provider, sinks: EngineEventSinks): void {
@@ -19,6 +25,18 @@ export function attachEngineEvents(provider: Provider, sinks: EngineEventSinks):
   provider.on('server_error', (_ctx, error) => sinks.logger.error({ err: error }, 'engine server error'));
   // One successful token endpoint response; the engine emits it only for grant types it
   // serves, so the label set stays bounded.
+  // At the token endpoint the engine revokes a grant for one reason only: a refresh token or
+  // authorization code presented a second time (RFC 9700 §4.14.2). (A lost race for the same
+  // token is caught by the storage adapter instead, which reports it itself.)
+  provider.on('grant.revoked', (ctx) => {
+    const { events, background } = sinks;
+    if (ctx.oidc.route !== 'token' || !events || !background) return;
+    const entities = ctx.oidc.entities as { RefreshToken?: { accountId?: string }; AuthorizationCode?: { accountId?: string }; Grant?: { accountId?: string } };
+    const source = entities.RefreshToken ? 'RefreshToken' : 'AuthorizationCode';
+    const accountId = entities.RefreshToken?.accountId ?? entities.AuthorizationCode?.accountId ?? entities.Grant?.accountId ?? null;
+    const reuse = { user_id: accountId, client_id: ctx.oidc.client?.clientId ?? null, credential: source };
+    background.run('recording a token reuse event', () => events.emit('auth.token_reuse_detected', reuse));
+  });
   provider.on('grant.success', (ctx) => {
     const grantType = ctx.oidc.params?.grant_type;
     if (typeof grantType === 'string') sinks.tokensIssued.inc({ grant_type: grantType });

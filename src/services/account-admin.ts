@@ -8,6 +8,7 @@ import { message } from '#src/messages/index.ts';
 import { toAccount, type Account } from '#src/services/accounts.ts';
 import { roleNameSchema } from '#src/services/roles.ts';
 import { recordAudit } from '#src/stores/audit-store.ts';
+import { emitEvent } from '#src/services/events.ts';
 import { findAccountByEmail, updateAuthorizationColumns, type AuthorizationColumns } from '#src/stores/account-store.ts';
 import type { Database } from '#src/stores/schema.ts';
 
@@ -53,5 +54,8 @@ export async function updateAccountAuthorization(db: Kysely<Database>, email: st
       ...Object.fromEntries((['tier', 'tenant', 'active'] as const).filter((key) => key in columns).map((key) => [key, { from: existing[key], to: updated[key] }])),
     },
   });
+  if (columns.roles && JSON.stringify([...existing.roles].sort()) !== JSON.stringify([...updated.roles].sort())) {
+    await emitEvent(db, 'auth.role_changed', { user_id: updated.id, from: existing.roles, to: updated.roles, actor });
+  }
   return toAccount(updated);
 }

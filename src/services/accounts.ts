@@ -10,6 +10,7 @@ import type { LockoutService } from '#src/services/lockout.ts';
 import type { Telemetry } from '#src/services/telemetry.ts';
 import type { Database } from '#src/stores/schema.ts';
 import { findAccountByEmail, findAccountById, insertAccount, recordLogin, type AccountRow } from '#src/stores/account-store.ts';
+import { emitEvent } from '#src/services/events.ts';
 
 export interface Account {
   id: string;
@@ -71,6 +72,8 @@ export interface CreateAccountInput {
   tier?: string;
   tenant?: string;
   emailVerified?: boolean;
+  /** Who creates it, for the auth.user_created event (default: an operator). */
+  source?: 'registration' | 'operator' | 'import';
 }
 
 export interface AccountService {
@@ -105,16 +108,22 @@ export function createAccountService(db: Kysely<Database>, passwords: PasswordHa
         const violations = await policy.check(input.password, { email: email.data });
         if (violations.length > 0) throw passwordRejected(violations);
       }
-      const row = await insertAccount(db, {
-        id: randomUUID(),
-        email: email.data,
-        name: input.name?.trim() || null,
-        passwordHash: input.passwordHash ?? (input.password === undefined ? null : await passwords.hash(input.password)),
-        emailVerified: input.emailVerified ?? false,
-        // An account created without a roles list gets DEFAULT_ROLES.
-        roles: [...new Set(input.roles ?? options.defaultRoles)],
-        tier: input.tier ?? null,
-        tenant: input.tenant ?? null,
+      const passwordHash = input.passwordHash ?? (input.password === undefined ? null : await passwords.hash(input.password));
+      // The account and its event are one step: the event exists exactly when the account does.
+      const row = await db.transaction().execute(async (trx) => {
+        const inserted = await insertAccount(trx, {
+          id: randomUUID(),
+          email: email.data,
+          name: input.name?.trim() || null,
+          passwordHash,
+          emailVerified: input.emailVerified ?? false,
+          // An account created without a roles list gets DEFAULT_ROLES.
+          roles: [...new Set(input.roles ?? options.defaultRoles)],
+          tier: input.tier ?? null,
+          tenant: input.tenant ?? null,
+        });
+        if (inserted) await emitEvent(trx, 'auth.user_created', { user_id: inserted.id, email: inserted.email, source: input.source ?? 'operator' });
+        return inserted;
       });
       if (!row) throw new KeyholdError('email_taken');
       return toAccount(row);
@@ -134,13 +143,16 @@ export function createAccountService(db: Kysely<Database>, passwords: PasswordHa
         passwords.verify(row?.password_hash, passwordLength(password) <= MAX_PASSWORD_LENGTH ? password : ''),
         row && options.lockout ? options.lockout.isLocked(row.id) : false,
       ]);
+      const failed = { user_id: row?.id ?? null, method: 'password', ip: context.ip ?? null };
       if (row && locked) {
         counted('locked');
+        await emitEvent(db, 'auth.login.failed', { ...failed, reason: 'locked' });
         return undefined;
       }
       if (!row || !valid || !row.active) {
         if (row && !valid) await options.lockout?.recordFailure(row.id, context);
         counted('failure');
+        await emitEvent(db, 'auth.login.failed', { ...failed, reason: 'invalid_credentials' });
         return undefined;
       }
       counted('success');

@@ -19,6 +19,8 @@ export interface DerivedKeys {
   pseudonyms: Buffer;
   /** Seals the bodies of queued mail (links and codes) in the outbox. */
   mailBodies: Buffer;
+  /** Webhook signing secrets at rest. */
+  webhookSecrets: Buffer;
   /** Cookie signing keys for the engine and the parent app (they must be equal). */
   cookieKeys: string[];
 }
@@ -52,6 +54,7 @@ export function deriveKeys(masterSecret: string): DerivedKeys {
     flowCodes: deriveKey(masterSecret, 'flow-codes'),
     pseudonyms: deriveKey(masterSecret, 'pseudonyms'),
     mailBodies: deriveKey(masterSecret, 'mail-bodies'),
+    webhookSecrets: deriveKey(masterSecret, 'webhook-secrets'),
     cookieKeys: [deriveKey(masterSecret, 'cookies').toString('base64url')],
   };
 }

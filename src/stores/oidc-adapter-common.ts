@@ -72,7 +72,12 @@ export interface KeptState {
 export interface OidcAdapterOptions {
   /** 32-byte key, e.g. `deriveKey(KEYHOLD_SECRET, 'oidc-adapter')`. Nodes sharing storage share it. */
   encryptionKey: Buffer;
+  /** Told after a reused one-time credential revoked its grant (events, audit). */
+  onReuse?: ReuseListener;
 }
+
+/** A refresh token or code presented again: what is known of it (no secrets). */
+export type ReuseListener = (reuse: { model: string; grantId: string; accountId: string | null; clientId: string | null }) => Promise<void>;
 
 /** The part of a payload an adapter indexes, plus the sealed JSON object it stores. */
 export interface SealedRecord {
@@ -218,11 +223,16 @@ export function consumeNotFound(model: string): Error {
  */
 export async function handleConsumeConflict(
   model: string,
-  grantId: unknown,
+  payload: { grantId?: unknown; accountId?: unknown; clientId?: unknown },
   revokeGrant: (grantId: string) => Promise<void>,
+  onReuse?: ReuseListener,
 ): Promise<never> {
+  const { grantId } = payload;
   if (typeof grantId === 'string' && grantId !== '') {
     await revokeGrant(grantId);
+    const text = (value: unknown) => (typeof value === 'string' ? value : null);
+    // The refusal must not depend on the listener: its failure is its own.
+    await onReuse?.({ model, grantId, accountId: text(payload.accountId), clientId: text(payload.clientId) }).catch(() => {});
     throw new errors.InvalidGrant(REVOKED_DETAIL);
   }
   // No grant to revoke (a pushed authorization request): the loser just fails.

@@ -199,13 +199,13 @@ export function createRedisAdapter(redis: RedisClient, options: RedisAdapterOpti
       const result = await run(redis, CONSUME, objectKey(this.model, storedId), epochSeconds());
       if (result === 1) return;
       if (result === -1 || typeof result !== 'string') throw consumeNotFound(this.model);
-      const { grantId } = JSON.parse(result) as { grantId?: unknown };
-      await handleConsumeConflict(this.model, grantId, async (revoked) => {
+      const stored = JSON.parse(result) as { grantId?: unknown; accountId?: unknown; clientId?: unknown };
+      await handleConsumeConflict(this.model, stored, async (revoked) => {
         await Promise.all([
           revokeGrantMembers(revoked),
           redis.del(objectKey(GRANT_MODEL, storageId(revoked))),
         ]);
-      });
+      }, options.onReuse);
     }
 
     async destroy(id: string): Promise<void> {

@@ -164,7 +164,7 @@ export function createSqlAdapter(db: Kysely<Database>, options: SqlAdapterOption
         .where(notExpired)
         .executeTakeFirst();
       if (!existing?.consumed_at) throw consumeNotFound(this.model);
-      await handleConsumeConflict(this.model, existing.payload.grantId, (grantId) => deleteGrant(db, grantId, true));
+      await handleConsumeConflict(this.model, existing.payload, (grantId) => deleteGrant(db, grantId, true), options.onReuse);
     }
 
     async destroy(id: string): Promise<void> {

@@ -155,6 +155,38 @@ export interface SessionDeviceTable {
   expires_at: NullableTimestamp;
 }
 
+export interface WebhookTable {
+  id: string;
+  url: string;
+  /** Event types it receives; empty: every type. */
+  events: JSONColumnType<string[], string, string>;
+  secret_encrypted: string;
+  active: Generated<boolean>;
+  created_at: Timestamp;
+}
+
+export interface EventOutboxTable {
+  id: string;
+  type: string;
+  data: JSONColumnType<Record<string, unknown>, string, string>;
+  created_at: Timestamp;
+  fanned_out_at: NullableTimestamp;
+}
+
+export type DeliveryTarget = 'webhook' | 'redis_stream' | 'nats';
+
+export interface EventDeliveryTable {
+  id: Generated<string>;
+  event_id: string;
+  target: DeliveryTarget;
+  webhook_id: string | null;
+  attempts: Generated<number>;
+  next_attempt_at: Timestamp;
+  delivered_at: NullableTimestamp;
+  failed_at: NullableTimestamp;
+  last_error: string | null;
+}
+
 export interface Database {
   accounts: AccountTable;
   clients: ClientTable;
@@ -169,4 +201,7 @@ export interface Database {
   mail_outbox: MailOutboxTable;
   account_lockouts: AccountLockoutTable;
   session_devices: SessionDeviceTable;
+  webhooks: WebhookTable;
+  event_outbox: EventOutboxTable;
+  event_deliveries: EventDeliveryTable;
 }
