@@ -138,7 +138,7 @@ export async function createCore(config: Config, logger: Logger): Promise<Core> 
     // here, before anything runs, so that no command seals new data under another secret.
     await loadEngineJwks(db, keyOptions);
 
-    const rateLimitStore = { redis, prefix: config.REDIS_PREFIX };
+    const rateLimitStore = { redis, prefix: config.REDIS_PREFIX, onRefused: (limit: string) => telemetry.rateLimited.inc({ limit }) };
     return {
       config,
       logger,

@@ -43,6 +43,8 @@ export interface RateLimit {
   refund(key: string): Promise<void>;
   /** Forgets every attempt counted under the key. */
   reset(key: string): Promise<void>;
+  /** Tells the store's listener (metrics) that this limit refused an attempt. */
+  refused(): void;
   /** @internal */
   readonly limiter: RateLimiterAbstract;
 }
@@ -51,6 +53,8 @@ export interface RateLimitStore {
   redis?: Redis;
   /** Prefix of every Redis key (REDIS_PREFIX). */
   prefix: string;
+  /** Told the limit's name each time a limit refuses an attempt (keyhold_rate_limited_total). */
+  onRefused?: (limit: string) => void;
 }
 
 export function createRateLimit(store: RateLimitStore, policy: RateLimitPolicy): RateLimit {
@@ -67,6 +71,9 @@ export function createRateLimit(store: RateLimitStore, policy: RateLimitPolicy):
     },
     async reset(key) {
       await limiter.delete(key);
+    },
+    refused() {
+      store.onRefused?.(policy.name);
     },
   };
 }
@@ -115,6 +122,7 @@ export async function consumeAll(entries: Array<[RateLimit, string]>): Promise<v
     if (!refusal || outcome.reason.msBeforeNext > refusal.msBeforeNext) refusal = { limit, msBeforeNext: outcome.reason.msBeforeNext };
   }
   if (!refusal) return;
+  refusal.limit.refused();
   await Promise.all(entries.filter((_, index) => outcomes[index]!.status === 'fulfilled').map(([limit, key]) => limit.refund(key)));
   throw rateLimited(refusal.limit.policy, Math.max(1, Math.ceil(refusal.msBeforeNext / 1000)));
 }
