@@ -22,6 +22,7 @@ import { createSessionService, type SessionService } from '#src/services/session
 import { createEventEmitter, type EventEmitter } from '#src/services/events.ts';
 import { createWebhookService, type WebhookService } from '#src/services/webhooks.ts';
 import { pendingOutboxCounts } from '#src/stores/event-store.ts';
+import { createSecurityRecord, type SecurityRecord } from '#src/services/security-record.ts';
 import { createMailer, type Mailer } from '#src/services/mailer.ts';
 import { deriveKeys, resolveMasterSecret, type DerivedKeys } from '#src/services/master-secret.ts';
 import { createPasswordPolicy, type PasswordPolicy } from '#src/services/password-policy.ts';
@@ -72,6 +73,8 @@ export interface Core {
   lockout: LockoutService;
   /** Events for other services, through the SQL outbox (auth.mfa_enrolled and the rest). */
   events: EventEmitter;
+  /** Audit entries and events for what happens outside Keyhold's own services (engine events). */
+  securityRecord: SecurityRecord;
   /** Where events are POSTed (signed), and their secrets. */
   webhooks: WebhookService;
   /** An account's browser sessions: list, end one, end all others (Account API). */
@@ -101,9 +104,9 @@ export async function createCore(config: Config, logger: Logger): Promise<Core> 
     if (config.REDIS_URL) redis = connectRedis(config.REDIS_URL, logger);
 
     const events = createEventEmitter(db);
-    const onReuse = async (reuse: { model: string; accountId: string | null; clientId: string | null }) => {
-      await events.emit('auth.token_reuse_detected', { user_id: reuse.accountId, client_id: reuse.clientId, credential: reuse.model });
-    };
+    const securityRecord = createSecurityRecord(db, events);
+    const onReuse = (reuse: { model: string; accountId: string | null; clientId: string | null }) =>
+      securityRecord.tokenReused({ accountId: reuse.accountId, clientId: reuse.clientId, credential: reuse.model });
     const engineState = redis
       ? createRedisAdapter(redis, { prefix: config.REDIS_PREFIX, encryptionKey: keys.engineState, onReuse })
       : createSqlAdapter(db, { encryptionKey: keys.engineState, onReuse });
@@ -168,9 +171,10 @@ export async function createCore(config: Config, logger: Logger): Promise<Core> 
         db,
         engineState,
         concurrentLimit: policy.CONCURRENT_SESSION_LIMIT,
-        onEnded: [(ended) => events.emit('auth.session_revoked', { user_id: ended.accountId, session_id: ended.sessionId, reason: ended.reason }).then(() => undefined)],
+        onEnded: [(ended) => securityRecord.sessionEnded(ended)],
       }),
       events,
+      securityRecord,
       webhooks: createWebhookService(db, keys.webhookSecrets),
       background,
       close,

@@ -7,6 +7,7 @@ import type { Job } from '#src/jobs/job.ts';
 import { startMailDelivery } from '#src/jobs/mail-delivery.ts';
 import { startEventDelivery } from '#src/jobs/event-delivery.ts';
 import { startSessionDeviceCleanup } from '#src/jobs/session-device-cleanup.ts';
+import { startAuditRetention } from '#src/jobs/audit-retention.ts';
 import type { EventDeliveryWorker } from '#src/services/event-delivery.ts';
 import { startSigningKeyReload } from '#src/jobs/signing-key-reload.ts';
 import type { EngineHost } from '#src/oidc/engine-host.ts';
@@ -29,6 +30,7 @@ export function startJobs(core: Pick<Core, 'config' | 'db' | 'logger' | 'keys' |
     mail,
     events,
     startSessionDeviceCleanup({ db, logger }),
+    ...(config.AUDIT_RETENTION_DAYS > 0 ? [startAuditRetention({ db, logger, retentionDays: config.AUDIT_RETENTION_DAYS })] : []),
     startFlowCleanup({ db, logger }),
     startSigningKeyReload({ engine, config, logger }),
     // Redis expires engine state by itself.

@@ -7,13 +7,13 @@
 // still holds.
 import Provider from 'oidc-provider';
 import type { BackgroundTasks } from '#src/services/background-tasks.ts';
-import type { EventEmitter } from '#src/services/events.ts';
+import type { SecurityRecord } from '#src/services/security-record.ts';
 import type { SessionService } from '#src/services/sessions.ts';
 
 export interface SessionActivitySinks {
   sessions: Pick<SessionService, 'seen' | 'ended'>;
   background: Pick<BackgroundTasks, 'run'>;
-  events?: Pick<EventEmitter, 'emit'>;
+  record?: Pick<SecurityRecord, 'signedIn'>;
 }
 
 type EngineSession = InstanceType<Provider['Session']>;
@@ -28,12 +28,19 @@ export function attachSessionActivity(provider: Provider, sinks: SessionActivity
     // submission); only the login's own resume is the sign-in.
     const result = ctx?.oidc?.route === 'resume' ? ctx.oidc.result : undefined;
     const login = result && !result.consent ? result.login : undefined;
-    if (ctx && login && sinks.events && !announced.has(ctx)) {
+    if (ctx && login && sinks.record && !announced.has(ctx)) {
       announced.add(ctx);
-      const { events } = sinks;
+      const { record } = sinks;
       const clientId = ctx.oidc.params?.client_id;
-      const success = { user_id: session.accountId, client_id: typeof clientId === 'string' ? clientId : null, amr: login.amr ?? [], ip: ctx.ip ?? null };
-      sinks.background.run('recording a sign-in event', () => events.emit('auth.login.success', success));
+      const signIn = {
+        accountId: session.accountId,
+        clientId: typeof clientId === 'string' ? clientId : null,
+        amr: login.amr ?? [],
+        ip: ctx.ip ?? null,
+        userAgent: ctx.get('user-agent') || null,
+        requestId: typeof ctx.state.requestId === 'string' ? ctx.state.requestId : null,
+      };
+      sinks.background.run('recording a sign-in', () => record.signedIn(signIn));
     }
     const seen = { id: session.jti, accountId: session.accountId, ...(typeof session.exp === 'number' ? { expiresAt: session.exp } : {}) };
     const request = { userAgent: ctx?.get('user-agent') || undefined, ip: ctx?.ip };

@@ -48,6 +48,8 @@ export async function updateAccountAuthorization(db: Kysely<Database>, email: st
   await recordAudit(db, {
     event: 'account.authorization_changed',
     accountId: updated.id,
+    actor,
+    outcome: 'success',
     details: {
       actor,
       ...(columns.roles ? { roles: { from: existing.roles, to: updated.roles } } : {}),

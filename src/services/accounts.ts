@@ -11,6 +11,7 @@ import type { Telemetry } from '#src/services/telemetry.ts';
 import type { Database } from '#src/stores/schema.ts';
 import { findAccountByEmail, findAccountById, insertAccount, recordLogin, type AccountRow } from '#src/stores/account-store.ts';
 import { emitEvent } from '#src/services/events.ts';
+import { recordAudit } from '#src/stores/audit-store.ts';
 
 export interface Account {
   id: string;
@@ -84,7 +85,7 @@ export interface AccountService {
    * undefined otherwise, with no hint why. A wrong password for an existing account counts
    * towards its lockout.
    */
-  authenticate(email: string, password: string, context?: { ip?: string }): Promise<Account | undefined>;
+  authenticate(email: string, password: string, context?: { ip?: string; userAgent?: string; requestId?: string }): Promise<Account | undefined>;
 }
 
 // Every plain password that becomes an account's goes through the one policy (length from
@@ -143,17 +144,26 @@ export function createAccountService(db: Kysely<Database>, passwords: PasswordHa
         passwords.verify(row?.password_hash, passwordLength(password) <= MAX_PASSWORD_LENGTH ? password : ''),
         row && options.lockout ? options.lockout.isLocked(row.id) : false,
       ]);
-      const failed = { user_id: row?.id ?? null, method: 'password', ip: context.ip ?? null };
-      if (row && locked) {
-        counted('locked');
-        await emitEvent(db, 'auth.login.failed', { ...failed, reason: 'locked' });
+      const refuse = async (reason: 'locked' | 'invalid_credentials') => {
+        counted(reason === 'locked' ? 'locked' : 'failure');
+        // The audit names an account only when the address is one; what was typed is not kept.
+        await recordAudit(db, {
+          event: 'login.failed',
+          accountId: row?.id ?? null,
+          ip: context.ip ?? null,
+          userAgent: context.userAgent ?? null,
+          requestId: context.requestId ?? null,
+          actor: 'account',
+          outcome: 'failure',
+          details: { method: 'password', reason },
+        });
+        await emitEvent(db, 'auth.login.failed', { user_id: row?.id ?? null, method: 'password', reason, ip: context.ip ?? null });
         return undefined;
-      }
+      };
+      if (row && locked) return refuse('locked');
       if (!row || !valid || !row.active) {
         if (row && !valid) await options.lockout?.recordFailure(row.id, context);
-        counted('failure');
-        await emitEvent(db, 'auth.login.failed', { ...failed, reason: 'invalid_credentials' });
-        return undefined;
+        return refuse('invalid_credentials');
       }
       counted('success');
       await recordLogin(db, row.id, passwords.needsRehash(row.password_hash!) ? await passwords.hash(password) : undefined);

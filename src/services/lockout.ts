@@ -48,7 +48,7 @@ export function createLockoutService(deps: LockoutDependencies): LockoutService 
     const account = await findAccountById(db, accountId);
     if (!account) return;
     deps.logger.info({ event: 'account.locked', accountId }, 'account locked after failed sign-ins');
-    await recordAudit(db, { event: 'account.locked', accountId, ip: ip ?? null, details: { until: lockedUntil.toISOString(), failures: rule.threshold } });
+    await recordAudit(db, { event: 'account.locked', accountId, ip: ip ?? null, actor: 'system', outcome: 'success', details: { until: lockedUntil.toISOString(), failures: rule.threshold } });
     await deps.mailer.enqueue({
       to: account.email,
       template: 'account_locked',
@@ -70,7 +70,7 @@ export function createLockoutService(deps: LockoutDependencies): LockoutService 
     lockedUntil: (accountId) => store.lockedUntil(accountId),
     async unlock(accountId, actor = 'admin') {
       const wasLocked = await store.clear(accountId);
-      if (wasLocked) await recordAudit(db, { event: 'account.unlocked', accountId, details: { actor } });
+      if (wasLocked) await recordAudit(db, { event: 'account.unlocked', accountId, actor, outcome: 'success' });
       return wasLocked;
     },
   };

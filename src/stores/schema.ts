@@ -89,6 +89,12 @@ export interface AuditLogTable {
   client_id: string | null;
   ip: string | null;
   details: JSONColumnType<Record<string, unknown>, string, string>;
+  /** Who acted: `account` (the subject itself), `cli`, `admin:<id>`, `system`. */
+  actor: string | null;
+  /** `success` or `failure` (null on entries older than the column). */
+  outcome: string | null;
+  user_agent: string | null;
+  request_id: string | null;
 }
 
 export interface PasswordHistoryTable {
