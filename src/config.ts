@@ -170,6 +170,11 @@ const environmentSchema = z.object({
   // Let webhooks reach loopback and private addresses (tests, local trials). Off by default:
   // a webhook URL must not become a way to call the provider's own network.
   WEBHOOK_ALLOW_PRIVATE: bool.default(false),
+  // What the sign-in, registration and recovery limits do while Redis fails: `closed`
+  // refuses the attempt (503: they guard password guessing), `memory` counts per node,
+  // `open` lets it through. Each failure is logged and counted. The token endpoint
+  // (refresh) has no Keyhold limit, so refreshes never wait on Redis limits (fail open).
+  RATE_LIMIT_REDIS_FAILURE: z.enum(['closed', 'memory', 'open']).default('closed'),
   // Days the audit log is kept; older entries are deleted by a daily job. 0 keeps them forever.
   AUDIT_RETENTION_DAYS: seconds.default(365),
 });
@@ -210,6 +215,7 @@ const POLICY_KEYS = [
   'PASSWORD_RESET_TTL', 'INVITATION_TTL', 'VERIFICATION_RESEND_COOLDOWN', 'PASSWORD_MIN_LENGTH',
   'PASSWORD_HISTORY', 'BREACH_CHECK_URL', 'RECENT_LOGIN_WINDOW',
   'LOCKOUT_THRESHOLD', 'LOCKOUT_WINDOW', 'LOCKOUT_DURATION', 'CONCURRENT_SESSION_LIMIT', 'AUDIT_RETENTION_DAYS',
+  'RATE_LIMIT_REDIS_FAILURE',
 ] as const satisfies ReadonlyArray<keyof Settings>;
 
 type ProcessKey = (typeof PROCESS_KEYS)[number];

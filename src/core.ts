@@ -141,7 +141,16 @@ export async function createCore(config: Config, logger: Logger): Promise<Core> 
     // here, before anything runs, so that no command seals new data under another secret.
     await loadEngineJwks(db, keyOptions);
 
-    const rateLimitStore = { redis, prefix: config.REDIS_PREFIX, onRefused: (limit: string) => telemetry.rateLimited.inc({ limit }) };
+    const rateLimitStore = {
+      redis,
+      prefix: config.REDIS_PREFIX,
+      onRefused: (limit: string) => telemetry.rateLimited.inc({ limit }),
+      onStoreFailure: config.RATE_LIMIT_REDIS_FAILURE,
+      reportStoreFailure: (limit: string, error: unknown) => {
+        telemetry.rateLimitStoreErrors.inc({ limit });
+        logger.warn({ limit, mode: config.RATE_LIMIT_REDIS_FAILURE, err: { message: error instanceof Error ? error.message : String(error) } }, 'rate limit store (Redis) failed');
+      },
+    };
     return {
       config,
       logger,

@@ -13,6 +13,8 @@ export interface Telemetry {
   lockouts: Counter;
   /** keyhold_rate_limited_total{limit}: attempts refused by a rate limit, by its name. */
   rateLimited: Counter<'limit'>;
+  /** keyhold_rate_limit_store_errors_total{limit}: limit checks made while Redis failed. */
+  rateLimitStoreErrors: Counter<'limit'>;
   /** Reports keyhold_outbox_pending{kind} when /metrics is scraped (set once, by the core). */
   observePending(read: () => Promise<Record<string, number>>): void;
 }
@@ -36,6 +38,7 @@ export function createTelemetry(): Telemetry {
     loginAttempts: new Counter({ name: 'keyhold_login_attempts_total', help: 'Sign-in credential checks by outcome and method', labelNames: ['outcome', 'method'], registers: [registry] }),
     lockouts: new Counter({ name: 'keyhold_lockouts_total', help: 'Accounts locked after repeated failed sign-ins', registers: [registry] }),
     rateLimited: new Counter({ name: 'keyhold_rate_limited_total', help: 'Attempts refused by a rate limit, by limit', labelNames: ['limit'], registers: [registry] }),
+    rateLimitStoreErrors: new Counter({ name: 'keyhold_rate_limit_store_errors_total', help: 'Rate limit checks made while the shared store (Redis) failed, by limit', labelNames: ['limit'], registers: [registry] }),
     observePending(read) {
       readPending = read;
     },
