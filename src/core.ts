@@ -165,7 +165,7 @@ export async function createCore(config: Config, logger: Logger): Promise<Core> 
       flows,
       mailer,
       registration: createRegistrationService({ db, config, accounts, flows, mailer, passwordPolicy, passwords }),
-      credentials: createCredentialService({ db, config, flows, mailer, passwordPolicy, passwords, engineState }),
+      credentials: createCredentialService({ db, config, flows, mailer, passwordPolicy, passwords, engineState, lockout }),
       emailOwnership: createEmailOwnershipService({ db, config, flows, mailer, passwords, engineState }),
       accountData: createAccountDataService({ db, config, passwords, engineState, pseudonymKey: keys.pseudonyms }),
       authorization: createAuthorizationService(db, config.ISSUER),

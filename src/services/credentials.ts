@@ -16,6 +16,7 @@ import type { PasswordHasher } from '#src/services/passwords.ts';
 import { findAccountByEmail, findAccountById, lockAccount, markEmailVerified, replacePasswordHash, type AccountRow } from '#src/stores/account-store.ts';
 import { recordAudit } from '#src/stores/audit-store.ts';
 import { emitEvent } from '#src/services/events.ts';
+import type { LockoutService } from '#src/services/lockout.ts';
 import { cancelPendingFlows, latestFlowCreatedAt } from '#src/stores/flow-store.ts';
 import type { EngineStateStore, KeptState } from '#src/stores/oidc-adapter-common.ts';
 import type { Database } from '#src/stores/schema.ts';
@@ -35,6 +36,8 @@ export interface CredentialDependencies {
   passwords: Pick<PasswordHasher, 'hash' | 'verify'>;
   /** Ends the account's sessions, grants and tokens when its password changes. */
   engineState: Pick<EngineStateStore, 'revokeAccount'>;
+  /** A reset lifts a lockout: the link proved the mailbox, and the guessed password is gone. */
+  lockout?: Pick<LockoutService, 'unlock'>;
 }
 
 export function createCredentialService(deps: CredentialDependencies) {
@@ -97,6 +100,7 @@ export function createCredentialService(deps: CredentialDependencies) {
       // The link proved the mailbox is theirs.
       if (!account.email_verified) await markEmailVerified(db, account.id);
       await deps.engineState.revokeAccount(account.id);
+      await deps.lockout?.unlock(account.id, 'account');
       await notifyChanged(account);
       await recordAudit(db, { event: 'password.reset', accountId: account.id, ip });
     },

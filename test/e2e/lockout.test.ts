@@ -4,7 +4,7 @@
 // and `keyhold user unlock` lifts it.
 import test from 'ava';
 import * as oidc from 'openid-client';
-import { parseForms, type Page } from '../helpers/browser.ts';
+import { Browser, parseForms, type Page } from '../helpers/browser.ts';
 import { cliEnv, runKeyhold, succeeded } from '../helpers/cli.ts';
 import { testRedisUrl } from '../helpers/infra.ts';
 import { mailEnv, startMailbox, type Mailbox } from '../helpers/mailbox.ts';
@@ -123,6 +123,23 @@ test.serial('`keyhold user unlock --email` lifts a lock held in Redis', async (t
   t.false(await nodes[1].keyhold.lockout.isLocked(user.id));
   const again = await attempt(configs[1], user.email, user.password);
   t.true(again.page.url.startsWith('https://app.example.test/') || /\/confirm"/.test(again.page.body));
+});
+
+test.serial('the reset link in the lock mail lifts the lock with the new password', async (t) => {
+  const { configs, nodes, mailbox } = clusters.redis!;
+  const user = await createUser(nodes[0]);
+  for (let failure = 1; failure <= 3; failure++) await attempt(configs[0], user.email, `wrong ${failure}`);
+  const locked = await mailbox.next(user.email, /locked/);
+  const recovery = locked.links.find((link) => link.endsWith('/recovery'))!;
+  const browser = new Browser();
+  const sent = await browser.submit(await browser.get(recovery), /\/recovery$/, { email: user.email });
+  t.is(sent.status, 200);
+  const reset = (await mailbox.next(user.email, /Reset/)).links.find((link) => link.includes('/recovery/reset?token='))!;
+  const done = await browser.submit(await browser.get(reset), /\/recovery\/reset$/, { password: 'a brand new passphrase 42' });
+  t.is(done.status, 200);
+  t.false(await nodes[1].keyhold.lockout.isLocked(user.id));
+  const after = await attempt(configs[1], user.email, 'a brand new passphrase 42');
+  t.true(after.page.url.startsWith('https://app.example.test/') || /\/confirm"/.test(after.page.body));
 });
 
 test.serial('a burst of concurrent wrong passwords locks once and mails once', async (t) => {
