@@ -8,6 +8,8 @@
 //   refresh rotation   independent refresh-token chains, each rotating sequentially
 //   password login     full code flow through the HTML login form, production argon2id
 //   JWT verification   jose jwtVerify with a cached remote JWKS, in-process CPU loop
+//   @keyhold/verify    the package's verify() against bare jose jwtVerify with a local key
+//                      set, alternating short rounds; its ratio to bare jose (goal ≥ 0.9)
 //   idle RSS / start   `node --import tsx src/main.ts` against Postgres + Redis
 //
 // In-process figures share this process's event loop between the load generator and the
@@ -24,6 +26,7 @@ import { createResource } from '#src/services/resources.ts';
 import { createTestDatabase, createTestRedisPrefix, testRedisUrl } from '../test/helpers/infra.ts';
 import { basicAuthorization, discover, passwordCodeFlow, REDIRECT_URI } from './flows.ts';
 import { fetchJson, measure, measureLoop, type Measurement } from './load.ts';
+import { compareVerification, type VerifyComparison } from './verify.ts';
 import { BENCH_SECRET, freePort, killChildrenNow, REFERENCE_BODY, runChild, startKeyholdInProcess, startReferenceServer, type ChildRun } from './servers.ts';
 
 const benchDir = path.dirname(fileURLToPath(import.meta.url));
@@ -38,6 +41,8 @@ const WINDOW_MS = Number(process.env.BENCH_WINDOW_MS ?? 5000);
 const WARMUP_MS = 2000;
 const MAX_OPS = 200_000;
 const JWT_WINDOW_MS = 3000;
+const VERIFY_ROUNDS = 6;
+const VERIFY_ROUND_MS = 1000;
 const CHILD_RUNS = 3;
 const CHILD_IDLE_MS = 2000;
 
@@ -231,6 +236,25 @@ async function main() {
     detail: { ...describe(jwtRun), alg: header.alg, distinctTokens: accessTokens.length, perVerificationUs: round(1e6 / jwtRun.rate, 2) },
   });
 
+  log('@keyhold/verify against bare jose (local key set)');
+  const verifyComparison = await compareVerification({ issuer, audience: apiIdentifier, tokens: accessTokens, rounds: VERIFY_ROUNDS, roundMs: VERIFY_ROUND_MS, maxOps: MAX_OPS });
+  results.push({
+    name: 'JWT verification (bare jose, local key set)',
+    value: round(verifyComparison.bareRate),
+    unit: 'verifications/s',
+    ratio: verifyComparison.bareRate,
+    ratioTo: RPS,
+    detail: { alg: verifyComparison.alg, roundRates: verifyComparison.bareRounds, roundMs: VERIFY_ROUND_MS },
+  });
+  results.push({
+    name: '@keyhold/verify verify() (ratio: to bare jose)',
+    value: round(verifyComparison.packageRate),
+    unit: 'verifications/s',
+    ratio: verifyComparison.ratio,
+    ratioTo: 'bare jose jwtVerify with a local key set (goal >= 0.9)',
+    detail: { alg: verifyComparison.alg, roundRates: verifyComparison.packageRounds, roundMs: VERIFY_ROUND_MS },
+  });
+
   // 3. Refresh token rotation ----------------------------------------------------------------
   log(`refresh rotation: ${REFRESH_CHAINS} chains from code flows with consent`);
   const offlineConfig = await discover(issuer, offline.client_id as string, offline.client_secret as string);
@@ -381,6 +405,7 @@ async function main() {
   console.log(widths.map((width) => '-'.repeat(width)).join('  '));
   for (const row of rows.slice(1)) console.log(line(row));
   console.log(`\nJWT verification: ${results.find((r) => r.name.startsWith('JWT'))!.value} verifications/s absolute (in-process CPU loop, one core)`);
+  console.log(verifyLine(verifyComparison));
   console.log(`node ${process.version}, ${os.cpus().length} CPUs (${os.cpus()[0]?.model.trim()}), ${round(os.totalmem() / 2 ** 30)} GiB, load ${loadAtStart.join(' ')}; ${round((performance.now() - started) / 1000)} s`);
 
   const report = {
@@ -392,6 +417,11 @@ async function main() {
   };
   writeFileSync(path.join(benchDir, 'results.json'), `${JSON.stringify(report, null, 2)}\n`);
   console.log(`wrote ${path.relative(process.cwd(), path.join(benchDir, 'results.json'))}`);
+}
+
+function verifyLine(comparison: VerifyComparison): string {
+  const verdict = comparison.ratio >= 0.9 ? 'meets' : 'BELOW';
+  return `@keyhold/verify: ${Math.round(comparison.packageRate)} verifications/s vs bare jose ${Math.round(comparison.bareRate)}/s (${comparison.alg}): ratio ${comparison.ratio.toFixed(3)}, ${verdict} the 0.9 goal`;
 }
 
 function formatRatio(ratio: number): string {

@@ -1,6 +1,7 @@
 // The HTTP application: Keyhold's middleware and routes first, the engine last for every
 // protocol endpoint.
 import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import Router from '@koa/router';
 import Koa from 'koa';
@@ -20,6 +21,7 @@ import { authorizationPostRoute } from '#src/routes/authorization-post.ts';
 import { emailChangeRoutes } from '#src/routes/email-change.ts';
 import { interactionRoutes, type InteractionDependencies } from '#src/routes/interaction/index.ts';
 import { opsRoutes } from '#src/routes/ops.ts';
+import { securityPageRoutes } from '#src/routes/mfa-pages.ts';
 import { selfServiceRoutes, type SelfServiceDependencies } from '#src/routes/self-service.ts';
 import { assetsDirectory } from '#src/views.ts';
 
@@ -33,14 +35,23 @@ export interface AppDependencies extends InteractionDependencies, SelfServiceDep
   ops: Parameters<typeof opsRoutes>[0];
 }
 
+// The browser half of @simplewebauthn, served from our origin (the CSP allows no other).
+const webauthnBrowserBundle = path.join(path.dirname(createRequire(import.meta.url).resolve('@simplewebauthn/browser')), '..', 'dist', 'bundle', 'index.umd.min.js');
+
 function assetRoutes(): Router {
   const router = new Router();
-  const stylesheet = readFileSync(path.join(assetsDirectory, 'keyhold.css'));
-  router.get('/assets/keyhold.css', (ctx) => {
-    ctx.type = 'text/css';
-    ctx.set('Cache-Control', 'public, max-age=3600');
-    ctx.body = stylesheet;
-  });
+  const assets: Record<string, { type: string; body: Buffer }> = {
+    '/assets/keyhold.css': { type: 'text/css', body: readFileSync(path.join(assetsDirectory, 'keyhold.css')) },
+    '/assets/passkey.js': { type: 'application/javascript', body: readFileSync(path.join(assetsDirectory, 'passkey.js')) },
+    '/assets/webauthn.js': { type: 'application/javascript', body: readFileSync(webauthnBrowserBundle) },
+  };
+  for (const [route, asset] of Object.entries(assets)) {
+    router.get(route, (ctx) => {
+      ctx.type = asset.type;
+      ctx.set('Cache-Control', 'public, max-age=3600');
+      ctx.body = asset.body;
+    });
+  }
   return router;
 }
 
@@ -60,7 +71,7 @@ export function createApp(deps: AppDependencies): Koa {
   app.use(rejectControlCharactersInUrl());
 
   app.use(accountApiCors(deps.clients));
-  for (const router of [opsRoutes(deps.ops), assetRoutes(), interactionRoutes(deps), selfServiceRoutes(deps), emailChangeRoutes(deps), accountRoutes(deps)]) {
+  for (const router of [opsRoutes(deps.ops), assetRoutes(), interactionRoutes(deps), selfServiceRoutes(deps), securityPageRoutes(deps), emailChangeRoutes(deps), accountRoutes(deps)]) {
     app.use(router.routes());
     app.use(router.allowedMethods());
   }

@@ -11,6 +11,8 @@ const bool = z
 const seconds = z.coerce.number().int().nonnegative();
 const positiveInt = z.coerce.number().int().positive();
 
+const nameList = z.string().transform((value) => [...new Set(value.split(/[\s,]+/).filter((name) => name && name !== 'none'))]);
+
 const signingAlg = z.enum(['RS256', 'PS256', 'ES256', 'EdDSA']);
 
 const environmentSchema = z.object({
@@ -145,6 +147,36 @@ const environmentSchema = z.object({
   // When set, /metrics (wherever it is served) needs `Authorization: Bearer <token>`.
   // At least 32 characters. Unset with METRICS_PORT unset: /metrics is public.
   METRICS_TOKEN: z.string().min(32, 'must be at least 32 characters').optional(),
+  // Second factors, each switchable: TOTP apps, codes by email, codes by SMS.
+  MFA_TOTP: bool.default(true),
+  MFA_EMAIL: bool.default(true),
+  MFA_SMS: bool.default(false),
+  // Who must use a second factor: accounts of these tiers or with these roles (comma or
+  // space separated; `none` for nobody). A client's `require_mfa: true` adds its users.
+  MFA_REQUIRED_TIERS: nameList.default(['pro', 'team', 'enterprise']),
+  MFA_REQUIRED_ROLES: nameList.default(['admin', 'owner']),
+  // Sign-ins a person who must have a second factor but has none may still make before
+  // enrolment is forced (0: enrol at the next sign-in).
+  MFA_ENROLMENT_GRACE: seconds.default(0),
+  // Passkeys (WebAuthn): a phishing-resistant second factor, and passwordless sign-in.
+  PASSKEYS: bool.default(true),
+  // The WebAuthn relying party id: the issuer's host name by default. Passkeys are bound to
+  // it for good — changing it later orphans every registered passkey. A parent domain (e.g.
+  // example.com for id.example.com) lets sibling sites share them.
+  WEBAUTHN_RP_ID: z.string().regex(/^[a-z0-9.-]+$/i, 'must be a host name').optional(),
+  // Origins allowed to use passkeys (comma separated): the issuer's origin by default.
+  WEBAUTHN_ORIGINS: nameList.pipe(z.array(z.url({ protocol: /^https?$/ }))).optional(),
+  // Lifetime (seconds) of a code sent by email or SMS, and the wait before another is sent.
+  MFA_OTP_TTL: seconds.min(30).max(3600).default(300),
+  MFA_OTP_RESEND_COOLDOWN: seconds.default(30),
+  // The name authenticator apps show for the account (the otpauth:// issuer).
+  TOTP_ISSUER_NAME: z.string().min(1).max(64).default('Keyhold'),
+  // How SMS codes leave: `log` writes each message to a private file under DATA_DIR/sms
+  // (development; the code never reaches the log), `webhook` POSTs JSON to SMS_WEBHOOK_URL,
+  // signed with SMS_WEBHOOK_SECRET (header Keyhold-Signature, as webhooks are).
+  SMS_PROVIDER: z.enum(['log', 'webhook']).default('log'),
+  SMS_WEBHOOK_URL: z.url({ protocol: /^https?$/ }).optional(),
+  SMS_WEBHOOK_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
   // Seconds given to in-flight requests on SIGTERM before the process exits anyway.
   SHUTDOWN_TIMEOUT: seconds.default(10),
   // Account lockout (on every node): LOCKOUT_THRESHOLD failed sign-ins of one account within
@@ -185,6 +217,7 @@ const aliases: Record<string, (value: string) => [string, string]> = {
   REFRESH_TOKEN_EXPIRE_DAYS: (v) => ['REFRESH_TOKEN_TTL', String(Number(v) * 86400)],
   EMAIL_VERIFICATION_TOKEN_EXPIRE_HOURS: (v) => ['EMAIL_VERIFICATION_TTL', String(Number(v) * 3600)],
   PASSWORD_RESET_TOKEN_EXPIRE_HOURS: (v) => ['PASSWORD_RESET_TTL', String(Number(v) * 3600)],
+  MFA_OTP_EXPIRE_SECONDS: (v) => ['MFA_OTP_TTL', v],
 };
 
 type Settings = Omit<z.infer<typeof environmentSchema>, 'ALLOW_LOOPBACK_REQUESTS'> & {
@@ -206,6 +239,7 @@ const PROCESS_KEYS = [
   'ARGON2_PARALLELISM', 'SMTP_URL', 'MAIL_FROM', 'MAIL_POLL_INTERVAL', 'MAIL_MAX_ATTEMPTS',
   'ALLOW_LOOPBACK_REQUESTS', 'METRICS_PORT', 'METRICS_HOST', 'METRICS_TOKEN', 'SHUTDOWN_TIMEOUT',
   'EVENTS_POLL_INTERVAL', 'EVENTS_MAX_ATTEMPTS', 'NATS_URL', 'EVENTS_NATS_SUBJECT', 'WEBHOOK_ALLOW_PRIVATE',
+  'SMS_PROVIDER', 'SMS_WEBHOOK_URL', 'SMS_WEBHOOK_SECRET', 'WEBAUTHN_RP_ID', 'WEBAUTHN_ORIGINS',
 ] as const satisfies ReadonlyArray<keyof Settings>;
 const POLICY_KEYS = [
   'ACCESS_TOKEN_TTL', 'REFRESH_TOKEN_TTL', 'ID_TOKEN_TTL', 'AUTHORIZATION_CODE_TTL', 'CLIENT_CREDENTIALS_TTL',
@@ -216,6 +250,8 @@ const POLICY_KEYS = [
   'PASSWORD_HISTORY', 'BREACH_CHECK_URL', 'RECENT_LOGIN_WINDOW',
   'LOCKOUT_THRESHOLD', 'LOCKOUT_WINDOW', 'LOCKOUT_DURATION', 'CONCURRENT_SESSION_LIMIT', 'AUDIT_RETENTION_DAYS',
   'RATE_LIMIT_REDIS_FAILURE',
+  'PASSWORD_HISTORY', 'BREACH_CHECK_URL', 'RECENT_LOGIN_WINDOW', 'MFA_TOTP', 'MFA_EMAIL', 'MFA_SMS',
+  'PASSKEYS', 'MFA_REQUIRED_TIERS', 'MFA_REQUIRED_ROLES', 'MFA_ENROLMENT_GRACE', 'MFA_OTP_TTL', 'MFA_OTP_RESEND_COOLDOWN', 'TOTP_ISSUER_NAME',
 ] as const satisfies ReadonlyArray<keyof Settings>;
 
 type ProcessKey = (typeof PROCESS_KEYS)[number];
@@ -274,6 +310,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   if (values.METRICS_PORT !== undefined && values.METRICS_PORT === values.PORT && values.PORT !== 0) {
     throw new ConfigError('invalid setting METRICS_PORT: must differ from PORT');
+  }
+  if (values.MFA_SMS && values.SMS_PROVIDER === 'webhook' && (!values.SMS_WEBHOOK_URL || !values.SMS_WEBHOOK_SECRET)) {
+    throw new ConfigError('invalid setting SMS_WEBHOOK_URL: SMS_PROVIDER=webhook needs SMS_WEBHOOK_URL and SMS_WEBHOOK_SECRET');
+  }
+  if (production && values.MFA_SMS && values.SMS_PROVIDER === 'log') {
+    throw new ConfigError('invalid setting SMS_PROVIDER: `log` only writes files; set SMS_PROVIDER=webhook when NODE_ENV=production');
   }
   const settings: Settings = {
     ...values,

@@ -24,6 +24,11 @@ import { createWebhookService, type WebhookService } from '#src/services/webhook
 import { pendingOutboxCounts } from '#src/stores/event-store.ts';
 import { createSecurityRecord, type SecurityRecord } from '#src/services/security-record.ts';
 import { createMailer, type Mailer } from '#src/services/mailer.ts';
+import { createMfaService, type MfaService } from '#src/services/mfa/factors.ts';
+import { createMfaRequirement, type MfaRequirement } from '#src/services/mfa/requirement.ts';
+import { createPasskeyService, type PasskeyService } from '#src/services/mfa/passkeys.ts';
+import { createReauthentication, type Reauthentication } from '#src/services/mfa/reauthentication.ts';
+import { createSmsSender } from '#src/services/mfa/sms.ts';
 import { deriveKeys, resolveMasterSecret, type DerivedKeys } from '#src/services/master-secret.ts';
 import { createPasswordPolicy, type PasswordPolicy } from '#src/services/password-policy.ts';
 import { createPasswordHasher, type PasswordHasher } from '#src/services/passwords.ts';
@@ -83,6 +88,14 @@ export interface Core {
   telemetry: Telemetry;
   /** Work started after a response was sent; finished before the database closes. */
   background: BackgroundTasks;
+  /** Second factors: enrolment, verification, recovery codes. */
+  mfa: MfaService;
+  /** What a sign-in owes in second factors (policy, the account's own factors, grace). */
+  mfaRequirement: MfaRequirement;
+  /** Passkeys (WebAuthn): registration and assertions. */
+  passkeys: PasskeyService;
+  /** Proof of the owner before a change to second factors. */
+  reauthentication: Reauthentication;
   /** Finishes background work, then closes Redis and the database. */
   close(): Promise<void>;
 }
@@ -151,6 +164,8 @@ export async function createCore(config: Config, logger: Logger): Promise<Core> 
         logger.warn({ limit, mode: config.RATE_LIMIT_REDIS_FAILURE, err: { message: error instanceof Error ? error.message : String(error) } }, 'rate limit store (Redis) failed');
       },
     };
+    const loginThrottle = createLoginThrottle({ ...rateLimitStore, limit: policy.LOGIN_RATE_LIMIT, accountLimit: policy.LOGIN_ACCOUNT_RATE_LIMIT, windowSeconds: policy.LOGIN_RATE_WINDOW });
+    const mfa = createMfaService({ db, config, keys: { secrets: keys.mfaSecrets, codes: keys.mfaCodes }, mailer, sms: createSmsSender(config.process, logger) });
     return {
       config,
       logger,
@@ -170,8 +185,12 @@ export async function createCore(config: Config, logger: Logger): Promise<Core> 
       accountData: createAccountDataService({ db, config, passwords, engineState, pseudonymKey: keys.pseudonyms }),
       authorization: createAuthorizationService(db, config.ISSUER),
       engineState,
-      loginFlows: createLoginFlowService({ store: createLoginFlowStore(engineState), ttlSeconds: policy.INTERACTION_TTL }),
-      loginThrottle: createLoginThrottle({ ...rateLimitStore, limit: policy.LOGIN_RATE_LIMIT, accountLimit: policy.LOGIN_ACCOUNT_RATE_LIMIT, windowSeconds: policy.LOGIN_RATE_WINDOW }),
+      loginFlows: createLoginFlowService({ store: createLoginFlowStore(engineState), ttlSeconds: policy.INTERACTION_TTL, reachable: [
+          'password',
+          ...(mfa.enabledKinds().length ? (['mfa'] as const) : []),
+          ...(config.PASSKEYS ? (['phr'] as const) : []),
+        ] }),
+      loginThrottle,
       recoveryThrottle: createRequestThrottle({ ...rateLimitStore, name: 'recovery', limit: policy.RECOVERY_RATE_LIMIT, emailLimit: policy.RECOVERY_EMAIL_RATE_LIMIT, windowSeconds: policy.RECOVERY_RATE_WINDOW }),
       registrationThrottle: createRequestThrottle({ ...rateLimitStore, name: 'registration', limit: policy.REGISTRATION_RATE_LIMIT, emailLimit: policy.REGISTRATION_EMAIL_RATE_LIMIT, windowSeconds: policy.REGISTRATION_RATE_WINDOW }),
       lockout,
@@ -186,6 +205,10 @@ export async function createCore(config: Config, logger: Logger): Promise<Core> 
       securityRecord,
       webhooks: createWebhookService(db, keys.webhookSecrets),
       background,
+      mfa,
+      mfaRequirement: createMfaRequirement({ db, config: policy, mfa }),
+      passkeys: createPasskeyService({ db, config, codesKey: keys.mfaCodes, mfa }),
+      reauthentication: createReauthentication({ db, config: policy, passwords, loginThrottle, mfa }),
       close,
     };
   } catch (error) {

@@ -39,6 +39,14 @@ export const errorRegistry = {
   account_gone: entry(401, 'error.account_gone'),
   registration_closed: entry(403, 'error.registration_closed'),
   email_taken: entry(409, 'error.email_taken'),
+  // Second factors.
+  invalid_phone_number: entry(400, 'error.invalid_phone_number'),
+  factor_disabled: entry(400, 'error.factor_disabled'),
+  unknown_factor: entry(404, 'error.unknown_factor'),
+  factor_exists: entry(409, 'error.factor_exists'),
+  factor_required: entry(409, 'error.factor_required'),
+  reauthentication_required: entry(403, 'error.reauthentication_required'),
+  sms_failed: entry(502, 'error.sms_failed'),
   // Operator tasks (CLI, later the Admin API).
   invalid_account: entry(400, 'error.invalid_account'),
   invalid_role: entry(400, 'error.invalid_role'),

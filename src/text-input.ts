@@ -39,3 +39,12 @@ export const singleLineText = (max: number) => singleLine(z.string().max(max));
 
 /** The token of a mailed link (`<flow id>.<secret>`), as a query value or a form field. */
 export const linkToken = singleLine(z.string().trim().max(256));
+
+/** A JSON value posted in a form field (a WebAuthn response); null when it is not JSON. */
+export function parseJson(value: string): unknown {
+  try {
+    return JSON.parse(value) as unknown;
+  } catch {
+    return null;
+  }
+}

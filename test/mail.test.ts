@@ -468,8 +468,10 @@ test('every template renders in English with its data, names Keyhold, and refuse
     loginUrl: 'https://id.keyhold.test/login',
     recoveryUrl: 'https://id.keyhold.test/recover',
     newEmail: 'new@example.org',
-    minutes: '15',
     name: 'Kim',
+    minutes: '5',
+    securityUrl: 'https://id.keyhold.test/account/security',
+    remaining: '9',
   };
   for (const template of mailTemplates) {
     const data = Object.fromEntries(mailTemplateFields[template].required.map((key) => [key, sample[key]!]));

@@ -15,6 +15,11 @@ export const mailTemplates = [
   'email_change_reverted',
   'invitation',
   'account_locked',
+  'mfa_code',
+  'mfa_factor_added',
+  'mfa_factor_removed',
+  'mfa_recovery_codes_regenerated',
+  'recovery_code_used',
 ] as const;
 
 export type MailTemplate = (typeof mailTemplates)[number];
@@ -43,6 +48,9 @@ export interface MailCatalog {
   footer(site: string): string;
   templates: { [T in MailTemplate]: (data: MailData) => MailContent };
 }
+
+const factorNames: Readonly<Record<string, string>> = { totp: 'authenticator app', email: 'codes by email', sms: 'codes by text message' };
+const factorName = (kind: string | undefined) => factorNames[kind ?? ''] ?? 'second factor';
 
 const en: MailCatalog = {
   greeting: (name) => (name ? `Hello ${name},` : 'Hello,'),
@@ -122,6 +130,37 @@ const en: MailCatalog = {
       ],
       links: [{ label: 'Choose a new password', url: data.recoveryUrl! }],
       closing: 'If you did not undo the change, choose a new password now.',
+    }),
+    mfa_code: (data) => ({
+      subject: 'Your Keyhold sign-in code',
+      paragraphs: [`Enter this code to finish signing in. It expires in ${data.minutes!} minutes.`],
+      links: [],
+      code: { label: 'Your code', value: data.code! },
+      closing: 'If you are not signing in right now, someone knows your password: change it at once.',
+    }),
+    mfa_factor_added: (data) => ({
+      subject: 'A second factor was added to your Keyhold account',
+      paragraphs: [`A second factor (${factorName(data.kind)}) was added to your Keyhold account.`],
+      links: [{ label: 'Review your security settings', url: data.securityUrl! }],
+      closing: 'If you did not add it, reset your password and remove it now.',
+    }),
+    mfa_factor_removed: (data) => ({
+      subject: 'A second factor was removed from your Keyhold account',
+      paragraphs: [`A second factor (${factorName(data.kind)}) was removed from your Keyhold account.`],
+      links: [{ label: 'Review your security settings', url: data.securityUrl! }],
+      closing: 'If you did not remove it, reset your password and review your second factors now.',
+    }),
+    mfa_recovery_codes_regenerated: (data) => ({
+      subject: 'New recovery codes were created for your Keyhold account',
+      paragraphs: ['New recovery codes were created for your Keyhold account; the old ones no longer work.'],
+      links: [{ label: 'Review your security settings', url: data.securityUrl! }],
+      closing: 'If you did not create them, reset your password and review your second factors now.',
+    }),
+    recovery_code_used: (data) => ({
+      subject: 'A recovery code was used to sign in to Keyhold',
+      paragraphs: [`Someone signed in to your Keyhold account with one of its recovery codes. ${data.remaining!} unused codes are left.`],
+      links: [{ label: 'Review your security settings', url: data.securityUrl! }],
+      closing: 'If this was not you, reset your password and create new recovery codes now.',
     }),
     invitation: (data) => ({
       subject: 'You are invited to Keyhold',

@@ -5,7 +5,7 @@ import type { Configuration } from 'oidc-provider';
 import type { Config } from '#src/config.ts';
 import { engineCookies } from '#src/oidc/hooks/cookies.ts';
 import { clientBasedCORS } from '#src/oidc/hooks/client-cors.ts';
-import { apiScope, extraClientMetadata, firstParty, introspection } from '#src/oidc/hooks/client-metadata.ts';
+import { apiScope, extraClientMetadata, firstParty, introspection, requireMfa } from '#src/oidc/hooks/client-metadata.ts';
 import { extraTokenClaims } from '#src/oidc/hooks/extra-token-claims.ts';
 import { findAccount } from '#src/oidc/hooks/find-account.ts';
 import { interactions, promptValuesSupported } from '#src/oidc/hooks/interaction-policy.ts';
@@ -18,6 +18,7 @@ import { revocationAllowedPolicy } from '#src/oidc/hooks/revocation-policy.ts';
 import { ttl } from '#src/oidc/hooks/ttl.ts';
 import type { AccountService } from '#src/services/accounts.ts';
 import { ACR } from '#src/services/authentication/assurance.ts';
+import type { MfaRequirement } from '#src/services/mfa/requirement.ts';
 import type { AuthorizationService } from '#src/services/authorization.ts';
 import { OIDC_SCOPES, standardClaims } from '#src/services/claims.ts';
 import type { ApiResource } from '#src/services/resources.ts';
@@ -33,11 +34,18 @@ export interface EngineDependencies {
   adapter: NonNullable<Configuration['adapter']>;
   jwks: { keys: Record<string, unknown>[] };
   cookieKeys: string[];
+  /** Asked by the step-up check whether a session owes a second factor. */
+  mfaRequirement?: MfaRequirement;
 }
+
+const mfaAvailable = (config: Config) => config.MFA_TOTP || config.MFA_EMAIL || config.MFA_SMS || config.PASSKEYS;
 
 export function engineConfiguration(deps: EngineDependencies): Configuration {
   const { config, accounts } = deps;
-  const interaction = interactions({ registrationOpen: config.REGISTRATION !== 'closed' });
+  const interaction = interactions({
+    registrationOpen: config.REGISTRATION !== 'closed',
+    ...(deps.mfaRequirement ? { stepUp: { accounts, mfaRequirement: deps.mfaRequirement, passkeys: config.PASSKEYS } } : {}),
+  });
 
   return {
     adapter: deps.adapter,
@@ -56,7 +64,8 @@ export function engineConfiguration(deps: EngineDependencies): Configuration {
       id_token_signed_response_alg: config.SIGNING_ALGS[0],
     },
     scopes: [...OIDC_SCOPES],
-    acrValues: [ACR.password],
+    // What sign-ins can reach: a password; a second factor when any kind is switched on.
+    acrValues: deps.mfaRequirement && mfaAvailable(config) ? [ACR.password, ACR.mfa, ...(config.PASSKEYS ? [ACR.phr] : [])] : [ACR.password],
     conformIdTokenClaims: true,
 
     findAccount: findAccount(accounts),
@@ -84,7 +93,7 @@ export function engineConfiguration(deps: EngineDependencies): Configuration {
       },
     },
 
-    extraClientMetadata: extraClientMetadata([firstParty, introspection, apiScope, requiredClaims]),
+    extraClientMetadata: extraClientMetadata([firstParty, introspection, apiScope, requiredClaims, requireMfa]),
     clientBasedCORS,
 
     // Rotate on every use for every client type; reuse detection is in the adapters and

@@ -12,7 +12,7 @@ import { createClientAdapter } from '#src/stores/oidc-client-adapter.ts';
 
 export type EngineJwks = { keys: Record<string, unknown>[] };
 
-export function engineOptions(core: Pick<Core, 'config' | 'db' | 'keys' | 'accounts' | 'authorization' | 'engineState'>): (jwks: EngineJwks) => Configuration {
+export function engineOptions(core: Pick<Core, 'config' | 'db' | 'keys' | 'accounts' | 'authorization' | 'engineState'> & Partial<Pick<Core, 'mfaRequirement'>>): (jwks: EngineJwks) => Configuration {
   const { config, db, keys, engineState } = core;
   const ClientAdapter = createClientAdapter(db, keys.clientSecrets, { toEngine: toEngineClientMetadata, fromEngine: fromEngineClientMetadata });
   const adapter = function adapterFor(name: string) {
@@ -28,6 +28,7 @@ export function engineOptions(core: Pick<Core, 'config' | 'db' | 'keys' | 'accou
       cookieKeys: keys.cookieKeys,
       findResource: (identifier) => findResource(db, identifier),
       authorization: core.authorization,
+      ...(core.mfaRequirement ? { mfaRequirement: core.mfaRequirement } : {}),
       undefinedScopes: (requested) => undefinedScopes(db, requested, isOidcScope),
     });
 }

@@ -13,6 +13,8 @@ export interface EngineSession {
   authTime: number | undefined;
   /** The grants given to clients from this session. */
   grantIds: string[];
+  /** The assurance of its sign-in (acr), if recorded. */
+  acr?: string;
 }
 
 type Session = InstanceType<Provider['Session']>;
@@ -20,7 +22,7 @@ type Session = InstanceType<Provider['Session']>;
 function view(session: Session): EngineSession {
   const grantIds = Object.values(session.authorizations ?? {}).flatMap((authorization) => (authorization.grantId ? [authorization.grantId] : []));
   const authTime = session.authTime();
-  return { id: session.jti, accountId: session.accountId, authTime: typeof authTime === 'number' ? authTime : undefined, grantIds };
+  return { id: session.jti, accountId: session.accountId, authTime: typeof authTime === 'number' ? authTime : undefined, grantIds, ...(session.acr ? { acr: session.acr } : {}) };
 }
 
 /** The session of this browser (the engine's signed session cookie), if it has one. */

@@ -22,6 +22,8 @@ export interface AccountToken {
   sessionUid?: string;
   /** When the user last signed in to that session (epoch seconds), if it still exists; only for first-party clients. */
   authTime?: number;
+  /** The assurance (acr) of that sign-in, under the same conditions. */
+  acr?: string;
 }
 
 export interface AccountAuthDependencies {
@@ -94,6 +96,7 @@ export function requireAccountToken(deps: AccountAuthDependencies, scope: Accoun
       clientId: client.clientId,
       ...(token.sessionUid ? { sessionUid: token.sessionUid } : {}),
       ...(typeof authTime === 'number' ? { authTime } : {}),
+      ...(typeof authTime === 'number' && session?.acr ? { acr: session.acr } : {}),
     };
   };
 

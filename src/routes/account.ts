@@ -9,6 +9,7 @@ import { defineRoute, mountRoutes, type AnyRouteSpec } from '#src/http/route.ts'
 import { accountGone, requireAccountToken, type AccountScope } from '#src/routes/account-auth.ts';
 import { ACCOUNT_TOKEN_SCHEME, accountApiRoutes, type AccountApiDependencies as ProfileApiDependencies } from '#src/routes/account-api/routes.ts';
 import { accountSessionRoutes, type SessionRouteDependencies } from '#src/routes/account-api/sessions.ts';
+import { factorApiRoutes } from '#src/routes/account-api/factors.ts';
 import { ACCOUNT_SCOPES, accountResourceFor } from '#src/services/resources.ts';
 
 export type AccountApiDependencies = ProfileApiDependencies & SessionRouteDependencies;
@@ -61,6 +62,7 @@ export function apiRouteSpecs(deps: AccountApiDependencies, document: () => unkn
   return [
     ...accountApiRoutes(deps),
     ...accountSessionRoutes(deps),
+    ...factorApiRoutes(deps),
     defineRoute({
       method: 'get',
       path: '/api/openapi.json',

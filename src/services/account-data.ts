@@ -10,6 +10,7 @@ import { toAccount, type Account } from '#src/services/accounts.ts';
 import { isReauthenticated } from '#src/services/lifecycle.ts';
 import type { PasswordHasher } from '#src/services/passwords.ts';
 import { singleLine } from '#src/text-input.ts';
+import { listFactors } from '#src/stores/mfa-store.ts';
 import { deleteAccountRow, findAccountById, updateProfileColumns, type ProfileColumns } from '#src/stores/account-store.ts';
 import { anonymiseAuditTrail, auditEventsForAccount, recordAudit } from '#src/stores/audit-store.ts';
 import { flowsForExport } from '#src/stores/flow-store.ts';
@@ -94,11 +95,12 @@ export function createAccountDataService(deps: AccountDataDependencies) {
     async exportAccount(accountId: string): Promise<Record<string, unknown>> {
       const row = await findAccountById(db, accountId);
       if (!row) throw new KeyholdError('account_gone');
-      const [audit, flows, history, mails] = await Promise.all([
+      const [audit, flows, history, mails, factors] = await Promise.all([
         auditEventsForAccount(db, accountId),
         flowsForExport(db, accountId),
         passwordReplacementDates(db, accountId),
         outboxMailsTo(db, row.email, 500),
+        listFactors(db, accountId, { pending: true }),
       ]);
       const { active, ...account } = toAccount(row);
       return {
@@ -107,6 +109,7 @@ export function createAccountDataService(deps: AccountDataDependencies) {
         issuer: config.ISSUER,
         account: { ...account, active, hasPassword: row.password_hash !== null },
         passwordHistory: history.map((entry) => ({ replacedAt: entry.created_at })),
+        secondFactors: factors.map((factor) => ({ kind: factor.kind, phoneNumber: factor.phone_number, createdAt: factor.created_at, confirmedAt: factor.confirmed_at, lastUsedAt: factor.last_used_at })),
         selfServiceFlows: flows,
         mails,
         auditLog: audit.map((entry) => ({ at: entry.at, event: entry.event, clientId: entry.client_id, ip: entry.ip, details: entry.details })),

@@ -52,6 +52,11 @@ export const mailTemplateFields: Readonly<Record<MailTemplate, { required: reado
   email_change_reverted: { required: ['recoveryUrl'], links: ['recoveryUrl'] },
   invitation: { required: ['link', 'code'], links: ['link'] },
   account_locked: { required: ['minutes', 'recoveryUrl'], links: ['recoveryUrl'] },
+  mfa_code: { required: ['code', 'minutes'], links: [] },
+  mfa_factor_added: { required: ['securityUrl'], links: ['securityUrl'] },
+  mfa_factor_removed: { required: ['securityUrl'], links: ['securityUrl'] },
+  mfa_recovery_codes_regenerated: { required: ['securityUrl'], links: ['securityUrl'] },
+  recovery_code_used: { required: ['remaining', 'securityUrl'], links: ['securityUrl'] },
 };
 
 export class MailError extends Error {

@@ -16,6 +16,9 @@ export interface DerivedKeys {
   csrf: Buffer;
   /** HMAC key for the six-digit codes of self-service flows. */
   flowCodes: Buffer;
+  /** Seals TOTP secrets; keys the HMACs of recovery codes and emailed or texted codes. */
+  mfaSecrets: Buffer;
+  mfaCodes: Buffer;
   pseudonyms: Buffer;
   /** Seals the bodies of queued mail (links and codes) in the outbox. */
   mailBodies: Buffer;
@@ -52,6 +55,8 @@ export function deriveKeys(masterSecret: string): DerivedKeys {
     engineState: deriveKey(masterSecret, 'engine-state'),
     csrf: deriveKey(masterSecret, 'csrf'),
     flowCodes: deriveKey(masterSecret, 'flow-codes'),
+    mfaSecrets: deriveKey(masterSecret, 'mfa-secrets'),
+    mfaCodes: deriveKey(masterSecret, 'mfa-codes'),
     pseudonyms: deriveKey(masterSecret, 'pseudonyms'),
     mailBodies: deriveKey(masterSecret, 'mail-bodies'),
     webhookSecrets: deriveKey(masterSecret, 'webhook-secrets'),

@@ -25,6 +25,8 @@ export interface AccountTable {
   phone_number_verified: Generated<boolean>;
   password_changed_at: NullableTimestamp;
   last_login_at: NullableTimestamp;
+  /** Sign-ins let through without a second factor that policy requires (MFA_ENROLMENT_GRACE). */
+  mfa_grace_used: Generated<number>;
   created_at: Timestamp;
   updated_at: Timestamp;
 }
@@ -193,6 +195,64 @@ export interface EventDeliveryTable {
   last_error: string | null;
 }
 
+/** A second factor; confirmed_at is null while its enrolment is not finished. */
+export interface MfaFactorTable {
+  id: string;
+  account_id: string;
+  kind: 'totp' | 'email' | 'sms' | 'passkey';
+  /** TOTP: the base32 secret, sealed (src/crypto.ts) under DerivedKeys.mfaSecrets. */
+  secret_encrypted: string | null;
+  /** SMS: where codes go. */
+  phone_number: string | null;
+  /** TOTP: the time step of the last accepted code; a code of that step or older is refused. */
+  last_totp_step: ColumnType<string | null, string | number | null | undefined, string | number | null>;
+  confirmed_at: NullableTimestamp;
+  last_used_at: NullableTimestamp;
+  created_at: Timestamp;
+  /** Passkeys: the WebAuthn credential (base64url id, COSE public key), its counter and traits. */
+  credential_id: string | null;
+  public_key: string | null;
+  sign_count: ColumnType<string | null, string | number | null | undefined, string | number | null>;
+  /** JSON array of transports, as the authenticator reported them. */
+  transports: string | null;
+  device_type: string | null;
+  backed_up: boolean | null;
+  name: string | null;
+}
+
+/** A WebAuthn challenge handed out (HMAC'd), usable once before it expires. */
+export interface WebauthnChallengeTable {
+  id: string;
+  account_id: string | null;
+  purpose: string;
+  challenge_hash: string;
+  expires_at: Timestamp;
+  consumed_at: NullableTimestamp;
+  created_at: Timestamp;
+}
+
+export interface MfaRecoveryCodeTable {
+  id: string;
+  account_id: string;
+  code_hash: string;
+  used_at: NullableTimestamp;
+  created_at: Timestamp;
+}
+
+/** An email or SMS code sent for a sign-in or an enrolment; the code itself is only HMAC'd. */
+export interface MfaChallengeTable {
+  id: string;
+  account_id: string;
+  factor_id: string;
+  /** What the code is for: `login:<interaction uid>` or `enrol`. */
+  purpose: string;
+  code_hash: string;
+  attempts: Generated<number>;
+  expires_at: Timestamp;
+  consumed_at: NullableTimestamp;
+  created_at: Timestamp;
+}
+
 export interface Database {
   accounts: AccountTable;
   clients: ClientTable;
@@ -210,4 +270,8 @@ export interface Database {
   webhooks: WebhookTable;
   event_outbox: EventOutboxTable;
   event_deliveries: EventDeliveryTable;
+  mfa_factors: MfaFactorTable;
+  mfa_recovery_codes: MfaRecoveryCodeTable;
+  mfa_challenges: MfaChallengeTable;
+  webauthn_challenges: WebauthnChallengeTable;
 }

@@ -19,7 +19,8 @@ let client: RegisteredClient;
 let config: oidc.Configuration;
 
 test.before(async () => {
-  server = await startTestServer();
+  // Accounts here carry tiers and roles as data; second factors are test/e2e/mfa*.test.ts's subject.
+  server = await startTestServer({ env: { MFA_REQUIRED_TIERS: 'none', MFA_REQUIRED_ROLES: 'none' } });
   await createResource(server.keyhold.db, { identifier: API, scopes: ['orders:read'] });
   client = await registerClient(server, { first_party: true });
   config = await discover(server, client);
@@ -386,7 +387,21 @@ test('GET /api/openapi.json is an OpenAPI 3.1 document of the Account API with t
   t.regex(response.headers.get('content-type') ?? '', /application\/json/);
   const document = (await response.json()) as Record<string, any>;
   t.regex(document.openapi, /^3\.1\.\d+$/);
-  t.deepEqual(Object.keys(document.paths).sort(), ['/api/account', '/api/account/email', '/api/account/email/verify', '/api/account/export', '/api/account/password', '/api/account/sessions', '/api/account/sessions/revoke-others', '/api/account/sessions/{id}', '/api/openapi.json']);
+  t.deepEqual(Object.keys(document.paths).sort(), [
+    '/api/account',
+    '/api/account/email',
+    '/api/account/email/verify',
+    '/api/account/export',
+    '/api/account/factors',
+    '/api/account/factors/recovery-codes',
+    '/api/account/factors/{id}',
+    '/api/account/factors/{id}/confirm',
+    '/api/account/password',
+    '/api/account/sessions',
+    '/api/account/sessions/revoke-others',
+    '/api/account/sessions/{id}',
+    '/api/openapi.json',
+  ]);
   t.deepEqual(Object.keys(document.paths['/api/account']).sort(), ['delete', 'get', 'patch']);
 
   const metadata = config.serverMetadata();

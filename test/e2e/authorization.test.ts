@@ -25,7 +25,8 @@ let firstParty: RegisteredClient;
 let firstPartyConfig: oidc.Configuration;
 
 test.before(async () => {
-  ({ server, mailbox, stop } = await startServerWithMailbox());
+  // Accounts here carry tiers and roles as data; second factors are test/e2e/mfa*.test.ts's subject.
+  ({ server, mailbox, stop } = await startServerWithMailbox({ MFA_REQUIRED_TIERS: 'none', MFA_REQUIRED_ROLES: 'none' }));
   const { db } = server.keyhold;
   await createResource(db, { identifier: PAYROLL, scopes: ['payroll:read', 'payroll:admin'] });
   // Every account (DEFAULT_ROLES=user) may read payroll; only payroll-admin may administer it.

@@ -89,7 +89,7 @@ test('oidcc-discovery-endpoint-verification: required metadata present', (t) => 
   t.deepEqual(list('code_challenge_methods_supported'), ['S256']);
   for (const grant of ['authorization_code', 'refresh_token', 'client_credentials']) t.true(list('grant_types_supported').includes(grant), `grant type ${grant}`);
   t.true(metadata.claims_parameter_supported);
-  t.deepEqual(list('acr_values_supported'), ['urn:keyhold:acr:password']);
+  t.deepEqual(list('acr_values_supported'), ['urn:keyhold:acr:password', 'urn:keyhold:acr:mfa', 'urn:keyhold:acr:phr']);
   for (const claim of ['sub', 'email', 'email_verified', 'name']) t.true(list('claims_supported').includes(claim), `claim ${claim}`);
 });
 

@@ -12,7 +12,9 @@ const servers: Record<'redis' | 'sql', TestServer> = {} as never;
 const API = 'https://api.example.test';
 
 test.before(async () => {
-  [servers.redis, servers.sql] = await Promise.all([startTestServer(), startTestServer({ redis: false })]);
+  // Accounts here carry tiers and roles as data; second factors are test/e2e/mfa*.test.ts's subject.
+  const env = { MFA_REQUIRED_TIERS: 'none', MFA_REQUIRED_ROLES: 'none' };
+  [servers.redis, servers.sql] = await Promise.all([startTestServer({ env }), startTestServer({ redis: false, env })]);
   for (const server of Object.values(servers)) {
     await createResource(server.keyhold.db, { identifier: API, scopes: ['orders:read', 'orders:write'] });
     await createResource(server.keyhold.db, { identifier: 'https://billing.example.test', scopes: ['billing:read'] });

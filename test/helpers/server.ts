@@ -29,6 +29,8 @@ export interface TestServerOptions {
   /** Keep state in this directory (not removed on stop), e.g. to restart an embedded server. */
   dataDir?: string;
   env?: Record<string, string>;
+  /** The issuer's host name (default 127.0.0.1); WebAuthn needs a domain, e.g. localhost. */
+  host?: string;
 }
 
 const TEST_SECRET = 'test-secret-0123456789abcdef0123456789abcdef';
@@ -41,7 +43,7 @@ async function listenOnRandomPort(): Promise<{ server: Server; port: number }> {
 
 export async function startTestServer(options: TestServerOptions = {}): Promise<TestServer> {
   const { server, port } = await listenOnRandomPort();
-  const issuer = `http://127.0.0.1:${port}`;
+  const issuer = `http://${options.host ?? '127.0.0.1'}:${port}`;
   let database: TestDatabase | undefined;
   let redisPrefix: TestRedisPrefix | undefined;
   const dataDir = options.dataDir ?? mkdtempSync(path.join(tmpdir(), 'keyhold-test-'));

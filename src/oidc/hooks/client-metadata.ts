@@ -34,6 +34,8 @@ export function optionalString(name: string): ClientMetadataProperty {
 export const firstParty = optionalBoolean('first_party');
 /** May introspect other clients' tokens (a resource server). */
 export const introspection = optionalBoolean('introspection');
+/** Every sign-in to this client needs a second factor (enrolment is walked through). */
+export const requireMfa = optionalBoolean('require_mfa');
 /** The API scopes of `scope`, split off for the engine (client-scopes.ts). */
 export const apiScope = optionalString(API_SCOPE_PROPERTY);
 

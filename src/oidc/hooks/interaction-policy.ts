@@ -4,12 +4,15 @@
 import type { Configuration } from 'oidc-provider';
 import { interactionPolicy } from 'oidc-provider';
 import { requireClientProfileClaims } from '#src/oidc/hooks/required-claims-check.ts';
+import { requireStepUp, type StepUpDependencies } from '#src/oidc/hooks/step-up-check.ts';
 
-export function interactions(options: { registrationOpen: boolean }): NonNullable<Configuration['interactions']> {
+export function interactions(options: { registrationOpen: boolean; stepUp?: StepUpDependencies }): NonNullable<Configuration['interactions']> {
   const policy = interactionPolicy.base();
   if (options.registrationOpen) policy.add(new interactionPolicy.Prompt({ name: 'create', requestable: true }), 0);
   // Progressive profiling: no code while the account lacks a claim the client requires.
   requireClientProfileClaims(policy);
+  // Second factors inside an existing session (absent for the bare validation engine).
+  if (options.stepUp) requireStepUp(policy, options.stepUp);
   return {
     policy,
     url: (_ctx, interaction) => `/interaction/${interaction.uid}`,

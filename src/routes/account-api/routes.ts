@@ -9,6 +9,7 @@ import { defineRoute, type AnyRouteSpec } from '#src/http/route.ts';
 import type { EngineHost } from '#src/oidc/engine-host.ts';
 import { sessionByUid } from '#src/oidc/sessions.ts';
 import { accountTokenOf, type AccountToken } from '#src/routes/account-auth.ts';
+import type { FactorApiDependencies } from '#src/routes/account-api/factors.ts';
 import {
   accountDeletionSchema,
   accountExportSchema,
@@ -27,7 +28,7 @@ import type { CredentialService } from '#src/services/credentials.ts';
 import type { EmailOwnershipService } from '#src/services/email-ownership.ts';
 import { withPasswordAttempt, type LoginThrottle } from '#src/services/login-throttle.ts';
 
-export interface AccountApiDependencies {
+export interface AccountApiDependencies extends FactorApiDependencies {
   config: Config;
   engine: EngineHost;
   accounts: AccountService;

@@ -67,6 +67,7 @@ export const accountExportSchema = z
     issuer: z.string(),
     account: z.record(z.string(), z.unknown()).describe('Every stored account field (camelCase), plus active and hasPassword; never the password hash.'),
     passwordHistory: z.array(z.object({ replacedAt: z.date() })),
+    secondFactors: z.array(z.record(z.string(), z.unknown())).describe('Kind, phone number (SMS), when added, confirmed and last used; never a secret.'),
     selfServiceFlows: z.array(z.record(z.string(), z.unknown())),
     mails: z.array(z.record(z.string(), z.unknown())),
     auditLog: z.array(z.record(z.string(), z.unknown())),

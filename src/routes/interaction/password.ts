@@ -15,6 +15,8 @@ import { clientNameOf, clientOf, interactionPurpose, LOGIN_PROMPTS, postedForm, 
 import { passwordMethod } from '#src/services/authentication/methods/password.ts';
 import type { PasswordAttempt } from '#src/services/login-throttle.ts';
 import { singleLineText } from '#src/text-input.ts';
+import { embeddedJson } from '#src/routes/interaction/mfa-challenge.ts';
+import { passwordlessPurpose } from '#src/routes/interaction/passkey.ts';
 
 // A malformed form (a field sent twice, an overlong value) gets the same text as a wrong
 // password: the page never says more than "invalid email or password".
@@ -23,8 +25,20 @@ const loginForm = z.object({
   password: z.string().max(4096).default(''),
 });
 
-export async function renderLogin(ctx: Context, deps: InteractionDependencies, details: InteractionDetails, extra: { error?: string; email?: string; status?: number } = {}): Promise<void> {
+export async function renderLogin(ctx: Context, deps: InteractionDependencies, details: InteractionDetails, extra: { error?: string; email?: string; status?: number; passkeyFailed?: boolean } = {}): Promise<void> {
   const { config, pages } = deps;
+  // Passwordless: a challenge for this interaction, offered through the email field's
+  // autofill (conditional UI) and a button; assets/passkey.js runs it. After a refused
+  // passkey only the button: the browser is not asked again unprompted.
+  const passkey = deps.passkeys.enabled()
+    ? await deps.passkeys.authenticationOptions(passwordlessPurpose(details.uid)).then(({ challengeId, options }) => ({
+        mode: extra.passkeyFailed ? 'authenticate' : 'autofill',
+        action: `/interaction/${details.uid}/passkey`,
+        challengeId,
+        optionsJson: embeddedJson(options),
+        label: message('page.login.passkey'),
+      }))
+    : undefined;
   pages.render(
     ctx,
     'login',
@@ -38,6 +52,7 @@ export async function renderLogin(ctx: Context, deps: InteractionDependencies, d
       csrf: pages.csrfToken(ctx, interactionPurpose(details.uid)),
       email: extra.email ?? (typeof details.params.login_hint === 'string' ? details.params.login_hint : ''),
       error: extra.error,
+      passkey,
     },
     extra.status,
   );

@@ -13,6 +13,9 @@ import type { LoginFlowService } from '#src/services/authentication/login-flow.t
 import type { EmailOwnershipService } from '#src/services/email-ownership.ts';
 import type { LoginThrottle } from '#src/services/login-throttle.ts';
 import type { RequestThrottle } from '#src/services/request-throttle.ts';
+import type { MfaService } from '#src/services/mfa/factors.ts';
+import type { MfaRequirement } from '#src/services/mfa/requirement.ts';
+import type { PasskeyService } from '#src/services/mfa/passkeys.ts';
 import type { RegistrationService } from '#src/services/registration.ts';
 import type { Telemetry } from '#src/services/telemetry.ts';
 import { singleLine, singleLineText } from '#src/text-input.ts';
@@ -29,6 +32,9 @@ export interface InteractionDependencies {
   registration: RegistrationService;
   registrationThrottle: RequestThrottle;
   telemetry?: Pick<Telemetry, 'loginAttempts'>;
+  mfa: MfaService;
+  mfaRequirement: MfaRequirement;
+  passkeys: PasskeyService;
 }
 
 export type EngineClient = Awaited<ReturnType<EngineHost['provider']['Client']['find']>>;

@@ -1,0 +1,374 @@
+// Second factors over HTTP: forced enrolment by tier, role and client, sign-in with an
+// authenticator app, a mailed code, a texted code (through a real local SMS webhook that
+// checks signatures) and recovery codes; replayed, wrong, expired and exhausted codes; the
+// steps cannot be skipped; step-up with acr_values, max_age, prompt=none and essential acr
+// claims; acr and amr in ID tokens.
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import test from 'ava';
+import * as oidc from 'openid-client';
+import { generate } from 'otplib';
+import { ACR, PAPE_MULTI_FACTOR } from '#src/services/authentication/assurance.ts';
+import type { Account } from '#src/services/accounts.ts';
+import { decodeEntities, type Page } from '../helpers/browser.ts';
+import { startMailbox, mailEnv, type Mailbox } from '../helpers/mailbox.ts';
+import { atRedirectUri, createUser, discover, finishAtClient, openAuthorization, registerClient, silentAuthorization, type OpenedAuthorization } from '../helpers/oidc.ts';
+import { alertText, fieldNames, lead } from '../helpers/page.ts';
+import { startTestServer, type TestServer } from '../helpers/server.ts';
+
+const SMS_SECRET = 'sms-webhook-secret-0123456789abcdef0123';
+
+let server: TestServer;
+let mailbox: Mailbox;
+let config: oidc.Configuration;
+let smsReceiver: Server;
+const texts: { to: string; message: string }[] = [];
+let forgedTexts = 0;
+
+function verifySignature(header: string, body: string): boolean {
+  const match = /^t=(\d+),v1=([0-9a-f]{64})$/.exec(header);
+  if (!match) return false;
+  const expected = createHmac('sha256', SMS_SECRET).update(`${match[1]}.${body}`).digest();
+  return timingSafeEqual(expected, Buffer.from(match[2]!, 'hex'));
+}
+
+test.before(async () => {
+  // The SMS gateway: accepts only messages signed with the shared secret.
+  smsReceiver = createServer((request, response) => {
+    let body = '';
+    request.on('data', (chunk) => (body += chunk));
+    request.on('end', () => {
+      if (!verifySignature(String(request.headers['keyhold-signature'] ?? ''), body)) {
+        forgedTexts += 1;
+        response.writeHead(401).end();
+        return;
+      }
+      const parsed = JSON.parse(body) as { to: string; message: string };
+      texts.push({ to: parsed.to, message: parsed.message });
+      response.writeHead(202).end();
+    });
+  });
+  await new Promise<void>((resolve) => smsReceiver.listen(0, '127.0.0.1', resolve));
+  mailbox = await startMailbox();
+  server = await startTestServer({
+    env: {
+      ...mailEnv(mailbox),
+      MFA_SMS: 'true',
+      SMS_PROVIDER: 'webhook',
+      SMS_WEBHOOK_URL: `http://127.0.0.1:${(smsReceiver.address() as AddressInfo).port}/sms`,
+      SMS_WEBHOOK_SECRET: SMS_SECRET,
+      MFA_OTP_RESEND_COOLDOWN: '0',
+      MFA_REQUIRED_ROLES: 'admin',
+      // Every test signs in from 127.0.0.1: the per-address limit would join them up; the
+      // per-account one (20) is what the burst test reaches.
+      LOGIN_RATE_LIMIT: '1000',
+    },
+  });
+  mailbox.attach(async () => {
+    await server.keyhold.background.settled();
+    return server.keyhold.mailWorker.drain();
+  });
+  config = await discover(server, await registerClient(server));
+});
+test.after.always(async () => {
+  await server?.stop();
+  await mailbox?.close();
+  smsReceiver?.close();
+});
+
+const totpSecretOf = (page: Page) => /<code class="secret" id="totp-secret">([A-Z2-7]+)<\/code>/.exec(page.body)?.[1];
+const recoveryCodesOf = (page: Page) => [...page.body.matchAll(/<li><code>([a-z0-9-]+)<\/code><\/li>/g)].map((match) => match[1]!);
+const codeNow = (secret: string) => generate({ secret });
+const codeNextStep = (secret: string) => generate({ secret, epoch: Math.floor(Date.now() / 1000) + 30 });
+const lastText = (to: string) => {
+  const text = [...texts].reverse().find((entry) => entry.to === to);
+  return /(\d{6})/.exec(text?.message ?? '')?.[1];
+};
+
+async function accountOf(user: { id: string }): Promise<Account> {
+  return (await server.keyhold.accounts.findById(user.id))!;
+}
+
+/** Enrols an authenticator app for the user through the service (as the account page would), with the previous step's code; its secret. */
+async function withTotp(user: { id: string }): Promise<string> {
+  const account = await accountOf(user);
+  const enrolment = await server.keyhold.mfa.startTotp(account);
+  await server.keyhold.mfa.confirmEnrolment(account, enrolment.factorId, await generate({ secret: enrolment.secret, epoch: Math.floor(Date.now() / 1000) - 30 }));
+  return enrolment.secret;
+}
+
+async function passwordStep(flow: OpenedAuthorization, user: { email: string; password: string }): Promise<Page> {
+  return flow.browser.submit(flow.page, /\/login$/, { email: user.email, password: user.password }, { stopAt: atRedirectUri });
+}
+
+test('discovery lists the password and multi-factor acr values', async (t) => {
+  const discovery = (await (await fetch(`${server.issuer}/.well-known/openid-configuration`)).json()) as { acr_values_supported: string[] };
+  t.deepEqual(discovery.acr_values_supported, [ACR.password, ACR.mfa, ACR.phr]);
+});
+
+test('tier pro: enrolment is forced after the password; TOTP page shows QR, URI and secret; 10 recovery codes once; acr mfa and amr pwd+otp+mfa', async (t) => {
+  const user = await createUser(server, { tier: 'pro' });
+  const flow = await openAuthorization(config);
+  let page = await passwordStep(flow, user);
+  t.is(page.status, 200);
+  t.true(page.body.includes('name="kind" value="totp"'));
+  page = await flow.browser.submit(page, /\/mfa\/enrol$/, { kind: 'totp' });
+  const secret = totpSecretOf(page);
+  t.truthy(secret);
+  t.regex(decodeEntities(page.body), new RegExp(`otpauth://totp/Keyhold:${encodeURIComponent(user.email).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\?secret=${secret}`));
+  t.true(page.body.includes('<svg'));
+  t.deepEqual(fieldNames(page, /\/mfa\/enrol\/confirm$/), ['code', 'csrf', 'factor']);
+
+  // A wrong code leaves the enrolment open; the same page is shown again.
+  const wrong = await flow.browser.submit(page, /\/mfa\/enrol\/confirm$/, { code: '000000' === (await codeNow(secret!)) ? '111111' : '000000' });
+  t.is(wrong.status, 400);
+  t.is(totpSecretOf(wrong), secret);
+
+  page = await flow.browser.submit(wrong, /\/mfa\/enrol\/confirm$/, { code: await codeNow(secret!) });
+  const codes = recoveryCodesOf(page);
+  t.is(codes.length, 10);
+  t.is(new Set(codes).size, 10);
+  t.true(page.body.includes('download="keyhold-recovery-codes.txt"'));
+  page = await flow.browser.submit(page, /\/mfa\/continue$/, {}, { stopAt: atRedirectUri });
+  const { claims } = await finishAtClient(config, flow, page);
+  t.is(claims.acr, ACR.mfa);
+  t.deepEqual([...(claims.amr as string[])].sort(), ['mfa', 'otp', 'pwd']);
+
+  // At rest: the secret sealed, the recovery codes hashed.
+  const factor = await server.keyhold.db.selectFrom('mfa_factors').selectAll().where('account_id', '=', user.id).executeTakeFirstOrThrow();
+  t.false(factor.secret_encrypted!.includes(secret!));
+  const stored = await server.keyhold.db.selectFrom('mfa_recovery_codes').select('code_hash').where('account_id', '=', user.id).execute();
+  t.is(stored.length, 10);
+  for (const code of codes) t.false(stored.some((row) => row.code_hash.includes(code.replace('-', ''))));
+  t.truthy((await mailbox.flush(user.email)).find((mail) => /second factor was added/.test(mail.subject)));
+});
+
+test('a TOTP code works once: the same code in a second sign-in is refused, the next one works', async (t) => {
+  const user = await createUser(server);
+  const secret = await withTotp(user);
+  const code = await codeNow(secret);
+  const first = await openAuthorization(config);
+  let page = await passwordStep(first, user);
+  t.deepEqual(fieldNames(page, /\/mfa$/), ['code', 'csrf', 'factor']);
+  page = await first.browser.submit(page, /\/mfa$/, { code }, { stopAt: atRedirectUri });
+  const { claims } = await finishAtClient(config, first, page);
+  t.is(claims.acr, ACR.mfa);
+
+  const second = await openAuthorization(config);
+  page = await passwordStep(second, user);
+  const replayed = await second.browser.submit(page, /\/mfa$/, { code }, { stopAt: atRedirectUri });
+  t.is(replayed.status, 401);
+  t.is(alertText(replayed), 'That code is not valid. Check it and try again, or use another method.');
+  const next = await second.browser.submit(replayed, /\/mfa$/, { code: await codeNextStep(secret) }, { stopAt: atRedirectUri });
+  t.is((await finishAtClient(config, second, next)).claims.acr, ACR.mfa);
+});
+
+test('the second factor cannot be skipped: no code from the resume URL, a new request, or posting consent', async (t) => {
+  const user = await createUser(server);
+  await withTotp(user);
+  const flow = await openAuthorization(config);
+  const challenge = await passwordStep(flow, user);
+  t.true(challenge.body.includes('name="code"'));
+  const uid = /\/interaction\/([^/]+)\/mfa/.exec(challenge.body)![1]!;
+
+  // The engine's resume endpoint sends the browser back to the interaction, without a code.
+  const resumed = await flow.browser.get(`${server.issuer}/auth/${uid}`, atRedirectUri);
+  t.false(atRedirectUri(resumed.url));
+  // Posting consent for the interaction: refused, the login prompt is still open.
+  const csrf = /name="csrf" value="([^"]+)"/.exec(challenge.body)![1]!;
+  const consent = await flow.browser.request(`${server.issuer}/interaction/${uid}/confirm`, { method: 'POST', body: new URLSearchParams({ csrf }).toString(), headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+  t.is(consent.status, 400);
+  // Starting over in the same browser: the password again (no session was created).
+  const again = await flow.browser.get(flow.url.toString(), atRedirectUri);
+  t.false(atRedirectUri(again.url));
+  t.true(again.body.includes('name="password"'));
+  // The continue route finishes nothing while the factor is pending.
+  const cont = await flow.browser.request(`${server.issuer}/interaction/${uid}/mfa/continue`, { method: 'POST', body: new URLSearchParams({ csrf }).toString(), headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+  t.false(atRedirectUri(cont.headers.get('location') ?? ''));
+});
+
+test('a recovery code signs in once, says how many are left, and mails a notice; used again it is refused', async (t) => {
+  const user = await createUser(server);
+  const account = await accountOf(user);
+  const enrolment = await server.keyhold.mfa.startTotp(account);
+  const { recoveryCodes } = await server.keyhold.mfa.confirmEnrolment(account, enrolment.factorId, await codeNow(enrolment.secret));
+  await mailbox.flush(user.email);
+  const flow = await openAuthorization(config);
+  let page = await passwordStep(flow, user);
+  const recoveryLink = /href="([^"]*\?factor=recovery)"/.exec(page.body)![1]!;
+  page = await flow.browser.get(new URL(decodeEntities(recoveryLink), server.issuer).toString());
+  t.deepEqual(fieldNames(page, /\/mfa$/), ['code', 'csrf', 'factor']);
+  page = await flow.browser.submit(page, /\/mfa$/, { code: recoveryCodes![0]!.toUpperCase() });
+  t.regex(lead(page) ?? '', /9 unused codes are left/);
+  page = await flow.browser.submit(page, /\/mfa\/continue$/, {}, { stopAt: atRedirectUri });
+  const { claims } = await finishAtClient(config, flow, page);
+  t.is(claims.acr, ACR.mfa);
+  t.truthy((await mailbox.flush(user.email)).find((mail) => /recovery code was used/.test(mail.subject)));
+
+  const again = await openAuthorization(config);
+  page = await passwordStep(again, user);
+  page = await again.browser.get(new URL(decodeEntities(recoveryLink.replace(/\/interaction\/[^/]+\//, `/interaction/${/\/interaction\/([^/]+)\/mfa/.exec(page.body)![1]}/`)), server.issuer).toString());
+  const reused = await again.browser.submit(page, /\/mfa$/, { code: recoveryCodes![0]! }, { stopAt: atRedirectUri });
+  t.is(reused.status, 401);
+});
+
+test('email codes: mailed when the challenge opens, five wrong tries end the code, an expired code is refused, a new one works', async (t) => {
+  const user = await createUser(server);
+  const account = await accountOf(user);
+  const { factorId } = await server.keyhold.mfa.startEmail(account);
+  const enrolMail = await mailbox.next(user.email, /sign-in code/);
+  await server.keyhold.mfa.confirmEnrolment(account, factorId, enrolMail.code!);
+  await mailbox.flush(user.email);
+
+  const flow = await openAuthorization(config);
+  let page = await passwordStep(flow, user);
+  t.regex(page.body, /We send a six-digit code to/);
+  const code = (await mailbox.next(user.email, /sign-in code/)).code!;
+  const wrong = code === '000000' ? '111111' : '000000';
+  for (let i = 0; i < 5; i++) page = await flow.browser.submit(page, /\/mfa$/, { code: wrong });
+  t.is(page.status, 401);
+  // Attempts are used up: the right code no longer works.
+  page = await flow.browser.submit(page, /\/mfa$/, { code }, { stopAt: atRedirectUri });
+  t.is(page.status, 401);
+
+  page = await flow.browser.submit(page, /\/mfa\/send$/);
+  const second = (await mailbox.next(user.email, /sign-in code/)).code!;
+  // Expired (its lifetime passed): refused.
+  await server.keyhold.db.updateTable('mfa_challenges').set({ expires_at: new Date(Date.now() - 1000) }).where('account_id', '=', user.id).execute();
+  page = await flow.browser.submit(page, /\/mfa$/, { code: second }, { stopAt: atRedirectUri });
+  t.is(page.status, 401);
+
+  page = await flow.browser.submit(page, /\/mfa\/send$/);
+  const third = (await mailbox.next(user.email, /sign-in code/)).code!;
+  page = await flow.browser.submit(page, /\/mfa$/, { code: third }, { stopAt: atRedirectUri });
+  const { claims } = await finishAtClient(config, flow, page);
+  t.deepEqual([...(claims.amr as string[])].sort(), ['mfa', 'otp', 'pwd']);
+  // Codes are stored as HMACs only.
+  const rows = await server.keyhold.db.selectFrom('mfa_challenges').select('code_hash').where('account_id', '=', user.id).execute();
+  t.false(rows.some((row) => [code, second, third].some((value) => row.code_hash.includes(value))));
+});
+
+test('SMS codes go through the signed webhook; a code sent for one sign-in does not work in another', async (t) => {
+  const user = await createUser(server);
+  const account = await accountOf(user);
+  const phone = `+1415555${String(Math.floor(Math.random() * 10_000)).padStart(4, '0')}`;
+  const { factorId } = await server.keyhold.mfa.startSms(account, phone);
+  await server.keyhold.mfa.confirmEnrolment(account, factorId, lastText(phone)!);
+
+  const other = await openAuthorization(config);
+  await passwordStep(other, user);
+  const otherCode = lastText(phone)!;
+
+  const flow = await openAuthorization(config);
+  let page = await passwordStep(flow, user);
+  t.regex(page.body, /by text message to/);
+  const code = lastText(phone)!;
+  t.not(code, undefined);
+  if (otherCode !== code) {
+    const crossed = await flow.browser.submit(page, /\/mfa$/, { code: otherCode }, { stopAt: atRedirectUri });
+    t.is(crossed.status, 401);
+    page = crossed;
+  }
+  page = await flow.browser.submit(page, /\/mfa$/, { code }, { stopAt: atRedirectUri });
+  const { claims } = await finishAtClient(config, flow, page);
+  t.deepEqual([...(claims.amr as string[])].sort(), ['mfa', 'pwd', 'sms']);
+  t.is(forgedTexts, 0);
+});
+
+test('role admin (MFA_REQUIRED_ROLES) and client require_mfa force enrolment; a plain user at a plain client signs in with the password alone', async (t) => {
+  const admin = await createUser(server, { roles: ['admin'] });
+  let flow = await openAuthorization(config);
+  t.true((await passwordStep(flow, admin)).body.includes('/mfa/enrol'));
+
+  const strictClient = await registerClient(server, { require_mfa: true });
+  const strict = await discover(server, strictClient);
+  const plain = await createUser(server);
+  flow = await openAuthorization(strict);
+  t.true((await passwordStep(flow, plain)).body.includes('/mfa/enrol'));
+
+  const another = await createUser(server);
+  flow = await openAuthorization(config);
+  const { claims } = await finishAtClient(config, flow, await passwordStep(flow, another));
+  t.is(claims.acr, ACR.password);
+  t.deepEqual(claims.amr, ['pwd']);
+});
+
+test('step-up: acr_values=mfa inside a password session asks for the factor only; prompt=none answers interaction_required', async (t) => {
+  const user = await createUser(server);
+  const flow = await openAuthorization(config);
+  const first = await finishAtClient(config, flow, await passwordStep(flow, user));
+  t.is(first.claims.acr, ACR.password);
+  // The user turns on an authenticator app afterwards; the session still holds a password sign-in.
+  const secret = await withTotp(user);
+
+  const silent = await silentAuthorization(config, flow.browser, { acr_values: ACR.mfa });
+  t.is(silent.searchParams.get('error'), 'interaction_required');
+
+  const stepUp = await openAuthorization(config, { acr_values: ACR.mfa }, flow.browser);
+  t.false(stepUp.page.body.includes('name="password"'));
+  t.true(stepUp.page.body.includes('name="code"'));
+  const page = await stepUp.browser.submit(stepUp.page, /\/mfa$/, { code: await codeNextStep(secret) }, { stopAt: atRedirectUri });
+  const { claims } = await finishAtClient(config, stepUp, page);
+  t.is(claims.acr, ACR.mfa);
+  t.is(claims.sub, first.claims.sub);
+  t.true((claims.auth_time as number) >= (first.claims.auth_time as number));
+  t.deepEqual([...(claims.amr as string[])].sort(), ['mfa', 'otp', 'pwd']);
+
+  // Now the session holds two factors: prompt=none with acr_values=mfa succeeds.
+  const after = await silentAuthorization(config, flow.browser, { acr_values: ACR.mfa });
+  t.truthy(after.searchParams.get('code'));
+});
+
+test('step-up with max_age: the password and the factor again, auth_time fresh', async (t) => {
+  const user = await createUser(server);
+  const secret = await withTotp(user);
+  const flow = await openAuthorization(config);
+  let page = await passwordStep(flow, user);
+  page = await flow.browser.submit(page, /\/mfa$/, { code: await codeNow(secret) }, { stopAt: atRedirectUri });
+  const first = await finishAtClient(config, flow, page);
+  await new Promise((resolve) => setTimeout(resolve, 1100));
+
+  const again = await openAuthorization(config, { max_age: '0' }, flow.browser);
+  t.true(again.page.body.includes('name="password"'));
+  page = await passwordStep(again, user);
+  t.true(page.body.includes('name="code"'));
+  page = await again.browser.submit(page, /\/mfa$/, { code: await codeNextStep(secret) }, { stopAt: atRedirectUri });
+  const { claims } = await finishAtClient(config, again, page);
+  t.is(claims.acr, ACR.mfa);
+  t.true((claims.auth_time as number) > (first.claims.auth_time as number));
+});
+
+test('essential acr claim: mfa is met by enrolling (PAPE alias echoed); one naming only unknown values fails the request', async (t) => {
+  const user = await createUser(server);
+  const claims = (values: string[]) => JSON.stringify({ id_token: { acr: { essential: true, values } } });
+  const flow = await openAuthorization(config, { claims: claims([PAPE_MULTI_FACTOR]) });
+  let page = await passwordStep(flow, user);
+  t.true(page.body.includes('/mfa/enrol'));
+  page = await flow.browser.submit(page, /\/mfa\/enrol$/, { kind: 'totp' });
+  page = await flow.browser.submit(page, /\/mfa\/enrol\/confirm$/, { code: await codeNow(totpSecretOf(page)!) });
+  page = await flow.browser.submit(page, /\/mfa\/continue$/, {}, { stopAt: atRedirectUri });
+  t.is((await finishAtClient(config, flow, page)).claims.acr, PAPE_MULTI_FACTOR);
+
+  const other = await createUser(server);
+  const unreachable = await openAuthorization(config, { claims: claims(['urn:example:acr:unknown']) });
+  page = await passwordStep(unreachable, other);
+  t.true(atRedirectUri(page.url));
+  t.is(new URL(page.url).searchParams.get('error'), 'unmet_authentication_requirements');
+});
+
+test('wrong codes count against the sign-in limits: a burst ends in 429 with Retry-After', async (t) => {
+  const user = await createUser(server);
+  const secret = await withTotp(user);
+  const flow = await openAuthorization(config);
+  let page = await passwordStep(flow, user);
+  const right = await codeNow(secret);
+  const wrong = right === '123456' ? '654321' : '123456';
+  let limited: Page | undefined;
+  for (let i = 0; i < 30 && !limited; i++) {
+    page = await flow.browser.submit(page, /\/mfa$/, { code: wrong });
+    if (page.status === 429) limited = page;
+  }
+  t.truthy(limited);
+  t.true(Number(limited!.headers.get('retry-after')) > 0);
+});
