@@ -62,9 +62,14 @@ async function attempt(config: oidc.Configuration, email: string, password: stri
   return { flow, page };
 }
 
-/** What a login answer says, without what differs per request (CSRF token, interaction id). */
+/** What a login answer says, without what differs per request (CSRF token, passkey challenge, interaction id). */
 function visible(page: Page): string {
-  return page.body.replace(/name="csrf" value="[^"]*"/g, '').replace(/\/interaction\/[\w-]+/g, '/interaction/X').replace(/interaction=[\w-]+/g, 'interaction=X');
+  return page.body
+    .replace(/name="csrf" value="[^"]*"/g, '')
+    .replace(/name="challenge" value="[^"]*"/g, '')
+    .replace(/"challenge":"[^"]*"/g, '')
+    .replace(/\/interaction\/[\w-]+/g, '/interaction/X')
+    .replace(/interaction=[\w-]+/g, 'interaction=X');
 }
 
 for (const kind of ['redis', 'sql'] as const) {
