@@ -1,46 +1,53 @@
-// The security counters and gauges (Contract, "Security operations"), on the registry that
-// /metrics serves. They live in the core, beside the services that move them; the HTTP layer
-// adds the request histogram, the token counter and the process metrics to the same registry.
-import { Counter, Gauge, Registry } from 'prom-client';
+// The security counters (Contract, "Security operations") as the services see them: plain
+// recorders, so the core (and the CLI, which builds the core alone) loads no metrics
+// library. The HTTP layer attaches the Prometheus metrics that serve /metrics
+// (src/middleware/metrics.ts); until then, and in the CLI, counts go nowhere.
 
 export type LoginOutcome = 'success' | 'failure' | 'locked' | 'rate_limited';
 
+interface Recorder<L extends string> {
+  inc(labels: Partial<Record<L, string>>): void;
+}
+
+/** Where the counts go once attached: prom-client counters have this shape. */
+export interface TelemetrySink {
+  loginAttempts: Recorder<'outcome' | 'method'>;
+  lockouts: { inc(): void };
+  rateLimited: Recorder<'limit'>;
+  rateLimitStoreErrors: Recorder<'limit'>;
+}
+
 export interface Telemetry {
-  registry: Registry;
   /** keyhold_login_attempts_total{outcome,method}: every credential checked at sign-in. */
-  loginAttempts: Counter<'outcome' | 'method'>;
+  loginAttempts: { inc(labels: { outcome: LoginOutcome; method: string }): void };
   /** keyhold_lockouts_total: accounts locked (once per lock). */
-  lockouts: Counter;
+  lockouts: { inc(): void };
   /** keyhold_rate_limited_total{limit}: attempts refused by a rate limit, by its name. */
-  rateLimited: Counter<'limit'>;
+  rateLimited: { inc(labels: { limit: string }): void };
   /** keyhold_rate_limit_store_errors_total{limit}: limit checks made while Redis failed. */
-  rateLimitStoreErrors: Counter<'limit'>;
-  /** Reports keyhold_outbox_pending{kind} when /metrics is scraped (set once, by the core). */
+  rateLimitStoreErrors: { inc(labels: { limit: string }): void };
+  /** Sets how keyhold_outbox_pending{kind} is read when /metrics is scraped (by the core). */
   observePending(read: () => Promise<Record<string, number>>): void;
+  /** The pending reader, for the metrics layer. */
+  readPending(): Promise<Record<string, number>>;
+  /** Sends every count from now on to `sink` (the HTTP layer's Prometheus metrics). */
+  attach(sink: TelemetrySink): void;
 }
 
 export function createTelemetry(): Telemetry {
-  const registry = new Registry();
-  let readPending: (() => Promise<Record<string, number>>) | undefined;
-  new Gauge({
-    name: 'keyhold_outbox_pending',
-    help: 'Outbox entries not delivered yet, by kind (mail, webhook, redis_stream, nats)',
-    labelNames: ['kind'],
-    registers: [registry],
-    async collect() {
-      if (!readPending) return;
-      this.reset();
-      for (const [kind, count] of Object.entries(await readPending())) this.set({ kind }, count);
-    },
-  });
+  let sink: TelemetrySink | undefined;
+  let pending: (() => Promise<Record<string, number>>) | undefined;
   return {
-    registry,
-    loginAttempts: new Counter({ name: 'keyhold_login_attempts_total', help: 'Sign-in credential checks by outcome and method', labelNames: ['outcome', 'method'], registers: [registry] }),
-    lockouts: new Counter({ name: 'keyhold_lockouts_total', help: 'Accounts locked after repeated failed sign-ins', registers: [registry] }),
-    rateLimited: new Counter({ name: 'keyhold_rate_limited_total', help: 'Attempts refused by a rate limit, by limit', labelNames: ['limit'], registers: [registry] }),
-    rateLimitStoreErrors: new Counter({ name: 'keyhold_rate_limit_store_errors_total', help: 'Rate limit checks made while the shared store (Redis) failed, by limit', labelNames: ['limit'], registers: [registry] }),
+    loginAttempts: { inc: (labels) => sink?.loginAttempts.inc(labels) },
+    lockouts: { inc: () => sink?.lockouts.inc() },
+    rateLimited: { inc: (labels) => sink?.rateLimited.inc(labels) },
+    rateLimitStoreErrors: { inc: (labels) => sink?.rateLimitStoreErrors.inc(labels) },
     observePending(read) {
-      readPending = read;
+      pending = read;
+    },
+    readPending: () => (pending ? pending() : Promise.resolve({})),
+    attach(next) {
+      sink = next;
     },
   };
 }

@@ -166,7 +166,7 @@ test.serial('at least once: failed and unattempted deliveries reach the receiver
 test.serial('keyhold_outbox_pending reports undelivered events by kind', async (t) => {
   await createUser(server);
   const pendingEvents = async () => {
-    const metrics = await server.keyhold.telemetry.registry.getSingleMetricAsString('keyhold_outbox_pending');
+    const metrics = await server.keyhold.metricsRegistry.getSingleMetricAsString('keyhold_outbox_pending');
     return Number(/keyhold_outbox_pending\{kind="event"\} (\d+)/.exec(metrics)?.[1]);
   };
   t.true((await pendingEvents()) >= 1);

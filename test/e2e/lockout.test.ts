@@ -152,7 +152,7 @@ test.serial('a burst of concurrent wrong passwords locks once and mails once', a
   const user = await createUser(nodes[0]);
   const lockoutCount = async () => {
     let total = 0;
-    for (const node of nodes) total += (await node.keyhold.telemetry.lockouts.get()).values[0]?.value ?? 0;
+    for (const node of nodes) total += (await node.keyhold.metricsRegistry.getSingleMetric('keyhold_lockouts_total')!.get()).values[0]?.value ?? 0;
     return total;
   };
   const lockoutsBefore = await lockoutCount();
