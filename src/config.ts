@@ -210,6 +210,36 @@ const environmentSchema = z.object({
   // default; when on, registering needs an initial access token from
   // `keyhold client initial-token`, and each client gets a registration access token.
   DYNAMIC_REGISTRATION: bool.default(false),
+  // Account lockout (on every node): LOCKOUT_THRESHOLD failed sign-ins of one account within
+  // LOCKOUT_WINDOW seconds lock it for LOCKOUT_DURATION seconds. While locked, even the right
+  // password gets the page a wrong one gets; the owner is mailed once per lock; an operator
+  // lifts it (`keyhold user unlock`, the Admin API). Independent of the rate limits above,
+  // which count by address and name typed and also stop unknown names.
+  LOCKOUT_THRESHOLD: positiveInt.default(5),
+  LOCKOUT_WINDOW: positiveInt.default(900),
+  LOCKOUT_DURATION: positiveInt.default(900),
+  // Browser sessions one account may hold at once; the oldest ends when a new one starts.
+  // 0 = no limit.
+  CONCURRENT_SESSION_LIMIT: seconds.default(0),
+  // Events (webhooks, the Redis Stream, NATS) are queued in an SQL outbox and delivered by a
+  // worker: how often it polls (seconds), and how many attempts (exponential back-off) a
+  // delivery gets before it is marked failed.
+  EVENTS_POLL_INTERVAL: positiveInt.default(2),
+  EVENTS_MAX_ATTEMPTS: positiveInt.max(30).default(12),
+  // NATS server for events (subject EVENTS_NATS_SUBJECT, JetStream when a stream listens on
+  // it, plain publish otherwise). Unset: no NATS delivery.
+  NATS_URL: z.string().regex(/^(nats|tls):\/\//, 'must be a nats:// or tls:// URL').optional(),
+  EVENTS_NATS_SUBJECT: z.string().regex(/^[\w.-]+$/, 'letters, digits, . _ -').default('keyhold.events'),
+  // Let webhooks reach loopback and private addresses (tests, local trials). Off by default:
+  // a webhook URL must not become a way to call the provider's own network.
+  WEBHOOK_ALLOW_PRIVATE: bool.default(false),
+  // What the sign-in, registration and recovery limits do while Redis fails: `closed`
+  // refuses the attempt (503: they guard password guessing), `memory` counts per node,
+  // `open` lets it through. Each failure is logged and counted. The token endpoint
+  // (refresh) has no Keyhold limit, so refreshes never wait on Redis limits (fail open).
+  RATE_LIMIT_REDIS_FAILURE: z.enum(['closed', 'memory', 'open']).default('closed'),
+  // Days the audit log is kept; older entries are deleted by a daily job. 0 keeps them forever.
+  AUDIT_RETENTION_DAYS: seconds.default(365),
 });
 
 // Names used by the product documents Keyhold was started from, accepted as aliases.
@@ -239,6 +269,7 @@ const PROCESS_KEYS = [
   'LOG_LEVEL', 'CLI_LOG_LEVEL', 'BODY_LIMIT', 'KEY_RELOAD_INTERVAL', 'ARGON2_MEMORY_KIB', 'ARGON2_ITERATIONS',
   'ARGON2_PARALLELISM', 'SMTP_URL', 'MAIL_FROM', 'MAIL_POLL_INTERVAL', 'MAIL_MAX_ATTEMPTS',
   'ALLOW_LOOPBACK_REQUESTS', 'METRICS_PORT', 'METRICS_HOST', 'METRICS_TOKEN', 'SHUTDOWN_TIMEOUT',
+  'EVENTS_POLL_INTERVAL', 'EVENTS_MAX_ATTEMPTS', 'NATS_URL', 'EVENTS_NATS_SUBJECT', 'WEBHOOK_ALLOW_PRIVATE',
   'SMS_PROVIDER', 'SMS_WEBHOOK_URL', 'SMS_WEBHOOK_SECRET', 'WEBAUTHN_RP_ID', 'WEBAUTHN_ORIGINS',
   'FEDERATION_TIMEOUT',
 ] as const satisfies ReadonlyArray<keyof Settings>;
@@ -248,6 +279,9 @@ const POLICY_KEYS = [
   'LOGIN_ACCOUNT_RATE_LIMIT', 'LOGIN_RATE_WINDOW', 'REGISTRATION_RATE_LIMIT', 'REGISTRATION_EMAIL_RATE_LIMIT',
   'REGISTRATION_RATE_WINDOW', 'RECOVERY_RATE_LIMIT', 'RECOVERY_EMAIL_RATE_LIMIT', 'RECOVERY_RATE_WINDOW', 'REGISTRATION', 'DEFAULT_ROLES', 'REQUIRE_VERIFIED_EMAIL', 'EMAIL_VERIFICATION_TTL',
   'PASSWORD_RESET_TTL', 'INVITATION_TTL', 'VERIFICATION_RESEND_COOLDOWN', 'PASSWORD_MIN_LENGTH',
+  'PASSWORD_HISTORY', 'BREACH_CHECK_URL', 'RECENT_LOGIN_WINDOW',
+  'LOCKOUT_THRESHOLD', 'LOCKOUT_WINDOW', 'LOCKOUT_DURATION', 'CONCURRENT_SESSION_LIMIT', 'AUDIT_RETENTION_DAYS',
+  'RATE_LIMIT_REDIS_FAILURE',
   'PASSWORD_HISTORY', 'BREACH_CHECK_URL', 'RECENT_LOGIN_WINDOW', 'MFA_TOTP', 'MFA_EMAIL', 'MFA_SMS',
   'PASSKEYS', 'MFA_REQUIRED_TIERS', 'MFA_REQUIRED_ROLES', 'MFA_ENROLMENT_GRACE', 'MFA_OTP_TTL', 'MFA_OTP_RESEND_COOLDOWN', 'TOTP_ISSUER_NAME',
   'PASSWORD_HISTORY', 'BREACH_CHECK_URL', 'RECENT_LOGIN_WINDOW',

@@ -20,6 +20,13 @@ import { createFederatedIdentityService, type FederatedIdentityService } from '#
 import { createUpstreamClient, type UpstreamClient } from '#src/services/federation/upstream.ts';
 import { createLegacyBcryptCost } from '#src/services/legacy-hash-cost.ts';
 import { createLoginThrottle, type LoginThrottle } from '#src/services/login-throttle.ts';
+import { createLockoutService, type LockoutService } from '#src/services/lockout.ts';
+import { createTelemetry, type Telemetry } from '#src/services/telemetry.ts';
+import { createSessionService, type SessionService } from '#src/services/sessions.ts';
+import { createEventEmitter, type EventEmitter } from '#src/services/events.ts';
+import { createWebhookService, type WebhookService } from '#src/services/webhooks.ts';
+import { pendingOutboxCounts } from '#src/stores/event-store.ts';
+import { createSecurityRecord, type SecurityRecord } from '#src/services/security-record.ts';
 import { createMailer, type Mailer } from '#src/services/mailer.ts';
 import { createMfaService, type MfaService } from '#src/services/mfa/factors.ts';
 import { createMfaRequirement, type MfaRequirement } from '#src/services/mfa/requirement.ts';
@@ -40,6 +47,7 @@ import { openDatabase, type DatabaseHandle } from '#src/stores/database.ts';
 import { migrateToLatest } from '#src/stores/migrations.ts';
 import type { EngineStateStore } from '#src/stores/oidc-adapter-common.ts';
 import { createLoginFlowStore } from '#src/stores/login-flow-store.ts';
+import { createRedisLockoutStore, createSqlLockoutStore } from '#src/stores/lockout-store.ts';
 import { createRedisAdapter } from '#src/stores/oidc-adapter-redis.ts';
 import { createSqlAdapter } from '#src/stores/oidc-adapter-sql.ts';
 import { connectRedis, disconnectRedis } from '#src/stores/redis.ts';
@@ -76,6 +84,18 @@ export interface Core {
   upstream: UpstreamClient;
   federatedIdentities: FederatedIdentityService;
   deviceCodeThrottle: DeviceCodeThrottle;
+  /** Failed sign-ins lock an account (LOCKOUT_*), on every node; sign-in steps and admins use it. */
+  lockout: LockoutService;
+  /** Events for other services, through the SQL outbox (auth.mfa_enrolled and the rest). */
+  events: EventEmitter;
+  /** Audit entries and events for what happens outside Keyhold's own services (engine events). */
+  securityRecord: SecurityRecord;
+  /** Where events are POSTed (signed), and their secrets. */
+  webhooks: WebhookService;
+  /** An account's browser sessions: list, end one, end all others (Account API). */
+  sessions: SessionService;
+  /** The security counters and gauges, on the registry /metrics serves. */
+  telemetry: Telemetry;
   /** Work started after a response was sent; finished before the database closes. */
   background: BackgroundTasks;
   /** Second factors: enrolment, verification, recovery codes. */
@@ -109,9 +129,13 @@ export async function createCore(config: Config, logger: Logger): Promise<Core> 
     const keys = deriveKeys(resolveMasterSecret(config.process, logger));
     if (config.REDIS_URL) redis = connectRedis(config.REDIS_URL, logger);
 
+    const events = createEventEmitter(db);
+    const securityRecord = createSecurityRecord(db, events);
+    const onReuse = (reuse: { model: string; accountId: string | null; clientId: string | null }) =>
+      securityRecord.tokenReused({ accountId: reuse.accountId, clientId: reuse.clientId, credential: reuse.model });
     const engineState = redis
-      ? createRedisAdapter(redis, { prefix: config.REDIS_PREFIX, encryptionKey: keys.engineState })
-      : createSqlAdapter(db, { encryptionKey: keys.engineState });
+      ? createRedisAdapter(redis, { prefix: config.REDIS_PREFIX, encryptionKey: keys.engineState, onReuse })
+      : createSqlAdapter(db, { encryptionKey: keys.engineState, onReuse });
     const mailer = createMailer(db, { issuer: config.ISSUER, defaultLocale: 'en', bodyKey: keys.mailBodies });
     const passwords = createPasswordHasher(
       { memoryCost: config.ARGON2_MEMORY_KIB, timeCost: config.ARGON2_ITERATIONS, parallelism: config.ARGON2_PARALLELISM },
@@ -119,7 +143,19 @@ export async function createCore(config: Config, logger: Logger): Promise<Core> 
     );
     const { policy } = config;
     const passwordPolicy = createPasswordPolicy({ db, hasher: passwords, minLength: policy.PASSWORD_MIN_LENGTH, historySize: policy.PASSWORD_HISTORY, breachCheckUrl: policy.BREACH_CHECK_URL, logger });
-    const accounts = createAccountService(db, passwords, passwordPolicy, { defaultRoles: policy.DEFAULT_ROLES });
+    const telemetry = createTelemetry();
+    telemetry.observePending(() => pendingOutboxCounts(db));
+    const lockout = createLockoutService({
+      db,
+      store: redis ? createRedisLockoutStore(redis, config.REDIS_PREFIX) : createSqlLockoutStore(db),
+      rule: { threshold: policy.LOCKOUT_THRESHOLD, windowSeconds: policy.LOCKOUT_WINDOW, durationSeconds: policy.LOCKOUT_DURATION },
+      issuer: config.ISSUER,
+      mailer,
+      telemetry,
+      logger,
+      onLocked: [(lock) => events.emit('auth.user_locked', { user_id: lock.accountId, locked_until: lock.lockedUntil.toISOString(), failures: lock.failures }).then(() => undefined)],
+    });
+    const accounts = createAccountService(db, passwords, passwordPolicy, { defaultRoles: policy.DEFAULT_ROLES, lockout, telemetry });
     const flows = createFlowService(db, keys.flowCodes);
 
     await ensureAccountResource(db, config.ISSUER);
@@ -132,16 +168,26 @@ export async function createCore(config: Config, logger: Logger): Promise<Core> 
     // here, before anything runs, so that no command seals new data under another secret.
     await loadEngineJwks(db, keyOptions);
 
-    const rateLimitStore = { redis, prefix: config.REDIS_PREFIX };
+    const rateLimitStore = {
+      redis,
+      prefix: config.REDIS_PREFIX,
+      onRefused: (limit: string) => telemetry.rateLimited.inc({ limit }),
+      onStoreFailure: config.RATE_LIMIT_REDIS_FAILURE,
+      reportStoreFailure: (limit: string, error: unknown) => {
+        telemetry.rateLimitStoreErrors.inc({ limit });
+        logger.warn({ limit, mode: config.RATE_LIMIT_REDIS_FAILURE, err: { message: error instanceof Error ? error.message : String(error) } }, 'rate limit store (Redis) failed');
+      },
+    };
     const loginThrottle = createLoginThrottle({ ...rateLimitStore, limit: policy.LOGIN_RATE_LIMIT, accountLimit: policy.LOGIN_ACCOUNT_RATE_LIMIT, windowSeconds: policy.LOGIN_RATE_WINDOW });
     const mfa = createMfaService({ db, config, keys: { secrets: keys.mfaSecrets, codes: keys.mfaCodes }, mailer, sms: createSmsSender(config.process, logger) });
-    const credentials = createCredentialService({ db, config, flows, mailer, passwordPolicy, passwords, engineState });
+    const credentials = createCredentialService({ db, config, flows, mailer, passwordPolicy, passwords, engineState, lockout });
     const admin = createAdministration({
       db,
       issuer: config.ISSUER,
       accounts,
       credentials,
       engineState,
+      lockout,
       pseudonymKey: keys.pseudonyms,
       clientSecretKey: keys.clientSecrets,
       // Client metadata rules from a bare engine, loaded only by a command that needs them.
@@ -178,6 +224,17 @@ export async function createCore(config: Config, logger: Logger): Promise<Core> 
       upstream: createUpstreamClient({ allowLoopback: config.ALLOW_LOOPBACK_REQUESTS, timeoutMs: config.FEDERATION_TIMEOUT * 1000 }),
       federatedIdentities: createFederatedIdentityService({ db, registration: policy.REGISTRATION, defaultRoles: policy.DEFAULT_ROLES }),
       deviceCodeThrottle: createDeviceCodeThrottle({ ...rateLimitStore, limit: policy.DEVICE_CODE_RATE_LIMIT, windowSeconds: policy.DEVICE_CODE_RATE_WINDOW }),
+      lockout,
+      telemetry,
+      sessions: createSessionService({
+        db,
+        engineState,
+        concurrentLimit: policy.CONCURRENT_SESSION_LIMIT,
+        onEnded: [(ended) => securityRecord.sessionEnded(ended)],
+      }),
+      events,
+      securityRecord,
+      webhooks: createWebhookService(db, keys.webhookSecrets),
       background,
       mfa,
       mfaRequirement: createMfaRequirement({ db, config: policy, mfa }),

@@ -3,7 +3,7 @@
 import type Koa from 'koa';
 import { createApp } from '#src/app.ts';
 import type { Core } from '#src/core.ts';
-import { createMetrics } from '#src/middleware/metrics.ts';
+import { createMetrics, type Metrics } from '#src/middleware/metrics.ts';
 import { clientValidatorOf } from '#src/oidc/client-validator.ts';
 import { createEngineHost, type EngineHost } from '#src/oidc/engine-host.ts';
 import { engineOptions } from '#src/oidc/engine-options.ts';
@@ -16,6 +16,8 @@ import { createAdministration } from '#src/services/admin/index.ts';
 export interface Http {
   engine: EngineHost;
   app: Koa;
+  /** The registry /metrics serves (process, HTTP and security metrics). */
+  metricsRegistry: Metrics['registry'];
   /** Serves /metrics alone, when METRICS_PORT gives it a port of its own. */
   metricsApp?: Koa;
   /** Registers a client under the serving engine's metadata rules. */
@@ -26,8 +28,8 @@ export interface Http {
 
 export async function createHttp(core: Core): Promise<Http> {
   const { config, logger, db, keys } = core;
-  const metrics = createMetrics();
-  const engine = await createEngineHost({ config, db, keyOptions: core.keyOptions, logger, metrics, configure: engineOptions(core) });
+  const metrics = createMetrics(core.telemetry);
+  const engine = await createEngineHost({ config, db, keyOptions: core.keyOptions, logger, metrics, configure: engineOptions(core), sinks: { record: core.securityRecord, background: core.background, sessionActivity: { sessions: core.sessions, background: core.background, record: core.securityRecord } } });
   // Clients are validated by the engine that serves now (it is rebuilt on key changes).
   const clients = createClientService({ db, encryptionKey: keys.clientSecrets, validator: () => clientValidatorOf(engine.provider) });
   const admin = createAdministration({
@@ -36,6 +38,7 @@ export async function createHttp(core: Core): Promise<Http> {
     accounts: core.accounts,
     credentials: core.credentials,
     engineState: core.engineState,
+    lockout: core.lockout,
     pseudonymKey: keys.pseudonyms,
     clientSecretKey: keys.clientSecrets,
     clientValidator: async () => clientValidatorOf(engine.provider),
@@ -62,6 +65,7 @@ export async function createHttp(core: Core): Promise<Http> {
   return {
     engine,
     app,
+    metricsRegistry: metrics.registry,
     metricsApp,
     createClient: (metadata) => clients.create(metadata),
     beginShutdown() {

@@ -7,9 +7,11 @@ import { createCore, type Core } from '#src/core.ts';
 import { createHttp, type Http } from '#src/http.ts';
 import { startJobs } from '#src/jobs/index.ts';
 import type { MailWorker } from '#src/services/mail-worker.ts';
+import type { EventDeliveryWorker } from '#src/services/event-delivery.ts';
 
 export interface Keyhold extends Core, Http {
   mailWorker: MailWorker;
+  eventWorker: EventDeliveryWorker;
   /** Stops the jobs, then closes Redis and the database. */
   close(): Promise<void>;
 }
@@ -29,6 +31,7 @@ export async function createKeyhold(config: Config, logger: Logger): Promise<Key
     ...core,
     ...http,
     mailWorker: jobs.mailWorker,
+    eventWorker: jobs.eventWorker,
     async close() {
       await jobs.stop();
       await core.close();

@@ -11,6 +11,7 @@ import { resourceCommands } from '#src/cli/resource.ts';
 import { roleCommands } from '#src/cli/role.ts';
 import { tenantCommands } from '#src/cli/tenant.ts';
 import { userCommands } from '#src/cli/user.ts';
+import { webhookCommands } from '#src/cli/webhook.ts';
 
 const groups: Record<string, CommandGroup> = {
   user: userCommands,
@@ -22,6 +23,7 @@ const groups: Record<string, CommandGroup> = {
   tenant: tenantCommands,
   audit: auditCommands,
   connector: connectorCommands,
+  webhook: webhookCommands,
 };
 
 export function planCommand(argv: string[]): Plan {

@@ -23,6 +23,7 @@ Commands:
                                         "roles", "tier", "tenant"} per line; password_hash is
                                         bcrypt or argon2id; existing emails and invalid lines
                                         are skipped and listed with their line numbers
+  user unlock --email E                 lift a sign-in lockout (LOCKOUT_THRESHOLD failures)
   client create --metadata JSON [--tenant T]
                                         register a client (RFC 7591 metadata); a missing
                                         client_id/client_secret is generated and printed once
@@ -74,6 +75,11 @@ Commands:
   keys rotate [--alg ALG]               publish new signing keys; the current ones retire
                                         when the new ones start signing
   keys retire KID                       retire one signing key now
+  webhook create --url URL [--events "auth.login.failed auth.user_locked"]
+                                        send events to URL (all types when --events is absent);
+                                        prints { id, secret }: the signing secret, shown once
+  webhook list                          list webhooks (without secrets)
+  webhook delete --id ID                stop sending to a webhook
   help                                  show this text
 
 Configuration comes from the environment, as for the server (DATABASE_URL, DATA_DIR,

@@ -8,7 +8,8 @@ import type { CommandGroup, Plan } from '#src/cli/plan.ts';
 import { importAccounts } from '#src/services/account-import.ts';
 import { CLI_ACTOR } from '#src/services/admin/actor.ts';
 import type { AccountReference } from '#src/services/admin/users.ts';
-import { isKeyholdError } from '#src/errors.ts';
+import { isKeyholdError, KeyholdError } from '#src/errors.ts';
+import { findAccountByEmail } from '#src/stores/account-store.ts';
 
 const who = { email: { type: 'string' }, id: { type: 'string' } } as const;
 
@@ -145,6 +146,20 @@ function planUserImport(args: string[]): Plan {
   return { needs: 'core', run: (core) => importAccounts(core.db, createInterface({ input, crlfDelay: Infinity }), core.config.DEFAULT_ROLES) };
 }
 
+function planUserUnlock(args: string[]): Plan {
+  const values = parseOptions(args, { email: { type: 'string' } });
+  const email = required(values.email, 'email');
+  return {
+    needs: 'core',
+    async run(core) {
+      const account = await findAccountByEmail(core.db, email);
+      if (!account) throw new KeyholdError('unknown_account');
+      const wasLocked = await core.lockout.unlock(account.id, 'cli');
+      return { id: account.id, email: account.email, was_locked: wasLocked, locked: false };
+    },
+  };
+}
+
 export const userCommands: CommandGroup = {
   create: planUserCreate,
   list: planUserList,
@@ -154,4 +169,5 @@ export const userCommands: CommandGroup = {
   logout: planUserLogout,
   'password-reset': planUserPasswordReset,
   import: planUserImport,
+  unlock: planUserUnlock,
 };

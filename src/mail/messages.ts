@@ -14,6 +14,7 @@ export const mailTemplates = [
   'email_change_notice',
   'email_change_reverted',
   'invitation',
+  'account_locked',
   'mfa_code',
   'mfa_factor_added',
   'mfa_factor_removed',
@@ -80,6 +81,15 @@ const en: MailCatalog = {
       paragraphs: ['We received a request to reset the password of your Keyhold account. Open the link below to choose a new one.'],
       links: [{ label: 'Choose a new password', url: data.link! }],
       closing: 'If you did not ask for this, ignore this message: your password stays as it is.',
+    }),
+    account_locked: (data) => ({
+      subject: 'Your Keyhold account was locked',
+      paragraphs: [
+        `Someone entered a wrong password for your Keyhold account several times, so sign-in is locked for ${data.minutes} minutes. Your password was not changed and nobody signed in.`,
+        'If this was you, wait and try again later, or choose a new password with the link below.',
+      ],
+      links: [{ label: 'Reset your password', url: data.recoveryUrl! }],
+      closing: 'If this was not you, someone may be guessing your password: resetting it is a good idea.',
     }),
     password_changed: (data) => ({
       subject: 'Your Keyhold password was changed',

@@ -2,7 +2,8 @@
 // bounded route name (never the raw path, whose ids would explode the label set), and the
 // counters fed by engine events.
 import type { Middleware } from 'koa';
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { Telemetry } from '#src/services/telemetry.ts';
 
 export interface Metrics {
   registry: Registry;
@@ -18,8 +19,10 @@ function routeLabel(path: string): string {
   return knownPrefixes.find((prefix) => path === prefix || path.startsWith(`${prefix}/`)) ?? 'other';
 }
 
-export function createMetrics(): Metrics {
+/** The HTTP and process metrics, plus the core's security counters (`telemetry`) when given. */
+export function createMetrics(telemetry?: Telemetry): Metrics {
   const registry = new Registry();
+  if (telemetry) attachSecurityMetrics(registry, telemetry);
   collectDefaultMetrics({ register: registry, prefix: 'keyhold_' });
   const duration = new Histogram({
     name: 'keyhold_http_request_duration_seconds',
@@ -46,4 +49,24 @@ export function createMetrics(): Metrics {
       }
     },
   };
+}
+
+/** The Contract's security metrics on `registry`, fed by the core's telemetry. */
+function attachSecurityMetrics(registry: Registry, telemetry: Telemetry): void {
+  new Gauge({
+    name: 'keyhold_outbox_pending',
+    help: 'Outbox entries not delivered yet, by kind (event, webhook, redis_stream, nats, mail)',
+    labelNames: ['kind'],
+    registers: [registry],
+    async collect() {
+      this.reset();
+      for (const [kind, count] of Object.entries(await telemetry.readPending())) this.set({ kind }, count);
+    },
+  });
+  telemetry.attach({
+    loginAttempts: new Counter({ name: 'keyhold_login_attempts_total', help: 'Sign-in credential checks by outcome and method', labelNames: ['outcome', 'method'], registers: [registry] }),
+    lockouts: new Counter({ name: 'keyhold_lockouts_total', help: 'Accounts locked after repeated failed sign-ins', registers: [registry] }),
+    rateLimited: new Counter({ name: 'keyhold_rate_limited_total', help: 'Attempts refused by a rate limit, by limit', labelNames: ['limit'], registers: [registry] }),
+    rateLimitStoreErrors: new Counter({ name: 'keyhold_rate_limit_store_errors_total', help: 'Rate limit checks made while the shared store (Redis) failed, by limit', labelNames: ['limit'], registers: [registry] }),
+  });
 }

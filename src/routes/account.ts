@@ -7,16 +7,17 @@ import { isKeyholdError } from '#src/errors.ts';
 import { openApiDocument } from '#src/http/openapi.ts';
 import { defineRoute, mountRoutes, type AnyRouteSpec } from '#src/http/route.ts';
 import { accountGone, requireAccountToken, type AccountScope } from '#src/routes/account-auth.ts';
+import { ACCOUNT_TOKEN_SCHEME, accountApiRoutes, type AccountApiDependencies as ProfileApiDependencies } from '#src/routes/account-api/routes.ts';
+import { accountSessionRoutes, type SessionRouteDependencies } from '#src/routes/account-api/sessions.ts';
 import { factorApiRoutes } from '#src/routes/account-api/factors.ts';
-import { ACCOUNT_TOKEN_SCHEME, accountApiRoutes, type AccountApiDependencies } from '#src/routes/account-api/routes.ts';
 import { ADMIN_TOKEN_SCHEME, adminApiRoutes, type AdminApiDependencies } from '#src/routes/admin-api/routes.ts';
 import { requireAdminToken, type AdminScope } from '#src/routes/admin-auth.ts';
 import { ACCOUNT_SCOPES, accountResourceFor, adminResourceFor } from '#src/services/resources.ts';
 import { identityRoutes } from '#src/routes/account-api/identities.ts';
 
+export type AccountApiDependencies = ProfileApiDependencies & SessionRouteDependencies;
 /** What Keyhold's REST APIs (Account and Admin) need. */
 export type ApiDependencies = AccountApiDependencies & AdminApiDependencies;
-export type { AccountApiDependencies };
 
 function documentOptions(issuer: string) {
   const resource = accountResourceFor(issuer);
@@ -79,6 +80,7 @@ function accountGoneAsInvalidToken(deps: AccountApiDependencies): Middleware {
 export function apiRouteSpecs(deps: ApiDependencies, document: () => unknown): AnyRouteSpec[] {
   return [
     ...accountApiRoutes(deps),
+    ...accountSessionRoutes(deps),
     ...factorApiRoutes(deps),
     ...adminApiRoutes(deps),
     ...identityRoutes(deps),

@@ -9,6 +9,7 @@ import { z } from 'zod';
 import { emailSchema } from '#src/services/accounts.ts';
 import { passwordHashFormat } from '#src/services/passwords.ts';
 import { insertAccount, type NewAccount } from '#src/stores/account-store.ts';
+import { emitEvent } from '#src/services/events.ts';
 import { singleLine, singleLineText } from '#src/text-input.ts';
 import type { Database } from '#src/stores/schema.ts';
 
@@ -83,8 +84,11 @@ export async function importAccounts(db: Kysely<Database>, lines: AsyncIterable<
     try {
       await db.transaction().execute(async (trx) => {
         for (const { line, account } of pending) {
-          if (await insertAccount(trx, account)) batchImported++;
-          else duplicates.push({ line, reason: 'an account with this email already exists' });
+          const inserted = await insertAccount(trx, account);
+          if (inserted) {
+            batchImported++;
+            await emitEvent(trx, 'auth.user_created', { user_id: inserted.id, email: inserted.email, source: 'import' });
+          } else duplicates.push({ line, reason: 'an account with this email already exists' });
         }
       });
     } catch (error) {

@@ -15,6 +15,8 @@ import type { PasswordPolicy } from '#src/services/password-policy.ts';
 import type { PasswordHasher } from '#src/services/passwords.ts';
 import { findAccountByEmail, findAccountById, lockAccount, markEmailVerified, replacePasswordHash, type AccountRow } from '#src/stores/account-store.ts';
 import { recordAudit } from '#src/stores/audit-store.ts';
+import { emitEvent } from '#src/services/events.ts';
+import type { LockoutService } from '#src/services/lockout.ts';
 import { cancelPendingFlows, latestFlowCreatedAt } from '#src/stores/flow-store.ts';
 import type { EngineStateStore, KeptState } from '#src/stores/oidc-adapter-common.ts';
 import type { Database } from '#src/stores/schema.ts';
@@ -34,14 +36,20 @@ export interface CredentialDependencies {
   passwords: Pick<PasswordHasher, 'hash' | 'verify'>;
   /** Ends the account's sessions, grants and tokens when its password changes. */
   engineState: Pick<EngineStateStore, 'revokeAccount'>;
+  /** A reset lifts a lockout: the link proved the mailbox, and the guessed password is gone. */
+  lockout?: Pick<LockoutService, 'unlock'>;
 }
 
 export function createCredentialService(deps: CredentialDependencies) {
   const { db, config, flows, mailer } = deps;
   const links = lifecycleLinks(config.ISSUER);
 
-  const setPassword = async (accountId: string, password: string) => {
-    await db.transaction().execute(async (trx) => replacePasswordHash(trx, accountId, await deps.passwords.hash(password), config.PASSWORD_HISTORY));
+  const setPassword = async (accountId: string, password: string, reason: 'change' | 'reset') => {
+    const hash = await deps.passwords.hash(password);
+    await db.transaction().execute(async (trx) => {
+      await replacePasswordHash(trx, accountId, hash, config.PASSWORD_HISTORY);
+      await emitEvent(trx, 'auth.password_changed', { user_id: accountId, reason });
+    });
   };
 
   const notifyChanged = async (account: AccountRow) => {
@@ -87,11 +95,12 @@ export function createCredentialService(deps: CredentialDependencies) {
       const { account } = await usableReset(token);
       await assertAcceptablePassword(deps, password, { email: account.email, accountId: account.id });
       await flows.completeByToken(token, RECOVERY_KINDS);
-      await setPassword(account.id, password);
+      await setPassword(account.id, password, 'reset');
       await cancelPendingFlows(db, account.id, VOIDED_BY_NEW_PASSWORD);
       // The link proved the mailbox is theirs.
       if (!account.email_verified) await markEmailVerified(db, account.id);
       await deps.engineState.revokeAccount(account.id);
+      await deps.lockout?.unlock(account.id, 'account');
       await notifyChanged(account);
       await recordAudit(db, { event: 'password.reset', accountId: account.id, ip });
     },
@@ -107,7 +116,7 @@ export function createCredentialService(deps: CredentialDependencies) {
         throw new KeyholdError('invalid_password', { key: 'error.invalid_password.current' });
       }
       await assertAcceptablePassword(deps, input.newPassword, { email: account.email, accountId: account.id });
-      await setPassword(account.id, input.newPassword);
+      await setPassword(account.id, input.newPassword, 'change');
       await cancelPendingFlows(db, account.id, VOIDED_BY_NEW_PASSWORD);
       if (!input.keepOtherSessions) await deps.engineState.revokeAccount(account.id, input.current ?? {});
       await notifyChanged(account);

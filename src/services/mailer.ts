@@ -51,6 +51,7 @@ export const mailTemplateFields: Readonly<Record<MailTemplate, { required: reado
   email_change_notice: { required: ['newEmail', 'link'], links: ['link'] },
   email_change_reverted: { required: ['recoveryUrl'], links: ['recoveryUrl'] },
   invitation: { required: ['link', 'code'], links: ['link'] },
+  account_locked: { required: ['minutes', 'recoveryUrl'], links: ['recoveryUrl'] },
   mfa_code: { required: ['code', 'minutes'], links: [] },
   mfa_factor_added: { required: ['securityUrl'], links: ['securityUrl'] },
   mfa_factor_removed: { required: ['securityUrl'], links: ['securityUrl'] },

@@ -24,6 +24,8 @@ export interface DerivedKeys {
   mailBodies: Buffer;
   /** Seals federation connectors' client secrets and private keys. */
   connectorSecrets: Buffer;
+  /** Webhook signing secrets at rest. */
+  webhookSecrets: Buffer;
   /** Cookie signing keys for the engine and the parent app (they must be equal). */
   cookieKeys: string[];
   /** The engine's DPoP nonce secret: every node issues and accepts the same nonces. */
@@ -64,6 +66,7 @@ export function deriveKeys(masterSecret: string): DerivedKeys {
     pseudonyms: deriveKey(masterSecret, 'pseudonyms'),
     mailBodies: deriveKey(masterSecret, 'mail-bodies'),
     connectorSecrets: deriveKey(masterSecret, 'connector-secrets'),
+    webhookSecrets: deriveKey(masterSecret, 'webhook-secrets'),
     cookieKeys: [deriveKey(masterSecret, 'cookies').toString('base64url')],
     dpopNonces: deriveKey(masterSecret, 'dpop-nonces'),
     pairwiseSubjects: deriveKey(masterSecret, 'pairwise-subjects'),

@@ -1,7 +1,9 @@
 // Rate limits shared by every node: fixed-window counters in Redis when configured (one
 // atomic increment per attempt, in a Lua script), in process memory otherwise (exact for
-// the single-process embedded mode; if Redis fails, a node falls back to its own memory
-// rather than letting everything through). An attempt is counted BEFORE the work it guards,
+// the single-process embedded mode). When Redis fails, RATE_LIMIT_REDIS_FAILURE decides:
+// `closed` (default) refuses the guarded work with 503, since these limits guard password
+// guessing; `memory` counts in the node's own memory; `open` lets attempts through. Each
+// failure is reported (log line, keyhold_rate_limit_store_errors_total). An attempt is counted BEFORE the work it guards,
 // never after: a burst of concurrent requests cannot all pass a check made before any of
 // them was counted.
 import { createHash } from 'node:crypto';
@@ -43,6 +45,10 @@ export interface RateLimit {
   refund(key: string): Promise<void>;
   /** Forgets every attempt counted under the key. */
   reset(key: string): Promise<void>;
+  /** Tells the store's listener (metrics) that this limit refused an attempt. */
+  refused(): void;
+  /** The shared store failed on this limit: reported; true when the attempt may go on (`open`). */
+  storeFailed(error: unknown): boolean;
   /** @internal */
   readonly limiter: RateLimiterAbstract;
 }
@@ -51,22 +57,41 @@ export interface RateLimitStore {
   redis?: Redis;
   /** Prefix of every Redis key (REDIS_PREFIX). */
   prefix: string;
+  /** Told the limit's name each time a limit refuses an attempt (keyhold_rate_limited_total). */
+  onRefused?: (limit: string) => void;
+  /** What happens to attempts while Redis fails (RATE_LIMIT_REDIS_FAILURE); default `closed`. */
+  onStoreFailure?: StoreFailureMode;
+  /** Told each Redis failure (log, keyhold_rate_limit_store_errors_total). */
+  reportStoreFailure?: (limit: string, error: unknown) => void;
 }
+
+export type StoreFailureMode = 'closed' | 'memory' | 'open';
 
 export function createRateLimit(store: RateLimitStore, policy: RateLimitPolicy): RateLimit {
   const options = { keyPrefix: `rl:${policy.name}`, points: policy.points, duration: policy.windowSeconds };
   const memory = new RateLimiterMemory(options);
+  const mode = store.onStoreFailure ?? 'closed';
   const limiter = store.redis
-    ? new RateLimiterRedis({ ...options, keyPrefix: `${store.prefix}${options.keyPrefix}`, storeClient: store.redis, insuranceLimiter: memory })
+    ? new RateLimiterRedis({ ...options, keyPrefix: `${store.prefix}${options.keyPrefix}`, storeClient: store.redis, ...(mode === 'memory' ? { insuranceLimiter: memory } : {}) })
     : memory;
+  const storeFailed = (error: unknown) => {
+    store.reportStoreFailure?.(policy.name, error);
+    return mode === 'open';
+  };
   return {
     policy,
     limiter,
+    // Giving attempts back is best effort: a Redis failure here must not fail the work
+    // that already succeeded (a right password).
     async refund(key) {
-      await limiter.reward(key, 1);
+      await limiter.reward(key, 1).catch(storeFailed);
     },
     async reset(key) {
-      await limiter.delete(key);
+      await limiter.delete(key).catch(storeFailed);
+    },
+    storeFailed,
+    refused() {
+      store.onRefused?.(policy.name);
     },
   };
 }
@@ -108,13 +133,20 @@ export function addressKey(ip: string): string {
 export async function consumeAll(entries: Array<[RateLimit, string]>): Promise<void> {
   const outcomes = await Promise.allSettled(entries.map(([limit, key]) => limit.limiter.consume(key, 1)));
   let refusal: { limit: RateLimit; msBeforeNext: number } | undefined;
+  let unavailable = false;
   for (const [index, outcome] of outcomes.entries()) {
     if (outcome.status === 'fulfilled') continue;
-    if (!(outcome.reason instanceof RateLimiterRes)) throw outcome.reason;
+    if (!(outcome.reason instanceof RateLimiterRes)) {
+      // The store failed (Redis down): fail closed unless the mode says open.
+      if (!entries[index]![0].storeFailed(outcome.reason)) unavailable = true;
+      continue;
+    }
     const limit = entries[index]![0];
     if (!refusal || outcome.reason.msBeforeNext > refusal.msBeforeNext) refusal = { limit, msBeforeNext: outcome.reason.msBeforeNext };
   }
-  if (!refusal) return;
+  if (!refusal && !unavailable) return;
   await Promise.all(entries.filter((_, index) => outcomes[index]!.status === 'fulfilled').map(([limit, key]) => limit.refund(key)));
+  if (!refusal) throw new KeyholdError('service_unavailable');
+  refusal.limit.refused();
   throw rateLimited(refusal.limit.policy, Math.max(1, Math.ceil(refusal.msBeforeNext / 1000)));
 }

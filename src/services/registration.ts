@@ -145,7 +145,7 @@ export function createRegistrationService(deps: RegistrationDependencies) {
           ? await completeByLink(proof)
           : await flows.completeByCode(proof.flowId, proof.code, REGISTRATION_KINDS, (candidate) => candidate.payload.decoy === true || candidate.payload.interactionUid === proof.interactionUid);
       const payload = flow.payload as { name?: string; passwordHash?: string; interactionUid?: string; invitationId?: string };
-      const account = await deps.accounts.create({ email: flow.email!, passwordHash: payload.passwordHash, name: payload.name || undefined, emailVerified: true });
+      const account = await deps.accounts.create({ email: flow.email!, passwordHash: payload.passwordHash, name: payload.name || undefined, emailVerified: true, source: 'registration' });
       if (payload.invitationId) await completeFlow(db, payload.invitationId);
       await recordAudit(db, { event: 'account.registered', accountId: account.id, ip });
       return { account, interactionUid: payload.interactionUid };

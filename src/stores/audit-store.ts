@@ -11,6 +11,11 @@ export interface AuditEvent {
   clientId?: string | null;
   ip?: string | null;
   details?: Record<string, unknown>;
+  /** Who acted (`account`, `cli`, `admin:<id>`, `system`); absent: not recorded. */
+  actor?: string | null;
+  outcome?: 'success' | 'failure' | null;
+  userAgent?: string | null;
+  requestId?: string | null;
 }
 
 export async function recordAudit(db: Kysely<Database>, entry: AuditEvent): Promise<void> {
@@ -22,8 +27,28 @@ export async function recordAudit(db: Kysely<Database>, entry: AuditEvent): Prom
       client_id: entry.clientId ?? null,
       ip: entry.ip ?? null,
       details: JSON.stringify(entry.details ?? {}),
+      actor: entry.actor ?? null,
+      outcome: entry.outcome ?? null,
+      // Bounded: a user agent is whatever the client sent.
+      user_agent: entry.userAgent?.slice(0, 512) ?? null,
+      request_id: entry.requestId ?? null,
     })
     .execute();
+}
+
+/** Deletes entries older than `days` days, at most 5000 per statement; returns how many. */
+export async function deleteAuditOlderThan(db: Kysely<Database>, days: number): Promise<number> {
+  let total = 0;
+  for (;;) {
+    const result = await sql`
+      delete from audit_log where id in (
+        select id from audit_log where at < now() - make_interval(days => ${days}) limit 5000
+      )
+    `.execute(db);
+    const deleted = Number(result.numAffectedRows ?? 0n);
+    total += deleted;
+    if (deleted < 5000) return total;
+  }
 }
 
 export function auditEventsForAccount(db: Kysely<Database>, accountId: string): Promise<AuditRow[]> {
@@ -32,7 +57,11 @@ export function auditEventsForAccount(db: Kysely<Database>, accountId: string): 
 
 /** Keeps an erased account's audit trail but removes what identifies the person. */
 export async function anonymiseAuditTrail(db: Kysely<Database>, accountId: string, pseudonym: string): Promise<void> {
-  await db.updateTable('audit_log').set({ account_id: null, ip: null, details: JSON.stringify({ erased_subject: pseudonym }) }).where('account_id', '=', accountId).execute();
+  await db
+    .updateTable('audit_log')
+    .set({ account_id: null, ip: null, user_agent: null, details: JSON.stringify({ erased_subject: pseudonym }) })
+    .where('account_id', '=', accountId)
+    .execute();
 }
 
 export interface AuditFilter {
@@ -55,13 +84,16 @@ export interface AuditFilter {
 export function queryAuditRows(db: Kysely<Database>, filter: AuditFilter, page: { cursor?: string; limit: number }): Promise<AuditRow[]> {
   let query = db
     .selectFrom('audit_log')
-    .select(['id', 'at', 'event', 'account_id', 'client_id', 'ip', 'details'])
+    .selectAll()
     .orderBy('id', 'desc')
     .limit(page.limit);
   if (page.cursor !== undefined) query = query.where('id', '<', page.cursor);
   if (filter.event !== undefined) query = query.where('event', '=', filter.event);
   if (filter.accountId !== undefined) query = query.where('account_id', '=', filter.accountId);
-  if (filter.actor !== undefined) query = query.where(sql<boolean>`details->>'actor' = ${filter.actor}`);
+  if (filter.actor !== undefined) {
+    const actor = filter.actor;
+    query = query.where(({ or, eb }) => or([eb('actor', '=', actor), eb(sql<string>`details->>'actor'`, '=', actor)]));
+  }
   if (filter.since !== undefined) query = query.where('at', '>=', filter.since);
   if (filter.until !== undefined) query = query.where('at', '<', filter.until);
   if (filter.tenant !== undefined) {

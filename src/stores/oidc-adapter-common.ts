@@ -28,6 +28,39 @@ export interface EngineStateStore {
    * grants named in `keep` (the ones the user acts from, when other sessions end).
    */
   revokeAccount(accountId: string, keep?: KeptState): Promise<void>;
+  /** The account's live browser sessions, as stored (no secrets: keys are hashes). */
+  accountSessions(accountId: string): Promise<StoredSession[]>;
+  /**
+   * Ends one session of the account and every grant given from it, with their tokens and
+   * codes. False (nothing done) when the account has no session under that key.
+   */
+  endSession(accountId: string, sessionKey: string): Promise<boolean>;
+}
+
+/** A browser session as Keyhold lists it. */
+export interface StoredSession {
+  /** The session's storage id, `hashToken(session id)`: names it without revealing the cookie. */
+  key: string;
+  grantIds: string[];
+  /** Epoch seconds of the sign-in. */
+  loginTs: number | undefined;
+  /** Epoch seconds when the engine lets it expire. */
+  expiresAt: number | undefined;
+}
+
+/** A session key as storageId makes it (SHA-256, base64url); anything else names nothing. */
+export const isSessionKey = (value: string) => /^[A-Za-z0-9_-]{43}$/.test(value);
+
+/** What Keyhold lists of a stored Session payload (authorizations and times are not sealed). */
+export function storedSessionOf(key: string, payload: Record<string, unknown>): StoredSession {
+  const authorizations = (payload.authorizations ?? {}) as Record<string, { grantId?: unknown }>;
+  const grantIds = Object.values(authorizations).flatMap((authorization) => (typeof authorization?.grantId === 'string' ? [authorization.grantId] : []));
+  return {
+    key,
+    grantIds,
+    loginTs: typeof payload.loginTs === 'number' ? payload.loginTs : undefined,
+    expiresAt: typeof payload.exp === 'number' ? payload.exp : undefined,
+  };
 }
 
 export interface KeptState {
@@ -39,7 +72,12 @@ export interface KeptState {
 export interface OidcAdapterOptions {
   /** 32-byte key, e.g. `deriveKey(KEYHOLD_SECRET, 'oidc-adapter')`. Nodes sharing storage share it. */
   encryptionKey: Buffer;
+  /** Told after a reused one-time credential revoked its grant (events, audit). */
+  onReuse?: ReuseListener;
 }
+
+/** A refresh token or code presented again: what is known of it (no secrets). */
+export type ReuseListener = (reuse: { model: string; grantId: string; accountId: string | null; clientId: string | null }) => Promise<void>;
 
 /** The part of a payload an adapter indexes, plus the sealed JSON object it stores. */
 export interface SealedRecord {
@@ -196,11 +234,16 @@ export function consumeNotFound(model: string): Error {
  */
 export async function handleConsumeConflict(
   model: string,
-  grantId: unknown,
+  payload: { grantId?: unknown; accountId?: unknown; clientId?: unknown },
   revokeGrant: (grantId: string) => Promise<void>,
+  onReuse?: ReuseListener,
 ): Promise<never> {
+  const { grantId } = payload;
   if (typeof grantId === 'string' && grantId !== '') {
     await revokeGrant(grantId);
+    const text = (value: unknown) => (typeof value === 'string' ? value : null);
+    // The refusal must not depend on the listener: its failure is its own.
+    await onReuse?.({ model, grantId, accountId: text(payload.accountId), clientId: text(payload.clientId) }).catch(() => {});
     throw new errors.InvalidGrant(REVOKED_DETAIL);
   }
   // No grant to revoke (a pushed authorization request): the loser just fails.

@@ -31,7 +31,9 @@ import {
   grantStorageKey,
   handleConsumeConflict,
   replayDetected,
+  isSessionKey,
   sealPayload,
+  storedSessionOf,
   storageId,
   uidStorageKey,
   unsealPayload,
@@ -39,6 +41,7 @@ import {
   type EngineStateStore,
   type KeptState,
   type OidcAdapterOptions,
+  type StoredSession,
 } from '#src/stores/oidc-adapter-common.ts';
 
 export interface RedisAdapterOptions extends OidcAdapterOptions {
@@ -211,13 +214,13 @@ export function createRedisAdapter(redis: RedisClient, options: RedisAdapterOpti
       const result = await run(redis, CONSUME, objectKey(this.model, storedId), epochSeconds());
       if (result === 1) return;
       if (result === -1 || typeof result !== 'string') throw consumeNotFound(this.model);
-      const { grantId } = JSON.parse(result) as { grantId?: unknown };
-      await handleConsumeConflict(this.model, grantId, async (revoked) => {
+      const stored = JSON.parse(result) as { grantId?: unknown; accountId?: unknown; clientId?: unknown };
+      await handleConsumeConflict(this.model, stored, async (revoked) => {
         await Promise.all([
           revokeGrantMembers(revoked),
           redis.del(objectKey(GRANT_MODEL, storageId(revoked))),
         ]);
-      });
+      }, options.onReuse);
     }
 
     async destroy(id: string): Promise<void> {
@@ -276,6 +279,44 @@ export function createRedisAdapter(redis: RedisClient, options: RedisAdapterOpti
         }),
       );
       if (members.length > 0) await redis.srem(index, ...members);
+    },
+
+    async accountSessions(accountId: string): Promise<StoredSession[]> {
+      const index = accountKey(accountId);
+      const head = `${prefix}{Session:`;
+      const members = (await redis.smembers(index)).filter((member) => member.startsWith(head));
+      const sessions: StoredSession[] = [];
+      const gone: string[] = [];
+      await Promise.all(
+        members.map(async (member) => {
+          const raw = await redis.hget(member, 'payload');
+          const stored = raw === null ? undefined : (JSON.parse(raw) as Record<string, unknown>);
+          if (stored?.accountId !== accountId) return void gone.push(member);
+          sessions.push(storedSessionOf(member.slice(head.length, -1), stored));
+        }),
+      );
+      // Expired sessions leave their index entries behind; listing is a good time to drop them.
+      if (gone.length > 0) await redis.srem(index, ...gone);
+      return sessions;
+    },
+
+    async endSession(accountId: string, sessionKey: string): Promise<boolean> {
+      if (!isSessionKey(sessionKey)) return false;
+      const key = objectKey('Session', sessionKey);
+      const raw = await redis.hget(key, 'payload');
+      const stored = raw === null ? undefined : (JSON.parse(raw) as Record<string, unknown>);
+      if (stored?.accountId !== accountId) return false;
+      const { grantIds } = storedSessionOf(sessionKey, stored);
+      await Promise.all(
+        grantIds.map(async (grantId) => {
+          const grant = objectKey(GRANT_MODEL, storageId(grantId));
+          await Promise.all([revokeGrantMembers(grantId), redis.del(grant)]);
+          await redis.srem(accountKey(accountId), grant);
+        }),
+      );
+      await redis.del(key);
+      await redis.srem(accountKey(accountId), key);
+      return true;
     },
   };
 }

@@ -3,7 +3,7 @@
 // oidc-adapter-common.ts. grant_id holds hashToken(grantId), uid hashToken(uid), user_code
 // a keyed hash of the user code. Expired rows are invisible to reads at once and removed
 // later by sweepExpiredPayloads.
-import { sql, type Kysely, type Selectable } from 'kysely';
+import { sql, type Kysely, type Selectable, type Transaction } from 'kysely';
 import { errors, type AdapterPayload } from 'oidc-provider';
 import type { Database, OidcPayloadTable } from '#src/stores/schema.ts';
 import {
@@ -15,7 +15,9 @@ import {
   grantStorageKey,
   handleConsumeConflict,
   replayDetected,
+  isSessionKey,
   sealPayload,
+  storedSessionOf,
   storageId,
   uidStorageKey,
   unsealPayload,
@@ -32,7 +34,7 @@ type Row = Pick<Selectable<OidcPayloadTable>, 'id' | 'payload' | 'consumed_at'>;
 const notExpired = sql<boolean>`(expires_at is null or expires_at > now())`;
 
 /** Deletes a revoked grant's objects (all models) and, when asked, the Grant itself. */
-async function deleteGrant(db: Kysely<Database>, grantId: string, includeGrant: boolean): Promise<void> {
+async function deleteGrant(db: Kysely<Database> | Transaction<Database>, grantId: string, includeGrant: boolean): Promise<void> {
   const hashed = grantStorageKey(grantId);
   await db
     .deleteFrom('oidc_payloads')
@@ -180,7 +182,7 @@ export function createSqlAdapter(db: Kysely<Database>, options: SqlAdapterOption
         .where(notExpired)
         .executeTakeFirst();
       if (!existing?.consumed_at) throw consumeNotFound(this.model);
-      await handleConsumeConflict(this.model, existing.payload.grantId, (grantId) => deleteGrant(db, grantId, true));
+      await handleConsumeConflict(this.model, existing.payload, (grantId) => deleteGrant(db, grantId, true), options.onReuse);
     }
 
     async destroy(id: string): Promise<void> {
@@ -219,6 +221,27 @@ export function createSqlAdapter(db: Kysely<Database>, options: SqlAdapterOption
           return spared.length ? eb.not(eb.or(spared)) : eb.lit(true);
         })
         .execute();
+    },
+
+    async accountSessions(accountId) {
+      const rows = await db.selectFrom('oidc_payloads').select(['id', 'payload']).where('model', '=', 'Session').where('account_id', '=', accountId).where(notExpired).execute();
+      return rows.map((row) => storedSessionOf(row.id, row.payload));
+    },
+
+    async endSession(accountId, sessionKey) {
+      if (!isSessionKey(sessionKey)) return false;
+      return db.transaction().execute(async (trx) => {
+        const row = await trx
+          .deleteFrom('oidc_payloads')
+          .where('model', '=', 'Session')
+          .where('id', '=', sessionKey)
+          .where('account_id', '=', accountId)
+          .returning(['id', 'payload'])
+          .executeTakeFirst();
+        if (!row) return false;
+        for (const grantId of storedSessionOf(row.id, row.payload).grantIds) await deleteGrant(trx, grantId, true);
+        return true;
+      });
     },
   };
 }

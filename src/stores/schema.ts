@@ -104,6 +104,12 @@ export interface AuditLogTable {
   client_id: string | null;
   ip: string | null;
   details: JSONColumnType<Record<string, unknown>, string, string>;
+  /** Who acted: `account` (the subject itself), `cli`, `admin:<id>`, `system`. */
+  actor: string | null;
+  /** `success` or `failure` (null on entries older than the column). */
+  outcome: string | null;
+  user_agent: string | null;
+  request_id: string | null;
 }
 
 export interface PasswordHistoryTable {
@@ -149,6 +155,57 @@ export interface MailOutboxTable {
   created_at: Timestamp;
   sent_at: NullableTimestamp;
   failed_at: NullableTimestamp;
+}
+
+/** Failed sign-ins of one account, and its lock (SQL lockout store; Redis keeps its own). */
+export interface AccountLockoutTable {
+  account_id: string;
+  failures: Generated<number>;
+  window_started_at: Timestamp;
+  locked_until: NullableTimestamp;
+}
+
+/** A browser session's device and activity (the engine keeps the session itself). */
+export interface SessionDeviceTable {
+  session_key: string;
+  account_id: string;
+  user_agent: string | null;
+  ip: string | null;
+  created_at: Timestamp;
+  last_active_at: Timestamp;
+  expires_at: NullableTimestamp;
+}
+
+export interface WebhookTable {
+  id: string;
+  url: string;
+  /** Event types it receives; empty: every type. */
+  events: JSONColumnType<string[], string, string>;
+  secret_encrypted: string;
+  active: Generated<boolean>;
+  created_at: Timestamp;
+}
+
+export interface EventOutboxTable {
+  id: string;
+  type: string;
+  data: JSONColumnType<Record<string, unknown>, string, string>;
+  created_at: Timestamp;
+  fanned_out_at: NullableTimestamp;
+}
+
+export type DeliveryTarget = 'webhook' | 'redis_stream' | 'nats';
+
+export interface EventDeliveryTable {
+  id: Generated<string>;
+  event_id: string;
+  target: DeliveryTarget;
+  webhook_id: string | null;
+  attempts: Generated<number>;
+  next_attempt_at: Timestamp;
+  delivered_at: NullableTimestamp;
+  failed_at: NullableTimestamp;
+  last_error: string | null;
 }
 
 /** A second factor; confirmed_at is null while its enrolment is not finished. */
@@ -244,6 +301,11 @@ export interface Database {
   password_history: PasswordHistoryTable;
   self_service_flows: SelfServiceFlowTable;
   mail_outbox: MailOutboxTable;
+  account_lockouts: AccountLockoutTable;
+  session_devices: SessionDeviceTable;
+  webhooks: WebhookTable;
+  event_outbox: EventOutboxTable;
+  event_deliveries: EventDeliveryTable;
   mfa_factors: MfaFactorTable;
   mfa_recovery_codes: MfaRecoveryCodeTable;
   mfa_challenges: MfaChallengeTable;

@@ -404,6 +404,9 @@ test('GET /api/openapi.json is an OpenAPI 3.1 document of the Account API with t
       '/api/account/identities',
       '/api/account/identities/{connector}/{subject}',
       '/api/account/password',
+      '/api/account/sessions',
+      '/api/account/sessions/revoke-others',
+      '/api/account/sessions/{id}',
       '/api/openapi.json',
     ],
   );

@@ -384,3 +384,16 @@ test('audit: every admin action is recorded with its actor; filters by action, s
   t.is(bad.status, 400);
   t.is(bad.body.error, 'validation_failed');
 });
+
+test('POST /api/admin/users/{id}/unlock lifts a lockout; read-only tokens and unknown ids are refused', async (t) => {
+  const user = await createUser(server);
+  for (let i = 0; i < server.keyhold.config.LOCKOUT_THRESHOLD; i++) await server.keyhold.lockout.recordFailure(user.id);
+  t.true(await server.keyhold.lockout.isLocked(user.id));
+  t.is((await api(read, 'POST', `/api/admin/users/${user.id}/unlock`)).status, 403);
+  t.is((await api(write, 'POST', `/api/admin/users/${UNKNOWN_ID}/unlock`)).status, 404);
+  const unlocked = await api(write, 'POST', `/api/admin/users/${user.id}/unlock`);
+  t.is(unlocked.status, 200);
+  t.deepEqual(unlocked.body, { id: user.id, was_locked: true });
+  t.false(await server.keyhold.lockout.isLocked(user.id));
+  t.deepEqual((await api(write, 'POST', `/api/admin/users/${user.id}/unlock`)).body, { id: user.id, was_locked: false });
+});

@@ -274,3 +274,17 @@ test('hostile input to the new routes answers 4xx, never 500', async (t) => {
     t.true(page.status < 500, `${path}: ${page.status}`);
   }
 });
+
+test('wrong second-factor codes count towards the lockout: at LOCKOUT_THRESHOLD the account locks and even the right code is refused', async (t) => {
+  const user = await createUser(server);
+  const { secret } = await withTotp(user);
+  const flow = await openAuthorization(config);
+  let page = await passwordStep(flow, user);
+  const right = await generate({ secret, epoch: Math.floor(Date.now() / 1000) + 30 });
+  const wrong = right === '123456' ? '654321' : '123456';
+  for (let i = 0; i < server.keyhold.config.LOCKOUT_THRESHOLD; i++) page = await flow.browser.submit(page, /\/mfa$/, { code: wrong });
+  t.true(await server.keyhold.lockout.isLocked(user.id));
+  const refused = await flow.browser.submit(page, /\/mfa$/, { code: right }, { stopAt: atRedirectUri });
+  t.is(refused.status, 401);
+  t.false(atRedirectUri(refused.url));
+});

@@ -63,6 +63,8 @@ test.before(async () => {
       // Every test signs in from 127.0.0.1: the per-address limit would join them up; the
       // per-account one (20) is what the burst test reaches.
       LOGIN_RATE_LIMIT: '1000',
+      // Code mechanics are this file's subject; wrong codes locking the account, mfa-attacks'.
+      LOCKOUT_THRESHOLD: '1000',
     },
   });
   mailbox.attach(async () => {

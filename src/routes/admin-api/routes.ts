@@ -30,6 +30,7 @@ import { deleteUser } from '#src/routes/admin-api/users-delete.ts';
 import { getUser } from '#src/routes/admin-api/users-get.ts';
 import { listUsers } from '#src/routes/admin-api/users-list.ts';
 import { logoutUser } from '#src/routes/admin-api/users-logout.ts';
+import { unlockUser } from '#src/routes/admin-api/users-unlock.ts';
 import { sendPasswordReset } from '#src/routes/admin-api/users-password-reset.ts';
 import { updateUser } from '#src/routes/admin-api/users-update.ts';
 
@@ -37,7 +38,7 @@ export type { AdminApiDependencies };
 export { ADMIN_TOKEN_SCHEME } from '#src/routes/admin-api/security.ts';
 
 const routes = [
-  listUsers, createUser, getUser, updateUser, deleteUser, logoutUser, sendPasswordReset,
+  listUsers, createUser, getUser, updateUser, deleteUser, logoutUser, unlockUser, sendPasswordReset,
   listClients, createClient, getClient, updateClient, deleteClient, rotateClientSecret,
   listResources, createResource, getResource, updateResource, deleteResource,
   listRoles, createRole, getRole, updateRole, deleteRole, setRoleGrants,

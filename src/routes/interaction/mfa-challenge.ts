@@ -21,6 +21,7 @@ import { recoveryCodeMethod } from '#src/services/authentication/methods/recover
 import { smsCodeMethod } from '#src/services/authentication/methods/sms-code.ts';
 import { totpMethod } from '#src/services/authentication/methods/totp.ts';
 import type { SignInMethod } from '#src/services/authentication/types.ts';
+import { flowFailure } from '#src/services/flows.ts';
 import type { FactorKind, FactorView } from '#src/services/mfa/factors.ts';
 import { singleLineText } from '#src/text-input.ts';
 
@@ -201,6 +202,8 @@ export function mfaChallengeRoutes(router: Router, deps: InteractionDependencies
     let method: SignInMethod;
     let recoveryLeft: number | undefined;
     try {
+      // A locked account gets the answer a wrong code gets, whatever was typed.
+      if (await deps.lockout.isLocked(subject.account.id)) throw flowFailure('invalid');
       if (view.recovery && !passkeyOnly) {
         recoveryLeft = await deps.mfa.useRecoveryCode(subject.account, input.code);
         method = recoveryCodeMethod;
@@ -212,6 +215,8 @@ export function mfaChallengeRoutes(router: Router, deps: InteractionDependencies
     } catch (error) {
       if (!isKeyholdError(error, 'invalid_code', 'unknown_factor')) throw error;
       ctx.state.log.info({ event: 'login.mfa_failed', accountId: subject.account.id, factor: view.recovery ? RECOVERY : view.factor?.kind }, 'second factor refused');
+      await deps.lockout.recordFailure(subject.account.id, { ip: ctx.ip });
+      deps.telemetry?.loginAttempts.inc({ outcome: 'failure', method: view.recovery ? 'recovery_code' : (view.factor?.kind ?? 'unknown') });
       return refuse('page.mfa.invalid_code', 401);
     }
     await attempt.succeeded();

@@ -41,6 +41,11 @@ export function passkeyRoutes(router: Router, deps: InteractionDependencies, pip
       if (!flow) return renderLogin(ctx, deps, details, { error: message('page.mfa.passkey_failed'), status: 401, passkeyFailed: true });
       throw new KeyholdError('invalid_code', { key: 'error.invalid_code.passkey' });
     }
+    // A locked account is not signed in by a passkey either (the lock is the operator's or the failures').
+    if (await deps.lockout.isLocked(use.accountId)) {
+      if (!flow) return renderLogin(ctx, deps, details, { error: message('page.mfa.passkey_failed'), status: 401, passkeyFailed: true });
+      throw new KeyholdError('invalid_code', { key: 'error.invalid_code.passkey' });
+    }
     return pipeline.verified(ctx, details, use.accountId, passkeyMethod(use.synced));
   });
 }

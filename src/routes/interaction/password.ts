@@ -74,11 +74,12 @@ export function passwordRoutes(router: Router, deps: InteractionDependencies, pi
       attempt = await deps.loginThrottle.begin(ctx.ip, email);
     } catch (error) {
       if (!isKeyholdError(error, 'rate_limited')) throw error;
+      deps.telemetry?.loginAttempts.inc({ outcome: 'rate_limited', method: 'password' });
       setErrorHeaders(ctx, error);
       return renderLogin(ctx, deps, details, { email, status: 429, error: message('page.login.too_many_attempts', error.params) });
     }
 
-    const account = await deps.accounts.authenticate(email, password);
+    const account = await deps.accounts.authenticate(email, password, { ip: ctx.ip, userAgent: ctx.get('user-agent'), requestId: ctx.state.requestId as string | undefined });
     if (!account) {
       ctx.state.log.info({ event: 'login.failed', clientId: details.params.client_id }, 'login failed');
       return renderLogin(ctx, deps, details, { email, error: message('page.login.invalid_credentials'), status: 401 });

@@ -14,12 +14,14 @@ import type { AccountService } from '#src/services/accounts.ts';
 import type { LoginFlowService } from '#src/services/authentication/login-flow.ts';
 import type { EmailOwnershipService } from '#src/services/email-ownership.ts';
 import type { ConnectorService } from '#src/services/federation/connectors.ts';
+import type { LockoutService } from '#src/services/lockout.ts';
 import type { LoginThrottle, PasswordAttempt } from '#src/services/login-throttle.ts';
 import type { RequestThrottle } from '#src/services/request-throttle.ts';
 import type { MfaService } from '#src/services/mfa/factors.ts';
 import type { MfaRequirement } from '#src/services/mfa/requirement.ts';
 import type { PasskeyService } from '#src/services/mfa/passkeys.ts';
 import type { RegistrationService } from '#src/services/registration.ts';
+import type { Telemetry } from '#src/services/telemetry.ts';
 import { singleLine, singleLineText } from '#src/text-input.ts';
 
 export interface InteractionDependencies {
@@ -33,10 +35,13 @@ export interface InteractionDependencies {
   loginFlows: LoginFlowService;
   registration: RegistrationService;
   registrationThrottle: RequestThrottle;
+  telemetry?: Pick<Telemetry, 'loginAttempts'>;
   mfa: MfaService;
   mfaRequirement: MfaRequirement;
   passkeys: PasskeyService;
   connectors: ConnectorService;
+  /** Wrong second-factor codes count towards the account's lockout, like wrong passwords. */
+  lockout: Pick<LockoutService, 'recordFailure' | 'isLocked'>;
 }
 
 export type EngineClient = Awaited<ReturnType<EngineHost['provider']['Client']['find']>>;

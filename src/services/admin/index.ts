@@ -9,6 +9,7 @@ import { createRoleAdmin } from '#src/services/admin/roles.ts';
 import { createUserAdmin } from '#src/services/admin/users.ts';
 import type { CredentialService } from '#src/services/credentials.ts';
 import { createTenantAdmin } from '#src/services/tenants.ts';
+import type { LockoutService } from '#src/services/lockout.ts';
 import type { EngineStateStore } from '#src/stores/oidc-adapter-common.ts';
 import type { Database } from '#src/stores/schema.ts';
 
@@ -18,6 +19,7 @@ export interface AdminDependencies {
   accounts: Pick<AccountService, 'create'>;
   credentials: Pick<CredentialService, 'requestReset'>;
   engineState: Pick<EngineStateStore, 'revokeAccount'>;
+  lockout: Pick<LockoutService, 'unlock'>;
   pseudonymKey: Buffer;
   clientSecretKey: Buffer;
   clientValidator: ClientAdminDependencies['validator'];
@@ -27,7 +29,7 @@ export interface AdminDependencies {
 export function createAdministration(deps: AdminDependencies) {
   const { db } = deps;
   return {
-    users: createUserAdmin({ db, accounts: deps.accounts, credentials: deps.credentials, engineState: deps.engineState, pseudonymKey: deps.pseudonymKey }),
+    users: createUserAdmin({ db, accounts: deps.accounts, credentials: deps.credentials, engineState: deps.engineState, lockout: deps.lockout, pseudonymKey: deps.pseudonymKey }),
     clients: createClientAdmin({ db, encryptionKey: deps.clientSecretKey, validator: deps.clientValidator, changed: deps.clientsChanged }),
     resources: createResourceAdmin(db, deps.issuer),
     roles: createRoleAdmin(db),

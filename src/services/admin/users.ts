@@ -23,6 +23,8 @@ import {
   type AccountRow,
 } from '#src/stores/account-store.ts';
 import { anonymiseAuditTrail, recordAudit } from '#src/stores/audit-store.ts';
+import { emitEvent } from '#src/services/events.ts';
+import type { LockoutService } from '#src/services/lockout.ts';
 import { deleteUnsentMailsTo } from '#src/stores/mail-outbox-store.ts';
 import type { EngineStateStore } from '#src/stores/oidc-adapter-common.ts';
 import type { Database } from '#src/stores/schema.ts';
@@ -37,6 +39,7 @@ export interface UserAdminDependencies {
   accounts: Pick<AccountService, 'create'>;
   credentials: Pick<CredentialService, 'requestReset'>;
   engineState: Pick<EngineStateStore, 'revokeAccount'>;
+  lockout: Pick<LockoutService, 'unlock'>;
   pseudonymKey: Buffer;
 }
 
@@ -112,6 +115,9 @@ export function createUserAdmin(deps: UserAdminDependencies) {
           ...Object.fromEntries(changed.map((key) => [key, { from: existing[key], to: row[key] }])),
         });
       }
+      if (columns.roles && JSON.stringify([...existing.roles].sort()) !== JSON.stringify([...row.roles].sort())) {
+        await emitEvent(db, 'auth.role_changed', { user_id: row.id, from: existing.roles, to: row.roles, actor: actor.actor });
+      }
       // A disabled account keeps nothing alive: its sessions and tokens end with it.
       if (columns.active === false && existing.active) await deps.engineState.revokeAccount(existing.id);
       return toAccount(row);
@@ -137,6 +143,15 @@ export function createUserAdmin(deps: UserAdminDependencies) {
       assertWithinTenant(actor, existing, {});
       await deps.engineState.revokeAccount(existing.id);
       await audit(actor, 'admin.account_logged_out', existing.id, existing.tenant);
+    },
+
+    /** Lifts a sign-in lockout; whether the account was locked. */
+    async unlock(actor: AdminActor, reference: AccountReference): Promise<{ id: string; was_locked: boolean }> {
+      const existing = await visible(actor, reference);
+      assertWithinTenant(actor, existing, {});
+      const wasLocked = await deps.lockout.unlock(existing.id, actor.actor);
+      await audit(actor, 'admin.account_unlocked', existing.id, existing.tenant, { was_locked: wasLocked });
+      return { id: existing.id, was_locked: wasLocked };
     },
 
     /** Mails a reset link (at most one per minute, as the recovery page); a disabled account gets none. */

@@ -16,6 +16,7 @@ import type { Mailer } from '#src/services/mailer.ts';
 import { challengeCodeMatches, generateRecoveryCodes, hashChallengeCode, hashRecoveryCode, sixDigitCode } from '#src/services/mfa/codes.ts';
 import type { SmsSender } from '#src/services/mfa/sms.ts';
 import { newTotpSecret, totpQrSvg, totpStepOf, totpUri } from '#src/services/mfa/totp.ts';
+import { emitEvent } from '#src/services/events.ts';
 import { recordAudit } from '#src/stores/audit-store.ts';
 import * as store from '#src/stores/mfa-store.ts';
 import type { Database } from '#src/stores/schema.ts';
@@ -168,6 +169,7 @@ export function createMfaService(deps: MfaDependencies) {
     const confirmed = (await store.findFactor(db, account.id, factorId))!;
     const recoveryCodes = first ? await issueRecoveryCodes(account.id) : undefined;
     await recordAudit(db, { event: 'mfa.enrolled', accountId: account.id, details: { kind: confirmed.kind, factorId } });
+    await emitEvent(db, 'auth.mfa_enrolled', { user_id: account.id, factor: confirmed.kind });
     await notify(account, 'mfa_factor_added', confirmed.kind);
     return { factor: view(confirmed, account), ...(recoveryCodes ? { recoveryCodes } : {}) };
   };

@@ -1,0 +1,220 @@
+// Delivers the events outbox. Every node runs one worker: it fans new events out to their
+// targets, then claims due deliveries (a lease, so two nodes never deliver the same one at
+// once) and sends each: a signed POST to a webhook, an XADD to the Redis Stream
+// `<REDIS_PREFIX>events`, a publish to NATS (JetStream when a stream takes the subject).
+// At least once: a worker that dies after a receiver accepted an event but before recording
+// it leaves the delivery to be retried when its lease ends; receivers dedupe by event id.
+// Failures are retried with exponential back-off up to EVENTS_MAX_ATTEMPTS.
+import { lookup } from 'node:dns/promises';
+import { BlockList, isIP } from 'node:net';
+import type { Redis } from 'ioredis';
+import type { Kysely } from 'kysely';
+import type { NatsConnection } from 'nats';
+import type { Logger } from 'pino';
+import type { Config } from '#src/config.ts';
+import type { EventEnvelope } from '#src/services/event-types.ts';
+import { openWebhookSecret, webhookSignature } from '#src/services/webhooks.ts';
+import {
+  claimDueDeliveries,
+  deleteFinishedEvents,
+  fanOutEvents,
+  markDelivered,
+  markDeliveryFailed,
+  releaseDeliveries,
+  scheduleDeliveryRetry,
+  type ClaimedDelivery,
+} from '#src/stores/event-store.ts';
+import type { Database, DeliveryTarget } from '#src/stores/schema.ts';
+
+export type EventDeliveryConfig = Pick<Config, 'REDIS_PREFIX' | 'EVENTS_MAX_ATTEMPTS' | 'NATS_URL' | 'EVENTS_NATS_SUBJECT' | 'WEBHOOK_ALLOW_PRIVATE'>;
+
+export interface EventDeliveryOptions {
+  db: Kysely<Database>;
+  redis?: Redis;
+  config: EventDeliveryConfig;
+  /** Opens webhook secrets (DerivedKeys.webhookSecrets). */
+  webhookKey: Buffer;
+  logger: Logger;
+}
+
+export interface EventDeliveryWorker {
+  /** Fans out and delivers everything due now; resolves to how many deliveries succeeded. */
+  drain(): Promise<number>;
+  /** Stops after the delivery in progress; unattempted claims are handed back. */
+  stop(): Promise<void>;
+}
+
+const BATCH_SIZE = 20;
+// Longer than a batch can take (20 × the 10 s request timeout).
+const LEASE_SECONDS = 300;
+const REQUEST_TIMEOUT_MS = 10_000;
+const MAX_RETRY_DELAY_SECONDS = 3600;
+const STREAM_MAX_LENGTH = 100_000;
+const MAX_ERROR_LENGTH = 300;
+export const FINISHED_EVENT_RETENTION_SECONDS = 7 * 24 * 3600;
+
+/** Back-off after the n-th failed attempt: 5 s, 10 s, 20 s, … at most 1 h. */
+export function deliveryRetryDelaySeconds(attempts: number): number {
+  return Math.min(2 ** (attempts - 1) * 5, MAX_RETRY_DELAY_SECONDS);
+}
+
+// Addresses a webhook must not reach unless WEBHOOK_ALLOW_PRIVATE: the provider's own
+// network (loopback, private ranges, link-local and cloud metadata, unique-local IPv6).
+const privateRanges = new BlockList();
+for (const [network, prefix] of [['0.0.0.0', 8], ['10.0.0.0', 8], ['100.64.0.0', 10], ['127.0.0.0', 8], ['169.254.0.0', 16], ['172.16.0.0', 12], ['192.168.0.0', 16]] as const) {
+  privateRanges.addSubnet(network, prefix, 'ipv4');
+}
+for (const [network, prefix] of [['::', 127], ['::1', 128], ['fc00::', 7], ['fe80::', 10]] as const) privateRanges.addSubnet(network, prefix, 'ipv6');
+
+function isPrivateAddress(address: string): boolean {
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address)?.[1];
+  if (mapped) return privateRanges.check(mapped, 'ipv4');
+  return privateRanges.check(address, isIP(address) === 6 ? 'ipv6' : 'ipv4');
+}
+
+async function assertPublicDestination(url: URL): Promise<void> {
+  const host = url.hostname.replace(/^\[|\]$/g, '');
+  const addresses = isIP(host) ? [{ address: host }] : await lookup(host, { all: true });
+  if (addresses.some(({ address }) => isPrivateAddress(address))) throw new Error('webhook URL resolves to a private address (WEBHOOK_ALLOW_PRIVATE is off)');
+}
+
+function describeError(error: unknown): string {
+  const text = error instanceof Error ? error.message : String(error);
+  return text.replace(/\s+/g, ' ').slice(0, MAX_ERROR_LENGTH);
+}
+
+export function envelopeOf(delivery: ClaimedDelivery): EventEnvelope {
+  const { event } = delivery;
+  return { id: event.id, type: event.type as EventEnvelope['type'], created_at: event.createdAt.toISOString(), data: event.data as never };
+}
+
+export function createEventDeliveryWorker(options: EventDeliveryOptions): EventDeliveryWorker {
+  const { db, redis, config, logger } = options;
+  const streams: DeliveryTarget[] = [...(redis ? (['redis_stream'] as const) : []), ...(config.NATS_URL ? (['nats'] as const) : [])];
+  let nats: Promise<{ connection: NatsConnection; jetstream: boolean }> | undefined;
+  let stopping = false;
+  let running: Promise<number> | undefined;
+
+  // JetStream (acknowledged, deduplicated by event id) when a stream takes the subject;
+  // core NATS otherwise. Decided once per connection.
+  const natsConnection = () => {
+    nats ??= import('nats').then(async ({ connect }) => {
+      const connection = await connect({ servers: config.NATS_URL!, name: 'keyhold', timeout: 5000 });
+      const jetstream = await connection
+        .jetstreamManager({ timeout: 2000 })
+        .then((manager) => manager.streams.find(config.EVENTS_NATS_SUBJECT))
+        .then(
+          () => true,
+          () => false,
+        );
+      return { connection, jetstream };
+    });
+    // A failed connection is retried at the next delivery, not cached forever.
+    nats.catch(() => (nats = undefined));
+    return nats;
+  };
+
+  const send: Record<DeliveryTarget, (delivery: ClaimedDelivery, body: string) => Promise<void>> = {
+    async webhook(delivery, body) {
+      const webhook = delivery.webhook;
+      if (!webhook) throw new Error('webhook removed');
+      const url = new URL(webhook.url);
+      if (!config.WEBHOOK_ALLOW_PRIVATE) await assertPublicDestination(url);
+      const secret = openWebhookSecret(options.webhookKey, webhook.id, webhook.secretEncrypted);
+      const response = await fetch(url, {
+        method: 'POST',
+        body,
+        redirect: 'manual',
+        signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+        headers: {
+          'content-type': 'application/json',
+          'user-agent': 'Keyhold-Webhooks/1',
+          'keyhold-event-id': delivery.event.id,
+          'keyhold-signature': webhookSignature(secret, Math.floor(Date.now() / 1000), body),
+        },
+      });
+      await response.body?.cancel();
+      if (response.status < 200 || response.status >= 300) throw new Error(`webhook answered HTTP ${response.status}`);
+    },
+    async redis_stream(delivery, body) {
+      if (!redis) throw new Error('REDIS_URL is not set on this node');
+      const { event } = delivery;
+      await redis.xadd(`${config.REDIS_PREFIX}events`, 'MAXLEN', '~', STREAM_MAX_LENGTH, '*', 'id', event.id, 'type', event.type, 'created_at', event.createdAt.toISOString(), 'event', body);
+    },
+    async nats(delivery, body) {
+      if (!config.NATS_URL) throw new Error('NATS_URL is not set on this node');
+      const { connection, jetstream } = await natsConnection();
+      const payload = new TextEncoder().encode(body);
+      if (jetstream) {
+        await connection.jetstream().publish(config.EVENTS_NATS_SUBJECT, payload, { msgID: delivery.event.id, timeout: 5000 });
+      } else {
+        connection.publish(config.EVENTS_NATS_SUBJECT, payload);
+        // Flushed: the server has it (core NATS has no per-message acknowledgement).
+        await connection.flush();
+      }
+    },
+  };
+
+  const deliver = async (delivery: ClaimedDelivery): Promise<boolean> => {
+    const body = JSON.stringify(envelopeOf(delivery));
+    try {
+      await send[delivery.target](delivery, body);
+      await markDelivered(db, delivery.id);
+      return true;
+    } catch (error) {
+      const reason = describeError(error);
+      if (delivery.attempts >= config.EVENTS_MAX_ATTEMPTS) {
+        await markDeliveryFailed(db, delivery.id, reason);
+        logger.error({ event: delivery.event.type, eventId: delivery.event.id, target: delivery.target, attempts: delivery.attempts, reason }, 'event delivery given up');
+      } else {
+        await scheduleDeliveryRetry(db, delivery.id, reason, deliveryRetryDelaySeconds(delivery.attempts));
+        logger.warn({ event: delivery.event.type, eventId: delivery.event.id, target: delivery.target, attempts: delivery.attempts, reason }, 'event delivery failed; retrying later');
+      }
+      return false;
+    }
+  };
+
+  const drainOnce = async (): Promise<number> => {
+    let delivered = 0;
+    while (!stopping && (await fanOutEvents(db, streams, 100)) > 0);
+    for (;;) {
+      if (stopping) break;
+      const claimed = await claimDueDeliveries(db, { limit: BATCH_SIZE, leaseSeconds: LEASE_SECONDS });
+      if (claimed.length === 0) break;
+      // Only a full batch means more were waiting; otherwise this pass is done (and a
+      // delivery that just failed waits for its back-off, not for the next claim).
+      const more = claimed.length === BATCH_SIZE;
+      for (const [index, delivery] of claimed.entries()) {
+        if (stopping) {
+          await releaseDeliveries(db, claimed.slice(index).map((rest) => rest.id));
+          break;
+        }
+        if (await deliver(delivery)) delivered++;
+      }
+      if (!more) break;
+    }
+    return delivered;
+  };
+
+  return {
+    async drain() {
+      // One drain at a time per node (the poller and a test, say).
+      while (running) await running.catch(() => 0);
+      running = drainOnce();
+      try {
+        return await running;
+      } finally {
+        running = undefined;
+      }
+    },
+    async stop() {
+      stopping = true;
+      await running?.catch(() => 0);
+      const open = await nats?.catch(() => undefined);
+      await open?.connection.drain().catch(() => {});
+    },
+  };
+}
+
+/** Removes events delivered everywhere (or given up) more than a week ago. */
+export const deleteDeliveredEvents = (db: Kysely<Database>) => deleteFinishedEvents(db, FINISHED_EVENT_RETENTION_SECONDS);

@@ -1,0 +1,28 @@
+// Emitting an event: one row in the SQL outbox. Pass the transaction that makes the change
+// (`executor`) and the event exists exactly when the change does; the delivery worker
+// (services/event-delivery.ts) takes it from there, on any node, at least once.
+import { randomUUID } from 'node:crypto';
+import type { Kysely, Transaction } from 'kysely';
+import type { EventData, EventType } from '#src/services/event-types.ts';
+import { insertEvent } from '#src/stores/event-store.ts';
+import type { Database } from '#src/stores/schema.ts';
+
+export type { EventData, EventType } from '#src/services/event-types.ts';
+
+/** Records an event for delivery; resolves to its id. */
+export async function emitEvent<T extends EventType>(executor: Kysely<Database> | Transaction<Database>, type: T, data: EventData[T]): Promise<string> {
+  const id = randomUUID();
+  await insertEvent(executor, { id, type, data: data as unknown as Record<string, unknown> });
+  return id;
+}
+
+/** emitEvent bound to a database: what services receive. */
+export interface EventEmitter {
+  emit<T extends EventType>(type: T, data: EventData[T], executor?: Kysely<Database> | Transaction<Database>): Promise<string>;
+}
+
+export function createEventEmitter(db: Kysely<Database>): EventEmitter {
+  return {
+    emit: (type, data, executor = db) => emitEvent(executor, type, data),
+  };
+}
