@@ -18,7 +18,8 @@ export interface AuditEntry {
 }
 
 function toEntry(row: AuditRow): AuditEntry {
-  const actor = row.details.actor;
+  // Newer entries name the actor in their own column; older ones (and admin actions) in details.
+  const actor = row.actor ?? row.details.actor;
   return {
     id: String(row.id),
     at: row.at.toISOString(),
