@@ -43,6 +43,9 @@ const environmentSchema = z.object({
   DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL').optional(),
   // Upper bound of pooled Postgres connections per process.
   DATABASE_POOL_MAX: positiveInt.default(10),
+  // Seconds to wait for a Postgres connection (a free pool slot and the server's answer)
+  // before the request fails with a clear error instead of hanging on a silent host.
+  DATABASE_CONNECT_TIMEOUT: positiveInt.max(300).default(10),
   // Redis connection string for the engine's state. Unset: the SQL adapter.
   REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL').optional(),
   // Prefix of every Redis key, so that several deployments (or test runs) share one Redis.
@@ -265,7 +268,7 @@ type Settings = Omit<z.infer<typeof environmentSchema>, 'ALLOW_LOOPBACK_REQUESTS
 // it, that it uses.
 const PROCESS_KEYS = [
   'NODE_ENV', 'PORT', 'HOST', 'ISSUER', 'ALLOW_INSECURE_ISSUER', 'secureCookies', 'KEYHOLD_SECRET', 'DATA_DIR',
-  'DATABASE_URL', 'DATABASE_POOL_MAX', 'REDIS_URL', 'REDIS_PREFIX', 'TRUST_PROXY', 'TRUST_PROXY_HOPS',
+  'DATABASE_URL', 'DATABASE_POOL_MAX', 'DATABASE_CONNECT_TIMEOUT', 'REDIS_URL', 'REDIS_PREFIX', 'TRUST_PROXY', 'TRUST_PROXY_HOPS',
   'LOG_LEVEL', 'CLI_LOG_LEVEL', 'BODY_LIMIT', 'KEY_RELOAD_INTERVAL', 'ARGON2_MEMORY_KIB', 'ARGON2_ITERATIONS',
   'ARGON2_PARALLELISM', 'SMTP_URL', 'MAIL_FROM', 'MAIL_POLL_INTERVAL', 'MAIL_MAX_ATTEMPTS',
   'ALLOW_LOOPBACK_REQUESTS', 'METRICS_PORT', 'METRICS_HOST', 'METRICS_TOKEN', 'SHUTDOWN_TIMEOUT',

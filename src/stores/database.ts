@@ -48,10 +48,10 @@ function acquireLock(lockPath: string): () => void {
 
 // Postgres returns int8 (bigserial, count(*)) as strings by default; keep it that way for
 // ids, but parse counts where used.
-export async function openDatabase(config: Pick<Config, 'DATABASE_URL' | 'DATABASE_POOL_MAX' | 'DATA_DIR'>, logger?: Pick<Logger, 'warn'>): Promise<DatabaseHandle> {
+export async function openDatabase(config: Pick<Config, 'DATABASE_URL' | 'DATABASE_POOL_MAX' | 'DATA_DIR'> & Partial<Pick<Config, 'DATABASE_CONNECT_TIMEOUT'>>, logger?: Pick<Logger, 'warn'>): Promise<DatabaseHandle> {
   if (config.DATABASE_URL) {
     // A silent host must not hold a request (or the CLI) for the kernel's TCP timeout.
-    const pool = new pg.Pool({ connectionString: config.DATABASE_URL, max: config.DATABASE_POOL_MAX, connectionTimeoutMillis: 10_000 });
+    const pool = new pg.Pool({ connectionString: config.DATABASE_URL, max: config.DATABASE_POOL_MAX, connectionTimeoutMillis: (config.DATABASE_CONNECT_TIMEOUT ?? 10) * 1000 });
     // An idle client's error (server restart) must not crash the process; the pool replaces it.
     pool.on('error', () => {});
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });

@@ -5,7 +5,7 @@ import type { Kysely } from 'kysely';
 import { openDatabase, type DatabaseHandle } from '#src/stores/database.ts';
 import { migrateToLatest } from '#src/stores/migrations.ts';
 import type { Database } from '#src/stores/schema.ts';
-import { createTestDatabase } from './infra.ts';
+import { createTestDatabase, TEST_DATABASE_CONNECT_TIMEOUT } from './infra.ts';
 
 export interface TestDatabaseHandle {
   db: Kysely<Database>;
@@ -20,7 +20,7 @@ export async function openTestDatabase(options: { poolMax?: number; migrate?: bo
   const database = await createTestDatabase();
   const handles: DatabaseHandle[] = [];
   const connect = async () => {
-    const handle = await openDatabase({ DATABASE_URL: database.url, DATABASE_POOL_MAX: options.poolMax ?? 4, DATA_DIR: 'unused' });
+    const handle = await openDatabase({ DATABASE_URL: database.url, DATABASE_POOL_MAX: options.poolMax ?? 4, DATABASE_CONNECT_TIMEOUT: TEST_DATABASE_CONNECT_TIMEOUT, DATA_DIR: 'unused' });
     handles.push(handle);
     return handle;
   };

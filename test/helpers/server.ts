@@ -8,7 +8,7 @@ import path from 'node:path';
 import { loadConfig } from '#src/config.ts';
 import { createKeyhold, type Keyhold } from '#src/keyhold.ts';
 import { createLogger } from '#src/logger.ts';
-import { createTestDatabase, createTestRedisPrefix, testRedisUrl, type TestDatabase, type TestRedisPrefix } from './infra.ts';
+import { createTestDatabase, createTestRedisPrefix, TEST_DATABASE_CONNECT_TIMEOUT, testRedisUrl, type TestDatabase, type TestRedisPrefix } from './infra.ts';
 
 export interface TestServer {
   keyhold: Keyhold;
@@ -56,6 +56,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     // Fast hashing in tests; the production parameters are exercised by the bench.
     ARGON2_MEMORY_KIB: '8192',
     ARGON2_ITERATIONS: '1',
+    DATABASE_CONNECT_TIMEOUT: String(TEST_DATABASE_CONNECT_TIMEOUT),
     ...options.env,
   };
   if (!options.embedded) {
