@@ -5,7 +5,7 @@
 // issued with the first factor, shown once, single-use, and replaced as a set; every change
 // is audited and mailed to the owner.
 import { randomUUID } from 'node:crypto';
-import type { Kysely } from 'kysely';
+import type { Kysely, Transaction } from 'kysely';
 import type { ProcessSettings, ProductPolicy } from '#src/config.ts';
 import { decrypt, encrypt } from '#src/crypto.ts';
 import { KeyholdError } from '#src/errors.ts';
@@ -17,6 +17,7 @@ import { challengeCodeMatches, generateRecoveryCodes, hashChallengeCode, hashRec
 import type { SmsSender } from '#src/services/mfa/sms.ts';
 import { newTotpSecret, totpQrSvg, totpStepOf, totpUri } from '#src/services/mfa/totp.ts';
 import { emitEvent } from '#src/services/events.ts';
+import { lockAccount } from '#src/stores/account-store.ts';
 import { recordAudit } from '#src/stores/audit-store.ts';
 import * as store from '#src/stores/mfa-store.ts';
 import type { Database } from '#src/stores/schema.ts';
@@ -159,8 +160,15 @@ export function createMfaService(deps: MfaDependencies) {
     if (!row || row.confirmed_at) throw flowFailure('invalid');
     assertEnabled(row.kind);
     const step = await checkCode(row, code, ENROL_PURPOSE);
-    const first = (await store.countConfirmedFactors(db, account.id)) === 0;
-    if (!(await store.confirmFactor(db, row.id, step))) throw flowFailure('used');
+    // Counted and confirmed under the account's factor lock: two enrolments confirmed at the
+    // same moment must not both be "the first" (each would issue a recovery set, and the
+    // second would void the codes the user was just shown).
+    const first = await db.transaction().execute(async (trx) => {
+      await lockAccount(trx, account.id);
+      const none = (await store.countConfirmedFactors(trx, account.id)) === 0;
+      if (!(await store.confirmFactor(trx, row.id, step))) throw flowFailure('used');
+      return none;
+    });
     return enrolled(account, row.id, first);
   };
 
@@ -259,9 +267,18 @@ export function createMfaService(deps: MfaDependencies) {
     /** A factor that counted from the start (a passkey whose registration was verified). */
     enrolled,
 
-    /** The account's factors of a kind that is switched on have none yet (its next one is the first). */
-    async isFirstFactor(accountId: string): Promise<boolean> {
-      return (await store.countConfirmedFactors(db, accountId)) === 0;
+    /**
+     * Writes a factor that counts at once (`write` says whether it stored it), under the
+     * account's factor lock, and says whether it is the account's first: two registrations
+     * at the same moment cannot both be first.
+     */
+    async addCountingFactor(accountId: string, write: (trx: Transaction<Database>) => Promise<boolean>): Promise<{ stored: boolean; first: boolean }> {
+      return db.transaction().execute(async (trx) => {
+        // The account row, not its factor rows: a first passkey has no row to lock yet.
+        await lockAccount(trx, accountId);
+        const first = (await store.countConfirmedFactors(trx, accountId)) === 0;
+        return { stored: await write(trx), first };
+      });
     },
 
     view,

@@ -37,7 +37,7 @@ export interface PasskeyDependencies {
   config: Pick<ProcessSettings, 'ISSUER' | 'WEBAUTHN_RP_ID' | 'WEBAUTHN_ORIGINS'> & Pick<ProductPolicy, 'PASSKEYS' | 'TOTP_ISSUER_NAME'>;
   /** Keys the HMAC of stored challenges (DerivedKeys.mfaCodes). */
   codesKey: Buffer;
-  mfa: Pick<MfaService, 'enrolled' | 'isFirstFactor'>;
+  mfa: Pick<MfaService, 'enrolled' | 'addCountingFactor'>;
 }
 
 /** A passkey assertion that checked out: whose, which credential, and how it is kept. */
@@ -121,9 +121,8 @@ export function createPasskeyService(deps: PasskeyDependencies) {
       }
       if (!verification.verified) return refused('registration_unverified', {}, account.id);
       const info = verification.registrationInfo;
-      const first = await deps.mfa.isFirstFactor(account.id);
       const id = randomUUID();
-      const stored = await store.insertPasskey(db, {
+      const { stored, first } = await deps.mfa.addCountingFactor(account.id, (trx) => store.insertPasskey(trx, {
         id,
         accountId: account.id,
         credentialId: info.credential.id,
@@ -133,7 +132,7 @@ export function createPasskeyService(deps: PasskeyDependencies) {
         deviceType: info.credentialDeviceType,
         backedUp: info.credentialBackedUp,
         name: (input.name?.trim() || 'Passkey').slice(0, MAX_NAME_LENGTH),
-      });
+      }));
       if (!stored) throw new KeyholdError('factor_exists');
       return deps.mfa.enrolled(account, id, first);
     },
