@@ -26,8 +26,11 @@ export interface TestRedisCluster {
   masterPorts(): Promise<number[]>;
   /** Kills one node abruptly (SIGKILL), as a crash would. */
   kill(port: number): Promise<void>;
-  /** Waits until every live node reports cluster_state:ok and agrees on `masters` masters. */
-  waitUntilHealthy(masters: number): Promise<void>;
+  /**
+   * Waits until every live node reports cluster_state:ok and the cluster has `masters`
+   * healthy masters, none of them `gone` (a killed node whose replica must take over).
+   */
+  waitUntilHealthy(masters: number, gone?: number): Promise<void>;
   /** A direct connection to one node (the caller quits it). */
   connect(port: number): Redis;
   stop(): Promise<void>;
@@ -144,14 +147,15 @@ export async function startRedisCluster(options: { masters?: number; replicasPer
       }
       throw new Error('no live cluster node');
     };
-    const waitUntilHealthy = async (expectedMasters: number) => {
+    const waitUntilHealthy = async (expectedMasters: number, gone?: number) => {
       await waitFor('cluster_state:ok', async () => {
         const live = nodes.filter((node) => node.process.exitCode === null && node.process.signalCode === null);
         for (const node of live) {
           const info = await query(node.port, (client) => client.call('CLUSTER', 'INFO') as Promise<string>);
           if (!info.includes('cluster_state:ok') || !info.includes('cluster_slots_ok:16384')) return undefined;
         }
-        return (await masterPorts()).length === expectedMasters ? true : undefined;
+        const current = await masterPorts();
+        return current.length === expectedMasters && (gone === undefined || !current.includes(gone)) ? true : undefined;
       }, 30_000);
     };
     await waitUntilHealthy(masters);
