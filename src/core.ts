@@ -50,6 +50,7 @@ import { createRedisLockoutStore, createSqlLockoutStore } from '#src/stores/lock
 import { createRedisAdapter } from '#src/stores/oidc-adapter-redis.ts';
 import { createSqlAdapter } from '#src/stores/oidc-adapter-sql.ts';
 import { connectRedis, disconnectRedis, type RedisClient } from '#src/stores/redis.ts';
+import type { ReadPools } from '#src/stores/read-replica.ts';
 import type { Database } from '#src/stores/schema.ts';
 
 export interface Core {
@@ -57,6 +58,8 @@ export interface Core {
   logger: Logger;
   db: Kysely<Database>;
   databaseKind: DatabaseHandle['kind'];
+  /** The primary and, with DATABASE_REPLICA_URL, the read replica for read-mostly lookups. */
+  reads: ReadPools;
   /** One Redis or a Redis Cluster (REDIS_URL, REDIS_CLUSTER_NODES); unset: SQL only. */
   redis?: RedisClient;
   keys: DerivedKeys;
@@ -198,6 +201,11 @@ export async function createCore(config: Config, logger: Logger): Promise<Core> 
       logger,
       db,
       databaseKind: database.kind,
+      reads: {
+        primary: db,
+        ...(database.replica ? { replica: database.replica } : {}),
+        onReplicaError: (error: unknown) => logger.warn({ err: { message: error instanceof Error ? error.message : String(error) } }, 'read replica failed; read from the primary'),
+      },
       redis,
       keys,
       keyOptions,
