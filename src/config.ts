@@ -46,8 +46,25 @@ const environmentSchema = z.object({
   // Seconds to wait for a Postgres connection (a free pool slot and the server's answer)
   // before the request fails with a clear error instead of hanging on a silent host.
   DATABASE_CONNECT_TIMEOUT: positiveInt.max(300).default(10),
+  // Postgres connection string of a read replica (streaming replication, a managed read
+  // endpoint). When set, the engine's per-request lookups of clients and API resources read
+  // from it, offloading the primary; everything else, and every write, stays on
+  // DATABASE_URL. Replication lag: a client or resource changed on the primary is seen by
+  // those lookups only once the replica has caught up (a new one is found at once: a miss
+  // on the replica is asked of the primary). Needs DATABASE_URL; the pool is as large.
+  DATABASE_REPLICA_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL').optional(),
   // Redis connection string for the engine's state. Unset: the SQL adapter.
   REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL').optional(),
+  // Redis Cluster instead of one Redis: comma-separated seed nodes, `host:port` or
+  // `redis[s]://[user:password@]host:port` (credentials and TLS are taken from the first
+  // entry and used for every node). The rest of the cluster is discovered from them. Every
+  // Redis user (engine state, rate limits, lockout, the event stream) works on it: no
+  // command names keys of two slots. Set this or REDIS_URL, not both.
+  REDIS_CLUSTER_NODES: z
+    .string()
+    .transform((value) => value.split(/[\s,]+/).filter(Boolean))
+    .pipe(z.array(z.string().regex(/^(rediss?:\/\/([^@/]*@)?)?[\w.-]+:\d{1,5}\/?$/, 'entries must be host:port or redis[s]://[user:password@]host:port')).min(1))
+    .optional(),
   // Prefix of every Redis key, so that several deployments (or test runs) share one Redis.
   REDIS_PREFIX: z.string().default('keyhold:'),
   // Trust X-Forwarded-* headers. Only behind a proxy that sets them.
@@ -268,7 +285,7 @@ type Settings = Omit<z.infer<typeof environmentSchema>, 'ALLOW_LOOPBACK_REQUESTS
 // it, that it uses.
 const PROCESS_KEYS = [
   'NODE_ENV', 'PORT', 'HOST', 'ISSUER', 'ALLOW_INSECURE_ISSUER', 'secureCookies', 'KEYHOLD_SECRET', 'DATA_DIR',
-  'DATABASE_URL', 'DATABASE_POOL_MAX', 'DATABASE_CONNECT_TIMEOUT', 'REDIS_URL', 'REDIS_PREFIX', 'TRUST_PROXY', 'TRUST_PROXY_HOPS',
+  'DATABASE_URL', 'DATABASE_REPLICA_URL', 'DATABASE_POOL_MAX', 'DATABASE_CONNECT_TIMEOUT', 'REDIS_URL', 'REDIS_CLUSTER_NODES', 'REDIS_PREFIX', 'TRUST_PROXY', 'TRUST_PROXY_HOPS',
   'LOG_LEVEL', 'CLI_LOG_LEVEL', 'BODY_LIMIT', 'KEY_RELOAD_INTERVAL', 'ARGON2_MEMORY_KIB', 'ARGON2_ITERATIONS',
   'ARGON2_PARALLELISM', 'SMTP_URL', 'MAIL_FROM', 'MAIL_POLL_INTERVAL', 'MAIL_MAX_ATTEMPTS',
   'ALLOW_LOOPBACK_REQUESTS', 'METRICS_PORT', 'METRICS_HOST', 'METRICS_TOKEN', 'SHUTDOWN_TIMEOUT',
@@ -344,6 +361,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   if (production && !values.ISSUER.startsWith('https:') && !values.ALLOW_INSECURE_ISSUER) {
     throw new ConfigError('invalid setting ISSUER: must be an https URL when NODE_ENV=production (ALLOW_INSECURE_ISSUER=true allows http for a local trial)');
+  }
+  if (values.REDIS_URL && values.REDIS_CLUSTER_NODES) {
+    throw new ConfigError('invalid setting REDIS_CLUSTER_NODES: set REDIS_URL (one Redis) or REDIS_CLUSTER_NODES (a Redis Cluster), not both');
+  }
+  if (values.DATABASE_REPLICA_URL && !values.DATABASE_URL) {
+    throw new ConfigError('invalid setting DATABASE_REPLICA_URL: needs DATABASE_URL (the embedded database has no replicas)');
   }
   if (values.METRICS_PORT !== undefined && values.METRICS_PORT === values.PORT && values.PORT !== 0) {
     throw new ConfigError('invalid setting METRICS_PORT: must differ from PORT');

@@ -2,7 +2,6 @@
 // Redis, the engine's state store, and every service with its rules. The server puts the
 // engine and the HTTP app on top (src/keyhold.ts); the CLI uses this alone, so a command
 // follows exactly the server's rules without starting the engine, the app or any timer.
-import type { Redis } from 'ioredis';
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import type { Config } from '#src/config.ts';
@@ -50,7 +49,8 @@ import { createLoginFlowStore } from '#src/stores/login-flow-store.ts';
 import { createRedisLockoutStore, createSqlLockoutStore } from '#src/stores/lockout-store.ts';
 import { createRedisAdapter } from '#src/stores/oidc-adapter-redis.ts';
 import { createSqlAdapter } from '#src/stores/oidc-adapter-sql.ts';
-import { connectRedis, disconnectRedis } from '#src/stores/redis.ts';
+import { connectRedis, disconnectRedis, type RedisClient } from '#src/stores/redis.ts';
+import type { ReadPools } from '#src/stores/read-replica.ts';
 import type { Database } from '#src/stores/schema.ts';
 
 export interface Core {
@@ -58,7 +58,10 @@ export interface Core {
   logger: Logger;
   db: Kysely<Database>;
   databaseKind: DatabaseHandle['kind'];
-  redis?: Redis;
+  /** The primary and, with DATABASE_REPLICA_URL, the read replica for read-mostly lookups. */
+  reads: ReadPools;
+  /** One Redis or a Redis Cluster (REDIS_URL, REDIS_CLUSTER_NODES); unset: SQL only. */
+  redis?: RedisClient;
   keys: DerivedKeys;
   keyOptions: SigningKeyOptions;
   passwords: PasswordHasher;
@@ -72,7 +75,7 @@ export interface Core {
   accountData: AccountDataService;
   authorization: AuthorizationService;
   /** Engine state (sessions, grants, tokens): the engine's adapter, and what Keyhold does
-   *  across it (e.g. end an account's sessions). Redis when REDIS_URL is set, else SQL. */
+   *  across it (e.g. end an account's sessions). Redis when configured, else SQL. */
   engineState: EngineStateStore;
   /** Sign-in pipeline: one stored login flow per interaction, for the interaction's life. */
   loginFlows: LoginFlowService;
@@ -116,7 +119,7 @@ export interface Core {
 /** Builds the core; on failure, whatever was opened is closed again. */
 export async function createCore(config: Config, logger: Logger): Promise<Core> {
   const database = await openDatabase(config.process, logger);
-  let redis: Redis | undefined;
+  let redis: RedisClient | undefined;
   const background = createBackgroundTasks(logger);
   const close = async () => {
     await background.settled();
@@ -127,7 +130,7 @@ export async function createCore(config: Config, logger: Logger): Promise<Core> 
     const { db } = database;
     await migrateToLatest(db);
     const keys = deriveKeys(resolveMasterSecret(config.process, logger));
-    if (config.REDIS_URL) redis = connectRedis(config.REDIS_URL, logger);
+    redis = connectRedis(config, logger);
 
     const events = createEventEmitter(db);
     const securityRecord = createSecurityRecord(db, events);
@@ -198,6 +201,11 @@ export async function createCore(config: Config, logger: Logger): Promise<Core> 
       logger,
       db,
       databaseKind: database.kind,
+      reads: {
+        primary: db,
+        ...(database.replica ? { replica: database.replica } : {}),
+        onReplicaError: (error: unknown) => logger.warn({ err: { message: error instanceof Error ? error.message : String(error) } }, 'read replica failed; read from the primary'),
+      },
       redis,
       keys,
       keyOptions,

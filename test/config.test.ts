@@ -35,3 +35,20 @@ test('metrics settings are validated', (t) => {
   t.is(config.METRICS_PORT, 9464);
   t.is(config.METRICS_HOST, '127.0.0.1', 'a private interface by default');
 });
+
+test('a Redis Cluster is given by its seed nodes, never together with REDIS_URL', (t) => {
+  const config = loadConfig({ REDIS_CLUSTER_NODES: '10.0.0.1:7000, 10.0.0.2:7000,rediss://:secret@redis-3.internal:7000' });
+  t.deepEqual(config.REDIS_CLUSTER_NODES, ['10.0.0.1:7000', '10.0.0.2:7000', 'rediss://:secret@redis-3.internal:7000']);
+  t.deepEqual(config.process.REDIS_CLUSTER_NODES, config.REDIS_CLUSTER_NODES);
+  t.regex(t.throws(() => loadConfig({ REDIS_URL: 'redis://127.0.0.1:6379', REDIS_CLUSTER_NODES: '127.0.0.1:7000' }))!.message, /^invalid setting REDIS_CLUSTER_NODES: set REDIS_URL .* not both/);
+  for (const bad of ['10.0.0.1', 'http://10.0.0.1:7000', '10.0.0.1:7000/0?x', ',']) {
+    t.regex(t.throws(() => loadConfig({ REDIS_CLUSTER_NODES: bad }), { instanceOf: ConfigError })!.message, /^invalid setting REDIS_CLUSTER_NODES/, bad);
+  }
+});
+
+test('a read replica needs a primary Postgres', (t) => {
+  const config = loadConfig({ DATABASE_URL: 'postgres://db-primary/keyhold', DATABASE_REPLICA_URL: 'postgres://db-replica/keyhold' });
+  t.is(config.process.DATABASE_REPLICA_URL, 'postgres://db-replica/keyhold');
+  t.regex(t.throws(() => loadConfig({ DATABASE_REPLICA_URL: 'postgres://db-replica/keyhold' }))!.message, /^invalid setting DATABASE_REPLICA_URL: needs DATABASE_URL/);
+  t.regex(t.throws(() => loadConfig({ DATABASE_URL: 'postgres://db/keyhold', DATABASE_REPLICA_URL: 'mysql://db/keyhold' }))!.message, /^invalid setting DATABASE_REPLICA_URL/);
+});

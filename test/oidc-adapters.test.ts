@@ -1,9 +1,10 @@
-// One contract suite for the engine's storage adapters, run against Redis and SQL alike,
-// plus the few checks that only make sense for one store.
+// One contract suite for the engine's storage adapters, run against Redis, a real Redis
+// Cluster (three masters started here: a command naming keys of two slots fails there with
+// CROSSSLOT) and SQL alike, plus the few checks that only make sense for one store.
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import test from 'ava';
-import { Redis } from 'ioredis';
+import { Cluster, Redis } from 'ioredis';
 import { sql } from 'kysely';
 import type { AdapterConstructor, AdapterPayload } from 'oidc-provider';
 import { hashToken, randomToken } from '#src/crypto.ts';
@@ -11,21 +12,27 @@ import { createRedisAdapter } from '#src/stores/oidc-adapter-redis.ts';
 import { createSqlAdapter, sweepExpiredPayloads } from '#src/stores/oidc-adapter-sql.ts';
 import { openTestDatabase, type TestDatabaseHandle } from './helpers/database.ts';
 import { createTestRedisPrefix, testRedisUrl, type TestRedisPrefix } from './helpers/infra.ts';
+import { startRedisCluster, type TestRedisCluster } from './helpers/redis-cluster.ts';
 
 interface Backend {
   /** Two adapters over separate connections, like two Keyhold nodes sharing a store. */
   nodes: [AdapterConstructor, AdapterConstructor];
   revokeAccount(accountId: string): Promise<void>;
+  /** An adapter on the same store under another encryption key. */
+  withKey(key: Buffer): AdapterConstructor;
   /** Everything the store holds for this suite, as text. */
   dump(): Promise<string>;
 }
 
 const encryptionKey = randomBytes(32);
-const backends: { redis?: Backend; sql?: Backend } = {};
+type BackendName = 'redis' | 'redis-cluster' | 'sql';
+const backends: Partial<Record<BackendName, Backend>> = {};
 
 let database: TestDatabaseHandle | undefined;
 let redisPrefix: TestRedisPrefix | undefined;
 const redisClients: Redis[] = [];
+let cluster: TestRedisCluster | undefined;
+const clusterClients: Cluster[] = [];
 
 test.before(async () => {
   database = await openTestDatabase({ poolMax: 5 });
@@ -35,6 +42,7 @@ test.before(async () => {
   backends.sql = {
     nodes: [sqlStores[0].Adapter, sqlStores[1].Adapter],
     revokeAccount: (accountId) => sqlStores[1].revokeAccount(accountId),
+    withKey: (key) => createSqlAdapter(db, { encryptionKey: key }).Adapter,
     async dump() {
       const { rows } = await sql<{ row: string }>`select t::text as row from oidc_payloads t`.execute(db);
       return rows.map((entry) => entry.row).join('\n');
@@ -50,6 +58,7 @@ test.before(async () => {
   backends.redis = {
     nodes: [redisStores[0].Adapter, redisStores[1].Adapter],
     revokeAccount: (accountId) => redisStores[1].revokeAccount(accountId),
+    withKey: (key) => createRedisAdapter(first, { prefix, encryptionKey: key }).Adapter,
     async dump() {
       const lines: string[] = [];
       let cursor = '0';
@@ -69,12 +78,39 @@ test.before(async () => {
       return lines.join('\n');
     },
   };
+
+  cluster = await startRedisCluster();
+  const seeds = cluster.nodes.map((node) => ({ host: '127.0.0.1', port: node.port }));
+  const clusterFirst = new Cluster(seeds);
+  const clusterSecond = new Cluster(seeds);
+  clusterClients.push(clusterFirst, clusterSecond);
+  const clusterPrefix = 'keyhold:';
+  const clusterStores = [createRedisAdapter(clusterFirst, { prefix: clusterPrefix, encryptionKey }), createRedisAdapter(clusterSecond, { prefix: clusterPrefix, encryptionKey })] as const;
+  backends['redis-cluster'] = {
+    nodes: [clusterStores[0].Adapter, clusterStores[1].Adapter],
+    revokeAccount: (accountId) => clusterStores[1].revokeAccount(accountId),
+    withKey: (key) => createRedisAdapter(clusterFirst, { prefix: clusterPrefix, encryptionKey: key }).Adapter,
+    async dump() {
+      const lines: string[] = [];
+      for (const node of clusterFirst.nodes('master')) {
+        const keys = await node.keys('*');
+        for (const key of keys) {
+          const type = await node.type(key);
+          const value = type === 'hash' ? await node.hgetall(key) : type === 'set' ? await node.smembers(key) : type === 'string' ? await node.get(key) : `(${type})`;
+          lines.push(`${key} ${JSON.stringify(value)}`);
+        }
+      }
+      return lines.join('\n');
+    },
+  };
 });
 
 test.after.always(async () => {
   await database?.close();
   await redisPrefix?.clear();
   await Promise.allSettled(redisClients.map((client) => client.quit()));
+  await Promise.allSettled(clusterClients.map((client) => client.quit()));
+  await cluster?.stop();
 });
 
 const now = () => Math.floor(Date.now() / 1000);
@@ -91,7 +127,7 @@ function errorCode(reason: unknown): unknown {
   return (reason as { error?: unknown } | undefined)?.error;
 }
 
-function contract(name: 'redis' | 'sql') {
+function contract(name: BackendName) {
   const backend = (): Backend => {
     const found = backends[name];
     if (!found) throw new Error(`${name} backend not set up`);
@@ -375,10 +411,7 @@ function contract(name: 'redis' | 'sql') {
     const id = randomToken();
     const uid = randomToken();
     await new Adapter('Session').upsert(id, { jti: id, kind: 'Session', uid, exp: now() + 60 }, 60);
-    const foreign =
-      name === 'redis'
-        ? createRedisAdapter(redisClients[0]!, { prefix: redisPrefix!.prefix, encryptionKey: randomBytes(32) }).Adapter
-        : createSqlAdapter(database!.db, { encryptionKey: randomBytes(32) }).Adapter;
+    const foreign = backend().withKey(randomBytes(32));
     await t.throwsAsync(new foreign('Session').findByUid(uid), { message: /another KEYHOLD_SECRET/ });
   });
 
@@ -396,7 +429,19 @@ function contract(name: 'redis' | 'sql') {
 }
 
 contract('redis');
+contract('redis-cluster');
 contract('sql');
+
+test('redis-cluster: engine state is spread over every master (keys are not pinned to one slot)', async (t) => {
+  const [Adapter] = backends['redis-cluster']!.nodes;
+  for (let index = 0; index < 30; index += 1) {
+    const id = randomToken();
+    await new Adapter('AccessToken').upsert(id, tokenPayload('AccessToken', id, { grantId: randomToken() }), 60);
+  }
+  const sizes = await Promise.all(clusterClients[0]!.nodes('master').map((node) => node.dbsize()));
+  t.is(sizes.length, 3);
+  for (const size of sizes) t.true(size > 0, `sizes=${sizes.join(',')}`);
+});
 
 test('redis: the grant index lives as long as its longest-lived member', async (t) => {
   const [Adapter] = backends.redis!.nodes;

@@ -9,12 +9,16 @@ import { isOidcScope } from '#src/services/claims.ts';
 import { fromEngineClientMetadata, toEngineClientMetadata } from '#src/services/client-scopes.ts';
 import { findResource, undefinedScopes } from '#src/services/resources.ts';
 import { createClientAdapter } from '#src/stores/oidc-client-adapter.ts';
+import { readMostly } from '#src/stores/read-replica.ts';
 
 export type EngineJwks = { keys: Record<string, unknown>[] };
 
-export function engineOptions(core: Pick<Core, 'config' | 'db' | 'keys' | 'accounts' | 'authorization' | 'engineState'> & Partial<Pick<Core, 'mfaRequirement'>>): (jwks: EngineJwks) => Configuration {
-  const { config, db, keys, engineState } = core;
-  const ClientAdapter = createClientAdapter(db, keys.clientSecrets, { toEngine: toEngineClientMetadata, fromEngine: fromEngineClientMetadata });
+export function engineOptions(core: Pick<Core, 'config' | 'db' | 'keys' | 'accounts' | 'authorization' | 'engineState'> & Partial<Pick<Core, 'mfaRequirement' | 'reads'>>): (jwks: EngineJwks) => Configuration {
+  const { config, keys, engineState } = core;
+  // The lookups the engine makes per request (client, API resource, defined scopes) read
+  // from the replica when there is one.
+  const reads = core.reads ?? { primary: core.db };
+  const ClientAdapter = createClientAdapter(reads, keys.clientSecrets, { toEngine: toEngineClientMetadata, fromEngine: fromEngineClientMetadata });
   const adapter = function adapterFor(name: string) {
     return name === 'Client' ? new ClientAdapter() : new engineState.Adapter(name);
   } as unknown as NonNullable<Configuration['adapter']>;
@@ -28,9 +32,9 @@ export function engineOptions(core: Pick<Core, 'config' | 'db' | 'keys' | 'accou
       cookieKeys: keys.cookieKeys,
       dpopNonceSecret: keys.dpopNonces,
       pairwiseKey: keys.pairwiseSubjects,
-      findResource: (identifier) => findResource(db, identifier),
+      findResource: (identifier) => readMostly(reads, (reader) => findResource(reader, identifier)),
       authorization: core.authorization,
       ...(core.mfaRequirement ? { mfaRequirement: core.mfaRequirement } : {}),
-      undefinedScopes: (requested) => undefinedScopes(db, requested, isOidcScope),
+      undefinedScopes: (requested) => readMostly(reads, (reader) => undefinedScopes(reader, requested, isOidcScope), (undefinedOnes) => undefinedOnes.length > 0),
     });
 }

@@ -1,10 +1,10 @@
 // Liveness, readiness and metrics. /readyz checks every dependency a request needs;
 // /metrics is here unless METRICS_PORT moves it to its own port.
 import Router from '@koa/router';
-import type { Redis } from 'ioredis';
 import type { Kysely } from 'kysely';
 import { metricsRoutes, type MetricsEndpointOptions } from '#src/routes/metrics.ts';
 import { pingDatabase } from '#src/stores/database.ts';
+import type { RedisClient } from '#src/stores/redis.ts';
 import type { Database } from '#src/stores/schema.ts';
 
 async function check(probe: () => Promise<unknown>, timeoutMs = 2000): Promise<'ok' | 'unavailable'> {
@@ -19,7 +19,7 @@ async function check(probe: () => Promise<unknown>, timeoutMs = 2000): Promise<'
   }
 }
 
-export function opsRoutes(deps: { db: Kysely<Database>; redis?: Redis; metrics?: MetricsEndpointOptions; isShuttingDown(): boolean }): Router {
+export function opsRoutes(deps: { db: Kysely<Database>; redis?: RedisClient; metrics?: MetricsEndpointOptions; isShuttingDown(): boolean }): Router {
   const router = new Router();
 
   router.get('/healthz', (ctx) => {

@@ -7,11 +7,11 @@
 // Failures are retried with exponential back-off up to EVENTS_MAX_ATTEMPTS.
 import { lookup } from 'node:dns/promises';
 import { BlockList, isIP } from 'node:net';
-import type { Redis } from 'ioredis';
 import type { Kysely } from 'kysely';
 import type { NatsConnection } from 'nats';
 import type { Logger } from 'pino';
 import type { Config } from '#src/config.ts';
+import type { RedisClient } from '#src/stores/redis.ts';
 import type { EventEnvelope } from '#src/services/event-types.ts';
 import { openWebhookSecret, webhookSignature } from '#src/services/webhooks.ts';
 import {
@@ -30,7 +30,7 @@ export type EventDeliveryConfig = Pick<Config, 'REDIS_PREFIX' | 'EVENTS_MAX_ATTE
 
 export interface EventDeliveryOptions {
   db: Kysely<Database>;
-  redis?: Redis;
+  redis?: RedisClient;
   config: EventDeliveryConfig;
   /** Opens webhook secrets (DerivedKeys.webhookSecrets). */
   webhookKey: Buffer;
@@ -137,7 +137,7 @@ export function createEventDeliveryWorker(options: EventDeliveryOptions): EventD
       if (response.status < 200 || response.status >= 300) throw new Error(`webhook answered HTTP ${response.status}`);
     },
     async redis_stream(delivery, body) {
-      if (!redis) throw new Error('REDIS_URL is not set on this node');
+      if (!redis) throw new Error('Redis (REDIS_URL or REDIS_CLUSTER_NODES) is not set on this node');
       const { event } = delivery;
       await redis.xadd(`${config.REDIS_PREFIX}events`, 'MAXLEN', '~', STREAM_MAX_LENGTH, '*', 'id', event.id, 'type', event.type, 'created_at', event.createdAt.toISOString(), 'event', body);
     },

@@ -8,9 +8,9 @@
 // them was counted.
 import { createHash } from 'node:crypto';
 import { isIPv6 } from 'node:net';
-import type { Redis } from 'ioredis';
 import { KeyholdError } from '#src/errors.ts';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
+import type { RedisClient } from '#src/stores/redis.ts';
 
 export interface RateLimitPolicy {
   /** Stable name, shown in the RateLimit-Policy header and in logs. */
@@ -54,7 +54,7 @@ export interface RateLimit {
 }
 
 export interface RateLimitStore {
-  redis?: Redis;
+  redis?: RedisClient;
   /** Prefix of every Redis key (REDIS_PREFIX). */
   prefix: string;
   /** Told the limit's name each time a limit refuses an attempt (keyhold_rate_limited_total). */

@@ -1,5 +1,6 @@
-// Opens the relational database: Postgres when DATABASE_URL is set, otherwise an embedded
-// PGlite database under DATA_DIR. The embedded one is a single-process database, so it is
+// Opens the relational database: Postgres when DATABASE_URL is set (plus a pool on its read
+// replica when DATABASE_REPLICA_URL is set), otherwise an embedded PGlite database under
+// DATA_DIR. The embedded one is a single-process database, so it is
 // guarded by a lock file: a second process (the CLI while the server runs) is refused with
 // a clear message instead of corrupting it.
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -13,6 +14,8 @@ import type { Database } from '#src/stores/schema.ts';
 
 export interface DatabaseHandle {
   db: Kysely<Database>;
+  /** A pool on the read replica (DATABASE_REPLICA_URL), for read-mostly lookups; see read-replica.ts. */
+  replica?: Kysely<Database>;
   kind: 'postgres' | 'pglite';
   close(): Promise<void>;
 }
@@ -48,14 +51,22 @@ function acquireLock(lockPath: string): () => void {
 
 // Postgres returns int8 (bigserial, count(*)) as strings by default; keep it that way for
 // ids, but parse counts where used.
-export async function openDatabase(config: Pick<Config, 'DATABASE_URL' | 'DATABASE_POOL_MAX' | 'DATA_DIR'> & Partial<Pick<Config, 'DATABASE_CONNECT_TIMEOUT'>>, logger?: Pick<Logger, 'warn'>): Promise<DatabaseHandle> {
+export async function openDatabase(
+  config: Pick<Config, 'DATABASE_URL' | 'DATABASE_POOL_MAX' | 'DATA_DIR'> & Partial<Pick<Config, 'DATABASE_CONNECT_TIMEOUT' | 'DATABASE_REPLICA_URL'>>,
+  logger?: Pick<Logger, 'warn'>,
+): Promise<DatabaseHandle> {
   if (config.DATABASE_URL) {
-    // A silent host must not hold a request (or the CLI) for the kernel's TCP timeout.
-    const pool = new pg.Pool({ connectionString: config.DATABASE_URL, max: config.DATABASE_POOL_MAX, connectionTimeoutMillis: (config.DATABASE_CONNECT_TIMEOUT ?? 10) * 1000 });
-    // An idle client's error (server restart) must not crash the process; the pool replaces it.
-    pool.on('error', () => {});
-    const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
-    return { db, kind: 'postgres', close: () => db.destroy() };
+    const connect = (connectionString: string) => {
+      // A silent host must not hold a request (or the CLI) for the kernel's TCP timeout.
+      const pool = new pg.Pool({ connectionString, max: config.DATABASE_POOL_MAX, connectionTimeoutMillis: (config.DATABASE_CONNECT_TIMEOUT ?? 10) * 1000 });
+      // An idle client's error (server restart) must not crash the process; the pool replaces it.
+      pool.on('error', () => {});
+      return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+    };
+    const db = connect(config.DATABASE_URL);
+    if (!config.DATABASE_REPLICA_URL) return { db, kind: 'postgres', close: () => db.destroy() };
+    const replica = connect(config.DATABASE_REPLICA_URL);
+    return { db, replica, kind: 'postgres', close: async () => void (await Promise.all([db.destroy(), replica.destroy()])) };
   }
   const directory = path.resolve(config.DATA_DIR, 'pglite');
   keepNewFilesPrivate();

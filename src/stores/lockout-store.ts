@@ -1,8 +1,8 @@
-// Where account lockouts live: Redis when REDIS_URL is set, SQL otherwise. Either way every
+// Where account lockouts live: Redis when configured, SQL otherwise. Either way every
 // node sees the same count and the same lock, and counting a failure is one atomic step
 // (a Lua script; one INSERT … ON CONFLICT DO UPDATE under the row lock), so a burst of
 // concurrent failures locks the account exactly once.
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '#src/stores/redis.ts';
 import { sql, type Kysely } from 'kysely';
 import { hashToken } from '#src/crypto.ts';
 import type { Database } from '#src/stores/schema.ts';
@@ -43,7 +43,7 @@ end
 return {0, 0}
 `;
 
-export function createRedisLockoutStore(redis: Redis, prefix: string): LockoutStore {
+export function createRedisLockoutStore(redis: RedisClient, prefix: string): LockoutStore {
   // Account ids are not secret, but hashing keeps every key the same shape as the engine's.
   const keys = (accountId: string) => {
     const tag = `{lockout:${hashToken(accountId)}}`;

@@ -20,8 +20,8 @@
 // the tag of every key and pin the whole store to one slot.
 import { createHash } from 'node:crypto';
 import type { AdapterPayload } from 'oidc-provider';
-import type { Cluster, Redis } from 'ioredis';
 import { hashToken } from '#src/crypto.ts';
+import type { RedisClient } from '#src/stores/redis.ts';
 import {
   GRANT_MODEL,
   REPLAY_MODEL,
@@ -47,8 +47,6 @@ import {
 export interface RedisAdapterOptions extends OidcAdapterOptions {
   prefix: string;
 }
-
-type RedisClient = Redis | Cluster;
 
 interface Script {
   source: string;

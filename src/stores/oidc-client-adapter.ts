@@ -1,10 +1,9 @@
 // The engine's `Client` model, backed by the clients table. Client secrets are stored
 // encrypted (the engine needs the plain value to compare and for HS* algorithms).
-import type { Kysely } from 'kysely';
 import { decrypt, encrypt } from '#src/crypto.ts';
 import { hasControlCharacters } from '#src/text-input.ts';
-import type { Database } from '#src/stores/schema.ts';
 import { deleteClientRow, findClientRow, upsertClientRow, type ClientRow } from '#src/stores/client-store.ts';
+import { readMostly, type ReadPools } from '#src/stores/read-replica.ts';
 
 export function encryptClientSecret(key: Buffer, clientId: string, secret: string): string {
   return encrypt(key, secret, `client:${clientId}`);
@@ -26,13 +25,15 @@ export interface ClientMetadataView {
   fromEngine(metadata: Record<string, unknown>): Record<string, unknown>;
 }
 
-export function createClientAdapter(db: Kysely<Database>, encryptionKey: Buffer, view: ClientMetadataView) {
+/** The engine reads its client on nearly every request: from the read replica when there is one. */
+export function createClientAdapter(pools: ReadPools, encryptionKey: Buffer, view: ClientMetadataView) {
+  const db = pools.primary;
   return class ClientAdapter {
     async find(id: string) {
       // The engine passes client_id straight from the request; no client has control
       // characters in its id, and Postgres would refuse a NUL with an error (a 500).
       if (hasControlCharacters(id)) return undefined;
-      const row = await findClientRow(db, id);
+      const row = await readMostly(pools, (reader) => findClientRow(reader, id));
       return row ? view.toEngine(clientMetadataFromRow(encryptionKey, row)) : undefined;
     }
 
