@@ -28,22 +28,24 @@ const SEED = process.env.FUZZ_SEED === undefined ? undefined : Number(process.en
 // Per route, so that the whole file stays well under a minute on a loaded CI runner.
 const ROUTE_BUDGET_MS = 1_500;
 
-let server: TestServer;
-let serviceClient: RegisteredClient;
-// Kept out of the fuzzed values, so that the Admin API fuzzing (with a real admin token)
-// cannot delete it or rotate its secret: the "still serves" check's own client.
-let probeClient: RegisteredClient;
-let context: Omit<FuzzContext, 'names'>;
+type Store = 'redis' | 'sql';
+interface Setup {
+  server: TestServer;
+  // Kept out of the fuzzed values, so that the Admin API fuzzing (with a real admin token)
+  // cannot delete it or rotate its secret: the "still serves" check's own client.
+  probeClient: RegisteredClient;
+  context: Omit<FuzzContext, 'names'>;
+}
+// Engine state in Redis, and in SQL (jsonb refuses what Redis stores, U+0000 among it).
+const setups = {} as Record<Store, Setup>;
 
 const browserCookies = (browser: Browser) => [...browser.cookies].map(([name, value]) => `${name}=${value}`).join('; ');
 
-test.before(async () => {
-  server = await startTestServer({
-    env: { MFA_REQUIRED_TIERS: 'none', MFA_REQUIRED_ROLES: 'none', DEVICE_FLOW: 'true', DYNAMIC_REGISTRATION: 'true', MFA_TOTP: 'true' },
-  });
+/** Real credentials and ids on `server`, for the fuzzed requests to mix in. */
+async function prepare(server: TestServer): Promise<Setup> {
   const client = await registerClient(server, { first_party: true, grant_types: ['authorization_code', 'refresh_token'] });
-  serviceClient = await registerClient(server, { grant_types: ['client_credentials', 'urn:ietf:params:oauth:grant-type:device_code'], response_types: [], redirect_uris: [] });
-  probeClient = await registerClient(server, { grant_types: ['client_credentials'], response_types: [], redirect_uris: [] });
+  const serviceClient = await registerClient(server, { grant_types: ['client_credentials', 'urn:ietf:params:oauth:grant-type:device_code'], response_types: [], redirect_uris: [] });
+  const probeClient = await registerClient(server, { grant_types: ['client_credentials'], response_types: [], redirect_uris: [] });
   const config = await discover(server, client);
   const user = await createUser(server);
   // A signed-in user: a session at Keyhold (account pages), an Account API token, a refresh token.
@@ -57,26 +59,36 @@ test.before(async () => {
   const uid = /\/interaction\/([^/?]+)/.exec(loginPage.url)![1]!;
   const interactionCsrf = parseForms(loginPage.body, loginPage.url).flatMap((form) => form.fields).find((field) => field.name === 'csrf')?.value;
   const adminToken = await adminClientToken(server, 'admin admin:read');
-  context = {
-    pathValues: {
-      uid: [uid],
-      id: [user.id, client.clientId, serviceClient.clientId, 'default'],
-      identifier: [encodeURIComponent(accountResourceFor(server.issuer)), encodeURIComponent(adminResourceFor(server.issuer))],
-      name: ['admin', 'user'],
-      connector: ['google'],
-      subject: ['1'],
+  return {
+    server,
+    probeClient,
+    context: {
+      pathValues: {
+        uid: [uid],
+        id: [user.id, client.clientId, serviceClient.clientId, 'default'],
+        identifier: [encodeURIComponent(accountResourceFor(server.issuer)), encodeURIComponent(adminResourceFor(server.issuer))],
+        name: ['admin', 'user'],
+        connector: ['google'],
+        subject: ['1'],
+      },
+      authorizations: [basicAuth(client), basicAuth(serviceClient), `Bearer ${signedIn.tokens.access_token}`, `Bearer ${adminToken}`],
+      cookies: [browserCookies(signedIn.browser), browserCookies(interactionBrowser)],
+      values: [
+        ...[interactionCsrf, accountCsrf].filter((value): value is string => typeof value === 'string'),
+        signedIn.tokens.refresh_token!, signedIn.tokens.access_token, adminToken, client.clientId, serviceClient.clientId,
+        serviceClient.clientSecret!, user.email, user.password, user.id, uid, 'https://app.example.test/callback',
+      ],
     },
-    authorizations: [basicAuth(client), basicAuth(serviceClient), `Bearer ${signedIn.tokens.access_token}`, `Bearer ${adminToken}`],
-    cookies: [browserCookies(signedIn.browser), browserCookies(interactionBrowser)],
-    values: [
-      ...[interactionCsrf, accountCsrf].filter((value): value is string => typeof value === 'string'),
-      signedIn.tokens.refresh_token!, signedIn.tokens.access_token, adminToken, client.clientId, serviceClient.clientId,
-      serviceClient.clientSecret!, user.email, user.password, user.id, uid, 'https://app.example.test/callback',
-    ],
   };
+}
+
+test.before(async () => {
+  const env = { MFA_REQUIRED_TIERS: 'none', MFA_REQUIRED_ROLES: 'none', DEVICE_FLOW: 'true', DYNAMIC_REGISTRATION: 'true', MFA_TOTP: 'true' };
+  const [redis, sql] = await Promise.all([startTestServer({ env }), startTestServer({ redis: false, env })]);
+  [setups.redis, setups.sql] = await Promise.all([prepare(redis), prepare(sql)]);
 });
 test.after.always(async () => {
-  await server?.stop();
+  await Promise.all(Object.values(setups).map((setup) => setup?.server.stop()));
 });
 
 // Parameter names per kind of route.
@@ -121,7 +133,7 @@ const ENGINE_TARGETS: FuzzTarget[] = [
 /** Keyhold's own routes, read from the running app's routers. */
 function keyholdTargets(): FuzzTarget[] {
   const targets = new Map<string, Set<string>>();
-  for (const middleware of server.keyhold.app.middleware as Array<{ router?: { stack: Array<{ path: string; methods: string[] }> } }>) {
+  for (const middleware of setups.redis.server.keyhold.app.middleware as Array<{ router?: { stack: Array<{ path: string; methods: string[] }> } }>) {
     for (const layer of middleware.router?.stack ?? []) {
       if (!layer.methods.length || !layer.path.startsWith('/')) continue;
       const methods = targets.get(layer.path) ?? new Set<string>();
@@ -132,14 +144,15 @@ function keyholdTargets(): FuzzTarget[] {
   return [...targets].map(([path, methods]) => ({ path, methods: [...methods] }));
 }
 
-async function stillServes(t: ExecutionContext, after: string) {
+async function stillServes(t: ExecutionContext, { server, probeClient }: Setup, after: string) {
   const discovery = await fetch(`${server.issuer}/.well-known/openid-configuration`);
   t.is(discovery.status, 200, `discovery after fuzzing ${after}`);
   const token = await tokenRequest(server, probeClient, { grant_type: 'client_credentials' });
   t.is(token.status, 200, `client_credentials after fuzzing ${after}: ${JSON.stringify(token.body)}`);
 }
 
-async function fuzz(t: ExecutionContext, targets: FuzzTarget[], names: string[]) {
+async function fuzz(t: ExecutionContext, setup: Setup, targets: FuzzTarget[], names: string[]) {
+  const { server, context } = setup;
   t.timeout(LONG_RUN ? 24 * 3600_000 : 120_000);
   let requests = 0;
   for (const target of targets) {
@@ -153,29 +166,31 @@ async function fuzz(t: ExecutionContext, targets: FuzzTarget[], names: string[])
       }),
       { numRuns: RUNS * target.methods.length, includeErrorInReport: true, ...(SEED === undefined ? {} : { seed: SEED }), ...(LONG_RUN ? {} : { interruptAfterTimeLimit: ROUTE_BUDGET_MS, markInterruptAsFailure: false }) },
     );
-    await stillServes(t, target.path);
+    await stillServes(t, setup, target.path);
   }
   t.log(`${requests} requests over ${targets.length} routes`);
 }
 
-test('the engine endpoints answer hostile requests without 5xx, traces or dropped connections', async (t) => {
-  await fuzz(t, ENGINE_TARGETS, PROTOCOL_NAMES);
-});
+for (const store of ['redis', 'sql'] as const) {
+  test(`${store}: the engine endpoints answer hostile requests without 5xx, traces or dropped connections`, async (t) => {
+    await fuzz(t, setups[store], ENGINE_TARGETS, PROTOCOL_NAMES);
+  });
 
-test('the interaction forms (login, register, recovery, MFA, consent) answer hostile requests soundly', async (t) => {
-  await fuzz(t, keyholdTargets().filter((target) => target.path.startsWith('/interaction/')), [...FORM_NAMES, ...PROTOCOL_NAMES.slice(0, 10)]);
-});
+  test(`${store}: the interaction forms (login, register, recovery, MFA, consent) answer hostile requests soundly`, async (t) => {
+    await fuzz(t, setups[store], keyholdTargets().filter((target) => target.path.startsWith('/interaction/')), [...FORM_NAMES, ...PROTOCOL_NAMES.slice(0, 10)]);
+  });
+}
 
 test('the self-service, account and federation pages answer hostile requests soundly', async (t) => {
-  await fuzz(t, keyholdTargets().filter((target) => !target.path.startsWith('/interaction/') && !target.path.startsWith('/api/')), FORM_NAMES);
+  await fuzz(t, setups.redis, keyholdTargets().filter((target) => !target.path.startsWith('/interaction/') && !target.path.startsWith('/api/')), FORM_NAMES);
 });
 
 test('the Account API answers hostile requests soundly', async (t) => {
-  await fuzz(t, keyholdTargets().filter((target) => target.path.startsWith('/api/account') || target.path === '/api/openapi.json'), API_NAMES);
+  await fuzz(t, setups.redis, keyholdTargets().filter((target) => target.path.startsWith('/api/account') || target.path === '/api/openapi.json'), API_NAMES);
 });
 
 test('the Admin API answers hostile requests soundly', async (t) => {
-  await fuzz(t, keyholdTargets().filter((target) => target.path.startsWith('/api/admin')), API_NAMES);
+  await fuzz(t, setups.redis, keyholdTargets().filter((target) => target.path.startsWith('/api/admin')), API_NAMES);
 });
 
 // Regressions: what fuzzing found, pinned down.
@@ -188,7 +203,7 @@ test('found by fuzzing: the device pages without a live session send to the form
   ];
   for (const request of requests) {
     for (const cookie of [undefined, 'keyhold_session=forged; keyhold_session.sig=forged', 'keyhold_session=x']) {
-      const response = await rawRequest(server.issuer, {
+      const response = await rawRequest(setups.redis.server.issuer, {
         ...request,
         headers: [['Content-Type', 'application/x-www-form-urlencoded'], ...(cookie ? [['Cookie', cookie] as [string, string]] : [])],
       });
@@ -198,15 +213,15 @@ test('found by fuzzing: the device pages without a live session send to the form
   }
   // The form it is sent to starts the session; a POST from it is the engine's again.
   const browser = new Browser();
-  const form = await browser.get(`${server.issuer}/device`);
+  const form = await browser.get(`${setups.redis.server.issuer}/device`);
   t.is(form.status, 200);
   const xsrf = parseForms(form.body, form.url).flatMap((parsed) => parsed.fields).find((field) => field.name === 'xsrf')!.value;
-  const wrongCode = await browser.request(`${server.issuer}/device`, { method: 'POST', body: new URLSearchParams({ xsrf, user_code: 'BCDF-GHJK' }), headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+  const wrongCode = await browser.request(`${setups.redis.server.issuer}/device`, { method: 'POST', body: new URLSearchParams({ xsrf, user_code: 'BCDF-GHJK' }), headers: { 'content-type': 'application/x-www-form-urlencoded' } });
   t.true(wrongCode.status < 500, `unknown code: ${wrongCode.status}`);
   t.regex(wrongCode.body, /name="xsrf"/);
-  const resume = await browser.request(`${server.issuer}/device/not-an-interaction`);
+  const resume = await browser.request(`${setups.redis.server.issuer}/device/not-an-interaction`);
   t.true(resume.status < 500, `resume: ${resume.status}`);
-  const badXsrf = await browser.request(`${server.issuer}/device`, { method: 'POST', body: new URLSearchParams({ xsrf: 'wrong', user_code: 'BCDF-GHJK' }), headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+  const badXsrf = await browser.request(`${setups.redis.server.issuer}/device`, { method: 'POST', body: new URLSearchParams({ xsrf: 'wrong', user_code: 'BCDF-GHJK' }), headers: { 'content-type': 'application/x-www-form-urlencoded' } });
   t.true(badXsrf.status >= 400 && badXsrf.status < 500, `bad xsrf: ${badXsrf.status}`);
 });
 
@@ -218,16 +233,16 @@ test('found by fuzzing: a body that does not inflate under its Content-Encoding 
     { target: '/api/admin/tenants', type: 'application/json', body: '{"id":"x"}', encoding: 'gzip' },
   ];
   for (const { target, type, body, encoding } of cases) {
-    const response = await rawRequest(server.issuer, {
+    const response = await rawRequest(setups.redis.server.issuer, {
       method: 'POST',
       target,
-      headers: [['Content-Type', type], ['Content-Encoding', encoding], ['Accept', 'application/json'], ['Authorization', context.authorizations[3]!]],
+      headers: [['Content-Type', type], ['Content-Encoding', encoding], ['Accept', 'application/json'], ['Authorization', setups.redis.context.authorizations[3]!]],
       body: Buffer.from(body),
     });
     t.is(response.status, 400, `${target} ${encoding}: ${response.body.slice(0, 200)}`);
     t.is(JSON.parse(response.body).error, 'invalid_body', target);
   }
   // An encoding nobody knows stays the 415 it was.
-  const unknown = await rawRequest(server.issuer, { method: 'POST', target: '/recovery', headers: [['Content-Type', 'application/x-www-form-urlencoded'], ['Content-Encoding', 'x-junk'], ['Accept', 'application/json']], body: Buffer.from('a=b') });
+  const unknown = await rawRequest(setups.redis.server.issuer, { method: 'POST', target: '/recovery', headers: [['Content-Type', 'application/x-www-form-urlencoded'], ['Content-Encoding', 'x-junk'], ['Accept', 'application/json']], body: Buffer.from('a=b') });
   t.is(unknown.status, 415);
 });
