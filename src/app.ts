@@ -19,6 +19,7 @@ import type { ClientService } from '#src/services/clients.ts';
 import { accountRoutes, type ApiDependencies } from '#src/routes/account.ts';
 import { authorizationPostRoute } from '#src/routes/authorization-post.ts';
 import { deviceCodeThrottle } from '#src/routes/device-code-throttle.ts';
+import { deviceVerificationSession } from '#src/routes/device-verification-session.ts';
 import type { DeviceCodeThrottle } from '#src/services/device-code-throttle.ts';
 import { emailChangeRoutes } from '#src/routes/email-change.ts';
 import { federationRoutes, type FederationDependencies } from '#src/routes/federation/index.ts';
@@ -82,7 +83,10 @@ export function createApp(deps: AppDependencies): Koa {
   // No allowedMethods here: GET on the same path belongs to the engine.
   app.use(authorizationPostRoute({ path: '/auth', bodyLimit: deps.config.BODY_LIMIT }).routes());
 
-  if (deps.config.DEVICE_FLOW) app.use(deviceCodeThrottle(deps.deviceCodeThrottle));
+  if (deps.config.DEVICE_FLOW) {
+    app.use(deviceVerificationSession(deps.engine));
+    app.use(deviceCodeThrottle(deps.deviceCodeThrottle));
+  }
 
   app.use(clientAuthenticationError(deps.config.ISSUER));
   app.use((ctx, next) => deps.engine.middleware(ctx, next));

@@ -82,6 +82,11 @@ const environmentSchema = z.object({
   // Lifetimes, in seconds. Access tokens are short; refresh tokens rotate on every use.
   ACCESS_TOKEN_TTL: seconds.min(30).default(600),
   REFRESH_TOKEN_TTL: seconds.min(60).default(14 * 24 * 3600),
+  // Seconds after a refresh token's rotation during which presenting it again, from the
+  // same client, returns the same successor tokens (multi-tab apps, retries after a lost
+  // response) instead of revoking the grant. 0 is strict: any reuse revokes the grant
+  // (RFC 9700 §4.14.2). Keep it to a few seconds: it is also a stolen token's window.
+  REFRESH_REUSE_GRACE: seconds.max(60).default(0),
   ID_TOKEN_TTL: seconds.min(30).default(3600),
   AUTHORIZATION_CODE_TTL: seconds.min(10).max(600).default(60),
   CLIENT_CREDENTIALS_TTL: seconds.min(30).default(600),
@@ -294,7 +299,7 @@ const PROCESS_KEYS = [
   'FEDERATION_TIMEOUT',
 ] as const satisfies ReadonlyArray<keyof Settings>;
 const POLICY_KEYS = [
-  'ACCESS_TOKEN_TTL', 'REFRESH_TOKEN_TTL', 'ID_TOKEN_TTL', 'AUTHORIZATION_CODE_TTL', 'CLIENT_CREDENTIALS_TTL',
+  'ACCESS_TOKEN_TTL', 'REFRESH_TOKEN_TTL', 'REFRESH_REUSE_GRACE', 'ID_TOKEN_TTL', 'AUTHORIZATION_CODE_TTL', 'CLIENT_CREDENTIALS_TTL',
   'SESSION_TTL', 'INTERACTION_TTL', 'SIGNING_ALGS', 'KEY_ACTIVATION_DELAY', 'LOGIN_RATE_LIMIT',
   'LOGIN_ACCOUNT_RATE_LIMIT', 'LOGIN_RATE_WINDOW', 'REGISTRATION_RATE_LIMIT', 'REGISTRATION_EMAIL_RATE_LIMIT',
   'REGISTRATION_RATE_WINDOW', 'RECOVERY_RATE_LIMIT', 'RECOVERY_EMAIL_RATE_LIMIT', 'RECOVERY_RATE_WINDOW', 'REGISTRATION', 'DEFAULT_ROLES', 'REQUIRE_VERIFIED_EMAIL', 'EMAIL_VERIFICATION_TTL',

@@ -49,6 +49,8 @@ import { createLoginFlowStore } from '#src/stores/login-flow-store.ts';
 import { createRedisLockoutStore, createSqlLockoutStore } from '#src/stores/lockout-store.ts';
 import { createRedisAdapter } from '#src/stores/oidc-adapter-redis.ts';
 import { createSqlAdapter } from '#src/stores/oidc-adapter-sql.ts';
+import { createRefreshGraceStore, type RefreshGraceStore } from '#src/stores/refresh-grace-store.ts';
+import { createRefreshGrace, type RefreshGrace } from '#src/oidc/refresh-grace.ts';
 import { connectRedis, disconnectRedis, type RedisClient } from '#src/stores/redis.ts';
 import type { ReadPools } from '#src/stores/read-replica.ts';
 import type { Database } from '#src/stores/schema.ts';
@@ -77,6 +79,10 @@ export interface Core {
   /** Engine state (sessions, grants, tokens): the engine's adapter, and what Keyhold does
    *  across it (e.g. end an account's sessions). Redis when configured, else SQL. */
   engineState: EngineStateStore;
+  /** REFRESH_REUSE_GRACE: the adapters' policy and the token endpoint's middleware. */
+  refreshGrace: RefreshGrace;
+  /** Token responses kept for the grace window, under the refresh token they rotated. */
+  refreshGraceStore: RefreshGraceStore;
   /** Sign-in pipeline: one stored login flow per interaction, for the interaction's life. */
   loginFlows: LoginFlowService;
   loginThrottle: LoginThrottle;
@@ -136,9 +142,9 @@ export async function createCore(config: Config, logger: Logger): Promise<Core> 
     const securityRecord = createSecurityRecord(db, events);
     const onReuse = (reuse: { model: string; accountId: string | null; clientId: string | null }) =>
       securityRecord.tokenReused({ accountId: reuse.accountId, clientId: reuse.clientId, credential: reuse.model });
-    const engineState = redis
-      ? createRedisAdapter(redis, { prefix: config.REDIS_PREFIX, encryptionKey: keys.engineState, onReuse })
-      : createSqlAdapter(db, { encryptionKey: keys.engineState, onReuse });
+    const refreshGrace = createRefreshGrace(config.REFRESH_REUSE_GRACE);
+    const adapterOptions = { encryptionKey: keys.engineState, onReuse, refreshGrace: refreshGrace.policy };
+    const engineState = redis ? createRedisAdapter(redis, { prefix: config.REDIS_PREFIX, ...adapterOptions }) : createSqlAdapter(db, adapterOptions);
     const mailer = createMailer(db, { issuer: config.ISSUER, defaultLocale: 'en', bodyKey: keys.mailBodies });
     const passwords = createPasswordHasher(
       { memoryCost: config.ARGON2_MEMORY_KIB, timeCost: config.ARGON2_ITERATIONS, parallelism: config.ARGON2_PARALLELISM },
@@ -220,6 +226,8 @@ export async function createCore(config: Config, logger: Logger): Promise<Core> 
       accountData: createAccountDataService({ db, config, passwords, engineState, pseudonymKey: keys.pseudonyms }),
       authorization,
       engineState,
+      refreshGrace,
+      refreshGraceStore: createRefreshGraceStore(engineState, keys.refreshGrace),
       loginFlows: createLoginFlowService({ store: createLoginFlowStore(engineState), ttlSeconds: policy.INTERACTION_TTL, reachable: [
           'password',
           ...(mfa.enabledKinds().length ? (['mfa'] as const) : []),

@@ -29,7 +29,7 @@ export interface Http {
 export async function createHttp(core: Core): Promise<Http> {
   const { config, logger, db, keys } = core;
   const metrics = createMetrics(core.telemetry);
-  const engine = await createEngineHost({ config, db, keyOptions: core.keyOptions, logger, metrics, configure: engineOptions(core), sinks: { record: core.securityRecord, background: core.background, sessionActivity: { sessions: core.sessions, background: core.background, record: core.securityRecord } } });
+  const engine = await createEngineHost({ config, db, keyOptions: core.keyOptions, logger, metrics, configure: engineOptions(core), use: [core.refreshGrace.middleware(core.refreshGraceStore)], sinks: { record: core.securityRecord, background: core.background, sessionActivity: { sessions: core.sessions, background: core.background, record: core.securityRecord } } });
   // Clients are validated by the engine that serves now (it is rebuilt on key changes).
   const clients = createClientService({ db, encryptionKey: keys.clientSecrets, validator: () => clientValidatorOf(engine.provider) });
   const admin = createAdministration({

@@ -1,7 +1,8 @@
 // Body parsing for Keyhold's own routes only (the engine parses its own). Each route says
 // which content type it takes; anything else is a 415 with a stable code, a body over the
-// limit a 413, a malformed one a 400, and one holding control characters (NUL among them,
-// which Postgres cannot store) a 400 before any route sees it.
+// limit a 413, a malformed one (or one that does not decode under its Content-Encoding) a
+// 400, and one holding control characters (NUL among them, which Postgres cannot store) a
+// 400 before any route sees it.
 import type { Middleware } from 'koa';
 import { HttpMethodEnum, koaBody } from 'koa-body';
 import { KeyholdError } from '#src/errors.ts';
@@ -19,8 +20,28 @@ function guarded(type: 'urlencoded' | 'json', parser: Middleware, bodilessMethod
     if (ctx.request.length !== 0 && ctx.is(type) === false) {
       throw new KeyholdError('unsupported_media_type', { key: type === 'json' ? 'error.unsupported_media_type.json' : 'error.unsupported_media_type.form' });
     }
-    return parser(ctx, () => rejectControlCharacters(ctx, next));
+    let parsed = false;
+    try {
+      return await parser(ctx, () => {
+        parsed = true;
+        return rejectControlCharacters(ctx, next);
+      });
+    } catch (error) {
+      throw parsed ? error : unreadable(error);
+    }
   };
+}
+
+/**
+ * What the parser threw, as the client's error. raw-body's own errors carry a 4xx status
+ * (too large, bad length, unknown encoding); a body that does not inflate under its
+ * Content-Encoding (gzip that is not gzip) comes as a bare zlib error, which is no less the
+ * client's mistake.
+ */
+function unreadable(error: unknown): unknown {
+  const status = (error as { status?: unknown } | null)?.status;
+  if (typeof status === 'number' && status >= 400 && status < 500) return error;
+  return new KeyholdError('invalid_body');
 }
 
 export function formBody(limit: string): Middleware {

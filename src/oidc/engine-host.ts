@@ -27,6 +27,8 @@ export async function createEngineHost(options: {
   logger: Logger;
   configure(jwks: { keys: Record<string, unknown>[] }): Configuration;
   metrics: Pick<EngineEventSinks, 'tokensIssued'>;
+  /** Middleware run around every engine request (provider.use), in order. */
+  use?: Middleware[];
   /** Further listeners on every engine built (session activity, events). */
   sinks?: Omit<EngineEventSinks, 'logger' | 'tokensIssued'>;
 }): Promise<EngineHost> {
@@ -36,6 +38,7 @@ export async function createEngineHost(options: {
     const provider = new Provider(config.ISSUER, options.configure(jwks));
     provider.proxy = config.TRUST_PROXY;
     provider.maxIpsCount = config.TRUST_PROXY_HOPS;
+    for (const middleware of options.use ?? []) provider.use(middleware);
     attachEngineEvents(provider, { ...options.sinks, logger, tokensIssued: options.metrics.tokensIssued });
     return { provider, middleware: mount(provider) as Middleware };
   };

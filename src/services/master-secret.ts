@@ -13,6 +13,8 @@ export interface DerivedKeys {
   signingKeys: Buffer;
   clientSecrets: Buffer;
   engineState: Buffer;
+  /** Seals the token responses kept for REFRESH_REUSE_GRACE (with the rotated token). */
+  refreshGrace: Buffer;
   csrf: Buffer;
   /** HMAC key for the six-digit codes of self-service flows. */
   flowCodes: Buffer;
@@ -59,6 +61,7 @@ export function deriveKeys(masterSecret: string): DerivedKeys {
     signingKeys: deriveKey(masterSecret, 'signing-keys'),
     clientSecrets: deriveKey(masterSecret, 'client-secrets'),
     engineState: deriveKey(masterSecret, 'engine-state'),
+    refreshGrace: deriveKey(masterSecret, 'refresh-grace'),
     csrf: deriveKey(masterSecret, 'csrf'),
     flowCodes: deriveKey(masterSecret, 'flow-codes'),
     mfaSecrets: deriveKey(masterSecret, 'mfa-secrets'),

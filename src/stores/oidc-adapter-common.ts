@@ -74,6 +74,42 @@ export interface OidcAdapterOptions {
   encryptionKey: Buffer;
   /** Told after a reused one-time credential revoked its grant (events, audit). */
   onReuse?: ReuseListener;
+  /** REFRESH_REUSE_GRACE as the request being served sees it (absent: strict). */
+  refreshGrace?: RefreshGracePolicy;
+}
+
+/**
+ * Refresh reuse grace (DESIGN.md): a refresh token presented again within a few seconds of
+ * its rotation, by its own client, is answered with the successor already issued instead of
+ * burning the grant. The adapters only decide whether a presentation falls in the window;
+ * serving the kept successor is the token endpoint's (src/oidc/refresh-grace.ts).
+ */
+export interface RefreshGracePolicy {
+  /** Seconds of grace for the request being served now: 0 outside a refresh grant. */
+  window(): number;
+  /** consume() found the token rotated within the window: this request gets the successor. */
+  replayed(): void;
+}
+
+export const REFRESH_TOKEN_MODEL = 'RefreshToken';
+
+/** True when a refresh token consumed at `consumed` (epoch seconds) is still within the grace window. */
+export function consumedWithinGrace(model: string, consumed: number | undefined, policy: RefreshGracePolicy | undefined): boolean {
+  if (model !== REFRESH_TOKEN_MODEL || consumed === undefined || !policy) return false;
+  const window = policy.window();
+  return window > 0 && Date.now() / 1000 - consumed < window;
+}
+
+/**
+ * What find() hands the engine. Within the grace window a rotated refresh token is shown
+ * unconsumed, so that the engine goes on to check the client and calls consume(), where the
+ * replay is recognised, instead of revoking the grant at once.
+ */
+export function graceView(model: string, payload: AdapterPayload | undefined, policy: RefreshGracePolicy | undefined): AdapterPayload | undefined {
+  if (!payload || !consumedWithinGrace(model, typeof payload.consumed === 'number' ? payload.consumed : undefined, policy)) return payload;
+  const shown = { ...payload };
+  delete shown.consumed;
+  return shown;
 }
 
 /** A refresh token or code presented again: what is known of it (no secrets). */
@@ -231,13 +267,24 @@ export function consumeNotFound(model: string): Error {
  * carries tokens of a deleted Grant, which the engine rejects on every use.
  *
  * `revokeGrant` must delete the grant's objects and the Grant object.
+ *
+ * The exception: a refresh token consumed within REFRESH_REUSE_GRACE (`consumed`, epoch
+ * seconds, is when) is left alone, see RefreshGracePolicy.
  */
 export async function handleConsumeConflict(
   model: string,
   payload: { grantId?: unknown; accountId?: unknown; clientId?: unknown },
   revokeGrant: (grantId: string) => Promise<void>,
-  onReuse?: ReuseListener,
+  options: { onReuse?: ReuseListener; refreshGrace?: RefreshGracePolicy; consumed?: number },
 ): Promise<never> {
+  const { onReuse, refreshGrace } = options;
+  if (refreshGrace && consumedWithinGrace(model, options.consumed, refreshGrace)) {
+    // A concurrent or retried refresh within the window: no second branch, no revocation.
+    // The token endpoint answers it with the winner's response (refresh-grace.ts); this
+    // error is what the request gets if no such response turns up.
+    refreshGrace.replayed();
+    throw new errors.InvalidGrant('refresh token already used');
+  }
   const { grantId } = payload;
   if (typeof grantId === 'string' && grantId !== '') {
     await revokeGrant(grantId);

@@ -29,6 +29,7 @@ import {
   consumeNotFound,
   epochSeconds,
   grantStorageKey,
+  graceView,
   handleConsumeConflict,
   replayDetected,
   isSessionKey,
@@ -77,11 +78,11 @@ return 1
 `);
 
 // KEYS[1] object key; ARGV[1] now (epoch seconds). Returns 1 when this call consumed the
-// object, -1 when it does not exist, otherwise (already consumed) its payload.
+// object, -1 when it does not exist, otherwise (already consumed) [payload, consumed].
 const CONSUME = script(`
 if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end
 if redis.call('HSETNX', KEYS[1], 'consumed', ARGV[1]) == 1 then return 1 end
-return redis.call('HGET', KEYS[1], 'payload')
+return redis.call('HMGET', KEYS[1], 'payload', 'consumed')
 `);
 
 // KEYS[1] grant index; ARGV: member key, member TTL in ms ('' = none). Keeps the index
@@ -154,7 +155,7 @@ export function createRedisAdapter(redis: RedisClient, options: RedisAdapterOpti
       const record = await redis.hgetall(key);
       if (record.payload === undefined) return undefined;
       const consumed = record.consumed === undefined ? undefined : Number(record.consumed);
-      return unsealPayload(encryptionKey, this.model, storedId, JSON.parse(record.payload) as Record<string, unknown>, consumed, id);
+      return graceView(this.model, unsealPayload(encryptionKey, this.model, storedId, JSON.parse(record.payload) as Record<string, unknown>, consumed, id), options.refreshGrace);
     }
 
     /** Resolves a uid/userCode index to the object it points at. */
@@ -211,14 +212,14 @@ export function createRedisAdapter(redis: RedisClient, options: RedisAdapterOpti
       const storedId = storageId(id);
       const result = await run(redis, CONSUME, objectKey(this.model, storedId), epochSeconds());
       if (result === 1) return;
-      if (result === -1 || typeof result !== 'string') throw consumeNotFound(this.model);
-      const stored = JSON.parse(result) as { grantId?: unknown; accountId?: unknown; clientId?: unknown };
+      if (!Array.isArray(result) || typeof result[0] !== 'string') throw consumeNotFound(this.model);
+      const stored = JSON.parse(result[0]) as { grantId?: unknown; accountId?: unknown; clientId?: unknown };
       await handleConsumeConflict(this.model, stored, async (revoked) => {
         await Promise.all([
           revokeGrantMembers(revoked),
           redis.del(objectKey(GRANT_MODEL, storageId(revoked))),
         ]);
-      }, options.onReuse);
+      }, { ...options, consumed: Number(result[1]) });
     }
 
     async destroy(id: string): Promise<void> {

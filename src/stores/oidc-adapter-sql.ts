@@ -13,6 +13,7 @@ import {
   consumeNotFound,
   epochSeconds,
   grantStorageKey,
+  graceView,
   handleConsumeConflict,
   replayDetected,
   isSessionKey,
@@ -59,7 +60,7 @@ export function createSqlAdapter(db: Kysely<Database>, options: SqlAdapterOption
     private restore(row: Row | undefined, id?: string): AdapterPayload | undefined {
       if (!row) return undefined;
       const consumed = row.consumed_at ? epochSeconds(new Date(row.consumed_at)) : undefined;
-      return unsealPayload(encryptionKey, this.model, row.id, row.payload, consumed, id);
+      return graceView(this.model, unsealPayload(encryptionKey, this.model, row.id, row.payload, consumed, id), options.refreshGrace);
     }
 
     async upsert(id: string, payload: AdapterPayload, expiresIn?: number): Promise<void> {
@@ -182,7 +183,10 @@ export function createSqlAdapter(db: Kysely<Database>, options: SqlAdapterOption
         .where(notExpired)
         .executeTakeFirst();
       if (!existing?.consumed_at) throw consumeNotFound(this.model);
-      await handleConsumeConflict(this.model, existing.payload, (grantId) => deleteGrant(db, grantId, true), options.onReuse);
+      await handleConsumeConflict(this.model, existing.payload, (grantId) => deleteGrant(db, grantId, true), {
+        ...options,
+        consumed: new Date(existing.consumed_at).getTime() / 1000,
+      });
     }
 
     async destroy(id: string): Promise<void> {
