@@ -222,7 +222,7 @@ export async function createCore(config: Config, logger: Logger): Promise<Core> 
       registrationThrottle: createRequestThrottle({ ...rateLimitStore, name: 'registration', limit: policy.REGISTRATION_RATE_LIMIT, emailLimit: policy.REGISTRATION_EMAIL_RATE_LIMIT, windowSeconds: policy.REGISTRATION_RATE_WINDOW }),
       connectors: createConnectorService(db, { issuer: config.ISSUER, allowLoopback: config.ALLOW_LOOPBACK_REQUESTS, secretsKey: keys.connectorSecrets }),
       upstream: createUpstreamClient({ allowLoopback: config.ALLOW_LOOPBACK_REQUESTS, timeoutMs: config.FEDERATION_TIMEOUT * 1000 }),
-      federatedIdentities: createFederatedIdentityService({ db, registration: policy.REGISTRATION, defaultRoles: policy.DEFAULT_ROLES }),
+      federatedIdentities: createFederatedIdentityService({ db, registration: policy.REGISTRATION, defaultRoles: policy.DEFAULT_ROLES, lockout, telemetry }),
       deviceCodeThrottle: createDeviceCodeThrottle({ ...rateLimitStore, limit: policy.DEVICE_CODE_RATE_LIMIT, windowSeconds: policy.DEVICE_CODE_RATE_WINDOW }),
       lockout,
       telemetry,

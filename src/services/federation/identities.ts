@@ -3,13 +3,18 @@
 // with the link. An account with the same address exists: never taken over silently
 // (account pre-hijacking, USENIX Security 2022) — the person proves they own that account
 // (its password, or being signed in to it) and only then is the identity linked. An address
-// the upstream does not say it verified neither links nor claims anything.
+// the upstream does not say it verified neither links nor claims anything. A locked account
+// is not signed in by its upstream identity either (lockout.ts): the sign-in fails as any
+// failed federated sign-in does.
 import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import { KeyholdError } from '#src/errors.ts';
 import { emailSchema } from '#src/services/accounts.ts';
+import { emitEvent } from '#src/services/events.ts';
 import type { Connector } from '#src/services/federation/connectors.ts';
 import type { UpstreamProfile } from '#src/services/federation/upstream.ts';
+import type { LockoutService } from '#src/services/lockout.ts';
+import type { Telemetry } from '#src/services/telemetry.ts';
 import { findAccountByEmail, findAccountById, insertAccount } from '#src/stores/account-store.ts';
 import { recordAudit } from '#src/stores/audit-store.ts';
 import {
@@ -25,6 +30,7 @@ import type { Database } from '#src/stores/schema.ts';
 export type Resolution =
   | { kind: 'signed_in' | 'created'; accountId: string }
   | { kind: 'link_required'; accountId: string; email: string }
+  | { kind: 'locked'; accountId: string }
   | { kind: 'refused'; reason: 'email_unverified' | 'registration_closed' | 'account_disabled' };
 
 export interface LinkedIdentity {
@@ -39,6 +45,9 @@ export interface FederatedIdentityDependencies {
   db: Kysely<Database>;
   registration: 'open' | 'invite' | 'closed';
   defaultRoles: readonly string[];
+  /** A locked account is not signed in through federation (absent: no lockout). */
+  lockout?: Pick<LockoutService, 'isLocked'>;
+  telemetry?: Pick<Telemetry, 'loginAttempts'>;
 }
 
 export function createFederatedIdentityService(deps: FederatedIdentityDependencies) {
@@ -53,6 +62,13 @@ export function createFederatedIdentityService(deps: FederatedIdentityDependenci
       if (linked) {
         const account = await findAccountById(db, linked.account_id);
         if (!account?.active) return { kind: 'refused', reason: 'account_disabled' };
+        if (await deps.lockout?.isLocked(account.id)) {
+          // Recorded as the password form records a locked account's sign-in.
+          deps.telemetry?.loginAttempts.inc({ outcome: 'locked', method: 'federated' });
+          await recordAudit(db, { event: 'login.failed', accountId: account.id, ip: context.ip ?? null, actor: 'account', outcome: 'failure', details: { method: 'federated', connector: connector.id, reason: 'locked' } });
+          await emitEvent(db, 'auth.login.failed', { user_id: account.id, method: 'federated', reason: 'locked', ip: context.ip ?? null });
+          return { kind: 'locked', accountId: account.id };
+        }
         await touchFederatedIdentity(db, connector.id, profile.subject);
         await audit('federation.sign_in', account.id, connector, {}, context.ip);
         return { kind: 'signed_in', accountId: account.id };
