@@ -181,8 +181,10 @@ export async function createCore(config: Config, logger: Logger): Promise<Core> 
     const loginThrottle = createLoginThrottle({ ...rateLimitStore, limit: policy.LOGIN_RATE_LIMIT, accountLimit: policy.LOGIN_ACCOUNT_RATE_LIMIT, windowSeconds: policy.LOGIN_RATE_WINDOW });
     const mfa = createMfaService({ db, config, keys: { secrets: keys.mfaSecrets, codes: keys.mfaCodes }, mailer, sms: createSmsSender(config.process, logger) });
     const credentials = createCredentialService({ db, config, flows, mailer, passwordPolicy, passwords, engineState, lockout });
+    const connectors = createConnectorService(db, { issuer: config.ISSUER, allowLoopback: config.ALLOW_LOOPBACK_REQUESTS, secretsKey: keys.connectorSecrets });
     const admin = createAdministration({
       db,
+      connectors,
       issuer: config.ISSUER,
       accounts,
       credentials,
@@ -220,7 +222,7 @@ export async function createCore(config: Config, logger: Logger): Promise<Core> 
       loginThrottle,
       recoveryThrottle: createRequestThrottle({ ...rateLimitStore, name: 'recovery', limit: policy.RECOVERY_RATE_LIMIT, emailLimit: policy.RECOVERY_EMAIL_RATE_LIMIT, windowSeconds: policy.RECOVERY_RATE_WINDOW }),
       registrationThrottle: createRequestThrottle({ ...rateLimitStore, name: 'registration', limit: policy.REGISTRATION_RATE_LIMIT, emailLimit: policy.REGISTRATION_EMAIL_RATE_LIMIT, windowSeconds: policy.REGISTRATION_RATE_WINDOW }),
-      connectors: createConnectorService(db, { issuer: config.ISSUER, allowLoopback: config.ALLOW_LOOPBACK_REQUESTS, secretsKey: keys.connectorSecrets }),
+      connectors,
       upstream: createUpstreamClient({ allowLoopback: config.ALLOW_LOOPBACK_REQUESTS, timeoutMs: config.FEDERATION_TIMEOUT * 1000 }),
       federatedIdentities: createFederatedIdentityService({ db, registration: policy.REGISTRATION, defaultRoles: policy.DEFAULT_ROLES, lockout, telemetry }),
       deviceCodeThrottle: createDeviceCodeThrottle({ ...rateLimitStore, limit: policy.DEVICE_CODE_RATE_LIMIT, windowSeconds: policy.DEVICE_CODE_RATE_WINDOW }),
