@@ -17,7 +17,7 @@ import { formBody } from '#src/middleware/body.ts';
 import { setErrorHeaders } from '#src/middleware/errors.ts';
 import { federationFailed, sessionOf, type FederationDependencies, type FederationState } from '#src/routes/federation/shared.ts';
 import type { SignInPipeline } from '#src/routes/interaction/pipeline.ts';
-import { interactionPurpose, LOGIN_PROMPTS, postedForm } from '#src/routes/interaction/shared.ts';
+import { clientOf, clientTenantOf, interactionPurpose, LOGIN_PROMPTS, postedForm } from '#src/routes/interaction/shared.ts';
 import type { InteractionDetails } from '#src/routes/page-kit.ts';
 import { federatedMethodWith, upstreamMfaCounts, upstreamMfaMethod } from '#src/services/authentication/methods/federated.ts';
 import type { Connector } from '#src/services/federation/connectors.ts';
@@ -92,7 +92,7 @@ export function federationInteractionRoutes(router: Router, deps: FederationDepe
     const finished = LOGIN_PROMPTS.includes(details.prompt.name) ? await finishedUpstream(ctx, details) : undefined;
     if (!finished) return federationFailed(ctx, deps, { uid: details.uid, reason: 'no upstream answer for this sign-in' });
     const { flow, connector } = finished;
-    const resolution = await deps.federatedIdentities.resolve(connector, flow.profile, { ip: ctx.ip });
+    const resolution = await deps.federatedIdentities.resolve(connector, flow.profile, { ip: ctx.ip, tenant: clientTenantOf(await clientOf(deps.engine, details)) });
     const provider = { provider: connector.name };
     const back = { href: `/interaction/${details.uid}?mode=login`, label: 'page.link.back_to_sign_in' } as const;
     switch (resolution.kind) {

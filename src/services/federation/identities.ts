@@ -15,6 +15,7 @@ import type { Connector } from '#src/services/federation/connectors.ts';
 import type { UpstreamProfile } from '#src/services/federation/upstream.ts';
 import type { LockoutService } from '#src/services/lockout.ts';
 import type { Telemetry } from '#src/services/telemetry.ts';
+import type { TenantSettings } from '#src/services/tenant-settings.ts';
 import { findAccountByEmail, findAccountById, insertAccount } from '#src/stores/account-store.ts';
 import { recordAudit } from '#src/stores/audit-store.ts';
 import {
@@ -43,7 +44,8 @@ export interface LinkedIdentity {
 
 export interface FederatedIdentityDependencies {
   db: Kysely<Database>;
-  registration: 'open' | 'invite' | 'closed';
+  /** The registration mode of the tenant an account would be created in. */
+  tenantSettings: TenantSettings;
   defaultRoles: readonly string[];
   /** A locked account is not signed in through federation (absent: no lockout). */
   lockout?: Pick<LockoutService, 'isLocked'>;
@@ -57,7 +59,8 @@ export function createFederatedIdentityService(deps: FederatedIdentityDependenci
 
   return {
     /** The account this upstream identity signs in to, or what stands in the way. */
-    async resolve(connector: Connector, profile: UpstreamProfile, context: { ip?: string } = {}): Promise<Resolution> {
+    /** `tenant`: the tenant of the client signed in to, where a new account goes. */
+    async resolve(connector: Connector, profile: UpstreamProfile, context: { ip?: string; tenant?: string } = {}): Promise<Resolution> {
       const linked = await findFederatedIdentity(db, connector.id, profile.subject);
       if (linked) {
         const account = await findAccountById(db, linked.account_id);
@@ -81,7 +84,7 @@ export function createFederatedIdentityService(deps: FederatedIdentityDependenci
       const existing = await findAccountByEmail(db, email.data);
       if (existing) return { kind: 'link_required', accountId: existing.id, email: existing.email };
       // An invitation is for a person typing the address it was sent to, not for an upstream.
-      if (deps.registration !== 'open') {
+      if ((await deps.tenantSettings.registration(context.tenant)) !== 'open') {
         await audit('federation.refused', null, connector, { reason: 'registration_closed' }, context.ip);
         return { kind: 'refused', reason: 'registration_closed' };
       }
@@ -95,7 +98,7 @@ export function createFederatedIdentityService(deps: FederatedIdentityDependenci
           emailVerified: true,
           roles: [...deps.defaultRoles],
           tier: null,
-          tenant: null,
+          tenant: context.tenant ?? null,
         });
         if (!account) return undefined;
         if (!(await insertFederatedIdentity(trx, { connectorId: connector.id, subject: profile.subject, accountId: account.id, email: email.data }))) {
