@@ -38,6 +38,7 @@ import { createPasswordHasher, type PasswordHasher } from '#src/services/passwor
 import { createRequestThrottle, type RequestThrottle } from '#src/services/request-throttle.ts';
 import { createDeviceCodeThrottle, type DeviceCodeThrottle } from '#src/services/device-code-throttle.ts';
 import { createRegistrationService, type RegistrationService } from '#src/services/registration.ts';
+import { createTenantSettings, type TenantSettings } from '#src/services/tenant-settings.ts';
 import { ensureAccountResource } from '#src/services/resources.ts';
 import { ensureAdminApi, ensureRoles } from '#src/services/roles.ts';
 import { signingKeyOptions } from '#src/services/signing-key-options.ts';
@@ -72,6 +73,8 @@ export interface Core {
   flows: FlowService;
   mailer: Mailer;
   registration: RegistrationService;
+  /** What a tenant overrides of the node's settings (its registration mode). */
+  tenantSettings: TenantSettings;
   credentials: CredentialService;
   emailOwnership: EmailOwnershipService;
   accountData: AccountDataService;
@@ -190,8 +193,11 @@ export async function createCore(config: Config, logger: Logger): Promise<Core> 
     const loginThrottle = createLoginThrottle({ ...rateLimitStore, limit: policy.LOGIN_RATE_LIMIT, accountLimit: policy.LOGIN_ACCOUNT_RATE_LIMIT, windowSeconds: policy.LOGIN_RATE_WINDOW });
     const mfa = createMfaService({ db, config, keys: { secrets: keys.mfaSecrets, codes: keys.mfaCodes }, mailer, sms: createSmsSender(config.process, logger) });
     const credentials = createCredentialService({ db, config, flows, mailer, passwordPolicy, passwords, engineState, lockout });
+    const tenantSettings = createTenantSettings(db, policy);
+    const connectors = createConnectorService(db, { issuer: config.ISSUER, allowLoopback: config.ALLOW_LOOPBACK_REQUESTS, secretsKey: keys.connectorSecrets });
     const admin = createAdministration({
       db,
+      connectors,
       issuer: config.ISSUER,
       accounts,
       credentials,
@@ -220,7 +226,8 @@ export async function createCore(config: Config, logger: Logger): Promise<Core> 
       accounts,
       flows,
       mailer,
-      registration: createRegistrationService({ db, config, accounts, flows, mailer, passwordPolicy, passwords }),
+      registration: createRegistrationService({ db, config, accounts, flows, mailer, passwordPolicy, passwords, tenantSettings }),
+      tenantSettings,
       credentials,
       emailOwnership: createEmailOwnershipService({ db, config, flows, mailer, passwords, engineState }),
       accountData: createAccountDataService({ db, config, passwords, engineState, pseudonymKey: keys.pseudonyms }),
@@ -236,9 +243,9 @@ export async function createCore(config: Config, logger: Logger): Promise<Core> 
       loginThrottle,
       recoveryThrottle: createRequestThrottle({ ...rateLimitStore, name: 'recovery', limit: policy.RECOVERY_RATE_LIMIT, emailLimit: policy.RECOVERY_EMAIL_RATE_LIMIT, windowSeconds: policy.RECOVERY_RATE_WINDOW }),
       registrationThrottle: createRequestThrottle({ ...rateLimitStore, name: 'registration', limit: policy.REGISTRATION_RATE_LIMIT, emailLimit: policy.REGISTRATION_EMAIL_RATE_LIMIT, windowSeconds: policy.REGISTRATION_RATE_WINDOW }),
-      connectors: createConnectorService(db, { issuer: config.ISSUER, allowLoopback: config.ALLOW_LOOPBACK_REQUESTS, secretsKey: keys.connectorSecrets }),
+      connectors,
       upstream: createUpstreamClient({ allowLoopback: config.ALLOW_LOOPBACK_REQUESTS, timeoutMs: config.FEDERATION_TIMEOUT * 1000 }),
-      federatedIdentities: createFederatedIdentityService({ db, registration: policy.REGISTRATION, defaultRoles: policy.DEFAULT_ROLES }),
+      federatedIdentities: createFederatedIdentityService({ db, tenantSettings, defaultRoles: policy.DEFAULT_ROLES, lockout, telemetry }),
       deviceCodeThrottle: createDeviceCodeThrottle({ ...rateLimitStore, limit: policy.DEVICE_CODE_RATE_LIMIT, windowSeconds: policy.DEVICE_CODE_RATE_WINDOW }),
       lockout,
       telemetry,

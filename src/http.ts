@@ -43,6 +43,7 @@ export async function createHttp(core: Core): Promise<Http> {
     clientSecretKey: keys.clientSecrets,
     clientValidator: async () => clientValidatorOf(engine.provider),
     clientsChanged: () => clients.invalidate(),
+    connectors: core.connectors,
   });
 
   let shuttingDown = false;

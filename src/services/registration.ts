@@ -20,16 +20,20 @@ import { assertAcceptablePassword, greetingName, lifecycleLinks } from '#src/ser
 import type { Mailer } from '#src/services/mailer.ts';
 import type { PasswordPolicy } from '#src/services/password-policy.ts';
 import type { PasswordHasher } from '#src/services/passwords.ts';
+import type { TenantSettings } from '#src/services/tenant-settings.ts';
 import { findAccountByEmail } from '#src/stores/account-store.ts';
 import { recordAudit } from '#src/stores/audit-store.ts';
 import { completeFlow, recentPendingFlowForEmail, updatePendingFlowPayload } from '#src/stores/flow-store.ts';
 import type { Database } from '#src/stores/schema.ts';
+import type { RegistrationMode } from '#src/services/tenants.ts';
 
 export interface RegistrationRequest {
   email: string;
   password: string;
   name?: string;
   invitation?: string;
+  /** The tenant the account registers into (the client's); its registration mode applies. */
+  tenant?: string;
   /** The authorization request to continue once the address is confirmed. */
   interactionUid?: string;
   ip?: string;
@@ -45,20 +49,21 @@ const REGISTRATION_KINDS = ['registration'] as const;
 
 export interface RegistrationDependencies {
   db: Kysely<Database>;
-  config: Pick<ProcessSettings, 'ISSUER'> & Pick<ProductPolicy, 'REGISTRATION' | 'EMAIL_VERIFICATION_TTL' | 'VERIFICATION_RESEND_COOLDOWN' | 'INVITATION_TTL'>;
+  config: Pick<ProcessSettings, 'ISSUER'> & Pick<ProductPolicy, 'EMAIL_VERIFICATION_TTL' | 'VERIFICATION_RESEND_COOLDOWN' | 'INVITATION_TTL'>;
   accounts: Pick<AccountService, 'create'>;
   flows: FlowService;
   mailer: Pick<Mailer, 'enqueue'>;
   passwordPolicy: Pick<PasswordPolicy, 'check'>;
   passwords: Pick<PasswordHasher, 'hash' | 'verify'>;
+  tenantSettings: TenantSettings;
 }
 
 export function createRegistrationService(deps: RegistrationDependencies) {
   const { db, config, flows, mailer } = deps;
   const links = lifecycleLinks(config.ISSUER);
 
-  const checkInvitation = async (token: string | undefined, email: string): Promise<Flow | undefined> => {
-    if (config.REGISTRATION !== 'invite') return undefined;
+  const checkInvitation = async (mode: RegistrationMode, token: string | undefined, email: string): Promise<Flow | undefined> => {
+    if (mode !== 'invite') return undefined;
     try {
       const invitation = await flows.peek(token ?? '', ['invitation']);
       if (invitation.email?.toLowerCase() !== email.toLowerCase()) throw flowFailure('invalid');
@@ -84,14 +89,15 @@ export function createRegistrationService(deps: RegistrationDependencies) {
   return {
     /** Starts a registration; resolves to the flow id the confirmation page needs. */
     async register(request: RegistrationRequest): Promise<{ flowId: string; email: string }> {
-      if (config.REGISTRATION === 'closed') throw new KeyholdError('registration_closed');
+      const mode = await deps.tenantSettings.registration(request.tenant);
+      if (mode === 'closed') throw new KeyholdError('registration_closed');
       const parsed = emailSchema.safeParse(request.email);
       if (!parsed.success) throw new KeyholdError('invalid_email');
       const email = parsed.data;
       const name = request.name?.trim() ?? '';
       if (name.length > 200) throw new KeyholdError('invalid_name');
       await assertAcceptablePassword(deps, request.password, { email });
-      const invitation = await checkInvitation(request.invitation, email);
+      const invitation = await checkInvitation(mode, request.invitation, email);
 
       const passwordHash = await deps.passwords.hash(request.password);
       // The same sign-in sending the form again within the cool-down gets its own pending
@@ -112,7 +118,7 @@ export function createRegistrationService(deps: RegistrationDependencies) {
       const flow = await flows.create({
         kind: 'registration',
         email,
-        payload: { name, passwordHash, interactionUid: request.interactionUid, invitationId: invitation?.id, locale: request.locale },
+        payload: { name, passwordHash, interactionUid: request.interactionUid, invitationId: invitation?.id, locale: request.locale, tenant: request.tenant },
         ttlSeconds: config.EMAIL_VERIFICATION_TTL,
         withCode: true,
       });
@@ -144,8 +150,8 @@ export function createRegistrationService(deps: RegistrationDependencies) {
         'token' in proof
           ? await completeByLink(proof)
           : await flows.completeByCode(proof.flowId, proof.code, REGISTRATION_KINDS, (candidate) => candidate.payload.decoy === true || candidate.payload.interactionUid === proof.interactionUid);
-      const payload = flow.payload as { name?: string; passwordHash?: string; interactionUid?: string; invitationId?: string };
-      const account = await deps.accounts.create({ email: flow.email!, passwordHash: payload.passwordHash, name: payload.name || undefined, emailVerified: true, source: 'registration' });
+      const payload = flow.payload as { name?: string; passwordHash?: string; interactionUid?: string; invitationId?: string; tenant?: string };
+      const account = await deps.accounts.create({ email: flow.email!, passwordHash: payload.passwordHash, name: payload.name || undefined, emailVerified: true, source: 'registration', tenant: payload.tenant });
       if (payload.invitationId) await completeFlow(db, payload.invitationId);
       await recordAudit(db, { event: 'account.registered', accountId: account.id, ip });
       return { account, interactionUid: payload.interactionUid };

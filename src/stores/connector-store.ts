@@ -40,6 +40,13 @@ export function listConnectorRows(db: Kysely<Database>): Promise<ConnectorRow[]>
   return db.selectFrom('connectors').selectAll().orderBy('created_at').orderBy('id').execute();
 }
 
+/** Connectors in id order after `cursor` (an id), at most `limit`. */
+export function listConnectorRowPage(db: Kysely<Database>, page: { cursor?: string; limit: number }): Promise<ConnectorRow[]> {
+  let query = db.selectFrom('connectors').selectAll().orderBy('id').limit(page.limit);
+  if (page.cursor !== undefined) query = query.where('id', '>', page.cursor);
+  return query.execute();
+}
+
 export async function deleteConnectorRow(db: Kysely<Database>, id: string): Promise<boolean> {
   const deleted = await db.deleteFrom('connectors').where('id', '=', id).returning('id').executeTakeFirst();
   return deleted !== undefined;

@@ -8,6 +8,11 @@ import { getClient } from '#src/routes/admin-api/clients-get.ts';
 import { listClients } from '#src/routes/admin-api/clients-list.ts';
 import { rotateClientSecret } from '#src/routes/admin-api/clients-secret.ts';
 import { updateClient } from '#src/routes/admin-api/clients-update.ts';
+import { createConnector } from '#src/routes/admin-api/connectors-create.ts';
+import { deleteConnector } from '#src/routes/admin-api/connectors-delete.ts';
+import { getConnector } from '#src/routes/admin-api/connectors-get.ts';
+import { listConnectors } from '#src/routes/admin-api/connectors-list.ts';
+import { updateConnector } from '#src/routes/admin-api/connectors-update.ts';
 import { createResource } from '#src/routes/admin-api/resources-create.ts';
 import { deleteResource } from '#src/routes/admin-api/resources-delete.ts';
 import { getResource } from '#src/routes/admin-api/resources-get.ts';
@@ -43,6 +48,7 @@ const routes = [
   listResources, createResource, getResource, updateResource, deleteResource,
   listRoles, createRole, getRole, updateRole, deleteRole, setRoleGrants,
   listTenants, createTenant, getTenant, updateTenant, deleteTenant,
+  listConnectors, createConnector, getConnector, updateConnector, deleteConnector,
   listAudit,
 ];
 

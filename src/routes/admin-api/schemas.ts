@@ -4,6 +4,8 @@ import { z } from 'zod';
 import type { Account } from '#src/services/accounts.ts';
 import type { AuditEntry } from '#src/services/admin/audit.ts';
 import type { Page } from '#src/services/admin/page.ts';
+import { CONNECTOR_TYPES } from '#src/services/federation/connector-types.ts';
+import { connectorChangeSchema, connectorMetadataSchema } from '#src/services/federation/connectors.ts';
 import type { ApiResource } from '#src/services/resources.ts';
 import type { Role } from '#src/services/roles.ts';
 import type { Tenant } from '#src/services/tenants.ts';
@@ -202,6 +204,48 @@ export const resourcePatchSchema = z
   .meta({ id: 'AdminResourcePatch', examples: [{ scopes: ['reports:read', 'reports:write', 'reports:admin'] }] });
 
 export const resourceParams = z.object({ identifier: singleLineText(2048).describe('The resource identifier, URL-encoded.') });
+
+// Connectors (federation upstreams). The request bodies are the connector service's own
+// schemas, so the Admin API and `keyhold connector create|update` accept the same metadata.
+
+const connectorExample = {
+  id: 'corp',
+  type: 'oidc' as const,
+  name: 'Corp Identity',
+  client_id: 'keyhold',
+  issuer: 'https://idp.example.com',
+  scope: 'openid email profile',
+  trust_upstream_mfa: false,
+  redirect_uri: 'https://id.example.com/connect/corp/callback',
+  has_secret: true,
+  created_at: EXAMPLE_TIME,
+};
+
+export const connectorSchema = z
+  .object({
+    id: z.string(),
+    type: z.enum(CONNECTOR_TYPES),
+    name: z.string(),
+    client_id: z.string(),
+    issuer: z.string().optional(),
+    scope: z.string(),
+    trust_upstream_mfa: z.boolean(),
+    redirect_uri: z.string().describe('The callback URL to register at the upstream provider.'),
+    has_secret: z.boolean().describe('Whether the client secret (Apple: the private key) is set; it is never returned.'),
+    created_at: z.iso.datetime(),
+  })
+  .meta({ id: 'AdminConnector', examples: [connectorExample] });
+
+export const connectorPageSchema = pageOf(connectorSchema, 'AdminConnectorPage', connectorExample);
+
+export const connectorCreateSchema = connectorMetadataSchema.meta({
+  id: 'AdminConnectorCreate',
+  examples: [{ id: 'corp', type: 'oidc', name: 'Corp Identity', client_id: 'keyhold', client_secret: 'the secret registered upstream', issuer: 'https://idp.example.com' }],
+});
+
+export const connectorPatchSchema = connectorChangeSchema.meta({ id: 'AdminConnectorPatch', examples: [{ name: 'Corp SSO', client_secret: 'a rotated secret' }] });
+
+export const connectorParams = z.object({ id: singleLineText(64).describe('The connector id.') });
 
 // Roles.
 

@@ -17,7 +17,7 @@ import { formBody } from '#src/middleware/body.ts';
 import { setErrorHeaders } from '#src/middleware/errors.ts';
 import { federationFailed, sessionOf, type FederationDependencies, type FederationState } from '#src/routes/federation/shared.ts';
 import type { SignInPipeline } from '#src/routes/interaction/pipeline.ts';
-import { interactionPurpose, LOGIN_PROMPTS, postedForm } from '#src/routes/interaction/shared.ts';
+import { clientOf, clientTenantOf, interactionPurpose, LOGIN_PROMPTS, postedForm } from '#src/routes/interaction/shared.ts';
 import type { InteractionDetails } from '#src/routes/page-kit.ts';
 import { federatedMethodWith, upstreamMfaCounts, upstreamMfaMethod } from '#src/services/authentication/methods/federated.ts';
 import type { Connector } from '#src/services/federation/connectors.ts';
@@ -92,16 +92,20 @@ export function federationInteractionRoutes(router: Router, deps: FederationDepe
     const finished = LOGIN_PROMPTS.includes(details.prompt.name) ? await finishedUpstream(ctx, details) : undefined;
     if (!finished) return federationFailed(ctx, deps, { uid: details.uid, reason: 'no upstream answer for this sign-in' });
     const { flow, connector } = finished;
-    const resolution = await deps.federatedIdentities.resolve(connector, flow.profile, { ip: ctx.ip });
+    const resolution = await deps.federatedIdentities.resolve(connector, flow.profile, { ip: ctx.ip, tenant: clientTenantOf(await clientOf(deps.engine, details)) });
     const provider = { provider: connector.name };
     const back = { href: `/interaction/${details.uid}?mode=login`, label: 'page.link.back_to_sign_in' } as const;
     switch (resolution.kind) {
       case 'signed_in':
       case 'created':
         return signIn(ctx, details, connector, flow.profile, resolution.accountId);
+      case 'locked':
+        // What any failed federated sign-in gets: the page says nothing of the lock.
+        return federationFailed(ctx, deps, { uid: details.uid, connectorId: connector.id, connectorName: connector.name, reason: 'account locked' });
       case 'link_required':
-        // Being signed in to that very account here proves it as well as its password.
-        if (details.session?.accountId === resolution.accountId) {
+        // Being signed in to that very account here proves it as well as its password; not
+        // while it is locked: then the password is asked, and refused as a wrong one is.
+        if (details.session?.accountId === resolution.accountId && !(await deps.lockout.isLocked(resolution.accountId))) {
           await deps.federatedIdentities.link(connector, flow.profile, resolution.accountId, 'session', ctx.ip);
           return signIn(ctx, details, connector, flow.profile, resolution.accountId);
         }
@@ -132,7 +136,9 @@ export function federationInteractionRoutes(router: Router, deps: FederationDepe
       setErrorHeaders(ctx, error);
       return renderLink(ctx, details, connector, account.email, { status: 429, error: message('page.login.too_many_attempts', error.params) });
     }
-    const proven = await deps.accounts.authenticate(account.email, password);
+    // A wrong password here counts towards the account's lockout as at the login form, and a
+    // locked account's right password is refused like a wrong one (accounts.authenticate).
+    const proven = await deps.accounts.authenticate(account.email, password, { ip: ctx.ip, userAgent: ctx.get('user-agent'), requestId: ctx.state.requestId as string | undefined });
     if (proven?.id !== account.id) {
       ctx.state.log.info({ event: 'federation.link_refused', connector: connector.id }, 'link refused: wrong password');
       return renderLink(ctx, details, connector, account.email, { status: 401, error: message('page.link_account.wrong_password') });

@@ -25,7 +25,7 @@ import { passwordRoutes, renderLogin } from '#src/routes/interaction/password.ts
 import { createSignInPipeline, type SignInPipeline } from '#src/routes/interaction/pipeline.ts';
 import { profileRoutes, profileStep } from '#src/routes/interaction/profile.ts';
 import { registerRoutes } from '#src/routes/interaction/register.ts';
-import { LOGIN_PROMPTS, type InteractionDependencies } from '#src/routes/interaction/shared.ts';
+import { LOGIN_PROMPTS, registrationModeOf, type InteractionDependencies } from '#src/routes/interaction/shared.ts';
 import { verifyEmailRoutes, verifyEmailStep } from '#src/routes/interaction/verify-email.ts';
 
 export type { InteractionDependencies } from '#src/routes/interaction/shared.ts';
@@ -57,7 +57,7 @@ export function interactionRoutes(deps: InteractionDependencies): Router {
           if (await pipeline.stepUp(ctx, details, { accountId: session.accountId, amr: details.session.amr, loginTs: session.authTime })) return;
         }
       }
-      if (details.prompt.name === 'create' && ctx.query.mode !== 'login') {
+      if (details.prompt.name === 'create' && ctx.query.mode !== 'login' && (await registrationModeOf(deps, details)).mode !== 'closed') {
         ctx.redirect(`/interaction/${details.uid}/register`);
         return;
       }

@@ -12,7 +12,7 @@ import { setErrorHeaders } from '#src/middleware/errors.ts';
 import type { InteractionDetails } from '#src/routes/page-kit.ts';
 import { connectorButtons } from '#src/routes/federation/buttons.ts';
 import type { SignInPipeline } from '#src/routes/interaction/pipeline.ts';
-import { clientNameOf, clientOf, interactionPurpose, LOGIN_PROMPTS, postedForm, type InteractionDependencies } from '#src/routes/interaction/shared.ts';
+import { clientNameOf, clientOf, interactionPurpose, LOGIN_PROMPTS, postedForm, registrationModeOf, type InteractionDependencies } from '#src/routes/interaction/shared.ts';
 import { passwordMethod } from '#src/services/authentication/methods/password.ts';
 import type { PasswordAttempt } from '#src/services/login-throttle.ts';
 import { singleLineText } from '#src/text-input.ts';
@@ -27,7 +27,7 @@ const loginForm = z.object({
 });
 
 export async function renderLogin(ctx: Context, deps: InteractionDependencies, details: InteractionDetails, extra: { error?: string; email?: string; status?: number; passkeyFailed?: boolean } = {}): Promise<void> {
-  const { config, pages } = deps;
+  const { pages } = deps;
   // Passwordless: a challenge for this interaction, offered through the email field's
   // autofill (conditional UI) and a button; assets/passkey.js runs it. After a refused
   // passkey only the button: the browser is not asked again unprompted.
@@ -48,7 +48,7 @@ export async function renderLogin(ctx: Context, deps: InteractionDependencies, d
       clientName: clientNameOf(await clientOf(deps.engine, details)),
       action: `/interaction/${details.uid}/login`,
       abortAction: `/interaction/${details.uid}/abort`,
-      registerUrl: config.REGISTRATION === 'closed' ? undefined : `/interaction/${details.uid}/register`,
+      registerUrl: (await registrationModeOf(deps, details)).mode === 'closed' ? undefined : `/interaction/${details.uid}/register`,
       recoveryUrl: `/recovery?interaction=${encodeURIComponent(details.uid)}`,
       csrf: pages.csrfToken(ctx, interactionPurpose(details.uid)),
       email: extra.email ?? (typeof details.params.login_hint === 'string' ? details.params.login_hint : ''),

@@ -13,7 +13,7 @@ import { setErrorHeaders } from '#src/middleware/errors.ts';
 import { formErrors, type InteractionDetails } from '#src/routes/page-kit.ts';
 import { connectorButtons } from '#src/routes/federation/buttons.ts';
 import type { SignInPipeline } from '#src/routes/interaction/pipeline.ts';
-import { clientNameOf, clientOf, interactionPurpose, readCodeForm, LOGIN_PROMPTS, type InteractionDependencies } from '#src/routes/interaction/shared.ts';
+import { clientNameOf, clientOf, interactionPurpose, readCodeForm, LOGIN_PROMPTS, registrationModeOf, type InteractionDependencies } from '#src/routes/interaction/shared.ts';
 import { passwordMethod } from '#src/services/authentication/methods/password.ts';
 import { singleLineText } from '#src/text-input.ts';
 
@@ -36,8 +36,8 @@ export function registerRoutes(router: Router, deps: InteractionDependencies, pi
   const purpose = interactionPurpose;
 
   const interaction = async (ctx: Context, posted: boolean): Promise<InteractionDetails> => {
-    if (config.REGISTRATION === 'closed') throw new KeyholdError('forbidden', { key: 'error.forbidden.registration_closed' });
     const details = await pages.loadInteraction(ctx);
+    if ((await registrationModeOf(deps, details)).mode === 'closed') throw new KeyholdError('forbidden', { key: 'error.forbidden.registration_closed' });
     if (posted) pages.assertCsrf(ctx, purpose(details.uid));
     if (!LOGIN_PROMPTS.includes(details.prompt.name)) throw new KeyholdError('invalid_request', { key: 'error.invalid_request.already_signed_in' });
     return details;
@@ -55,7 +55,7 @@ export function registerRoutes(router: Router, deps: InteractionDependencies, pi
         loginUrl: `/interaction/${details.uid}?mode=login`,
         csrf: pages.csrfToken(ctx, purpose(details.uid)),
         minLength: config.PASSWORD_MIN_LENGTH,
-        invitationRequired: config.REGISTRATION === 'invite',
+        invitationRequired: (await registrationModeOf(deps, details)).mode === 'invite',
         email: values.email ?? (typeof details.params.login_hint === 'string' ? details.params.login_hint : ''),
         name: values.name ?? '',
         invitation: values.invitation ?? '',
@@ -102,6 +102,7 @@ export function registerRoutes(router: Router, deps: InteractionDependencies, pi
         password: input.password,
         name: input.name,
         invitation: input.invitation,
+        tenant: (await registrationModeOf(deps, details)).tenant,
         interactionUid: details.uid,
         ip: ctx.ip,
         locale: typeof details.params.ui_locales === 'string' ? details.params.ui_locales.split(' ')[0] : undefined,

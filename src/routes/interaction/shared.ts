@@ -22,6 +22,8 @@ import type { MfaRequirement } from '#src/services/mfa/requirement.ts';
 import type { PasskeyService } from '#src/services/mfa/passkeys.ts';
 import type { RegistrationService } from '#src/services/registration.ts';
 import type { Telemetry } from '#src/services/telemetry.ts';
+import type { TenantSettings } from '#src/services/tenant-settings.ts';
+import type { RegistrationMode } from '#src/services/tenants.ts';
 import { singleLine, singleLineText } from '#src/text-input.ts';
 
 export interface InteractionDependencies {
@@ -35,6 +37,7 @@ export interface InteractionDependencies {
   loginFlows: LoginFlowService;
   registration: RegistrationService;
   registrationThrottle: RequestThrottle;
+  tenantSettings: TenantSettings;
   telemetry?: Pick<Telemetry, 'loginAttempts'>;
   mfa: MfaService;
   mfaRequirement: MfaRequirement;
@@ -55,6 +58,18 @@ export const interactionPurpose = (uid: string) => `interaction:${uid}`;
 export const clientOf = (engine: EngineHost, details: InteractionDetails): Promise<EngineClient> => engine.provider.Client.find(String(details.params.client_id));
 
 export const clientNameOf = (client: EngineClient) => client?.clientName ?? client?.clientId;
+
+/** The tenant of the client being signed in to: a new account registers into it. */
+export const clientTenantOf = (client: EngineClient): string | undefined => {
+  const tenant = (client as { tenant?: unknown } | undefined)?.tenant;
+  return typeof tenant === 'string' ? tenant : undefined;
+};
+
+/** How accounts may register at this interaction: the mode of its client's tenant (or the node's). */
+export async function registrationModeOf(deps: Pick<InteractionDependencies, 'engine' | 'tenantSettings'>, details: InteractionDetails): Promise<{ mode: RegistrationMode; tenant: string | undefined }> {
+  const tenant = clientTenantOf(await clientOf(deps.engine, details));
+  return { mode: await deps.tenantSettings.registration(tenant), tenant };
+}
 
 /** A one-time code form (registration, email verification). */
 const codeForm = z.object({

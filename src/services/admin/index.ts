@@ -4,10 +4,12 @@ import type { Kysely } from 'kysely';
 import type { AccountService } from '#src/services/accounts.ts';
 import { createAuditReader } from '#src/services/admin/audit.ts';
 import { createClientAdmin, type ClientAdminDependencies } from '#src/services/admin/clients.ts';
+import { createConnectorAdmin } from '#src/services/admin/connectors.ts';
 import { createResourceAdmin } from '#src/services/admin/resources.ts';
 import { createRoleAdmin } from '#src/services/admin/roles.ts';
 import { createUserAdmin } from '#src/services/admin/users.ts';
 import type { CredentialService } from '#src/services/credentials.ts';
+import type { ConnectorService } from '#src/services/federation/connectors.ts';
 import { createTenantAdmin } from '#src/services/tenants.ts';
 import type { LockoutService } from '#src/services/lockout.ts';
 import type { EngineStateStore } from '#src/stores/oidc-adapter-common.ts';
@@ -24,6 +26,7 @@ export interface AdminDependencies {
   clientSecretKey: Buffer;
   clientValidator: ClientAdminDependencies['validator'];
   clientsChanged?: () => void;
+  connectors: ConnectorService;
 }
 
 export function createAdministration(deps: AdminDependencies) {
@@ -34,6 +37,7 @@ export function createAdministration(deps: AdminDependencies) {
     resources: createResourceAdmin(db, deps.issuer),
     roles: createRoleAdmin(db),
     tenants: createTenantAdmin(db),
+    connectors: createConnectorAdmin(db, deps.connectors),
     audit: createAuditReader(db),
   };
 }

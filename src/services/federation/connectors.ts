@@ -8,11 +8,13 @@ import { decrypt, encrypt } from '#src/crypto.ts';
 import { KeyholdError } from '#src/errors.ts';
 import { CONNECTOR_TYPES, defaultScope, fixedIssuer, type ConnectorType } from '#src/services/federation/connector-types.ts';
 import { assertUpstreamUrl } from '#src/services/federation/upstream-url.ts';
-import { deleteConnectorRow, findConnectorRow, insertConnectorRow, listConnectorRows, updateConnectorRow, type ConnectorRow } from '#src/stores/connector-store.ts';
+import { loadPage, type Page, type PageRequest } from '#src/services/admin/page.ts';
+import { deleteConnectorRow, findConnectorRow, insertConnectorRow, listConnectorRowPage, listConnectorRows, updateConnectorRow, type ConnectorRow } from '#src/stores/connector-store.ts';
 import type { Database } from '#src/stores/schema.ts';
 import { singleLineText } from '#src/text-input.ts';
 
-const metadataSchema = z
+/** A new connector's metadata (CLI `--metadata`, Admin API body): the one set of rules. */
+export const connectorMetadataSchema = z
   .object({
     id: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,63}$/),
     type: z.enum(CONNECTOR_TYPES),
@@ -36,7 +38,7 @@ const metadataSchema = z
 
 // What an update may change. The id, type and issuer stay: linked identities are subjects
 // of that issuer, and would silently mean someone else at another one.
-const updateSchema = metadataSchema.pick({ name: true, client_id: true, client_secret: true, scope: true, team_id: true, key_id: true, private_key: true, trust_upstream_mfa: true }).partial().strict();
+export const connectorChangeSchema = connectorMetadataSchema.pick({ name: true, client_id: true, client_secret: true, scope: true, team_id: true, key_id: true, private_key: true, trust_upstream_mfa: true }).partial().strict();
 
 /** A connector as the rest of Keyhold sees it (secrets apart). */
 export interface Connector {
@@ -69,6 +71,8 @@ export interface ConnectorView {
   scope: string;
   trust_upstream_mfa: boolean;
   redirect_uri: string;
+  /** Whether its secret (client secret, or Apple's private key) is set; the secret itself is never shown. */
+  has_secret: boolean;
   created_at: string;
 }
 
@@ -104,21 +108,28 @@ function invalid(detail: string): KeyholdError {
 }
 
 export function createConnectorService(db: Kysely<Database>, options: ConnectorServiceOptions) {
-  const view = (connector: Connector): ConnectorView => ({
-    id: connector.id,
-    type: connector.type,
-    name: connector.name,
-    client_id: connector.clientId,
-    ...(connector.issuer ? { issuer: connector.issuer } : {}),
-    scope: connector.scope,
-    trust_upstream_mfa: connector.trustUpstreamMfa,
-    redirect_uri: redirectUriOf(options.issuer, connector.id),
-    created_at: connector.createdAt,
-  });
+  const opened = (row: ConnectorRow) => JSON.parse(decrypt(options.secretsKey, row.secrets_encrypted, secretsContext(row.id))) as ConnectorSecrets;
+
+  const view = (row: ConnectorRow): ConnectorView => {
+    const connector = toConnector(row);
+    const secrets = opened(row);
+    return {
+      id: connector.id,
+      type: connector.type,
+      name: connector.name,
+      client_id: connector.clientId,
+      ...(connector.issuer ? { issuer: connector.issuer } : {}),
+      scope: connector.scope,
+      trust_upstream_mfa: connector.trustUpstreamMfa,
+      redirect_uri: redirectUriOf(options.issuer, connector.id),
+      has_secret: Boolean(secrets.clientSecret || secrets.privateKey),
+      created_at: connector.createdAt,
+    };
+  };
 
   return {
     async create(input: unknown): Promise<ConnectorView> {
-      const parsed = metadataSchema.safeParse(input);
+      const parsed = connectorMetadataSchema.safeParse(input);
       if (!parsed.success) {
         const issue = parsed.error.issues[0]!;
         throw invalid(`${issue.path.join('.') || 'metadata'}: ${issue.message}`);
@@ -161,13 +172,13 @@ export function createConnectorService(db: Kysely<Database>, options: ConnectorS
         },
       });
       if (!inserted) throw new KeyholdError('connector_exists', { params: { id: metadata.id } });
-      return view(toConnector((await findConnectorRow(db, metadata.id))!));
+      return view((await findConnectorRow(db, metadata.id))!);
     },
 
     async update(id: string, input: unknown): Promise<ConnectorView> {
       const row = await findConnectorRow(db, id);
       if (!row) throw new KeyholdError('unknown_connector', { params: { id } });
-      const parsed = updateSchema.safeParse(input);
+      const parsed = connectorChangeSchema.safeParse(input);
       if (!parsed.success) {
         const issue = parsed.error.issues[0]!;
         throw invalid(`${issue.path.join('.') || 'metadata'}: ${issue.message}`);
@@ -177,7 +188,7 @@ export function createConnectorService(db: Kysely<Database>, options: ConnectorS
       if (!apple && (changes.team_id || changes.key_id || changes.private_key)) throw invalid('team_id, key_id and private_key are for type apple only');
       if (apple && changes.client_secret) throw invalid('type apple has no client_secret: update private_key');
       if (changes.private_key !== undefined && !/-----BEGIN PRIVATE KEY-----/.test(changes.private_key)) throw invalid('private_key must be the PEM text of the .p8 key');
-      const secrets = JSON.parse(decrypt(options.secretsKey, row.secrets_encrypted, secretsContext(id))) as ConnectorSecrets;
+      const secrets = opened(row);
       if (changes.client_secret) secrets.clientSecret = changes.client_secret;
       if (changes.private_key) secrets.privateKey = changes.private_key;
       const settings: Record<string, unknown> = { ...row.settings };
@@ -191,11 +202,22 @@ export function createConnectorService(db: Kysely<Database>, options: ConnectorS
         secretsEncrypted: encrypt(options.secretsKey, JSON.stringify(secrets), secretsContext(id)),
         settings,
       });
-      return view(toConnector((await findConnectorRow(db, id))!));
+      return view((await findConnectorRow(db, id))!);
     },
 
     async list(): Promise<ConnectorView[]> {
-      return (await listConnectorRows(db)).map((row) => view(toConnector(row)));
+      return (await listConnectorRows(db)).map(view);
+    },
+
+    /** One page of connectors in id order (the Admin API's list). */
+    page(request: PageRequest): Promise<Page<ConnectorView>> {
+      return loadPage(request, (page) => listConnectorRowPage(db, page), (row) => row.id, view);
+    },
+
+    async get(id: string): Promise<ConnectorView> {
+      const row = await findConnectorRow(db, id);
+      if (!row) throw new KeyholdError('unknown_connector', { params: { id } });
+      return view(row);
     },
 
     /** Every connector, in the order the sign-in pages show them. */
@@ -212,7 +234,7 @@ export function createConnectorService(db: Kysely<Database>, options: ConnectorS
     async secrets(id: string): Promise<ConnectorSecrets> {
       const row = await findConnectorRow(db, id);
       if (!row) throw new KeyholdError('unknown_connector', { params: { id } });
-      return JSON.parse(decrypt(options.secretsKey, row.secrets_encrypted, secretsContext(id))) as ConnectorSecrets;
+      return opened(row);
     },
 
     /** Removes a connector and, with it, every identity linked through it. */

@@ -3,13 +3,19 @@
 // with the link. An account with the same address exists: never taken over silently
 // (account pre-hijacking, USENIX Security 2022) — the person proves they own that account
 // (its password, or being signed in to it) and only then is the identity linked. An address
-// the upstream does not say it verified neither links nor claims anything.
+// the upstream does not say it verified neither links nor claims anything. A locked account
+// is not signed in by its upstream identity either (lockout.ts): the sign-in fails as any
+// failed federated sign-in does.
 import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import { KeyholdError } from '#src/errors.ts';
 import { emailSchema } from '#src/services/accounts.ts';
+import { emitEvent } from '#src/services/events.ts';
 import type { Connector } from '#src/services/federation/connectors.ts';
 import type { UpstreamProfile } from '#src/services/federation/upstream.ts';
+import type { LockoutService } from '#src/services/lockout.ts';
+import type { Telemetry } from '#src/services/telemetry.ts';
+import type { TenantSettings } from '#src/services/tenant-settings.ts';
 import { findAccountByEmail, findAccountById, insertAccount } from '#src/stores/account-store.ts';
 import { recordAudit } from '#src/stores/audit-store.ts';
 import {
@@ -25,6 +31,7 @@ import type { Database } from '#src/stores/schema.ts';
 export type Resolution =
   | { kind: 'signed_in' | 'created'; accountId: string }
   | { kind: 'link_required'; accountId: string; email: string }
+  | { kind: 'locked'; accountId: string }
   | { kind: 'refused'; reason: 'email_unverified' | 'registration_closed' | 'account_disabled' };
 
 export interface LinkedIdentity {
@@ -37,8 +44,12 @@ export interface LinkedIdentity {
 
 export interface FederatedIdentityDependencies {
   db: Kysely<Database>;
-  registration: 'open' | 'invite' | 'closed';
+  /** The registration mode of the tenant an account would be created in. */
+  tenantSettings: TenantSettings;
   defaultRoles: readonly string[];
+  /** A locked account is not signed in through federation (absent: no lockout). */
+  lockout?: Pick<LockoutService, 'isLocked'>;
+  telemetry?: Pick<Telemetry, 'loginAttempts'>;
 }
 
 export function createFederatedIdentityService(deps: FederatedIdentityDependencies) {
@@ -48,11 +59,19 @@ export function createFederatedIdentityService(deps: FederatedIdentityDependenci
 
   return {
     /** The account this upstream identity signs in to, or what stands in the way. */
-    async resolve(connector: Connector, profile: UpstreamProfile, context: { ip?: string } = {}): Promise<Resolution> {
+    /** `tenant`: the tenant of the client signed in to, where a new account goes. */
+    async resolve(connector: Connector, profile: UpstreamProfile, context: { ip?: string; tenant?: string } = {}): Promise<Resolution> {
       const linked = await findFederatedIdentity(db, connector.id, profile.subject);
       if (linked) {
         const account = await findAccountById(db, linked.account_id);
         if (!account?.active) return { kind: 'refused', reason: 'account_disabled' };
+        if (await deps.lockout?.isLocked(account.id)) {
+          // Recorded as the password form records a locked account's sign-in.
+          deps.telemetry?.loginAttempts.inc({ outcome: 'locked', method: 'federated' });
+          await recordAudit(db, { event: 'login.failed', accountId: account.id, ip: context.ip ?? null, actor: 'account', outcome: 'failure', details: { method: 'federated', connector: connector.id, reason: 'locked' } });
+          await emitEvent(db, 'auth.login.failed', { user_id: account.id, method: 'federated', reason: 'locked', ip: context.ip ?? null });
+          return { kind: 'locked', accountId: account.id };
+        }
         await touchFederatedIdentity(db, connector.id, profile.subject);
         await audit('federation.sign_in', account.id, connector, {}, context.ip);
         return { kind: 'signed_in', accountId: account.id };
@@ -65,7 +84,7 @@ export function createFederatedIdentityService(deps: FederatedIdentityDependenci
       const existing = await findAccountByEmail(db, email.data);
       if (existing) return { kind: 'link_required', accountId: existing.id, email: existing.email };
       // An invitation is for a person typing the address it was sent to, not for an upstream.
-      if (deps.registration !== 'open') {
+      if ((await deps.tenantSettings.registration(context.tenant)) !== 'open') {
         await audit('federation.refused', null, connector, { reason: 'registration_closed' }, context.ip);
         return { kind: 'refused', reason: 'registration_closed' };
       }
@@ -79,7 +98,7 @@ export function createFederatedIdentityService(deps: FederatedIdentityDependenci
           emailVerified: true,
           roles: [...deps.defaultRoles],
           tier: null,
-          tenant: null,
+          tenant: context.tenant ?? null,
         });
         if (!account) return undefined;
         if (!(await insertFederatedIdentity(trx, { connectorId: connector.id, subject: profile.subject, accountId: account.id, email: email.data }))) {
