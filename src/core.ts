@@ -46,6 +46,7 @@ import { ensureSigningKeys, loadEngineJwks, type SigningKeyOptions } from '#src/
 import { openDatabase, type DatabaseHandle } from '#src/stores/database.ts';
 import { migrateToLatest } from '#src/stores/migrations.ts';
 import type { EngineStateStore } from '#src/stores/oidc-adapter-common.ts';
+import { changeFeedPlugin, createChangeFeed, type ChangeFeed } from '#src/stores/change-feed.ts';
 import { createLoginFlowStore } from '#src/stores/login-flow-store.ts';
 import { createRedisLockoutStore, createSqlLockoutStore } from '#src/stores/lockout-store.ts';
 import { createRedisAdapter } from '#src/stores/oidc-adapter-redis.ts';
@@ -109,6 +110,8 @@ export interface Core {
   /** Administration (users, clients, resources, roles, tenants, audit) for the CLI; the
    *  server builds its own on the serving engine's client rules (src/http.ts). */
   admin: Administration;
+  /** Changes to clients, resources and accounts, from every node: what caches evict. */
+  changes: ChangeFeed;
   /** Finishes background work, then closes Redis and the database. */
   close(): Promise<void>;
 }
@@ -117,17 +120,21 @@ export interface Core {
 export async function createCore(config: Config, logger: Logger): Promise<Core> {
   const database = await openDatabase(config.process, logger);
   let redis: Redis | undefined;
+  let changes: ChangeFeed | undefined;
   const background = createBackgroundTasks(logger);
   const close = async () => {
     await background.settled();
+    await changes?.close();
     if (redis) await disconnectRedis(redis);
     await database.close();
   };
   try {
-    const { db } = database;
-    await migrateToLatest(db);
+    await migrateToLatest(database.db);
     const keys = deriveKeys(resolveMasterSecret(config.process, logger));
     if (config.REDIS_URL) redis = connectRedis(config.REDIS_URL, logger);
+    changes = createChangeFeed({ redis, prefix: config.REDIS_PREFIX, logger });
+    // Every statement goes through the feed's plugin: no write to a cached table is missed.
+    const db = database.db.withPlugin(changeFeedPlugin(changes));
 
     const events = createEventEmitter(db);
     const securityRecord = createSecurityRecord(db, events);
@@ -241,6 +248,7 @@ export async function createCore(config: Config, logger: Logger): Promise<Core> 
       passkeys: createPasskeyService({ db, config, codesKey: keys.mfaCodes, mfa }),
       reauthentication: createReauthentication({ db, config: policy, passwords, loginThrottle, mfa }),
       admin,
+      changes,
       close,
     };
   } catch (error) {

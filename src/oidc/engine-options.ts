@@ -8,13 +8,18 @@ import { engineConfiguration } from '#src/oidc/configuration.ts';
 import { isOidcScope } from '#src/services/claims.ts';
 import { fromEngineClientMetadata, toEngineClientMetadata } from '#src/services/client-scopes.ts';
 import { findResource, undefinedScopes } from '#src/services/resources.ts';
+import type { EngineLookups } from '#src/oidc/engine-lookups.ts';
 import { createClientAdapter } from '#src/stores/oidc-client-adapter.ts';
 
 export type EngineJwks = { keys: Record<string, unknown>[] };
 
-export function engineOptions(core: Pick<Core, 'config' | 'db' | 'keys' | 'accounts' | 'authorization' | 'engineState'> & Partial<Pick<Core, 'mfaRequirement'>>): (jwks: EngineJwks) => Configuration {
+export function engineOptions(
+  core: Pick<Core, 'config' | 'db' | 'keys' | 'accounts' | 'authorization' | 'engineState'> & Partial<Pick<Core, 'mfaRequirement'>>,
+  /** The serving engine's caches; a bare engine (client rules for the CLI) reads directly. */
+  lookups?: EngineLookups,
+): (jwks: EngineJwks) => Configuration {
   const { config, db, keys, engineState } = core;
-  const ClientAdapter = createClientAdapter(db, keys.clientSecrets, { toEngine: toEngineClientMetadata, fromEngine: fromEngineClientMetadata });
+  const ClientAdapter = createClientAdapter(db, keys.clientSecrets, { toEngine: toEngineClientMetadata, fromEngine: fromEngineClientMetadata }, lookups?.clients);
   const adapter = function adapterFor(name: string) {
     return name === 'Client' ? new ClientAdapter() : new engineState.Adapter(name);
   } as unknown as NonNullable<Configuration['adapter']>;
@@ -28,9 +33,10 @@ export function engineOptions(core: Pick<Core, 'config' | 'db' | 'keys' | 'accou
       cookieKeys: keys.cookieKeys,
       dpopNonceSecret: keys.dpopNonces,
       pairwiseKey: keys.pairwiseSubjects,
-      findResource: (identifier) => findResource(db, identifier),
+      ...(lookups ? { accountLookup: { findById: lookups.findAccount } } : {}),
+      findResource: lookups ? lookups.findResource : (identifier) => findResource(db, identifier),
       authorization: core.authorization,
       ...(core.mfaRequirement ? { mfaRequirement: core.mfaRequirement } : {}),
-      undefinedScopes: (requested) => undefinedScopes(db, requested, isOidcScope),
+      undefinedScopes: lookups ? lookups.undefinedScopes : (requested) => undefinedScopes(db, requested, isOidcScope),
     });
 }

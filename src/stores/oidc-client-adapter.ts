@@ -4,6 +4,7 @@ import type { Kysely } from 'kysely';
 import { decrypt, encrypt } from '#src/crypto.ts';
 import { hasControlCharacters } from '#src/text-input.ts';
 import type { Database } from '#src/stores/schema.ts';
+import type { LookupCache } from '#src/stores/lookup-cache.ts';
 import { deleteClientRow, findClientRow, upsertClientRow, type ClientRow } from '#src/stores/client-store.ts';
 
 export function encryptClientSecret(key: Buffer, clientId: string, secret: string): string {
@@ -26,14 +27,19 @@ export interface ClientMetadataView {
   fromEngine(metadata: Record<string, unknown>): Record<string, unknown>;
 }
 
-export function createClientAdapter(db: Kysely<Database>, encryptionKey: Buffer, view: ClientMetadataView) {
+export function createClientAdapter(db: Kysely<Database>, encryptionKey: Buffer, view: ClientMetadataView, cache?: LookupCache<Record<string, unknown>>) {
+  const load = async (id: string) => {
+    const row = await findClientRow(db, id);
+    return row ? view.toEngine(clientMetadataFromRow(encryptionKey, row)) : undefined;
+  };
   return class ClientAdapter {
+    // The engine asks on every request that names a client; the cache (engine-lookups.ts)
+    // spares the query and the decryption, and is evicted on every change to the client.
     async find(id: string) {
       // The engine passes client_id straight from the request; no client has control
       // characters in its id, and Postgres would refuse a NUL with an error (a 500).
       if (hasControlCharacters(id)) return undefined;
-      const row = await findClientRow(db, id);
-      return row ? view.toEngine(clientMetadataFromRow(encryptionKey, row)) : undefined;
+      return cache ? cache.get(id, load) : load(id);
     }
 
     // Used by dynamic registration management.
