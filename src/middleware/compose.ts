@@ -1,0 +1,13 @@
+// Runs middleware in order as one (what Koa's app.use chain does), so that a branch of the
+// app can be a chain of its own.
+import type { Context, Middleware, Next } from 'koa';
+
+export function compose(chain: readonly Middleware[]): Middleware {
+  return (ctx: Context, next: Next) => {
+    const run = (index: number): Promise<void> => {
+      const middleware = index < chain.length ? chain[index]! : next;
+      return Promise.resolve(middleware(ctx, () => run(index + 1)));
+    };
+    return run(0);
+  };
+}
