@@ -36,6 +36,7 @@ import { createSmsSender } from '#src/services/mfa/sms.ts';
 import { deriveKeys, resolveMasterSecret, type DerivedKeys } from '#src/services/master-secret.ts';
 import { createPasswordPolicy, type PasswordPolicy } from '#src/services/password-policy.ts';
 import { createPasswordHasher, type PasswordHasher } from '#src/services/passwords.ts';
+import { createWorkGate, type WorkGate } from '#src/services/work-gate.ts';
 import { createRequestThrottle, type RequestThrottle } from '#src/services/request-throttle.ts';
 import { createDeviceCodeThrottle, type DeviceCodeThrottle } from '#src/services/device-code-throttle.ts';
 import { createRegistrationService, type RegistrationService } from '#src/services/registration.ts';
@@ -63,6 +64,8 @@ export interface Core {
   keys: DerivedKeys;
   keyOptions: SigningKeyOptions;
   passwords: PasswordHasher;
+  /** Admission of password hashing (UV_THREADPOOL_SIZE at once, ARGON2_QUEUE waiting). */
+  passwordWork: WorkGate;
   passwordPolicy: PasswordPolicy;
   accounts: AccountService;
   flows: FlowService;
@@ -144,9 +147,11 @@ export async function createCore(config: Config, logger: Logger): Promise<Core> 
       ? createRedisAdapter(redis, { prefix: config.REDIS_PREFIX, encryptionKey: keys.engineState, onReuse })
       : createSqlAdapter(db, { encryptionKey: keys.engineState, onReuse });
     const mailer = createMailer(db, { issuer: config.ISSUER, defaultLocale: 'en', bodyKey: keys.mailBodies });
+    // As many hashes at once as libuv has threads; ARGON2_QUEUE more wait, the rest get 503.
+    const passwordWork = createWorkGate({ concurrency: config.UV_THREADPOOL_SIZE, queue: config.ARGON2_QUEUE });
     const passwords = createPasswordHasher(
       { memoryCost: config.ARGON2_MEMORY_KIB, timeCost: config.ARGON2_ITERATIONS, parallelism: config.ARGON2_PARALLELISM },
-      { legacyBcryptCost: createLegacyBcryptCost(db) },
+      { legacyBcryptCost: createLegacyBcryptCost(db), gate: passwordWork },
     );
     const { policy } = config;
     const passwordPolicy = createPasswordPolicy({ db, hasher: passwords, minLength: policy.PASSWORD_MIN_LENGTH, historySize: policy.PASSWORD_HISTORY, breachCheckUrl: policy.BREACH_CHECK_URL, logger });
@@ -209,6 +214,7 @@ export async function createCore(config: Config, logger: Logger): Promise<Core> 
       keys,
       keyOptions,
       passwords,
+      passwordWork,
       passwordPolicy,
       accounts,
       flows,
