@@ -98,6 +98,7 @@ export function createApp(deps: AppDependencies): Koa {
   // CORS there by itself (clientBasedCORS: the client's own redirect origins).
   const engine = compose([clientAuthenticationError(deps.config.ISSUER), (ctx, next) => deps.engine.middleware(ctx, next)]);
   const pages = pageChain(deps, app);
-  app.use((ctx, next) => (ENGINE_PATHS.has(ctx.path) ? engine(ctx, next) : pages(ctx, next)));
+  const byPath: Middleware = (ctx, next) => (ENGINE_PATHS.has(ctx.path) ? engine(ctx, next) : pages(ctx, next));
+  app.use(Object.assign(byPath, { chain: [engine, pages] }));
   return app;
 }
