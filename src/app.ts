@@ -4,7 +4,8 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import Router from '@koa/router';
-import Koa from 'koa';
+import Koa, { type Middleware } from 'koa';
+import { compose } from '#src/middleware/compose.ts';
 import type { Logger } from 'pino';
 import type { Config } from '#src/config.ts';
 import { accountApiCors } from '#src/middleware/account-api-cors.ts';
@@ -60,6 +61,23 @@ function assetRoutes(): Router {
   return router;
 }
 
+/** Paths only the engine serves (oidc-provider's default routes, which Keyhold keeps). */
+export const ENGINE_PATHS: ReadonlySet<string> = new Set(['/token', '/token/introspection', '/token/revocation', '/me', '/jwks']);
+
+/** Keyhold's pages and APIs in front of the engine, for every other path. */
+function pageChain(deps: AppDependencies, app: Koa): Middleware {
+  const chain: Middleware[] = [accountApiCors(deps.clients)];
+  for (const router of [opsRoutes(deps.ops), assetRoutes(), interactionRoutes(deps), selfServiceRoutes(deps), securityPageRoutes(deps), emailChangeRoutes(deps), accountRoutes(deps), federationRoutes(deps, app)]) {
+    chain.push(router.routes() as Middleware, router.allowedMethods() as Middleware);
+  }
+  // No allowedMethods here: GET on the same path belongs to the engine.
+  chain.push(authorizationPostRoute({ path: '/auth', bodyLimit: deps.config.BODY_LIMIT }).routes() as Middleware);
+  if (deps.config.DEVICE_FLOW) chain.push(deviceVerificationSession(deps.engine), deviceCodeThrottle(deps.deviceCodeThrottle));
+  chain.push(clientAuthenticationError(deps.config.ISSUER));
+  chain.push((ctx, next) => deps.engine.middleware(ctx, next));
+  return compose(chain);
+}
+
 export function createApp(deps: AppDependencies): Koa {
   // Behind proxies, ctx.ip is the address the nearest trusted proxy saw, never one the
   // client wrote into X-Forwarded-For itself.
@@ -75,20 +93,13 @@ export function createApp(deps: AppDependencies): Koa {
   app.use(errorHandler());
   app.use(rejectControlCharactersInUrl());
 
-  app.use(accountApiCors(deps.clients));
-  for (const router of [opsRoutes(deps.ops), assetRoutes(), interactionRoutes(deps), selfServiceRoutes(deps), securityPageRoutes(deps), emailChangeRoutes(deps), accountRoutes(deps), federationRoutes(deps, app)]) {
-    app.use(router.routes());
-    app.use(router.allowedMethods());
-  }
-  // No allowedMethods here: GET on the same path belongs to the engine.
-  app.use(authorizationPostRoute({ path: '/auth', bodyLimit: deps.config.BODY_LIMIT }).routes());
-
-  if (deps.config.DEVICE_FLOW) {
-    app.use(deviceVerificationSession(deps.engine));
-    app.use(deviceCodeThrottle(deps.deviceCodeThrottle));
-  }
-
-  app.use(clientAuthenticationError(deps.config.ISSUER));
-  app.use((ctx, next) => deps.engine.middleware(ctx, next));
+  // The engine's machine endpoints go straight to it: none of Keyhold's routers, the
+  // Account API's CORS or the device-code throttle serve these paths, and matching a
+  // request against every router cost more than the request itself. The engine answers
+  // CORS there by itself (clientBasedCORS: the client's own redirect origins).
+  const engine = compose([clientAuthenticationError(deps.config.ISSUER), (ctx, next) => deps.engine.middleware(ctx, next)]);
+  const pages = pageChain(deps, app);
+  const byPath: Middleware = (ctx, next) => (ENGINE_PATHS.has(ctx.path) ? engine(ctx, next) : pages(ctx, next));
+  app.use(Object.assign(byPath, { chain: [engine, pages] }));
   return app;
 }

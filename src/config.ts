@@ -2,6 +2,7 @@
 // with its default and the reason for it; README.md and .env.example list the same keys.
 // The result is parsed once, validated, and frozen: a bad value stops start-up with one
 // line naming the key.
+import { availableParallelism } from 'node:os';
 import { z } from 'zod';
 
 const bool = z
@@ -265,6 +266,21 @@ const environmentSchema = z.object({
   RATE_LIMIT_REDIS_FAILURE: z.enum(['closed', 'memory', 'open']).default('closed'),
   // Days the audit log is kept; older entries are deleted by a daily job. 0 keeps them forever.
   AUDIT_RETENTION_DAYS: seconds.default(365),
+  // Seconds a node keeps what it read of a client (its secret decrypted), an API resource
+  // or an account for the engine's per-request lookups. Every change on any node (services,
+  // Admin API, CLI) evicts the entry everywhere at once through Redis pub/sub; this is the
+  // backstop bound when a message is lost (Redis unreachable) or, without Redis, for a
+  // change made by another process (the CLI beside an embedded server). 0: no caching.
+  CACHE_TTL: seconds.max(300).default(10),
+  // Processes serving the one port (node:cluster). Unset: the number of cores with
+  // NODE_ENV=production, 1 otherwise. 1 runs no cluster primary at all.
+  WORKERS: positiveInt.max(256).optional(),
+  // argon2 hashes run on libuv's thread pool (UV_THREADPOOL_SIZE, 4 by default, read by
+  // Node itself): at most that many run at once. ARGON2_QUEUE more may wait for a thread;
+  // beyond those a password sign-in is answered 503 with Retry-After (each hash holds
+  // ARGON2_MEMORY_KIB while it runs, so an unbounded queue would be unbounded memory).
+  ARGON2_QUEUE: seconds.max(10_000).default(32),
+  UV_THREADPOOL_SIZE: positiveInt.max(1024).default(4),
 });
 
 // Names used by the product documents Keyhold was started from, accepted as aliases.
@@ -276,8 +292,9 @@ const aliases: Record<string, (value: string) => [string, string]> = {
   MFA_OTP_EXPIRE_SECONDS: (v) => ['MFA_OTP_TTL', v],
 };
 
-type Settings = Omit<z.infer<typeof environmentSchema>, 'ALLOW_LOOPBACK_REQUESTS'> & {
+type Settings = Omit<z.infer<typeof environmentSchema>, 'ALLOW_LOOPBACK_REQUESTS' | 'WORKERS'> & {
   ALLOW_LOOPBACK_REQUESTS: boolean;
+  WORKERS: number;
   /** true when ISSUER is https: cookies get the Secure flag. */
   secureCookies: boolean;
 };
@@ -296,7 +313,7 @@ const PROCESS_KEYS = [
   'ALLOW_LOOPBACK_REQUESTS', 'METRICS_PORT', 'METRICS_HOST', 'METRICS_TOKEN', 'SHUTDOWN_TIMEOUT',
   'EVENTS_POLL_INTERVAL', 'EVENTS_MAX_ATTEMPTS', 'NATS_URL', 'EVENTS_NATS_SUBJECT', 'WEBHOOK_ALLOW_PRIVATE',
   'SMS_PROVIDER', 'SMS_WEBHOOK_URL', 'SMS_WEBHOOK_SECRET', 'WEBAUTHN_RP_ID', 'WEBAUTHN_ORIGINS',
-  'FEDERATION_TIMEOUT',
+  'FEDERATION_TIMEOUT', 'CACHE_TTL', 'WORKERS', 'ARGON2_QUEUE', 'UV_THREADPOOL_SIZE',
 ] as const satisfies ReadonlyArray<keyof Settings>;
 const POLICY_KEYS = [
   'ACCESS_TOKEN_TTL', 'REFRESH_TOKEN_TTL', 'REFRESH_REUSE_GRACE', 'ID_TOKEN_TTL', 'AUTHORIZATION_CODE_TTL', 'CLIENT_CREDENTIALS_TTL',
@@ -388,6 +405,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     // happens to be spelled (a trial on localhost, a misconfiguration).
     ALLOW_LOOPBACK_REQUESTS: values.ALLOW_LOOPBACK_REQUESTS ?? (!production && isLoopbackIssuer(values.ISSUER)),
     secureCookies: values.ISSUER.startsWith('https:'),
+    WORKERS: values.WORKERS ?? (production ? availableParallelism() : 1),
   };
   return Object.freeze({ ...settings, process: slice(settings, PROCESS_KEYS), policy: slice(settings, POLICY_KEYS) });
 }

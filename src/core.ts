@@ -35,6 +35,7 @@ import { createSmsSender } from '#src/services/mfa/sms.ts';
 import { deriveKeys, resolveMasterSecret, type DerivedKeys } from '#src/services/master-secret.ts';
 import { createPasswordPolicy, type PasswordPolicy } from '#src/services/password-policy.ts';
 import { createPasswordHasher, type PasswordHasher } from '#src/services/passwords.ts';
+import { createWorkGate, type WorkGate } from '#src/services/work-gate.ts';
 import { createRequestThrottle, type RequestThrottle } from '#src/services/request-throttle.ts';
 import { createDeviceCodeThrottle, type DeviceCodeThrottle } from '#src/services/device-code-throttle.ts';
 import { createRegistrationService, type RegistrationService } from '#src/services/registration.ts';
@@ -46,6 +47,7 @@ import { ensureSigningKeys, loadEngineJwks, type SigningKeyOptions } from '#src/
 import { openDatabase, type DatabaseHandle } from '#src/stores/database.ts';
 import { migrateToLatest } from '#src/stores/migrations.ts';
 import type { EngineStateStore } from '#src/stores/oidc-adapter-common.ts';
+import { changeFeedPlugin, createChangeFeed, type ChangeFeed } from '#src/stores/change-feed.ts';
 import { createLoginFlowStore } from '#src/stores/login-flow-store.ts';
 import { createRedisLockoutStore, createSqlLockoutStore } from '#src/stores/lockout-store.ts';
 import { createRedisAdapter } from '#src/stores/oidc-adapter-redis.ts';
@@ -68,6 +70,8 @@ export interface Core {
   keys: DerivedKeys;
   keyOptions: SigningKeyOptions;
   passwords: PasswordHasher;
+  /** Admission of password hashing (UV_THREADPOOL_SIZE at once, ARGON2_QUEUE waiting). */
+  passwordWork: WorkGate;
   passwordPolicy: PasswordPolicy;
   accounts: AccountService;
   flows: FlowService;
@@ -121,6 +125,8 @@ export interface Core {
   /** Administration (users, clients, resources, roles, tenants, audit) for the CLI; the
    *  server builds its own on the serving engine's client rules (src/http.ts). */
   admin: Administration;
+  /** Changes to clients, resources and accounts, from every node: what caches evict. */
+  changes: ChangeFeed;
   /** Finishes background work, then closes Redis and the database. */
   close(): Promise<void>;
 }
@@ -129,17 +135,21 @@ export interface Core {
 export async function createCore(config: Config, logger: Logger): Promise<Core> {
   const database = await openDatabase(config.process, logger);
   let redis: RedisClient | undefined;
+  let changes: ChangeFeed | undefined;
   const background = createBackgroundTasks(logger);
   const close = async () => {
     await background.settled();
+    await changes?.close();
     if (redis) await disconnectRedis(redis);
     await database.close();
   };
   try {
-    const { db } = database;
-    await migrateToLatest(db);
+    await migrateToLatest(database.db);
     const keys = deriveKeys(resolveMasterSecret(config.process, logger));
     redis = connectRedis(config, logger);
+    changes = createChangeFeed({ redis, prefix: config.REDIS_PREFIX, logger });
+    // Every statement goes through the feed's plugin: no write to a cached table is missed.
+    const db = database.db.withPlugin(changeFeedPlugin(changes));
 
     const events = createEventEmitter(db);
     const securityRecord = createSecurityRecord(db, events);
@@ -149,9 +159,11 @@ export async function createCore(config: Config, logger: Logger): Promise<Core> 
     const adapterOptions = { encryptionKey: keys.engineState, onReuse, refreshGrace: refreshGrace.policy };
     const engineState = redis ? createRedisAdapter(redis, { prefix: config.REDIS_PREFIX, ...adapterOptions }) : createSqlAdapter(db, adapterOptions);
     const mailer = createMailer(db, { issuer: config.ISSUER, defaultLocale: 'en', bodyKey: keys.mailBodies });
+    // As many hashes at once as libuv has threads; ARGON2_QUEUE more wait, the rest get 503.
+    const passwordWork = createWorkGate({ concurrency: config.UV_THREADPOOL_SIZE, queue: config.ARGON2_QUEUE });
     const passwords = createPasswordHasher(
       { memoryCost: config.ARGON2_MEMORY_KIB, timeCost: config.ARGON2_ITERATIONS, parallelism: config.ARGON2_PARALLELISM },
-      { legacyBcryptCost: createLegacyBcryptCost(db) },
+      { legacyBcryptCost: createLegacyBcryptCost(db), gate: passwordWork },
     );
     const { policy } = config;
     const passwordPolicy = createPasswordPolicy({ db, hasher: passwords, minLength: policy.PASSWORD_MIN_LENGTH, historySize: policy.PASSWORD_HISTORY, breachCheckUrl: policy.BREACH_CHECK_URL, logger });
@@ -222,6 +234,7 @@ export async function createCore(config: Config, logger: Logger): Promise<Core> 
       keys,
       keyOptions,
       passwords,
+      passwordWork,
       passwordPolicy,
       accounts,
       flows,
@@ -264,6 +277,7 @@ export async function createCore(config: Config, logger: Logger): Promise<Core> 
       passkeys: createPasskeyService({ db, config, codesKey: keys.mfaCodes, mfa }),
       reauthentication: createReauthentication({ db, config: policy, passwords, loginThrottle, mfa }),
       admin,
+      changes,
       close,
     };
   } catch (error) {

@@ -27,6 +27,8 @@ export const errorRegistry = {
   rate_limited: entry(429, 'error.rate_limited'),
   internal_error: entry(500, 'error.internal_error'),
   service_unavailable: entry(503, 'error.service_unavailable'),
+  /** Every slot for password hashing is taken (ARGON2_QUEUE): try again after Retry-After. */
+  server_busy: entry(503, 'error.server_busy'),
   // People and their accounts: sign-in, registration, self-service, the Account API.
   invalid_password: entry(400, 'error.invalid_password'),
   password_rejected: entry(400, 'error.password_rejected'),

@@ -6,6 +6,7 @@ import type { Core } from '#src/core.ts';
 import { createMetrics, type Metrics } from '#src/middleware/metrics.ts';
 import { clientValidatorOf } from '#src/oidc/client-validator.ts';
 import { createEngineHost, type EngineHost } from '#src/oidc/engine-host.ts';
+import { createEngineLookups } from '#src/oidc/engine-lookups.ts';
 import { engineOptions } from '#src/oidc/engine-options.ts';
 import { createMetricsApp } from '#src/routes/metrics.ts';
 import { createPageKit } from '#src/routes/page-kit.ts';
@@ -29,9 +30,13 @@ export interface Http {
 export async function createHttp(core: Core): Promise<Http> {
   const { config, logger, db, keys } = core;
   const metrics = createMetrics(core.telemetry);
-  const engine = await createEngineHost({ config, db, keyOptions: core.keyOptions, logger, metrics, configure: engineOptions(core), use: [core.refreshGrace.middleware(core.refreshGraceStore)], sinks: { record: core.securityRecord, background: core.background, sessionActivity: { sessions: core.sessions, background: core.background, record: core.securityRecord } } });
+  const engine = await createEngineHost({ config, db, keyOptions: core.keyOptions, logger, metrics, configure: engineOptions(core, createEngineLookups(core)), use: [core.refreshGrace.middleware(core.refreshGraceStore)], sinks: { record: core.securityRecord, background: core.background, sessionActivity: { sessions: core.sessions, background: core.background, record: core.securityRecord } } });
   // Clients are validated by the engine that serves now (it is rebuilt on key changes).
-  const clients = createClientService({ db, encryptionKey: keys.clientSecrets, validator: () => clientValidatorOf(engine.provider) });
+  const clients = createClientService({ db, encryptionKey: keys.clientSecrets, validator: () => clientValidatorOf(engine.provider), originsTtlMs: config.CACHE_TTL * 1000 });
+  // Registered origins (CORS) change with any client, on any node.
+  core.changes.subscribe((change) => {
+    if (change.table === 'clients') clients.invalidate();
+  });
   const admin = createAdministration({
     db,
     issuer: config.ISSUER,

@@ -52,6 +52,7 @@ export const en = {
   'error.rate_limited.wait': 'Please wait {retryAfterSeconds} seconds before asking again.',
   'error.internal_error': 'An unexpected error occurred. Try again later.',
   'error.service_unavailable': 'The service is unavailable. Try again later.',
+  'error.server_busy': 'Too many sign-ins at this moment. Try again in a few seconds.',
   'error.invalid_password': 'The password is not correct.',
   'error.invalid_password.current': 'The current password is not correct.',
   'error.invalid_password.confirm_email_change': 'Confirm with your password (or sign in again) to change the email address.',

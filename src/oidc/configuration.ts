@@ -32,6 +32,8 @@ import { requiredClaims } from '#src/oidc/hooks/client-metadata-required-claims.
 export interface EngineDependencies {
   config: Config;
   accounts: AccountService;
+  /** How the engine's per-token lookups read an account (a cache in front of `accounts`). */
+  accountLookup?: Pick<AccountService, 'findById'>;
   findResource(identifier: string): Promise<ApiResource | undefined>;
   authorization: AuthorizationService;
   /** The requested scopes that neither OpenID Connect nor any registered API defines. */
@@ -51,6 +53,7 @@ const mfaAvailable = (config: Config) => config.MFA_TOTP || config.MFA_EMAIL || 
 
 export function engineConfiguration(deps: EngineDependencies): Configuration {
   const { config, accounts } = deps;
+  const accountLookup = deps.accountLookup ?? accounts;
   const interaction = interactions({
     registrationOpen: config.REGISTRATION !== 'closed',
     ...(deps.mfaRequirement ? { stepUp: { accounts, mfaRequirement: deps.mfaRequirement, passkeys: config.PASSKEYS } } : {}),
@@ -82,8 +85,8 @@ export function engineConfiguration(deps: EngineDependencies): Configuration {
     // Runs after the engine's scope checks (the `scope` parameter itself is the engine's).
     extraParams: { scope: restoreFirstPartyOfflineAccess },
 
-    findAccount: findAccount(accounts),
-    extraTokenClaims: extraTokenClaims(accounts),
+    findAccount: findAccount(accountLookup),
+    extraTokenClaims: extraTokenClaims(accountLookup),
 
     features: {
       devInteractions: { enabled: false },
@@ -117,7 +120,7 @@ export function engineConfiguration(deps: EngineDependencies): Configuration {
           issuer: config.ISSUER,
           accessTokenTtl: config.ACCESS_TOKEN_TTL,
           signingAlg: config.SIGNING_ALGS[0]!,
-          accounts,
+          accounts: accountLookup,
           findResource: deps.findResource,
           authorization: deps.authorization,
           undefinedScopes: deps.undefinedScopes,

@@ -10,6 +10,7 @@
 // from unknown names.
 import argon2 from 'argon2';
 import bcrypt from 'bcryptjs';
+import type { WorkGate } from '#src/services/work-gate.ts';
 
 export interface Argon2Parameters {
   memoryCost: number;
@@ -48,6 +49,8 @@ export interface PasswordHasherOptions {
   primitives?: HashPrimitives;
   /** The highest cost among stored bcrypt hashes, or undefined when none is left. */
   legacyBcryptCost?: () => Promise<number | undefined>;
+  /** Admission of hashing work (bounded queue); unbounded when absent. */
+  gate?: WorkGate;
 }
 
 // $2a$, $2b$ and $2y$ are the same algorithm with historical bug-fix markers; $2x$ marks
@@ -96,16 +99,20 @@ export function createPasswordHasher(parameters: Argon2Parameters, hasherOptions
     return dummyBcrypt.get(cost)!;
   };
   const attempt = (check: () => Promise<boolean>) => check().catch(() => false);
+  // Outside `attempt`: a refusal (server_busy) is an answer of its own, never a wrong password.
+  const admitted = <T>(work: () => Promise<T>) => (hasherOptions.gate ? hasherOptions.gate.run(work) : work());
 
   return {
-    hash: (password) => primitives.argon2Hash(password, parameters),
+    hash: (password) => admitted(() => primitives.argon2Hash(password, parameters)),
     async verify(storedHash, password) {
       const stored = storedHash ? { hash: storedHash, bcryptCost: bcryptCost(storedHash) } : undefined;
       const legacyCost = await hasherOptions.legacyBcryptCost?.();
       const argon2Target = stored && stored.bcryptCost === undefined ? stored.hash : await dummyArgon2;
       const bcryptTarget = stored?.bcryptCost !== undefined ? stored.hash : legacyCost !== undefined ? await dummyBcryptAt(legacyCost) : undefined;
-      const argon2Valid = await attempt(() => primitives.argon2Verify(argon2Target, password));
-      const bcryptValid = bcryptTarget ? await attempt(() => primitives.bcryptCompare(password, bcryptTarget)) : false;
+      const [argon2Valid, bcryptValid] = await admitted(async () => [
+        await attempt(() => primitives.argon2Verify(argon2Target, password)),
+        bcryptTarget ? await attempt(() => primitives.bcryptCompare(password, bcryptTarget)) : false,
+      ]);
       if (!stored) return false;
       return stored.bcryptCost === undefined ? argon2Valid : bcryptValid;
     },

@@ -2,6 +2,7 @@
 // encrypted (the engine needs the plain value to compare and for HS* algorithms).
 import { decrypt, encrypt } from '#src/crypto.ts';
 import { hasControlCharacters } from '#src/text-input.ts';
+import type { LookupCache } from '#src/stores/lookup-cache.ts';
 import { deleteClientRow, findClientRow, upsertClientRow, type ClientRow } from '#src/stores/client-store.ts';
 import { readMostly, type ReadPools } from '#src/stores/read-replica.ts';
 
@@ -25,16 +26,21 @@ export interface ClientMetadataView {
   fromEngine(metadata: Record<string, unknown>): Record<string, unknown>;
 }
 
-/** The engine reads its client on nearly every request: from the read replica when there is one. */
-export function createClientAdapter(pools: ReadPools, encryptionKey: Buffer, view: ClientMetadataView) {
+/** The engine reads its client on nearly every request: from the cache, else the read replica when there is one. */
+export function createClientAdapter(pools: ReadPools, encryptionKey: Buffer, view: ClientMetadataView, cache?: LookupCache<Record<string, unknown>>) {
   const db = pools.primary;
+  const load = async (id: string) => {
+    const row = await readMostly(pools, (reader) => findClientRow(reader, id));
+    return row ? view.toEngine(clientMetadataFromRow(encryptionKey, row)) : undefined;
+  };
   return class ClientAdapter {
+    // The engine asks on every request that names a client; the cache (engine-lookups.ts)
+    // spares the query and the decryption, and is evicted on every change to the client.
     async find(id: string) {
       // The engine passes client_id straight from the request; no client has control
       // characters in its id, and Postgres would refuse a NUL with an error (a 500).
       if (hasControlCharacters(id)) return undefined;
-      const row = await readMostly(pools, (reader) => findClientRow(reader, id));
-      return row ? view.toEngine(clientMetadataFromRow(encryptionKey, row)) : undefined;
+      return cache ? cache.get(id, load) : load(id);
     }
 
     // Used by dynamic registration management.

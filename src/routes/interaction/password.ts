@@ -79,7 +79,16 @@ export function passwordRoutes(router: Router, deps: InteractionDependencies, pi
       return renderLogin(ctx, deps, details, { email, status: 429, error: message('page.login.too_many_attempts', error.params) });
     }
 
-    const account = await deps.accounts.authenticate(email, password, { ip: ctx.ip, userAgent: ctx.get('user-agent'), requestId: ctx.state.requestId as string | undefined });
+    let account: Awaited<ReturnType<typeof deps.accounts.authenticate>>;
+    try {
+      account = await deps.accounts.authenticate(email, password, { ip: ctx.ip, userAgent: ctx.get('user-agent'), requestId: ctx.state.requestId as string | undefined });
+    } catch (error) {
+      if (!isKeyholdError(error, 'server_busy')) throw error;
+      // Nothing was checked: the attempt is given back, and the form shown again with 503.
+      await attempt.succeeded();
+      setErrorHeaders(ctx, error);
+      return renderLogin(ctx, deps, details, { email, status: 503, error: error.message });
+    }
     if (!account) {
       ctx.state.log.info({ event: 'login.failed', clientId: details.params.client_id }, 'login failed');
       return renderLogin(ctx, deps, details, { email, error: message('page.login.invalid_credentials'), status: 401 });
