@@ -10,7 +10,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 
-const PG_BIN = '/usr/lib/postgresql/15/bin';
+// The server binaries (initdb, pg_ctl) are not on PATH on Debian; pg_config knows where they are.
+const PG_BIN = process.env.PG_BIN ?? (spawnSync('pg_config', ['--bindir'], { encoding: 'utf8' }).stdout?.trim() || '/usr/lib/postgresql/15/bin');
 
 export interface StreamingReplica {
   /** A URL of the primary for `database`. */
