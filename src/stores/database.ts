@@ -61,6 +61,10 @@ export async function openDatabase(
       const pool = new pg.Pool({ connectionString, max: config.DATABASE_POOL_MAX, connectionTimeoutMillis: (config.DATABASE_CONNECT_TIMEOUT ?? 10) * 1000 });
       // An idle client's error (server restart) must not crash the process; the pool replaces it.
       pool.on('error', () => {});
+      // Nor may a checked-out client's: a connection that dies between checkout and query
+      // (a replica stopped, a failover) emits 'error' with no pool listener attached. The
+      // query then fails on its own, and the pool drops the client when it comes back.
+      pool.on('connect', (client) => client.on('error', () => {}));
       return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
     };
     const db = connect(config.DATABASE_URL);

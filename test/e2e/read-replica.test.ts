@@ -5,8 +5,8 @@
 //   answer shows where the engine read it: a client that exists only there is honoured
 //   (the engine read the replica), one that exists only on the primary too (a miss on the
 //   replica is asked of the primary: a client created a moment ago works at once).
-// A real streaming replica is not started here; test/read-replica.test.ts checks the
-// stores' read path on its own.
+// test/e2e/streaming-replica.test.ts runs against a real streaming standby;
+// test/read-replica.test.ts checks the stores' read path on its own.
 import test from 'ava';
 import { decodeJwt } from 'jose';
 import { createResource } from '#src/services/resources.ts';
