@@ -5,6 +5,7 @@
 // hundred refreshes of one token at once.
 import test from 'ava';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { sql } from 'kysely';
 import { registerClient, signInNewUser, tokenRequest } from '../helpers/oidc.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 
@@ -119,6 +120,26 @@ for (const store of ['redis', 'sql'] as const) {
     t.is(mixed[2]!.status, 200);
     t.is(mixed[0]!.body.refresh_token, mixed[2]!.body.refresh_token);
     t.is((await refresh(server, client, first.body.refresh_token as string)).status, 200);
+  });
+
+  test(`${store}, grace: the kept response is sealed, and lives only as long as the window`, async (t) => {
+    const server = grace[store];
+    const { client, refreshToken } = await offlineSession(server);
+    const first = await refresh(server, client, refreshToken);
+    t.is(first.status, 200);
+    const kept: Array<{ text: string; ttl: number }> = [];
+    if (store === 'sql') {
+      const rows = await sql<{ text: string; ttl: number }>`select payload::text as text, extract(epoch from expires_at - now())::float as ttl from oidc_payloads where model = 'RefreshGrace'`.execute(server.keyhold.db);
+      kept.push(...rows.rows);
+    } else {
+      const redis = server.keyhold.redis!;
+      for (const key of await redis.keys(`${server.redisPrefix}{RefreshGrace:*`)) kept.push({ text: JSON.stringify(await redis.hgetall(key)), ttl: await redis.ttl(key) });
+    }
+    t.true(kept.length >= 1);
+    for (const { text, ttl } of kept) {
+      for (const secret of [refreshToken, first.body.refresh_token, first.body.access_token, first.body.id_token] as string[]) t.false(text.includes(secret));
+      t.true(ttl > 0 && ttl <= GRACE, `ttl ${ttl}`);
+    }
   });
 
   test(`${store}, grace: after the window a reuse revokes the grant`, async (t) => {
