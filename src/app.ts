@@ -25,6 +25,7 @@ import { federationRoutes, type FederationDependencies } from '#src/routes/feder
 import { interactionRoutes, type InteractionDependencies } from '#src/routes/interaction/index.ts';
 import { opsRoutes } from '#src/routes/ops.ts';
 import { securityPageRoutes } from '#src/routes/mfa-pages.ts';
+import { sessionsPageRoutes } from '#src/routes/sessions-page.ts';
 import { selfServiceRoutes, type SelfServiceDependencies } from '#src/routes/self-service.ts';
 import { assetsDirectory } from '#src/views.ts';
 
@@ -75,7 +76,7 @@ export function createApp(deps: AppDependencies): Koa {
   app.use(rejectControlCharactersInUrl());
 
   app.use(accountApiCors(deps.clients));
-  for (const router of [opsRoutes(deps.ops), assetRoutes(), interactionRoutes(deps), selfServiceRoutes(deps), securityPageRoutes(deps), emailChangeRoutes(deps), accountRoutes(deps), federationRoutes(deps, app)]) {
+  for (const router of [opsRoutes(deps.ops), assetRoutes(), interactionRoutes(deps), selfServiceRoutes(deps), securityPageRoutes(deps), sessionsPageRoutes(deps), emailChangeRoutes(deps), accountRoutes(deps), federationRoutes(deps, app)]) {
     app.use(router.routes());
     app.use(router.allowedMethods());
   }
