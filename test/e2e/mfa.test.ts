@@ -38,7 +38,6 @@ test.after.always(async () => {
   await setup?.stop();
 });
 
-
 test('discovery lists the password and multi-factor acr values', async (t) => {
   const discovery = (await (await fetch(`${server.issuer}/.well-known/openid-configuration`)).json()) as { acr_values_supported: string[] };
   t.deepEqual(discovery.acr_values_supported, [ACR.password, ACR.mfa, ACR.phr]);
