@@ -27,6 +27,7 @@ import { federationRoutes, type FederationDependencies } from '#src/routes/feder
 import { interactionRoutes, type InteractionDependencies } from '#src/routes/interaction/index.ts';
 import { opsRoutes } from '#src/routes/ops.ts';
 import { securityPageRoutes } from '#src/routes/mfa-pages.ts';
+import { sessionsPageRoutes } from '#src/routes/sessions-page.ts';
 import { selfServiceRoutes, type SelfServiceDependencies } from '#src/routes/self-service.ts';
 import { assetsDirectory } from '#src/views.ts';
 
@@ -67,7 +68,7 @@ export const ENGINE_PATHS: ReadonlySet<string> = new Set(['/token', '/token/intr
 /** Keyhold's pages and APIs in front of the engine, for every other path. */
 function pageChain(deps: AppDependencies, app: Koa): Middleware {
   const chain: Middleware[] = [accountApiCors(deps.clients)];
-  for (const router of [opsRoutes(deps.ops), assetRoutes(), interactionRoutes(deps), selfServiceRoutes(deps), securityPageRoutes(deps), emailChangeRoutes(deps), accountRoutes(deps), federationRoutes(deps, app)]) {
+  for (const router of [opsRoutes(deps.ops), assetRoutes(), interactionRoutes(deps), selfServiceRoutes(deps), securityPageRoutes(deps), sessionsPageRoutes(deps), emailChangeRoutes(deps), accountRoutes(deps), federationRoutes(deps, app)]) {
     chain.push(router.routes() as Middleware, router.allowedMethods() as Middleware);
   }
   // No allowedMethods here: GET on the same path belongs to the engine.

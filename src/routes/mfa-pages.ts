@@ -94,6 +94,8 @@ export function securityPageRoutes(deps: SecurityPageDependencies): Router {
         removeAction: `${BASE}/remove`,
         recoveryAction: `${BASE}/recovery-codes`,
         renameAction: `${BASE}/rename`,
+        sessionsUrl: '/account/sessions',
+        sessionsLabel: message('page.security.sessions_link'),
         csrf: pages.csrfToken(ctx, PURPOSE),
         notice: extra.notice,
         error: extra.error,

@@ -3,6 +3,7 @@
 // and claims lock the rows they take (SKIP LOCKED), and a claim is a lease, so a worker
 // that dies mid-delivery leaves its deliveries to be retried when the lease runs out.
 import { sql, type Kysely, type Selectable, type Transaction } from 'kysely';
+import { claimDueRows } from '#src/stores/lease-claim.ts';
 import type { Database, DeliveryTarget, WebhookTable } from '#src/stores/schema.ts';
 
 type Executor = Kysely<Database> | Transaction<Database>;
@@ -67,30 +68,9 @@ export interface ClaimedDelivery {
   webhook?: { id: string; url: string; secretEncrypted: string };
 }
 
-/** Claims up to `limit` due deliveries (the attempt is counted now), leased for `leaseSeconds`. */
+/** Claims up to `limit` due deliveries (the attempt is counted now), leased for `leaseSeconds` (lease-claim.ts). */
 export async function claimDueDeliveries(db: Kysely<Database>, options: { limit: number; leaseSeconds: number }): Promise<ClaimedDelivery[]> {
-  const claimed = await db
-    .with('due', (qb) =>
-      qb
-        .selectFrom('event_deliveries')
-        .select('id')
-        .where('delivered_at', 'is', null)
-        .where('failed_at', 'is', null)
-        .where('next_attempt_at', '<=', sql<Date>`now()`)
-        .orderBy('next_attempt_at')
-        .limit(options.limit)
-        .forUpdate()
-        .skipLocked(),
-    )
-    .updateTable('event_deliveries')
-    .from('due')
-    .set((eb) => ({
-      next_attempt_at: sql<Date>`now() + make_interval(secs => ${options.leaseSeconds})`,
-      attempts: eb('event_deliveries.attempts', '+', 1),
-    }))
-    .whereRef('event_deliveries.id', '=', 'due.id')
-    .returning(['event_deliveries.id', 'event_deliveries.event_id', 'event_deliveries.target', 'event_deliveries.webhook_id', 'event_deliveries.attempts'])
-    .execute();
+  const claimed = await claimDueRows(db, 'event_deliveries', options);
   if (claimed.length === 0) return [];
   const [events, webhooks] = await Promise.all([
     db.selectFrom('event_outbox').select(['id', 'type', 'created_at', 'data']).where('id', 'in', [...new Set(claimed.map((row) => row.event_id))]).execute(),

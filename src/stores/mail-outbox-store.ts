@@ -2,6 +2,7 @@
 // own transaction when they have one, so a mail exists exactly when the change that caused
 // it was committed; workers on any node claim due rows, send them and record the outcome.
 import { sql, type Kysely, type Transaction } from 'kysely';
+import { claimDueRows } from '#src/stores/lease-claim.ts';
 import type { Database } from '#src/stores/schema.ts';
 
 export interface NewOutboxMail {
@@ -41,47 +42,9 @@ export async function insertOutboxMail(executor: Kysely<Database> | Transaction<
     .execute();
 }
 
-/**
- * Claims up to `limit` due messages for one worker. The lease is next_attempt_at pushed
- * `leaseSeconds` ahead: other workers skip the locked rows while this statement runs and
- * no longer see them as due once it commits, so two nodes never send the same message
- * concurrently; a worker that dies mid-send leaves its messages to be picked up when the
- * lease runs out. Select, lock and update are one statement, hence one transaction. The
- * attempt is counted here, so a message that crashes its worker still runs out of attempts.
- */
+/** Claims up to `limit` due messages for one worker, leased for `leaseSeconds` (lease-claim.ts). */
 export async function claimDueOutboxMails(db: Kysely<Database>, options: { limit: number; leaseSeconds: number }): Promise<OutboxMail[]> {
-  const rows = await db
-    .with('due', (qb) =>
-      qb
-        .selectFrom('mail_outbox')
-        .select('id')
-        .where('sent_at', 'is', null)
-        .where('failed_at', 'is', null)
-        .where('next_attempt_at', '<=', sql<Date>`now()`)
-        .orderBy('next_attempt_at')
-        .limit(options.limit)
-        .forUpdate()
-        .skipLocked(),
-    )
-    .updateTable('mail_outbox')
-    .from('due')
-    .set((eb) => ({
-      next_attempt_at: sql<Date>`now() + make_interval(secs => ${options.leaseSeconds})`,
-      attempts: eb('mail_outbox.attempts', '+', 1),
-    }))
-    .whereRef('mail_outbox.id', '=', 'due.id')
-    .returning([
-      'mail_outbox.id',
-      'mail_outbox.recipient',
-      'mail_outbox.template',
-      'mail_outbox.subject',
-      'mail_outbox.text_body',
-      'mail_outbox.html_body',
-      'mail_outbox.body_encrypted',
-      'mail_outbox.attempts',
-      'mail_outbox.created_at',
-    ])
-    .execute();
+  const rows = await claimDueRows(db, 'mail_outbox', options);
   return rows
     .map((row) => ({
       id: row.id,

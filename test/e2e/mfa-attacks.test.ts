@@ -1,81 +1,42 @@
 // An attacker's view of second factors, over HTTP: enrolling a factor from an unlocked
 // browser through a step-up, texting any number without the cool-down, racing one code in
 // two sign-ins, and hostile input to the new routes.
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import test from 'ava';
 import type * as oidc from 'openid-client';
 import { generate } from 'otplib';
 import { ACR } from '#src/services/authentication/assurance.ts';
 import { accountResourceFor } from '#src/services/resources.ts';
 import { callApi } from '../helpers/api.ts';
-import type { Account } from '#src/services/accounts.ts';
 import { Browser, type Page } from '../helpers/browser.ts';
-import { startMailbox, mailEnv, type Mailbox } from '../helpers/mailbox.ts';
-import { atRedirectUri, createUser, discover, finishAtClient, login, openAuthorization, registerClient, type OpenedAuthorization } from '../helpers/oidc.ts';
-import { startTestServer, type TestServer } from '../helpers/server.ts';
+import type { Mailbox } from '../helpers/mailbox.ts';
+import { accountOf, codeNow, passwordStep, startMfaTestServer, totpSecretOf, withTotp, type MfaTestServer } from '../helpers/mfa.ts';
+import { atRedirectUri, createUser, finishAtClient, login, openAuthorization, type OpenedAuthorization } from '../helpers/oidc.ts';
+import type { TestServer } from '../helpers/server.ts';
 
+let setup: MfaTestServer;
 let server: TestServer;
 let mailbox: Mailbox;
 let config: oidc.Configuration;
-let smsReceiver: Server;
-const texts: { to: string; message: string }[] = [];
 
 test.before(async () => {
-  // A gateway that records every text (signatures are mfa.test.ts's business).
-  smsReceiver = createServer((request, response) => {
-    let body = '';
-    request.on('data', (chunk) => (body += chunk));
-    request.on('end', () => {
-      texts.push(JSON.parse(body) as { to: string; message: string });
-      response.writeHead(202).end();
-    });
-  });
-  await new Promise<void>((resolve) => smsReceiver.listen(0, '127.0.0.1', resolve));
-  mailbox = await startMailbox();
-  server = await startTestServer({
-    env: {
-      ...mailEnv(mailbox),
-      MFA_SMS: 'true',
-      SMS_PROVIDER: 'webhook',
-      SMS_WEBHOOK_URL: `http://127.0.0.1:${(smsReceiver.address() as AddressInfo).port}/sms`,
-      SMS_WEBHOOK_SECRET: 'sms-webhook-secret-0123456789abcdef0123',
+  setup = await startMfaTestServer(
+    {
       MFA_OTP_RESEND_COOLDOWN: '30',
       // A sign-in a second old is no longer "recent": an unlocked browser, not a fresh password.
       RECENT_LOGIN_WINDOW: '1',
       LOGIN_RATE_LIMIT: '1000',
     },
-  });
-  mailbox.attach(async () => {
-    await server.keyhold.background.settled();
-    return server.keyhold.mailWorker.drain();
-  });
-  config = await discover(server, await registerClient(server));
+    // The gateway records every text (signatures are mfa.test.ts's business).
+    { verifySignatures: false },
+  );
+  ({ server, mailbox, config } = setup);
 });
 test.after.always(async () => {
-  await server?.stop();
-  await mailbox?.close();
-  smsReceiver?.close();
+  await setup?.stop();
 });
 
-const totpSecretOf = (page: Page) => /<code class="secret" id="totp-secret">([A-Z2-7]+)<\/code>/.exec(page.body)?.[1];
-const codeNow = (secret: string) => generate({ secret });
+const texts = () => setup.sms.texts;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function accountOf(user: { id: string }): Promise<Account> {
-  return (await server.keyhold.accounts.findById(user.id))!;
-}
-
-async function withTotp(user: { id: string }): Promise<{ secret: string; recoveryCodes: string[] }> {
-  const account = await accountOf(user);
-  const enrolment = await server.keyhold.mfa.startTotp(account);
-  const confirmed = await server.keyhold.mfa.confirmEnrolment(account, enrolment.factorId, await generate({ secret: enrolment.secret, epoch: Math.floor(Date.now() / 1000) - 30 }));
-  return { secret: enrolment.secret, recoveryCodes: confirmed.recoveryCodes! };
-}
-
-async function passwordStep(flow: OpenedAuthorization, user: { email: string; password: string }): Promise<Page> {
-  return flow.browser.submit(flow.page, /\/login$/, { email: user.email, password: user.password }, { stopAt: atRedirectUri });
-}
 
 test('an unlocked browser cannot enrol an attacker factor through a step-up: an old session without factors signs in with the password first', async (t) => {
   const user = await createUser(server);
@@ -92,7 +53,7 @@ test('an unlocked browser cannot enrol an attacker factor through a step-up: an 
   const stepUp = await openAuthorization(config, { acr_values: ACR.mfa }, browser);
   t.false(stepUp.page.body.includes('/mfa/enrol'), 'enrolment offered to a session without a fresh password');
   t.true(stepUp.page.body.includes('name="password"'));
-  t.is((await server.keyhold.mfa.listFactors(await accountOf(user))).length, 0);
+  t.is((await server.keyhold.mfa.listFactors(await accountOf(server, user))).length, 0);
 
   // The owner, with the password, enrols as before.
   let page = await passwordStep(stepUp, user);
@@ -114,23 +75,23 @@ test('SMS enrolment keeps its cool-down: starting over does not text a number ag
     page = await flow.browser.submit(choice, /\/mfa\/enrol$/, { kind: 'sms', phone_number: victim });
     answers.push(page.status);
   }
-  t.is(texts.filter((text) => text.to === victim).length, 1);
+  t.is(texts().filter((text) => text.to === victim).length, 1);
   t.deepEqual(answers, [200, 429, 429]);
   t.true(Number(page.headers.get('retry-after')) > 0);
 
   // The Account API's and the security page's enrolment are the same service: also refused.
-  const account = await accountOf(user);
+  const account = await accountOf(server, user);
   const error = await server.keyhold.mfa.startSms(account, '+14155550198').then(
     () => undefined,
     (caught: unknown) => caught as { code?: string },
   );
   t.is(error?.code, 'rate_limited');
-  t.is(texts.filter((text) => text.to === '+14155550198').length, 0);
+  t.is(texts().filter((text) => text.to === '+14155550198').length, 0);
 });
 
 test('one TOTP code raced in two sign-ins at once: exactly one gets through', async (t) => {
   const user = await createUser(server);
-  const { secret } = await withTotp(user);
+  const { secret } = await withTotp(server, user);
   const first = await openAuthorization(config);
   const second = await openAuthorization(config);
   const [a, b] = await Promise.all([passwordStep(first, user), passwordStep(second, user)]);
@@ -146,7 +107,7 @@ test('one TOTP code raced in two sign-ins at once: exactly one gets through', as
 
 test('one recovery code raced in two sign-ins at once: exactly one gets through', async (t) => {
   const user = await createUser(server);
-  const { recoveryCodes } = await withTotp(user);
+  const { recoveryCodes } = await withTotp(server, user);
   const first = await openAuthorization(config);
   const second = await openAuthorization(config);
   const [a, b] = await Promise.all([passwordStep(first, user), passwordStep(second, user)]);
@@ -165,9 +126,9 @@ test('removing two factors at once cannot leave an account that policy requires 
   const { tokens } = await login(config, user, { resource: accountResourceFor(server.issuer), scope: 'openid account:read account:write', prompt: 'consent' });
   // Policy requires a factor from now on; the account holds two.
   await server.keyhold.db.updateTable('accounts').set({ tier: 'pro' }).where('id', '=', user.id).execute();
-  const account = await accountOf(user);
+  const account = await accountOf(server, user);
   for (let round = 0; round < 4; round++) {
-    while ((await server.keyhold.mfa.listFactors(account)).length < 2) await withTotp(user);
+    while ((await server.keyhold.mfa.listFactors(account)).length < 2) await withTotp(server, user);
     const ids = (await server.keyhold.mfa.listFactors(account)).map((factor) => factor.id);
     // Each removal proves the second factor with a recovery code of its own.
     const codes = await server.keyhold.mfa.regenerateRecoveryCodes(account);
@@ -179,7 +140,7 @@ test('removing two factors at once cannot leave an account that policy requires 
 
 test('a burst of wrong emailed codes at once spends no more than the five attempts: the right one is refused after', async (t) => {
   const user = await createUser(server);
-  const account = await accountOf(user);
+  const account = await accountOf(server, user);
   const { factorId } = await server.keyhold.mfa.startEmail(account);
   await server.keyhold.mfa.confirmEnrolment(account, factorId, (await mailbox.next(user.email, /sign-in code/)).code!);
   const flow = await openAuthorization(config);
@@ -199,11 +160,11 @@ test('a burst of wrong emailed codes at once spends no more than the five attemp
 test('a third-party token and the password alone cannot remove a factor (a fresh code or a recent sign-in is required)', async (t) => {
   const user = await createUser(server);
   const { tokens } = await login(config, user, { resource: accountResourceFor(server.issuer), scope: 'openid account:read account:write', prompt: 'consent' });
-  await withTotp(user);
-  const [factor] = await server.keyhold.mfa.listFactors(await accountOf(user));
+  await withTotp(server, user);
+  const [factor] = await server.keyhold.mfa.listFactors(await accountOf(server, user));
   const answer = await callApi(server, tokens.access_token, 'DELETE', `/api/account/factors/${factor!.id}`, { password: user.password });
   t.is(answer.body.error, 'reauthentication_required');
-  t.is((await server.keyhold.mfa.listFactors(await accountOf(user))).length, 1);
+  t.is((await server.keyhold.mfa.listFactors(await accountOf(server, user))).length, 1);
 });
 
 // The same pair (password + a token) adds the attacker's own app or new recovery codes to an
@@ -211,7 +172,7 @@ test('a third-party token and the password alone cannot remove a factor (a fresh
 test('with a factor on the account, the password and a token alone cannot add another factor or new recovery codes', async (t) => {
   const user = await createUser(server);
   const { tokens } = await login(config, user, { resource: accountResourceFor(server.issuer), scope: 'openid account:read account:write', prompt: 'consent' });
-  await withTotp(user);
+  await withTotp(server, user);
   const started = await callApi(server, tokens.access_token, 'POST', '/api/account/factors', { kind: 'totp', password: user.password });
   t.is(started.body.error, 'reauthentication_required');
   const regenerated = await callApi(server, tokens.access_token, 'POST', '/api/account/factors/recovery-codes', { password: user.password });
@@ -220,7 +181,7 @@ test('with a factor on the account, the password and a token alone cannot add an
 
 test('hostile input to the new routes answers 4xx, never 500', async (t) => {
   const user = await createUser(server);
-  await withTotp(user);
+  await withTotp(server, user);
   const flow = await openAuthorization(config);
   const challenge = await passwordStep(flow, user);
   const uid = /\/interaction\/([^/]+)\/mfa/.exec(challenge.body)![1]!;
@@ -277,7 +238,7 @@ test('hostile input to the new routes answers 4xx, never 500', async (t) => {
 
 test('wrong second-factor codes count towards the lockout: at LOCKOUT_THRESHOLD the account locks and even the right code is refused', async (t) => {
   const user = await createUser(server);
-  const { secret } = await withTotp(user);
+  const { secret } = await withTotp(server, user);
   const flow = await openAuthorization(config);
   let page = await passwordStep(flow, user);
   const right = await generate({ secret, epoch: Math.floor(Date.now() / 1000) + 30 });

@@ -3,61 +3,24 @@
 // checks signatures) and recovery codes; replayed, wrong, expired and exhausted codes; the
 // steps cannot be skipped; step-up with acr_values, max_age, prompt=none and essential acr
 // claims; acr and amr in ID tokens.
-import { createHmac, timingSafeEqual } from 'node:crypto';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import test from 'ava';
-import * as oidc from 'openid-client';
-import { generate } from 'otplib';
+import type * as oidc from 'openid-client';
 import { ACR, PAPE_MULTI_FACTOR } from '#src/services/authentication/assurance.ts';
-import type { Account } from '#src/services/accounts.ts';
 import { decodeEntities, type Page } from '../helpers/browser.ts';
-import { startMailbox, mailEnv, type Mailbox } from '../helpers/mailbox.ts';
-import { atRedirectUri, createUser, discover, finishAtClient, openAuthorization, registerClient, silentAuthorization, type OpenedAuthorization } from '../helpers/oidc.ts';
+import type { Mailbox } from '../helpers/mailbox.ts';
+import { accountOf, codeNextStep, codeNow, passwordStep, recoveryCodesOf, startMfaTestServer, totpSecretOf, withTotp, type MfaTestServer } from '../helpers/mfa.ts';
+import { atRedirectUri, createUser, discover, finishAtClient, openAuthorization, registerClient, silentAuthorization } from '../helpers/oidc.ts';
 import { alertText, fieldNames, lead } from '../helpers/page.ts';
-import { startTestServer, type TestServer } from '../helpers/server.ts';
+import type { TestServer } from '../helpers/server.ts';
 
-const SMS_SECRET = 'sms-webhook-secret-0123456789abcdef0123';
-
+let setup: MfaTestServer;
 let server: TestServer;
 let mailbox: Mailbox;
 let config: oidc.Configuration;
-let smsReceiver: Server;
-const texts: { to: string; message: string }[] = [];
-let forgedTexts = 0;
-
-function verifySignature(header: string, body: string): boolean {
-  const match = /^t=(\d+),v1=([0-9a-f]{64})$/.exec(header);
-  if (!match) return false;
-  const expected = createHmac('sha256', SMS_SECRET).update(`${match[1]}.${body}`).digest();
-  return timingSafeEqual(expected, Buffer.from(match[2]!, 'hex'));
-}
 
 test.before(async () => {
-  // The SMS gateway: accepts only messages signed with the shared secret.
-  smsReceiver = createServer((request, response) => {
-    let body = '';
-    request.on('data', (chunk) => (body += chunk));
-    request.on('end', () => {
-      if (!verifySignature(String(request.headers['keyhold-signature'] ?? ''), body)) {
-        forgedTexts += 1;
-        response.writeHead(401).end();
-        return;
-      }
-      const parsed = JSON.parse(body) as { to: string; message: string };
-      texts.push({ to: parsed.to, message: parsed.message });
-      response.writeHead(202).end();
-    });
-  });
-  await new Promise<void>((resolve) => smsReceiver.listen(0, '127.0.0.1', resolve));
-  mailbox = await startMailbox();
-  server = await startTestServer({
-    env: {
-      ...mailEnv(mailbox),
-      MFA_SMS: 'true',
-      SMS_PROVIDER: 'webhook',
-      SMS_WEBHOOK_URL: `http://127.0.0.1:${(smsReceiver.address() as AddressInfo).port}/sms`,
-      SMS_WEBHOOK_SECRET: SMS_SECRET,
+  setup = await startMfaTestServer(
+    {
       MFA_OTP_RESEND_COOLDOWN: '0',
       MFA_REQUIRED_ROLES: 'admin',
       // Every test signs in from 127.0.0.1: the per-address limit would join them up; the
@@ -66,43 +29,14 @@ test.before(async () => {
       // Code mechanics are this file's subject; wrong codes locking the account, mfa-attacks'.
       LOCKOUT_THRESHOLD: '1000',
     },
-  });
-  mailbox.attach(async () => {
-    await server.keyhold.background.settled();
-    return server.keyhold.mailWorker.drain();
-  });
-  config = await discover(server, await registerClient(server));
+    // The gateway accepts only texts signed with the shared secret.
+    { verifySignatures: true },
+  );
+  ({ server, mailbox, config } = setup);
 });
 test.after.always(async () => {
-  await server?.stop();
-  await mailbox?.close();
-  smsReceiver?.close();
+  await setup?.stop();
 });
-
-const totpSecretOf = (page: Page) => /<code class="secret" id="totp-secret">([A-Z2-7]+)<\/code>/.exec(page.body)?.[1];
-const recoveryCodesOf = (page: Page) => [...page.body.matchAll(/<li><code>([a-z0-9-]+)<\/code><\/li>/g)].map((match) => match[1]!);
-const codeNow = (secret: string) => generate({ secret });
-const codeNextStep = (secret: string) => generate({ secret, epoch: Math.floor(Date.now() / 1000) + 30 });
-const lastText = (to: string) => {
-  const text = [...texts].reverse().find((entry) => entry.to === to);
-  return /(\d{6})/.exec(text?.message ?? '')?.[1];
-};
-
-async function accountOf(user: { id: string }): Promise<Account> {
-  return (await server.keyhold.accounts.findById(user.id))!;
-}
-
-/** Enrols an authenticator app for the user through the service (as the account page would), with the previous step's code; its secret. */
-async function withTotp(user: { id: string }): Promise<string> {
-  const account = await accountOf(user);
-  const enrolment = await server.keyhold.mfa.startTotp(account);
-  await server.keyhold.mfa.confirmEnrolment(account, enrolment.factorId, await generate({ secret: enrolment.secret, epoch: Math.floor(Date.now() / 1000) - 30 }));
-  return enrolment.secret;
-}
-
-async function passwordStep(flow: OpenedAuthorization, user: { email: string; password: string }): Promise<Page> {
-  return flow.browser.submit(flow.page, /\/login$/, { email: user.email, password: user.password }, { stopAt: atRedirectUri });
-}
 
 test('discovery lists the password and multi-factor acr values', async (t) => {
   const discovery = (await (await fetch(`${server.issuer}/.well-known/openid-configuration`)).json()) as { acr_values_supported: string[] };
@@ -148,7 +82,7 @@ test('tier pro: enrolment is forced after the password; TOTP page shows QR, URI 
 
 test('a TOTP code works once: the same code in a second sign-in is refused, the next one works', async (t) => {
   const user = await createUser(server);
-  const secret = await withTotp(user);
+  const { secret } = await withTotp(server, user);
   const code = await codeNow(secret);
   const first = await openAuthorization(config);
   let page = await passwordStep(first, user);
@@ -168,7 +102,7 @@ test('a TOTP code works once: the same code in a second sign-in is refused, the 
 
 test('the second factor cannot be skipped: no code from the resume URL, a new request, or posting consent', async (t) => {
   const user = await createUser(server);
-  await withTotp(user);
+  await withTotp(server, user);
   const flow = await openAuthorization(config);
   const challenge = await passwordStep(flow, user);
   t.true(challenge.body.includes('name="code"'));
@@ -192,7 +126,7 @@ test('the second factor cannot be skipped: no code from the resume URL, a new re
 
 test('a recovery code signs in once, says how many are left, and mails a notice; used again it is refused', async (t) => {
   const user = await createUser(server);
-  const account = await accountOf(user);
+  const account = await accountOf(server, user);
   const enrolment = await server.keyhold.mfa.startTotp(account);
   const { recoveryCodes } = await server.keyhold.mfa.confirmEnrolment(account, enrolment.factorId, await codeNow(enrolment.secret));
   await mailbox.flush(user.email);
@@ -217,7 +151,7 @@ test('a recovery code signs in once, says how many are left, and mails a notice;
 
 test('email codes: mailed when the challenge opens, five wrong tries end the code, an expired code is refused, a new one works', async (t) => {
   const user = await createUser(server);
-  const account = await accountOf(user);
+  const account = await accountOf(server, user);
   const { factorId } = await server.keyhold.mfa.startEmail(account);
   const enrolMail = await mailbox.next(user.email, /sign-in code/);
   await server.keyhold.mfa.confirmEnrolment(account, factorId, enrolMail.code!);
@@ -253,19 +187,19 @@ test('email codes: mailed when the challenge opens, five wrong tries end the cod
 
 test('SMS codes go through the signed webhook; a code sent for one sign-in does not work in another', async (t) => {
   const user = await createUser(server);
-  const account = await accountOf(user);
+  const account = await accountOf(server, user);
   const phone = `+1415555${String(Math.floor(Math.random() * 10_000)).padStart(4, '0')}`;
   const { factorId } = await server.keyhold.mfa.startSms(account, phone);
-  await server.keyhold.mfa.confirmEnrolment(account, factorId, lastText(phone)!);
+  await server.keyhold.mfa.confirmEnrolment(account, factorId, setup.sms.lastCode(phone)!);
 
   const other = await openAuthorization(config);
   await passwordStep(other, user);
-  const otherCode = lastText(phone)!;
+  const otherCode = setup.sms.lastCode(phone)!;
 
   const flow = await openAuthorization(config);
   let page = await passwordStep(flow, user);
   t.regex(page.body, /by text message to/);
-  const code = lastText(phone)!;
+  const code = setup.sms.lastCode(phone)!;
   t.not(code, undefined);
   if (otherCode !== code) {
     const crossed = await flow.browser.submit(page, /\/mfa$/, { code: otherCode }, { stopAt: atRedirectUri });
@@ -275,7 +209,7 @@ test('SMS codes go through the signed webhook; a code sent for one sign-in does 
   page = await flow.browser.submit(page, /\/mfa$/, { code }, { stopAt: atRedirectUri });
   const { claims } = await finishAtClient(config, flow, page);
   t.deepEqual([...(claims.amr as string[])].sort(), ['mfa', 'pwd', 'sms']);
-  t.is(forgedTexts, 0);
+  t.is(setup.sms.forged(), 0);
 });
 
 test('role admin (MFA_REQUIRED_ROLES) and client require_mfa force enrolment; a plain user at a plain client signs in with the password alone', async (t) => {
@@ -302,7 +236,7 @@ test('step-up: acr_values=mfa inside a password session asks for the factor only
   const first = await finishAtClient(config, flow, await passwordStep(flow, user));
   t.is(first.claims.acr, ACR.password);
   // The user turns on an authenticator app afterwards; the session still holds a password sign-in.
-  const secret = await withTotp(user);
+  const { secret } = await withTotp(server, user);
 
   const silent = await silentAuthorization(config, flow.browser, { acr_values: ACR.mfa });
   t.is(silent.searchParams.get('error'), 'interaction_required');
@@ -324,7 +258,7 @@ test('step-up: acr_values=mfa inside a password session asks for the factor only
 
 test('step-up with max_age: the password and the factor again, auth_time fresh', async (t) => {
   const user = await createUser(server);
-  const secret = await withTotp(user);
+  const { secret } = await withTotp(server, user);
   const flow = await openAuthorization(config);
   let page = await passwordStep(flow, user);
   page = await flow.browser.submit(page, /\/mfa$/, { code: await codeNow(secret) }, { stopAt: atRedirectUri });
@@ -361,7 +295,7 @@ test('essential acr claim: mfa is met by enrolling (PAPE alias echoed); one nami
 
 test('wrong codes count against the sign-in limits: a burst ends in 429 with Retry-After', async (t) => {
   const user = await createUser(server);
-  const secret = await withTotp(user);
+  const { secret } = await withTotp(server, user);
   const flow = await openAuthorization(config);
   let page = await passwordStep(flow, user);
   const right = await codeNow(secret);

@@ -6,23 +6,12 @@ import test from 'ava';
 import * as oidc from 'openid-client';
 import { accountResourceFor } from '#src/services/resources.ts';
 import { callApi } from '../helpers/api.ts';
-import { Browser, type Page } from '../helpers/browser.ts';
+import { DeviceBrowser } from '../helpers/browser.ts';
 import { createUser, discover, login, registerClient, silentAuthorization } from '../helpers/oidc.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 
 const LAPTOP = 'Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36';
 const PHONE = 'Mozilla/5.0 (iPhone; CPU iPhone OS 17_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.1 Mobile/15E148 Safari/604.1';
-
-/** A browser that sends its own User-Agent on every request. */
-class DeviceBrowser extends Browser {
-  constructor(private readonly userAgent: string) {
-    super();
-  }
-
-  override request(url: string, init: Parameters<Browser['request']>[1] = {}): Promise<Page> {
-    return super.request(url, { ...init, headers: { 'user-agent': this.userAgent, ...init.headers } });
-  }
-}
 
 interface Target {
   server: TestServer;

@@ -149,3 +149,14 @@ export class Browser {
     return options.follow === false ? response : this.follow(response, options.stopAt);
   }
 }
+
+/** A browser that sends its own User-Agent on every request (a device of its own). */
+export class DeviceBrowser extends Browser {
+  constructor(private readonly userAgent: string) {
+    super();
+  }
+
+  override request(url: string, init: Parameters<Browser['request']>[1] = {}): Promise<Page> {
+    return super.request(url, { ...init, headers: { 'user-agent': this.userAgent, ...init.headers } });
+  }
+}
