@@ -13,6 +13,16 @@ const positiveInt = z.coerce.number().int().positive();
 
 const nameList = z.string().transform((value) => [...new Set(value.split(/[\s,]+/).filter((name) => name && name !== 'none'))]);
 
+// An address end users are sent to or shown: https, or http on localhost for development.
+// Quotes, spaces, commas and semicolons are refused so the value can stand in a CSP source.
+const brandUrl = z
+  .url({ protocol: /^https?$/ })
+  .refine((value) => {
+    const url = new URL(value);
+    return (url.protocol === 'https:' || (url.protocol === 'http:' && ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname))) && !url.username && !url.password;
+  }, 'must be an https URL (or http://localhost), without credentials')
+  .refine((value) => !/[\s'",;]/.test(value), 'must not contain spaces, quotes, commas or semicolons');
+
 const signingAlg = z.enum(['RS256', 'PS256', 'ES256', 'EdDSA']);
 
 const environmentSchema = z.object({
@@ -243,6 +253,29 @@ const environmentSchema = z.object({
   RATE_LIMIT_REDIS_FAILURE: z.enum(['closed', 'memory', 'open']).default('closed'),
   // Days the audit log is kept; older entries are deleted by a daily job. 0 keeps them forever.
   AUDIT_RETENTION_DAYS: seconds.default(365),
+
+  // Branding: what end users see on every page and in every mail instead of "Keyhold".
+  // The name stands in pages' titles, texts and mails ("sign out of <name>?").
+  BRAND_NAME: z
+    .string()
+    .trim()
+    .min(1)
+    .max(60)
+    .refine((value) => !/[\u0000-\u001f\u007f\u2028\u2029]/.test(value), 'must be one line without control characters')
+    .default('Keyhold'),
+  // A logo above each page and mail; https (or http://localhost for development). The CSP's
+  // img-src names this exact address, nothing wider.
+  BRAND_LOGO_URL: brandUrl.optional(),
+  // The accent colour of buttons, links and focus rings (and mail buttons): #rgb or #rrggbb.
+  // Served in a style sheet of Keyhold's own, so the CSP keeps style-src 'self'.
+  BRAND_PRIMARY_COLOR: z
+    .string()
+    .regex(/^#(?:[0-9a-f]{3}|[0-9a-f]{6})$/i, 'must be a CSS hex colour such as #1f6feb')
+    .optional(),
+  // Links in every page's and mail's footer; https (or http://localhost for development).
+  BRAND_SUPPORT_URL: brandUrl.optional(),
+  BRAND_PRIVACY_URL: brandUrl.optional(),
+  BRAND_TERMS_URL: brandUrl.optional(),
 });
 
 // Names used by the product documents Keyhold was started from, accepted as aliases.
@@ -288,6 +321,7 @@ const POLICY_KEYS = [
   'PASSWORD_HISTORY', 'BREACH_CHECK_URL', 'RECENT_LOGIN_WINDOW', 'MFA_TOTP', 'MFA_EMAIL', 'MFA_SMS',
   'PASSKEYS', 'MFA_REQUIRED_TIERS', 'MFA_REQUIRED_ROLES', 'MFA_ENROLMENT_GRACE', 'MFA_OTP_TTL', 'MFA_OTP_RESEND_COOLDOWN', 'TOTP_ISSUER_NAME',
   'PASSWORD_HISTORY', 'BREACH_CHECK_URL', 'RECENT_LOGIN_WINDOW',
+  'BRAND_NAME', 'BRAND_LOGO_URL', 'BRAND_PRIMARY_COLOR', 'BRAND_SUPPORT_URL', 'BRAND_PRIVACY_URL', 'BRAND_TERMS_URL',
   'PAR', 'REQUIRE_PAR', 'REQUEST_OBJECTS', 'DPOP', 'DPOP_REQUIRE_NONCE', 'DEVICE_FLOW', 'DEVICE_CODE_TTL', 'DEVICE_CODE_RATE_LIMIT', 'DEVICE_CODE_RATE_WINDOW', 'DYNAMIC_REGISTRATION',
 ] as const satisfies ReadonlyArray<keyof Settings>;
 

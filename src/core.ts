@@ -6,6 +6,7 @@ import type { Redis } from 'ioredis';
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import type { Config } from '#src/config.ts';
+import { brandFrom } from '#src/presentation/brand.ts';
 import { createAccountDataService, type AccountDataService } from '#src/services/account-data.ts';
 import { createAccountService, type AccountService } from '#src/services/accounts.ts';
 import { createAdministration, type Administration } from '#src/services/admin/index.ts';
@@ -136,7 +137,7 @@ export async function createCore(config: Config, logger: Logger): Promise<Core> 
     const engineState = redis
       ? createRedisAdapter(redis, { prefix: config.REDIS_PREFIX, encryptionKey: keys.engineState, onReuse })
       : createSqlAdapter(db, { encryptionKey: keys.engineState, onReuse });
-    const mailer = createMailer(db, { issuer: config.ISSUER, defaultLocale: 'en', bodyKey: keys.mailBodies });
+    const mailer = createMailer(db, { issuer: config.ISSUER, defaultLocale: 'en', brand: brandFrom(config), bodyKey: keys.mailBodies });
     const passwords = createPasswordHasher(
       { memoryCost: config.ARGON2_MEMORY_KIB, timeCost: config.ARGON2_ITERATIONS, parallelism: config.ARGON2_PARALLELISM },
       { legacyBcryptCost: createLegacyBcryptCost(db) },
