@@ -30,8 +30,8 @@ export function applyInteractionLocales(ctx: Context, uiLocales: unknown, secure
   if (presentation) presentation.locales = [...requested, ...presentation.browserLocales];
   const language = requested.map(languageOf).find(Boolean);
   if (language) {
-    if (ctx.cookies.get(LOCALE_COOKIE) !== language) ctx.cookies.set(LOCALE_COOKIE, language, { httpOnly: true, sameSite: 'lax', secure: secureCookies, overwrite: true });
+    if (ctx.cookies.get(LOCALE_COOKIE) !== language) ctx.cookies.set(LOCALE_COOKIE, language, { path: '/', httpOnly: true, sameSite: 'lax', secure: secureCookies, overwrite: true });
   } else if (ctx.cookies.get(LOCALE_COOKIE)) {
-    ctx.cookies.set(LOCALE_COOKIE, null, { overwrite: true });
+    ctx.cookies.set(LOCALE_COOKIE, null, { path: '/', overwrite: true });
   }
 }

@@ -9,8 +9,10 @@ export function parseAcceptLanguage(header: string | undefined): string[] {
     .slice(0, 20)
     .map((part, index) => {
       const [tag = '', ...parameters] = part.trim().split(';');
-      const q = parameters.map((p) => /^\s*q=([0-9.]+)\s*$/.exec(p)?.[1]).find(Boolean);
-      return { tag: tag.trim(), q: q === undefined ? 1 : Number(q), index };
+      const qParameter = parameters.find((parameter) => /^\s*q=/i.test(parameter));
+      // A malformed weight drops the entry rather than guessing it.
+      const q = qParameter === undefined ? 1 : /^\s*q=(0(?:\.\d{0,3})?|1(?:\.0{0,3})?)\s*$/i.test(qParameter) ? Number(qParameter.split('=')[1]) : 0;
+      return { tag: tag.trim(), q, index };
     })
     .filter((entry) => /^[A-Za-z]{1,8}(?:-[A-Za-z0-9]{1,8})*$/.test(entry.tag) && entry.q > 0)
     .sort((a, b) => b.q - a.q || a.index - b.index)
