@@ -182,8 +182,9 @@ const environmentSchema = z.object({
   // Lifetime (seconds) of a code sent by email or SMS, and the wait before another is sent.
   MFA_OTP_TTL: seconds.min(30).max(3600).default(300),
   MFA_OTP_RESEND_COOLDOWN: seconds.default(30),
-  // The name authenticator apps show for the account (the otpauth:// issuer).
-  TOTP_ISSUER_NAME: z.string().min(1).max(64).default('Keyhold'),
+  // The name authenticator apps show for the account (the otpauth:// issuer) and passkey
+  // prompts show for the site. Unset: BRAND_NAME.
+  TOTP_ISSUER_NAME: z.string().min(1).max(64).optional(),
   // How SMS codes leave: `log` writes each message to a private file under DATA_DIR/sms
   // (development; the code never reaches the log), `webhook` POSTs JSON to SMS_WEBHOOK_URL,
   // signed with SMS_WEBHOOK_SECRET (header Keyhold-Signature, as webhooks are).
@@ -287,8 +288,9 @@ const aliases: Record<string, (value: string) => [string, string]> = {
   MFA_OTP_EXPIRE_SECONDS: (v) => ['MFA_OTP_TTL', v],
 };
 
-type Settings = Omit<z.infer<typeof environmentSchema>, 'ALLOW_LOOPBACK_REQUESTS'> & {
+type Settings = Omit<z.infer<typeof environmentSchema>, 'ALLOW_LOOPBACK_REQUESTS' | 'TOTP_ISSUER_NAME'> & {
   ALLOW_LOOPBACK_REQUESTS: boolean;
+  TOTP_ISSUER_NAME: string;
   /** true when ISSUER is https: cookies get the Secure flag. */
   secureCookies: boolean;
 };
@@ -394,6 +396,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     // happens to be spelled (a trial on localhost, a misconfiguration).
     ALLOW_LOOPBACK_REQUESTS: values.ALLOW_LOOPBACK_REQUESTS ?? (!production && isLoopbackIssuer(values.ISSUER)),
     secureCookies: values.ISSUER.startsWith('https:'),
+    TOTP_ISSUER_NAME: values.TOTP_ISSUER_NAME ?? values.BRAND_NAME,
   };
   return Object.freeze({ ...settings, process: slice(settings, PROCESS_KEYS), policy: slice(settings, POLICY_KEYS) });
 }
