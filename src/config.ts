@@ -116,7 +116,8 @@ const environmentSchema = z.object({
   RECOVERY_RATE_WINDOW: positiveInt.default(3600),
   // Outgoing mail. Unset SMTP_URL: messages are written as .eml under DATA_DIR/outbox.
   SMTP_URL: z.string().regex(/^smtps?:\/\//, 'must be an smtp:// or smtps:// URL').optional(),
-  MAIL_FROM: z.string().default('Keyhold <no-reply@localhost>'),
+  // The sender of every mail. Unset: BRAND_NAME <no-reply@localhost>.
+  MAIL_FROM: z.string().optional(),
   // Mail is queued in SQL and sent by a worker: how often it polls, and how many attempts
   // (with exponential back-off) a message gets before it is marked failed.
   MAIL_POLL_INTERVAL: positiveInt.default(2),
@@ -288,9 +289,10 @@ const aliases: Record<string, (value: string) => [string, string]> = {
   MFA_OTP_EXPIRE_SECONDS: (v) => ['MFA_OTP_TTL', v],
 };
 
-type Settings = Omit<z.infer<typeof environmentSchema>, 'ALLOW_LOOPBACK_REQUESTS' | 'TOTP_ISSUER_NAME'> & {
+type Settings = Omit<z.infer<typeof environmentSchema>, 'ALLOW_LOOPBACK_REQUESTS' | 'TOTP_ISSUER_NAME' | 'MAIL_FROM'> & {
   ALLOW_LOOPBACK_REQUESTS: boolean;
   TOTP_ISSUER_NAME: string;
+  MAIL_FROM: string;
   /** true when ISSUER is https: cookies get the Secure flag. */
   secureCookies: boolean;
 };
@@ -397,6 +399,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     ALLOW_LOOPBACK_REQUESTS: values.ALLOW_LOOPBACK_REQUESTS ?? (!production && isLoopbackIssuer(values.ISSUER)),
     secureCookies: values.ISSUER.startsWith('https:'),
     TOTP_ISSUER_NAME: values.TOTP_ISSUER_NAME ?? values.BRAND_NAME,
+    // A quoted display name: a brand with a comma or a colon stays one sender.
+    MAIL_FROM: values.MAIL_FROM ?? `"${values.BRAND_NAME.replace(/["\\]/g, '\\$&')}" <no-reply@localhost>`,
   };
   return Object.freeze({ ...settings, process: slice(settings, PROCESS_KEYS), policy: slice(settings, POLICY_KEYS) });
 }

@@ -180,6 +180,7 @@ test('mails carry the brand: subject, greeting, button colour, footer links; Eng
   await flow.browser.submit(recovery, /\/recovery$/, { email: user.email });
   const mail = await mailbox.next(user.email);
   t.is(mail.subject, 'Reset your Acme Cloud password');
+  t.deepEqual(mail.parsed.from?.value.map((sender) => sender.name), ['Acme Cloud']);
   t.regex(mail.text, /your Acme Cloud account/);
   t.false(/keyhold/i.test(mail.text + mail.html.replace(/<[^>]+>/g, '')), 'Keyhold in the mail');
   t.regex(mail.html, /background:#0b6e4f/);
