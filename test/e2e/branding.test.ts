@@ -146,6 +146,11 @@ test('ui_locales=de gives the German sign-in page; a wrong password is refused i
   t.true(reset.body.includes(`<input type="text" value="${user.email}" autocomplete="username" hidden readonly>`));
 });
 
+test('discovery lists the page languages', async (t) => {
+  const metadata = (await (await fetch(`${server.issuer}/.well-known/openid-configuration`)).json()) as { ui_locales_supported?: string[] };
+  t.deepEqual(metadata.ui_locales_supported, ['en', 'de']);
+});
+
 test('Accept-Language: de-DE gives the German sign-in page; the explicit ui_locales=en wins over it', async (t) => {
   const german = await openAuthorization(config, {}, new Browser({ 'accept-language': 'fr-CH, de-DE;q=0.9, en;q=0.5' }));
   t.is(lang(german.page.body), 'de');
