@@ -14,7 +14,9 @@ import { rejectControlCharactersInUrl } from '#src/middleware/control-characters
 import { errorHandler } from '#src/middleware/errors.ts';
 import type { Metrics } from '#src/middleware/metrics.ts';
 import { requestContext } from '#src/middleware/request-context.ts';
+import { presentation } from '#src/middleware/presentation.ts';
 import { securityHeaders } from '#src/middleware/security-headers.ts';
+import { brandFavicon, brandFrom, brandStylesheet, type Brand } from '#src/presentation/brand.ts';
 import type { EngineHost } from '#src/oidc/engine-host.ts';
 import type { ClientService } from '#src/services/clients.ts';
 import { accountRoutes, type ApiDependencies } from '#src/routes/account.ts';
@@ -26,6 +28,7 @@ import { emailChangeRoutes } from '#src/routes/email-change.ts';
 import { federationRoutes, type FederationDependencies } from '#src/routes/federation/index.ts';
 import { interactionRoutes, type InteractionDependencies } from '#src/routes/interaction/index.ts';
 import { opsRoutes } from '#src/routes/ops.ts';
+import { devMailRoutes } from '#src/routes/dev-mail.ts';
 import { securityPageRoutes } from '#src/routes/mfa-pages.ts';
 import { sessionsPageRoutes } from '#src/routes/sessions-page.ts';
 import { selfServiceRoutes, type SelfServiceDependencies } from '#src/routes/self-service.ts';
@@ -45,9 +48,13 @@ export interface AppDependencies extends InteractionDependencies, SelfServiceDep
 // The browser half of @simplewebauthn, served from our origin (the CSP allows no other).
 const webauthnBrowserBundle = path.join(path.dirname(createRequire(import.meta.url).resolve('@simplewebauthn/browser')), '..', 'dist', 'bundle', 'index.umd.min.js');
 
-function assetRoutes(): Router {
+function assetRoutes(brand: Brand): Router {
   const router = new Router();
-  const assets: Record<string, { type: string; body: Buffer }> = {
+  const assets: Record<string, { type: string; body: Buffer | string }> = {
+    // Made from the settings: the brand colour in a style sheet of our own (no inline style
+    // for the CSP to allow), and a favicon in that colour.
+    '/assets/brand.css': { type: 'text/css', body: brandStylesheet(brand) },
+    '/assets/favicon.svg': { type: 'image/svg+xml', body: brandFavicon(brand) },
     '/assets/keyhold.css': { type: 'text/css', body: readFileSync(path.join(assetsDirectory, 'keyhold.css')) },
     '/assets/passkey.js': { type: 'application/javascript', body: readFileSync(path.join(assetsDirectory, 'passkey.js')) },
     '/assets/webauthn.js': { type: 'application/javascript', body: readFileSync(webauthnBrowserBundle) },
@@ -59,6 +66,10 @@ function assetRoutes(): Router {
       ctx.body = asset.body;
     });
   }
+  router.get('/favicon.ico', (ctx) => {
+    ctx.status = 301;
+    ctx.redirect('/assets/favicon.svg');
+  });
   return router;
 }
 
@@ -66,9 +77,9 @@ function assetRoutes(): Router {
 export const ENGINE_PATHS: ReadonlySet<string> = new Set(['/token', '/token/introspection', '/token/revocation', '/me', '/jwks']);
 
 /** Keyhold's pages and APIs in front of the engine, for every other path. */
-function pageChain(deps: AppDependencies, app: Koa): Middleware {
+function pageChain(deps: AppDependencies, app: Koa, brand: Brand): Middleware {
   const chain: Middleware[] = [accountApiCors(deps.clients)];
-  for (const router of [opsRoutes(deps.ops), assetRoutes(), interactionRoutes(deps), selfServiceRoutes(deps), securityPageRoutes(deps), sessionsPageRoutes(deps), emailChangeRoutes(deps), accountRoutes(deps), federationRoutes(deps, app)]) {
+  for (const router of [opsRoutes(deps.ops), assetRoutes(brand), interactionRoutes(deps), selfServiceRoutes(deps), securityPageRoutes(deps), sessionsPageRoutes(deps), emailChangeRoutes(deps), accountRoutes(deps), federationRoutes(deps, app), ...developmentRoutes(deps)]) {
     chain.push(router.routes() as Middleware, router.allowedMethods() as Middleware);
   }
   // No allowedMethods here: GET on the same path belongs to the engine.
@@ -77,6 +88,11 @@ function pageChain(deps: AppDependencies, app: Koa): Middleware {
   chain.push(clientAuthenticationError(deps.config.ISSUER));
   chain.push((ctx, next) => deps.engine.middleware(ctx, next));
   return compose(chain);
+}
+
+/** Routes that exist only outside production: none of them answers in a production process. */
+function developmentRoutes(deps: AppDependencies): Router[] {
+  return deps.config.NODE_ENV === 'production' ? [] : [devMailRoutes(deps)];
 }
 
 export function createApp(deps: AppDependencies): Koa {
@@ -88,9 +104,11 @@ export function createApp(deps: AppDependencies): Koa {
   // Errors are answered by errorHandler; nothing else should print them.
   app.silent = true;
 
+  const brand = brandFrom(deps.config);
   app.use(requestContext(deps.logger));
   app.use(deps.metrics.middleware);
-  app.use(securityHeaders({ https: deps.config.secureCookies }));
+  app.use(securityHeaders({ https: deps.config.secureCookies, imageSources: brand.logoCspSource ? [brand.logoCspSource] : [] }));
+  app.use(presentation({ brand, secureCookies: deps.config.secureCookies }));
   app.use(errorHandler());
   app.use(rejectControlCharactersInUrl());
 
@@ -99,7 +117,7 @@ export function createApp(deps: AppDependencies): Koa {
   // request against every router cost more than the request itself. The engine answers
   // CORS there by itself (clientBasedCORS: the client's own redirect origins).
   const engine = compose([clientAuthenticationError(deps.config.ISSUER), (ctx, next) => deps.engine.middleware(ctx, next)]);
-  const pages = pageChain(deps, app);
+  const pages = pageChain(deps, app, brand);
   const byPath: Middleware = (ctx, next) => (ENGINE_PATHS.has(ctx.path) ? engine(ctx, next) : pages(ctx, next));
   app.use(Object.assign(byPath, { chain: [engine, pages] }));
   return app;

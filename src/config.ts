@@ -14,6 +14,16 @@ const positiveInt = z.coerce.number().int().positive();
 
 const nameList = z.string().transform((value) => [...new Set(value.split(/[\s,]+/).filter((name) => name && name !== 'none'))]);
 
+// An address end users are sent to or shown: https, or http on localhost for development.
+// Quotes, spaces, commas and semicolons are refused so the value can stand in a CSP source.
+const brandUrl = z
+  .url({ protocol: /^https?$/ })
+  .refine((value) => {
+    const url = new URL(value);
+    return (url.protocol === 'https:' || (url.protocol === 'http:' && ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname))) && !url.username && !url.password;
+  }, 'must be an https URL (or http://localhost), without credentials')
+  .refine((value) => !/[\s'",;]/.test(value), 'must not contain spaces, quotes, commas or semicolons');
+
 const signingAlg = z.enum(['RS256', 'PS256', 'ES256', 'EdDSA']);
 
 const environmentSchema = z.object({
@@ -129,7 +139,8 @@ const environmentSchema = z.object({
   RECOVERY_RATE_WINDOW: positiveInt.default(3600),
   // Outgoing mail. Unset SMTP_URL: messages are written as .eml under DATA_DIR/outbox.
   SMTP_URL: z.string().regex(/^smtps?:\/\//, 'must be an smtp:// or smtps:// URL').optional(),
-  MAIL_FROM: z.string().default('Keyhold <no-reply@localhost>'),
+  // The sender of every mail. Unset: BRAND_NAME <no-reply@localhost>.
+  MAIL_FROM: z.string().optional(),
   // Mail is queued in SQL and sent by a worker: how often it polls, and how many attempts
   // (with exponential back-off) a message gets before it is marked failed.
   MAIL_POLL_INTERVAL: positiveInt.default(2),
@@ -195,8 +206,9 @@ const environmentSchema = z.object({
   // Lifetime (seconds) of a code sent by email or SMS, and the wait before another is sent.
   MFA_OTP_TTL: seconds.min(30).max(3600).default(300),
   MFA_OTP_RESEND_COOLDOWN: seconds.default(30),
-  // The name authenticator apps show for the account (the otpauth:// issuer).
-  TOTP_ISSUER_NAME: z.string().min(1).max(64).default('Keyhold'),
+  // The name authenticator apps show for the account (the otpauth:// issuer) and passkey
+  // prompts show for the site. Unset: BRAND_NAME.
+  TOTP_ISSUER_NAME: z.string().min(1).max(64).optional(),
   // How SMS codes leave: `log` writes each message to a private file under DATA_DIR/sms
   // (development; the code never reaches the log), `webhook` POSTs JSON to SMS_WEBHOOK_URL,
   // signed with SMS_WEBHOOK_SECRET (header Keyhold-Signature, as webhooks are).
@@ -281,6 +293,29 @@ const environmentSchema = z.object({
   // ARGON2_MEMORY_KIB while it runs, so an unbounded queue would be unbounded memory).
   ARGON2_QUEUE: seconds.max(10_000).default(32),
   UV_THREADPOOL_SIZE: positiveInt.max(1024).default(4),
+
+  // Branding: what end users see on every page and in every mail instead of "Keyhold".
+  // The name stands in pages' titles, texts and mails ("sign out of <name>?").
+  BRAND_NAME: z
+    .string()
+    .trim()
+    .min(1)
+    .max(60)
+    .refine((value) => !/[\u0000-\u001f\u007f\u2028\u2029]/.test(value), 'must be one line without control characters')
+    .default('Keyhold'),
+  // A logo above each page and mail; https (or http://localhost for development). The CSP's
+  // img-src names this exact address, nothing wider.
+  BRAND_LOGO_URL: brandUrl.optional(),
+  // The accent colour of buttons, links and focus rings (and mail buttons): #rgb or #rrggbb.
+  // Served in a style sheet of Keyhold's own, so the CSP keeps style-src 'self'.
+  BRAND_PRIMARY_COLOR: z
+    .string()
+    .regex(/^#(?:[0-9a-f]{3}|[0-9a-f]{6})$/i, 'must be a CSS hex colour such as #1f6feb')
+    .optional(),
+  // Links in every page's and mail's footer; https (or http://localhost for development).
+  BRAND_SUPPORT_URL: brandUrl.optional(),
+  BRAND_PRIVACY_URL: brandUrl.optional(),
+  BRAND_TERMS_URL: brandUrl.optional(),
 });
 
 // Names used by the product documents Keyhold was started from, accepted as aliases.
@@ -292,9 +327,11 @@ const aliases: Record<string, (value: string) => [string, string]> = {
   MFA_OTP_EXPIRE_SECONDS: (v) => ['MFA_OTP_TTL', v],
 };
 
-type Settings = Omit<z.infer<typeof environmentSchema>, 'ALLOW_LOOPBACK_REQUESTS' | 'WORKERS'> & {
+type Settings = Omit<z.infer<typeof environmentSchema>, 'ALLOW_LOOPBACK_REQUESTS' | 'WORKERS' | 'TOTP_ISSUER_NAME' | 'MAIL_FROM'> & {
   ALLOW_LOOPBACK_REQUESTS: boolean;
   WORKERS: number;
+  TOTP_ISSUER_NAME: string;
+  MAIL_FROM: string;
   /** true when ISSUER is https: cookies get the Secure flag. */
   secureCookies: boolean;
 };
@@ -327,6 +364,7 @@ const POLICY_KEYS = [
   'PASSWORD_HISTORY', 'BREACH_CHECK_URL', 'RECENT_LOGIN_WINDOW', 'MFA_TOTP', 'MFA_EMAIL', 'MFA_SMS',
   'PASSKEYS', 'MFA_REQUIRED_TIERS', 'MFA_REQUIRED_ROLES', 'MFA_ENROLMENT_GRACE', 'MFA_OTP_TTL', 'MFA_OTP_RESEND_COOLDOWN', 'TOTP_ISSUER_NAME',
   'PASSWORD_HISTORY', 'BREACH_CHECK_URL', 'RECENT_LOGIN_WINDOW',
+  'BRAND_NAME', 'BRAND_LOGO_URL', 'BRAND_PRIMARY_COLOR', 'BRAND_SUPPORT_URL', 'BRAND_PRIVACY_URL', 'BRAND_TERMS_URL',
   'PAR', 'REQUIRE_PAR', 'REQUEST_OBJECTS', 'DPOP', 'DPOP_REQUIRE_NONCE', 'DEVICE_FLOW', 'DEVICE_CODE_TTL', 'DEVICE_CODE_RATE_LIMIT', 'DEVICE_CODE_RATE_WINDOW', 'DYNAMIC_REGISTRATION',
 ] as const satisfies ReadonlyArray<keyof Settings>;
 
@@ -406,6 +444,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     ALLOW_LOOPBACK_REQUESTS: values.ALLOW_LOOPBACK_REQUESTS ?? (!production && isLoopbackIssuer(values.ISSUER)),
     secureCookies: values.ISSUER.startsWith('https:'),
     WORKERS: values.WORKERS ?? (production ? availableParallelism() : 1),
+    TOTP_ISSUER_NAME: values.TOTP_ISSUER_NAME ?? values.BRAND_NAME,
+    // A quoted display name: a brand with a comma or a colon stays one sender.
+    MAIL_FROM: values.MAIL_FROM ?? `"${values.BRAND_NAME.replace(/["\\]/g, '\\$&')}" <no-reply@localhost>`,
   };
   return Object.freeze({ ...settings, process: slice(settings, PROCESS_KEYS), policy: slice(settings, POLICY_KEYS) });
 }

@@ -5,6 +5,7 @@
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import type { Config } from '#src/config.ts';
+import { brandFrom } from '#src/presentation/brand.ts';
 import { createAccountDataService, type AccountDataService } from '#src/services/account-data.ts';
 import { createAccountService, type AccountService } from '#src/services/accounts.ts';
 import { createAdministration, type Administration } from '#src/services/admin/index.ts';
@@ -158,7 +159,7 @@ export async function createCore(config: Config, logger: Logger): Promise<Core> 
     const refreshGrace = createRefreshGrace(config.REFRESH_REUSE_GRACE);
     const adapterOptions = { encryptionKey: keys.engineState, onReuse, refreshGrace: refreshGrace.policy };
     const engineState = redis ? createRedisAdapter(redis, { prefix: config.REDIS_PREFIX, ...adapterOptions }) : createSqlAdapter(db, adapterOptions);
-    const mailer = createMailer(db, { issuer: config.ISSUER, defaultLocale: 'en', bodyKey: keys.mailBodies });
+    const mailer = createMailer(db, { issuer: config.ISSUER, defaultLocale: 'en', brand: brandFrom(config), bodyKey: keys.mailBodies });
     // As many hashes at once as libuv has threads; ARGON2_QUEUE more wait, the rest get 503.
     const passwordWork = createWorkGate({ concurrency: config.UV_THREADPOOL_SIZE, queue: config.ARGON2_QUEUE });
     const passwords = createPasswordHasher(

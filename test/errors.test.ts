@@ -70,7 +70,10 @@ test('message() fills placeholders and leaves unknown ones visible', (t) => {
   t.is(message('error.unknown_role', { name: 'auditor' }), 'no role named auditor (create it with "keyhold role create")');
   t.is(message('page.login.too_many_attempts', { retryAfterMinutes: 3 }), 'Too many failed attempts. Try again in 3 minute(s).');
   t.is(formatMessage('{a} and {b}', { a: 1 }), '1 and {b}');
-  t.is(message('page.login.title', {}, ['de-CH', 'en-GB']), 'Sign in');
+  t.is(message('page.login.title', {}, ['de-CH', 'en-GB']), 'Anmelden');
+  t.is(message('page.login.title', {}, ['fr-CH', 'en-GB']), 'Sign in');
+  // A key the German catalogue leaves out (a developer's text) is answered in English.
+  t.is(message('error.invalid_client_metadata.not_object', {}, ['de']), 'client metadata must be a JSON object');
   const error = new KeyholdError('rate_limited', { key: 'error.rate_limited.wait', params: { retryAfterSeconds: 42 }, headers: { 'Retry-After': '42' } });
   t.is(error.message, 'Please wait 42 seconds before asking again.');
   t.is(error.status, 429);

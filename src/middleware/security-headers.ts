@@ -1,20 +1,33 @@
 // Headers for every response. The CSP has no form-action: browsers apply it to the redirect
 // that follows a form POST, which would block the way back to the client's redirect_uri.
 // script-src is present so the engine can add the hash of its form_post script.
-import type { Middleware } from 'koa';
+import type { Context, Middleware } from 'koa';
 
-const contentSecurityPolicy = [
-  "default-src 'none'",
-  "script-src 'self'",
-  "style-src 'self'",
-  "img-src 'self' data:",
-  "base-uri 'none'",
-  "frame-ancestors 'none'",
-].join('; ');
+/**
+ * The policy, with img-src widened by exactly the images a page shows from elsewhere (the
+ * brand's logo, a client's logo on the consent page): each an https address naming one
+ * file (see cspImage in src/presentation/brand.ts), never a whole host or scheme.
+ */
+export function contentSecurityPolicy(imageSources: readonly string[] = []): string {
+  return [
+    "default-src 'none'",
+    "script-src 'self'",
+    "style-src 'self'",
+    ["img-src 'self' data:", ...imageSources].join(' '),
+    "base-uri 'none'",
+    "frame-ancestors 'none'",
+  ].join('; ');
+}
 
-export function securityHeaders(options: { https: boolean }): Middleware {
+/** Lets this response's page show one more outside image (sources from cspImage only). */
+export function allowImages(ctx: Context, baseSources: readonly string[], extra: readonly string[]): void {
+  ctx.set('Content-Security-Policy', contentSecurityPolicy([...baseSources, ...extra]));
+}
+
+export function securityHeaders(options: { https: boolean; imageSources?: readonly string[] }): Middleware {
+  const policy = contentSecurityPolicy(options.imageSources);
   return async (ctx, next) => {
-    ctx.set('Content-Security-Policy', contentSecurityPolicy);
+    ctx.set('Content-Security-Policy', policy);
     ctx.set('X-Content-Type-Options', 'nosniff');
     ctx.set('X-Frame-Options', 'DENY');
     ctx.set('Referrer-Policy', 'no-referrer');

@@ -3,6 +3,7 @@
 // the engine's; this file only decides and assembles.
 import type { Configuration } from 'oidc-provider';
 import type { Config } from '#src/config.ts';
+import { supportedLanguages } from '#src/messages/index.ts';
 import { engineCookies } from '#src/oidc/hooks/cookies.ts';
 import { clientBasedCORS } from '#src/oidc/hooks/client-cors.ts';
 import { apiScope, clientTenant, extraClientMetadata, firstParty, introspection, requireMfa } from '#src/oidc/hooks/client-metadata.ts';
@@ -140,6 +141,8 @@ export function engineConfiguration(deps: EngineDependencies): Configuration {
     discovery: {
       claim_types_supported: ['normal'],
       prompt_values_supported: promptValuesSupported(interaction.policy!),
+      // The languages of the pages (src/messages/); others are answered in English.
+      ui_locales_supported: [...supportedLanguages],
     },
     interactions: interaction,
     renderError,

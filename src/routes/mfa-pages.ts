@@ -43,7 +43,7 @@ export interface SecurityPageDependencies {
 const PURPOSE = 'security';
 const PASSKEY_PURPOSE = 'security-passkey';
 const BASE = '/account/security';
-const kindLabels: Record<FactorKind, string> = { totp: 'Authenticator app', email: 'Codes by email', sms: 'Codes by text message', passkey: 'Passkey' };
+const kindLabels: Record<FactorKind, MessageKey> = { totp: 'factor.kind.totp', email: 'factor.kind.email', sms: 'factor.kind.sms', passkey: 'factor.kind.passkey' };
 const addLabels: Record<FactorKind, MessageKey> = { totp: 'page.mfa.use.totp', email: 'page.mfa.use.email', sms: 'page.mfa.use.sms', passkey: 'page.mfa.add.passkey' };
 
 const secret = z.string().max(4096).default('');
@@ -87,7 +87,8 @@ export function securityPageRoutes(deps: SecurityPageDependencies): Router {
       'security',
       {
         title: message('page.security.title'),
-        factors: factors.map((factor) => ({ ...factor, label: kindLabels[factor.kind] })),
+        username: account.email,
+        factors: factors.map((factor) => ({ ...factor, label: message(kindLabels[factor.kind]) })),
         recoveryCodesLeft: await mfa.recoveryCodesLeft(account.id),
         kinds: mfa.enabledKinds().map((kind) => ({ id: kind, label: message(addLabels[kind]) })),
         enrolAction: `${BASE}/enrol`,

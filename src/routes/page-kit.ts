@@ -5,6 +5,7 @@ import type { InteractionResults } from 'oidc-provider';
 import type { Config } from '#src/config.ts';
 import { isKeyholdError, KeyholdError } from '#src/errors.ts';
 import { message, type MessageKey, type MessageParams } from '#src/messages/index.ts';
+import { applyInteractionLocales } from '#src/middleware/presentation.ts';
 import type { EngineHost } from '#src/oidc/engine-host.ts';
 import type { CsrfService } from '#src/services/csrf.ts';
 import type { PasswordViolation } from '#src/services/password-policy.ts';
@@ -57,7 +58,9 @@ export function createPageKit(deps: { config: Config; csrf: CsrfService; engine:
   const findInteraction = async (ctx: Context, uid: string) => {
     try {
       const details = await engine.provider.interactionDetails(ctx.req, ctx.res);
-      return details.uid === uid ? details : undefined;
+      if (details.uid !== uid) return undefined;
+      applyInteractionLocales(ctx, details.params.ui_locales, deps.config.secureCookies);
+      return details;
     } catch {
       return undefined;
     }

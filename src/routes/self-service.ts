@@ -176,14 +176,16 @@ export function selfServiceRoutes(deps: SelfServiceDependencies): Router {
     pages.message(ctx, 'page.recovery_sent', { link: signInLink(interaction) });
   });
 
-  const renderReset = (ctx: Context, token: string, errors: string[] = [], status = 200) =>
-    pages.render(ctx, 'reset-password', { title: message('page.reset.title'), token, errors, minLength: config.PASSWORD_MIN_LENGTH, action: '/recovery/reset', csrf: pages.csrfToken(ctx, 'reset') }, status);
+  const renderReset = (ctx: Context, token: string, username: string | undefined, errors: string[] = [], status = 200) =>
+    pages.render(ctx, 'reset-password', { title: message('page.reset.title'), token, username, errors, minLength: config.PASSWORD_MIN_LENGTH, action: '/recovery/reset', csrf: pages.csrfToken(ctx, 'reset') }, status);
+  // The address for the hidden username field; a link that no longer works shows none.
+  const resetUsername = (token: string) => deps.credentials.peekReset(token).then(({ email }) => email, () => undefined);
 
   router.get('/recovery/reset', async (ctx) => {
     const token = tokenOf(ctx.query.token);
     try {
-      await deps.credentials.peekReset(token);
-      renderReset(ctx, token);
+      const { email } = await deps.credentials.peekReset(token);
+      renderReset(ctx, token, email);
     } catch (error) {
       linkFailed(ctx, error);
     }
@@ -192,13 +194,17 @@ export function selfServiceRoutes(deps: SelfServiceDependencies): Router {
   router.post('/recovery/reset', form, async (ctx) => {
     pages.assertCsrf(ctx, 'reset');
     const posted = readForm(ctx, resetForm);
-    if (!posted.ok) return posted.fieldErrors.token ? invalidLink(ctx) : renderReset(ctx, posted.values.token ?? '', listedFieldErrors(posted.fieldErrors, passwordLabels), FORM_REFUSED);
+    if (!posted.ok) {
+      if (posted.fieldErrors.token) return invalidLink(ctx);
+      const token = posted.values.token ?? '';
+      return renderReset(ctx, token, await resetUsername(token), listedFieldErrors(posted.fieldErrors, passwordLabels), FORM_REFUSED);
+    }
     const { token, password } = posted.data;
     try {
       await deps.credentials.resetPassword(token, password, ctx.ip);
       pages.message(ctx, 'page.password_changed');
     } catch (error) {
-      if (isKeyholdError(error, 'password_rejected')) return renderReset(ctx, token, formErrors(error), 400);
+      if (isKeyholdError(error, 'password_rejected')) return renderReset(ctx, token, await resetUsername(token), formErrors(error), 400);
       linkFailed(ctx, error);
     }
   });
@@ -211,19 +217,24 @@ export function selfServiceRoutes(deps: SelfServiceDependencies): Router {
     return { account, keep: { sessionIds: [session.id], grantIds: session.grantIds } };
   };
 
-  const renderChange = (ctx: Context, extra: { errors?: string[]; done?: boolean } = {}, status = 200) =>
-    pages.render(ctx, 'change-password', { title: message('page.change_password.title'), action: '/account/password', csrf: pages.csrfToken(ctx, 'password'), minLength: config.PASSWORD_MIN_LENGTH, errors: extra.errors ?? [], done: extra.done }, status);
+  const renderChange = (ctx: Context, username: string, extra: { errors?: string[]; done?: boolean } = {}, status = 200) =>
+    pages.render(
+      ctx,
+      'change-password',
+      { title: message('page.change_password.title'), username, action: '/account/password', csrf: pages.csrfToken(ctx, 'password'), minLength: config.PASSWORD_MIN_LENGTH, errors: extra.errors ?? [], done: extra.done },
+      status,
+    );
 
   router.get('/account/password', async (ctx) => {
-    await signedIn(ctx);
-    renderChange(ctx);
+    const { account } = await signedIn(ctx);
+    renderChange(ctx, account.email);
   });
 
   router.post('/account/password', form, async (ctx) => {
     pages.assertCsrf(ctx, 'password');
     const { account, keep } = await signedIn(ctx);
     const posted = readForm(ctx, changePasswordForm);
-    if (!posted.ok) return renderChange(ctx, { errors: listedFieldErrors(posted.fieldErrors, passwordLabels) }, FORM_REFUSED);
+    if (!posted.ok) return renderChange(ctx, account.email, { errors: listedFieldErrors(posted.fieldErrors, passwordLabels) }, FORM_REFUSED);
     const input = posted.data;
     const change = () =>
       deps.credentials.changePassword({
@@ -237,13 +248,13 @@ export function selfServiceRoutes(deps: SelfServiceDependencies): Router {
     try {
       // Guesses of the current password count like wrong passwords at login.
       await withPasswordAttempt(deps.loginThrottle, ctx.ip, account.email, change, (error) => isKeyholdError(error, 'invalid_password'));
-      renderChange(ctx, { done: true });
+      renderChange(ctx, account.email, { done: true });
     } catch (error) {
       if (isKeyholdError(error, 'rate_limited')) {
         setErrorHeaders(ctx, error);
-        return renderChange(ctx, { errors: [message('page.change_password.too_many_attempts')] }, 429);
+        return renderChange(ctx, account.email, { errors: [message('page.change_password.too_many_attempts')] }, 429);
       }
-      if (isKeyholdError(error, 'password_rejected', 'invalid_password')) return renderChange(ctx, { errors: formErrors(error) }, 400);
+      if (isKeyholdError(error, 'password_rejected', 'invalid_password')) return renderChange(ctx, account.email, { errors: formErrors(error) }, 400);
       throw error;
     }
   });

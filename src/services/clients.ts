@@ -4,6 +4,7 @@
 import type { Kysely } from 'kysely';
 import { KeyholdError, type ErrorMessageKey } from '#src/errors.ts';
 import { randomToken } from '#src/crypto.ts';
+import { cspImage } from '#src/presentation/brand.ts';
 import { isOidcScope } from '#src/services/claims.ts';
 import { API_SCOPE_PROPERTY, toEngineClientMetadata } from '#src/services/client-scopes.ts';
 import { undefinedScopes } from '#src/services/resources.ts';
@@ -46,6 +47,10 @@ export async function checkClientMetadata(db: Kysely<Database>, validator: Clien
   const metadata: Record<string, unknown> = { ...(input as Record<string, unknown>) };
   if (metadata.client_id !== undefined && (typeof metadata.client_id !== 'string' || !/^[\w.~:-]{1,128}$/.test(metadata.client_id))) {
     throw new KeyholdError('invalid_client_metadata', { key: 'error.invalid_client_metadata.client_id' });
+  }
+  // Shown on the consent page, so admitted by its CSP: https and a plain path only.
+  if (metadata.logo_uri !== undefined && !cspImage(metadata.logo_uri, { httpsOnly: true })) {
+    throw new KeyholdError('invalid_client_metadata', { key: 'error.invalid_client_metadata.logo_uri' });
   }
   if (metadata.first_party !== undefined && typeof metadata.first_party !== 'boolean') {
     throw new KeyholdError('invalid_client_metadata', { key: 'error.invalid_client_metadata.first_party' });

@@ -86,9 +86,13 @@ export function createCredentialService(deps: CredentialDependencies) {
       await recordAudit(db, { event: 'password.reset_requested', accountId: account.id, ip });
     },
 
-    /** The reset flow behind a link, for rendering its form; throws invalid_code when unusable. */
-    async peekReset(token: string): Promise<Flow> {
-      return (await usableReset(token)).flow;
+    /**
+     * The reset flow behind a link and its account's address (for the form's hidden username
+     * field, which lets password managers file the new password); throws invalid_code when unusable.
+     */
+    async peekReset(token: string): Promise<{ flow: Flow; email: string }> {
+      const { flow, account } = await usableReset(token);
+      return { flow, email: account.email };
     },
 
     async resetPassword(token: string, password: string, ip?: string): Promise<void> {

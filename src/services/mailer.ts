@@ -9,6 +9,9 @@ import type { Kysely, Transaction } from 'kysely';
 import { catalogs, mailTemplates, resolveMailLocale, type MailData, type MailTemplate } from '#src/mail/messages.ts';
 import { insertOutboxMail } from '#src/stores/mail-outbox-store.ts';
 import type { Database } from '#src/stores/schema.ts';
+import { resolveLanguage } from '#src/messages/index.ts';
+import { defaultBrand, type Brand } from '#src/presentation/brand.ts';
+import { currentLocales } from '#src/presentation/context.ts';
 import { renderView } from '#src/views.ts';
 
 export type { MailTemplate } from '#src/mail/messages.ts';
@@ -31,6 +34,8 @@ export interface MailerOptions {
   /** Keyhold's issuer URL; its host tells recipients where a mail came from. */
   issuer: string;
   defaultLocale: string;
+  /** The operator's brand: its name in subjects and texts, its logo, colour and links in the HTML part. */
+  brand?: Brand;
   /** Seals the bodies in the outbox (DerivedKeys.mailBodies). */
   bodyKey: Buffer;
 }
@@ -66,7 +71,7 @@ export class MailError extends Error {
 // Bare addresses only: no display names, lists or line breaks that could alter headers.
 const plainAddress = /^[^\s@<>()[\]\\,;:"]+@[^\s@<>()[\]\\,;:"]+\.[^\s@<>()[\]\\,;:"]+$/;
 
-function checkedData(template: MailTemplate, data: Record<string, string>): MailData {
+function checkedData(template: MailTemplate, data: Record<string, string>): Record<string, string> {
   const fields = mailTemplateFields[template];
   const checked: Record<string, string> = {};
   for (const [key, value] of Object.entries(data)) {
@@ -86,14 +91,20 @@ function checkedData(template: MailTemplate, data: Record<string, string>): Mail
 }
 
 /** Subject, text part and HTML part of a message in the resolved locale. */
-export function renderMail(template: MailTemplate, data: Record<string, string>, options: { issuer: string; locale: string }): RenderedMail {
+export function renderMail(template: MailTemplate, data: Record<string, string>, options: { issuer: string; locale: string; brand?: Brand }): RenderedMail {
   if (!mailTemplates.includes(template)) throw new MailError(`unknown mail template ${String(template)}`);
-  const values = checkedData(template, data);
+  const brand = options.brand ?? defaultBrand;
+  const values: MailData = { ...checkedData(template, data), brand: brand.name };
   const locale = resolveMailLocale(options.locale, 'en');
   const catalog = catalogs[locale]!;
   const content = catalog.templates[template](values);
   const greeting = catalog.greeting(values.name || undefined);
-  const footer = catalog.footer(new URL(options.issuer).host);
+  const footer = catalog.footer(new URL(options.issuer).host, brand.name);
+  const brandLinks = [
+    { label: catalog.brandLinks.support, url: brand.supportUrl },
+    { label: catalog.brandLinks.privacy, url: brand.privacyUrl },
+    { label: catalog.brandLinks.terms, url: brand.termsUrl },
+  ].filter((link): link is { label: string; url: string } => Boolean(link.url));
 
   const text = [
     greeting,
@@ -101,9 +112,20 @@ export function renderMail(template: MailTemplate, data: Record<string, string>,
     ...content.links.map((link) => `${link.label}:\n${link.url}`),
     ...(content.code ? [`${content.code.label}: ${content.code.value}`] : []),
     content.closing,
-    `-- \n${footer}`,
+    `-- \n${footer}${brandLinks.map((link) => `\n${link.label}: ${link.url}`).join('')}`,
   ].join('\n\n');
-  const html = renderView('mail/message', { locale, greeting, footer, linkFallback: catalog.linkFallback, ...content });
+  // The colour is a validated hex value (src/config.ts), so it may stand in an inline style;
+  // mail clients drop style sheets.
+  const html = renderView('mail/message', {
+    locale,
+    greeting,
+    footer,
+    brand,
+    brandLinks,
+    accent: brand.primaryColor ?? '#1f6feb',
+    linkFallback: catalog.linkFallback,
+    ...content,
+  });
   return { subject: content.subject, text: `${text}\n`, html };
 }
 
@@ -125,7 +147,9 @@ export function createMailer(db: Kysely<Database>, options: MailerOptions): Mail
       if (!plainAddress.test(to)) throw new MailError('mail recipient is not a plain email address');
       const rendered = renderMail(message.template, message.data, {
         issuer: options.issuer,
-        locale: resolveMailLocale(message.locale, options.defaultLocale),
+        // The account's language, else the language of the page that caused the mail.
+        locale: resolveMailLocale(message.locale ?? resolveLanguage(currentLocales()), options.defaultLocale),
+        brand: options.brand,
       });
       const id = randomUUID();
       await insertOutboxMail(executor, {

@@ -8,6 +8,7 @@ import { generate } from 'otplib';
 import { CLI_ACTOR } from '#src/services/admin/actor.ts';
 import { accountResourceFor } from '#src/services/resources.ts';
 import { callApi } from '../helpers/api.ts';
+import { previousStepCode } from '../helpers/mfa.ts';
 import { Browser } from '../helpers/browser.ts';
 import { startMailbox, mailEnv, type Mailbox } from '../helpers/mailbox.ts';
 import { atRedirectUri, createUser, discover, finishAtClient, login, openAuthorization, registerClient } from '../helpers/oidc.ts';
@@ -37,7 +38,7 @@ test.after.always(async () => {
 });
 
 const api = (token: string, method: string, path: string, body?: unknown) => callApi(server, token, method, path, body);
-const previousStep = (secret: string) => generate({ secret, epoch: Math.floor(Date.now() / 1000) - 30 });
+const previousStep = previousStepCode;
 const codeNow = (secret: string) => generate({ secret });
 
 async function tokenFor(config: oidc.Configuration, user: { email: string; password: string }) {

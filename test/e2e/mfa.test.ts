@@ -65,7 +65,7 @@ test('tier pro: enrolment is forced after the password; TOTP page shows QR, URI 
   const codes = recoveryCodesOf(page);
   t.is(codes.length, 10);
   t.is(new Set(codes).size, 10);
-  t.true(page.body.includes('download="keyhold-recovery-codes.txt"'));
+  t.true(page.body.includes('download="recovery-codes.txt"'));
   page = await flow.browser.submit(page, /\/mfa\/continue$/, {}, { stopAt: atRedirectUri });
   const { claims } = await finishAtClient(config, flow, page);
   t.is(claims.acr, ACR.mfa);

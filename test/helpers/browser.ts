@@ -65,6 +65,9 @@ export function parseForms(html: string, baseUrl: string): ParsedForm[] {
 }
 
 export class Browser {
+  /** Headers sent with every request (e.g. Accept-Language), before a request's own. */
+  constructor(private readonly defaultHeaders: Record<string, string> = {}) {}
+
   /** name → value of every cookie held, whatever its path (for inspection). */
   readonly cookies = new Map<string, string>();
   private readonly jar = new Map<string, { name: string; value: string; path: string }>();
@@ -109,7 +112,7 @@ export class Browser {
       method: init.method ?? 'GET',
       body: init.body,
       redirect: 'manual',
-      headers: { ...(cookie ? { cookie } : {}), accept: 'text/html', ...init.headers },
+      headers: { ...(cookie ? { cookie } : {}), accept: 'text/html', ...this.defaultHeaders, ...init.headers },
     });
     this.storeCookies(target, response.headers);
     return { url, status: response.status, headers: response.headers, body: await response.text() };

@@ -1,6 +1,7 @@
 // What the second-factor tests share: a Keyhold with a mailbox and a real local SMS gateway
 // (a webhook receiver, which may check the signature Keyhold sends), reading codes off the
 // pages and the gateway, and an authenticator app enrolled through the service.
+import { setTimeout as sleep } from 'node:timers/promises';
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -102,11 +103,22 @@ export async function accountOf(server: TestServer, user: { id: string }): Promi
   return (await server.keyhold.accounts.findById(user.id))!;
 }
 
+/**
+ * The code of the step before the current one: accepted (one step either side) and it leaves
+ * the current step unclaimed for the sign-in that follows. Taken at least ten seconds before
+ * the step ends, so that a slow request cannot carry it two steps back.
+ */
+export async function previousStepCode(secret: string): Promise<string> {
+  const intoStep = (Date.now() / 1000) % 30;
+  if (intoStep > 20) await sleep((30 - intoStep) * 1000 + 50);
+  return generate({ secret, epoch: Math.floor(Date.now() / 1000) - 30 });
+}
+
 /** Enrols an authenticator app for the user through the service (as the account page would), with the previous step's code. */
 export async function withTotp(server: TestServer, user: { id: string }): Promise<{ secret: string; recoveryCodes: string[] }> {
   const account = await accountOf(server, user);
   const enrolment = await server.keyhold.mfa.startTotp(account);
-  const confirmed = await server.keyhold.mfa.confirmEnrolment(account, enrolment.factorId, await generate({ secret: enrolment.secret, epoch: Math.floor(Date.now() / 1000) - 30 }));
+  const confirmed = await server.keyhold.mfa.confirmEnrolment(account, enrolment.factorId, await previousStepCode(enrolment.secret));
   return { secret: enrolment.secret, recoveryCodes: confirmed.recoveryCodes! };
 }
 

@@ -4,6 +4,9 @@
 import type Router from '@koa/router';
 import type { Context } from 'koa';
 import { isMessageKey, message } from '#src/messages/index.ts';
+import { allowImages } from '#src/middleware/security-headers.ts';
+import { cspImage } from '#src/presentation/brand.ts';
+import { currentBrand } from '#src/presentation/context.ts';
 import { formBody } from '#src/middleware/body.ts';
 import { REQUIRED_CLAIMS_MISSING } from '#src/oidc/hooks/required-claims-check.ts';
 import { consentPromptDetails, grantConsent } from '#src/oidc/results.ts';
@@ -32,9 +35,14 @@ export async function showConsent(ctx: Context, deps: InteractionDependencies, d
   // A claim a listed scope already releases (email with scope email) is not asked twice.
   const coveredByScopes = new Set(scopes.flatMap((scope) => (scope in standardClaims ? (standardClaims[scope as keyof typeof standardClaims] ?? []) : [])));
   const claims = (missing.missingOIDCClaims ?? []).filter((claim) => !coveredByScopes.has(claim));
+  // The client's own logo (https only, checked again here: dynamic registration may have
+  // stored one), admitted by this page's CSP for exactly its address.
+  const clientLogo = cspImage(client?.logoUri, { httpsOnly: true });
+  if (clientLogo) allowImages(ctx, currentBrand().logoCspSource ? [currentBrand().logoCspSource!] : [], [clientLogo.cspSource]);
   return pages.render(ctx, 'consent', {
     title: message('page.consent.title'),
     clientName: clientNameOf(client),
+    clientLogo: clientLogo?.src,
     email: account?.email,
     scopes: scopes.filter((scope) => scope !== 'openid' || (scopes.length === 1 && claims.length === 0)).map((scope) => ({ scope, description: describe('scope', scope) })),
     claims: claims.map((claim) => ({ claim, description: describe('claim', claim) })),
