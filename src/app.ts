@@ -10,6 +10,7 @@ import type { Config } from '#src/config.ts';
 import { accountApiCors } from '#src/middleware/account-api-cors.ts';
 import { clientAuthenticationError } from '#src/middleware/client-authentication-error.ts';
 import { rejectControlCharactersInUrl } from '#src/middleware/control-characters.ts';
+import { engineOutage } from '#src/middleware/engine-outage.ts';
 import { errorHandler } from '#src/middleware/errors.ts';
 import type { Metrics } from '#src/middleware/metrics.ts';
 import { requestContext } from '#src/middleware/request-context.ts';
@@ -71,7 +72,14 @@ export function createApp(deps: AppDependencies): Koa {
   app.use(requestContext(deps.logger));
   app.use(deps.metrics.middleware);
   app.use(securityHeaders({ https: deps.config.secureCookies }));
-  app.use(errorHandler());
+  // A request that met Redis or the database down is a 503, logged and counted once.
+  const outages = {
+    onUnavailable: (ctx: Koa.Context, dependency: string, error: unknown) => {
+      deps.metrics.dependencyUnavailable.inc({ dependency });
+      ctx.state.log?.warn({ dependency, err: { message: error instanceof Error ? error.message : String(error) } }, 'dependency unavailable: answered 503');
+    },
+  };
+  app.use(errorHandler(outages));
   app.use(rejectControlCharactersInUrl());
 
   app.use(accountApiCors(deps.clients));
@@ -85,6 +93,7 @@ export function createApp(deps: AppDependencies): Koa {
   if (deps.config.DEVICE_FLOW) app.use(deviceCodeThrottle(deps.deviceCodeThrottle));
 
   app.use(clientAuthenticationError(deps.config.ISSUER));
+  app.use(engineOutage(outages));
   app.use((ctx, next) => deps.engine.middleware(ctx, next));
   return app;
 }

@@ -50,7 +50,7 @@ import { createLoginFlowStore } from '#src/stores/login-flow-store.ts';
 import { createRedisLockoutStore, createSqlLockoutStore } from '#src/stores/lockout-store.ts';
 import { createRedisAdapter } from '#src/stores/oidc-adapter-redis.ts';
 import { createSqlAdapter } from '#src/stores/oidc-adapter-sql.ts';
-import { connectRedis, disconnectRedis } from '#src/stores/redis.ts';
+import { awaitRedis, connectRedis, disconnectRedis } from '#src/stores/redis.ts';
 import type { Database } from '#src/stores/schema.ts';
 
 export interface Core {
@@ -127,7 +127,10 @@ export async function createCore(config: Config, logger: Logger): Promise<Core> 
     const { db } = database;
     await migrateToLatest(db);
     const keys = deriveKeys(resolveMasterSecret(config.process, logger));
-    if (config.REDIS_URL) redis = connectRedis(config.REDIS_URL, logger);
+    if (config.REDIS_URL) {
+      redis = connectRedis(config.REDIS_URL, logger, config.REDIS_TIMEOUT);
+      await awaitRedis(redis, config.REDIS_TIMEOUT, logger);
+    }
 
     const events = createEventEmitter(db);
     const securityRecord = createSecurityRecord(db, events);
