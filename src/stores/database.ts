@@ -54,6 +54,11 @@ export async function openDatabase(config: Pick<Config, 'DATABASE_URL' | 'DATABA
     const pool = new pg.Pool({ connectionString: config.DATABASE_URL, max: config.DATABASE_POOL_MAX, connectionTimeoutMillis: (config.DATABASE_CONNECT_TIMEOUT ?? 10) * 1000 });
     // An idle client's error (server restart) must not crash the process; the pool replaces it.
     pool.on('error', () => {});
+    // Nor a checked-out client's (pg-pool listens only while a client is idle): Postgres
+    // ending the connection between two queries of a transaction emits 'error' on a client
+    // that has no listener. The query in flight, if any, fails with it (answered 503), and
+    // the broken client is dropped when released.
+    pool.on('connect', (client) => client.on('error', () => {}));
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
     return { db, kind: 'postgres', close: () => db.destroy() };
   }
