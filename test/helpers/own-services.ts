@@ -2,7 +2,7 @@
 // temporary directories, that the test may stop and start again at will (outage tests).
 // The shared services on 6379 and 5432 are never touched.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { chownSync, mkdtempSync, rmSync } from 'node:fs';
+import { chownSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -79,7 +79,12 @@ export async function startOwnRedis(): Promise<OwnRedis> {
   };
 }
 
-const PG_BIN = '/usr/lib/postgresql/15/bin';
+// Debian's layout: /usr/lib/postgresql/<major>/bin; the newest installed major.
+function postgresBin(): string {
+  const majors = readdirSync('/usr/lib/postgresql').filter((name) => /^\d+$/.test(name)).sort((a, b) => Number(b) - Number(a));
+  if (majors.length === 0) throw new Error('no Postgres server binaries under /usr/lib/postgresql');
+  return path.join('/usr/lib/postgresql', majors[0]!, 'bin');
+}
 
 export interface OwnPostgres {
   /** The cluster's postgres database, as superuser `postgres`. */
@@ -97,26 +102,31 @@ export async function startOwnPostgres(): Promise<OwnPostgres> {
   const port = await freePort();
   const directory = mkdtempSync(path.join(tmpdir(), 'keyhold-postgres-'));
   const dataDir = path.join(directory, 'data');
+  const bin = postgresBin();
   const asRoot = process.getuid?.() === 0;
   if (asRoot) {
     const ids = spawnSync('id', ['-u', 'postgres'], { encoding: 'utf8' });
     const gid = spawnSync('id', ['-g', 'postgres'], { encoding: 'utf8' });
+    if (ids.status !== 0) throw new Error('running as root, but there is no `postgres` system user for initdb');
     chownSync(directory, Number(ids.stdout.trim()), Number(gid.stdout.trim()));
   }
-  const run = (binary: string, args: string[]) => {
-    const command = asRoot ? ['runuser', ['-u', 'postgres', '--', path.join(PG_BIN, binary), ...args]] as const : [path.join(PG_BIN, binary), args] as const;
-    const result = spawnSync(command[0], [...command[1]], { encoding: 'utf8', timeout: 60_000 });
-    if (result.status !== 0) throw new Error(`${binary} failed: ${result.stderr || result.stdout}`);
-  };
-  run('initdb', ['-D', dataDir, '-A', 'trust', '-U', 'postgres', '--no-sync', '-E', 'UTF8']);
+  // Asynchronous: the Keyhold under test runs in this process and must keep serving while
+  // pg_ctl stops and starts the cluster.
+  const run = (binary: string, args: string[]) =>
+    new Promise<void>((resolve, reject) => {
+      const [command, commandArgs] = asRoot ? ['runuser', ['-u', 'postgres', '--', path.join(bin, binary), ...args]] : [path.join(bin, binary), args];
+      const child = spawn(command, commandArgs, { stdio: ['ignore', 'pipe', 'pipe'], timeout: 60_000 });
+      let output = '';
+      child.stdout!.on('data', (chunk) => (output += chunk));
+      child.stderr!.on('data', (chunk) => (output += chunk));
+      child.on('error', reject);
+      child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`${binary} failed (${code}): ${output}`))));
+    });
+  await run('initdb', ['-D', dataDir, '-A', 'trust', '-U', 'postgres', '--no-sync', '-E', 'UTF8']);
   const options = `-p ${port} -k ${directory} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=50`;
   const adminUrl = `postgres://postgres@127.0.0.1:${port}/postgres`;
-  const start = async () => {
-    run('pg_ctl', ['-D', dataDir, '-o', options, '-l', path.join(directory, 'log'), '-w', '-t', '30', 'start']);
-  };
-  const stop = async () => {
-    run('pg_ctl', ['-D', dataDir, '-m', 'fast', '-w', '-t', '30', 'stop']);
-  };
+  const start = () => run('pg_ctl', ['-D', dataDir, '-o', options, '-l', path.join(directory, 'log'), '-w', '-t', '30', 'start']);
+  const stop = () => run('pg_ctl', ['-D', dataDir, '-m', 'fast', '-w', '-t', '30', 'stop']);
   await start();
   let running = true;
   return {
