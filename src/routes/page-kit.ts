@@ -8,6 +8,7 @@ import { message, type MessageKey, type MessageParams } from '#src/messages/inde
 import type { EngineHost } from '#src/oidc/engine-host.ts';
 import type { CsrfService } from '#src/services/csrf.ts';
 import type { PasswordViolation } from '#src/services/password-policy.ts';
+import { unavailableDependency } from '#src/stores/dependency-failure.ts';
 import { renderView } from '#src/views.ts';
 
 const CSRF_COOKIE = 'keyhold_csrf';
@@ -58,7 +59,10 @@ export function createPageKit(deps: { config: Config; csrf: CsrfService; engine:
     try {
       const details = await engine.provider.interactionDetails(ctx.req, ctx.res);
       return details.uid === uid ? details : undefined;
-    } catch {
+    } catch (error) {
+      // No interaction, or an expired one, is the page's "expired" answer; Redis (or the
+      // database) being away is not, and answers 503 (src/middleware/errors.ts).
+      if (unavailableDependency(error)) throw error;
       return undefined;
     }
   };

@@ -65,8 +65,8 @@ test('Postgres stops and returns mid-load: 503s only, nothing lost, the pool rec
   });
   await new Promise((resolve) => setTimeout(resolve, 1500));
 
-  await postgres.stop();
   const downAt = load.now();
+  await postgres.stop();
   t.true(await waitUntil(async () => (await fetch(`${server.issuer}/readyz`)).status === 503, 5000), '/readyz reports the outage');
   t.like(await (await fetch(`${server.issuer}/readyz`)).json(), { status: 'unavailable', checks: { database: 'unavailable', redis: 'ok' } });
 

@@ -61,8 +61,8 @@ test('Redis stops and returns mid-load: 503s only, nothing lost, traffic back by
   });
   await new Promise((resolve) => setTimeout(resolve, 1500));
 
-  await redis.stop();
   const downAt = load.now();
+  await redis.stop();
   t.true(await waitUntil(async () => (await fetch(`${server.issuer}/readyz`)).status === 503, 5000), '/readyz reports the outage');
   const ready = await fetch(`${server.issuer}/readyz`);
   t.like(await ready.json(), { status: 'unavailable', checks: { redis: 'unavailable', database: 'ok' } });
