@@ -50,6 +50,9 @@ test('Redis stops and returns mid-load: 503s only, nothing lost, traffic back by
   const keptRefreshToken = before.tokens.refresh_token!;
   const keptAccessToken = before.tokens.access_token;
   const rolling = await login(config, user, { scope: 'openid offline_access', prompt: 'consent' }, new Browser());
+  // A recovery form opened before the outage, sent during it.
+  const recoveryBrowser = new Browser();
+  const recoveryForm = await recoveryBrowser.get(`${server.issuer}/recovery`);
 
   const load = startLoad({
     signIn: signInStep(config, client, user),
@@ -87,6 +90,14 @@ test('Redis stops and returns mid-load: 503s only, nothing lost, traffic back by
   const account = await fetch(`${server.issuer}/api/account`, { headers: { authorization: `Bearer ${keptAccessToken}` } });
   t.is(account.status, 503);
   t.like(await account.json(), { error: 'service_unavailable' });
+
+  // The recovery (and sign-in, registration) limits fail closed (RATE_LIMIT_REDIS_FAILURE
+  // default): a 503 page, each failure logged and counted.
+  const recovery = await recoveryBrowser.submit(recoveryForm, /\/recovery$/, { email: user.email });
+  t.is(recovery.status, 503);
+  t.truthy(recovery.headers.get('retry-after'));
+  t.regex(recovery.body, /service_unavailable/);
+  t.true(Number(await metric('keyhold_rate_limit_store_errors_total{limit="recovery-address"}')) > 0);
 
   await new Promise((resolve) => setTimeout(resolve, 1500));
   await redis.start();
