@@ -11,6 +11,7 @@ import type { Config } from '#src/config.ts';
 import { accountApiCors } from '#src/middleware/account-api-cors.ts';
 import { clientAuthenticationError } from '#src/middleware/client-authentication-error.ts';
 import { rejectControlCharactersInUrl } from '#src/middleware/control-characters.ts';
+import { engineOutage } from '#src/middleware/engine-outage.ts';
 import { errorHandler } from '#src/middleware/errors.ts';
 import type { Metrics } from '#src/middleware/metrics.ts';
 import { requestContext } from '#src/middleware/request-context.ts';
@@ -77,7 +78,8 @@ function assetRoutes(brand: Brand): Router {
 export const ENGINE_PATHS: ReadonlySet<string> = new Set(['/token', '/token/introspection', '/token/revocation', '/me', '/jwks']);
 
 /** Keyhold's pages and APIs in front of the engine, for every other path. */
-function pageChain(deps: AppDependencies, app: Koa, brand: Brand): Middleware {
+/** Keyhold's pages and APIs, then the engine (`engine`) for whatever they leave. */
+function pageChain(deps: AppDependencies, app: Koa, brand: Brand, engine: Middleware): Middleware {
   const chain: Middleware[] = [accountApiCors(deps.clients)];
   for (const router of [opsRoutes(deps.ops), assetRoutes(brand), interactionRoutes(deps), selfServiceRoutes(deps), securityPageRoutes(deps), sessionsPageRoutes(deps), emailChangeRoutes(deps), accountRoutes(deps), federationRoutes(deps, app), ...developmentRoutes(deps)]) {
     chain.push(router.routes() as Middleware, router.allowedMethods() as Middleware);
@@ -85,8 +87,7 @@ function pageChain(deps: AppDependencies, app: Koa, brand: Brand): Middleware {
   // No allowedMethods here: GET on the same path belongs to the engine.
   chain.push(authorizationPostRoute({ path: '/auth', bodyLimit: deps.config.BODY_LIMIT }).routes() as Middleware);
   if (deps.config.DEVICE_FLOW) chain.push(deviceVerificationSession(deps.engine), deviceCodeThrottle(deps.deviceCodeThrottle));
-  chain.push(clientAuthenticationError(deps.config.ISSUER));
-  chain.push((ctx, next) => deps.engine.middleware(ctx, next));
+  chain.push(engine);
   return compose(chain);
 }
 
@@ -109,15 +110,22 @@ export function createApp(deps: AppDependencies): Koa {
   app.use(deps.metrics.middleware);
   app.use(securityHeaders({ https: deps.config.secureCookies, imageSources: brand.logoCspSource ? [brand.logoCspSource] : [] }));
   app.use(presentation({ brand, secureCookies: deps.config.secureCookies }));
-  app.use(errorHandler());
+  // A request that met Redis or the database down is a 503, logged and counted once.
+  const outages = {
+    onUnavailable: (ctx: Koa.Context, dependency: string, error: unknown) => {
+      deps.metrics.dependencyUnavailable.inc({ dependency });
+      ctx.state.log?.warn({ dependency, err: { message: error instanceof Error ? error.message : String(error) } }, 'dependency unavailable: answered 503');
+    },
+  };
+  app.use(errorHandler(outages));
   app.use(rejectControlCharactersInUrl());
 
   // The engine's machine endpoints go straight to it: none of Keyhold's routers, the
   // Account API's CORS or the device-code throttle serve these paths, and matching a
   // request against every router cost more than the request itself. The engine answers
   // CORS there by itself (clientBasedCORS: the client's own redirect origins).
-  const engine = compose([clientAuthenticationError(deps.config.ISSUER), (ctx, next) => deps.engine.middleware(ctx, next)]);
-  const pages = pageChain(deps, app, brand);
+  const engine = compose([clientAuthenticationError(deps.config.ISSUER), engineOutage(outages), (ctx, next) => deps.engine.middleware(ctx, next)]);
+  const pages = pageChain(deps, app, brand, engine);
   const byPath: Middleware = (ctx, next) => (ENGINE_PATHS.has(ctx.path) ? engine(ctx, next) : pages(ctx, next));
   app.use(Object.assign(byPath, { chain: [engine, pages] }));
   return app;

@@ -78,6 +78,11 @@ const environmentSchema = z.object({
     .optional(),
   // Prefix of every Redis key, so that several deployments (or test runs) share one Redis.
   REDIS_PREFIX: z.string().default('keyhold:'),
+  // Seconds a Redis connection attempt or command may take. Commands never wait in a queue
+  // for a lost Redis (requests needing it answer 503 at once); this bounds the wait when
+  // Redis is silent instead (a dead host, a paused server). Connecting again is retried
+  // every second at most, so traffic resumes within about a second of Redis returning.
+  REDIS_TIMEOUT: positiveInt.max(60).default(2),
   // Trust X-Forwarded-* headers. Only behind a proxy that sets them.
   TRUST_PROXY: bool.default(false),
   // How many proxies in front of Keyhold append to X-Forwarded-For. The client address is
@@ -344,7 +349,7 @@ type Settings = Omit<z.infer<typeof environmentSchema>, 'ALLOW_LOOPBACK_REQUESTS
 // it, that it uses.
 const PROCESS_KEYS = [
   'NODE_ENV', 'PORT', 'HOST', 'ISSUER', 'ALLOW_INSECURE_ISSUER', 'secureCookies', 'KEYHOLD_SECRET', 'DATA_DIR',
-  'DATABASE_URL', 'DATABASE_REPLICA_URL', 'DATABASE_POOL_MAX', 'DATABASE_CONNECT_TIMEOUT', 'REDIS_URL', 'REDIS_CLUSTER_NODES', 'REDIS_PREFIX', 'TRUST_PROXY', 'TRUST_PROXY_HOPS',
+  'DATABASE_URL', 'DATABASE_REPLICA_URL', 'DATABASE_POOL_MAX', 'DATABASE_CONNECT_TIMEOUT', 'REDIS_URL', 'REDIS_CLUSTER_NODES', 'REDIS_PREFIX', 'REDIS_TIMEOUT', 'TRUST_PROXY', 'TRUST_PROXY_HOPS',
   'LOG_LEVEL', 'CLI_LOG_LEVEL', 'BODY_LIMIT', 'KEY_RELOAD_INTERVAL', 'ARGON2_MEMORY_KIB', 'ARGON2_ITERATIONS',
   'ARGON2_PARALLELISM', 'SMTP_URL', 'MAIL_FROM', 'MAIL_POLL_INTERVAL', 'MAIL_MAX_ATTEMPTS',
   'ALLOW_LOOPBACK_REQUESTS', 'METRICS_PORT', 'METRICS_HOST', 'METRICS_TOKEN', 'SHUTDOWN_TIMEOUT',

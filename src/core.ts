@@ -55,7 +55,7 @@ import { createRedisAdapter } from '#src/stores/oidc-adapter-redis.ts';
 import { createSqlAdapter } from '#src/stores/oidc-adapter-sql.ts';
 import { createRefreshGraceStore, type RefreshGraceStore } from '#src/stores/refresh-grace-store.ts';
 import { createRefreshGrace, type RefreshGrace } from '#src/oidc/refresh-grace.ts';
-import { connectRedis, disconnectRedis, type RedisClient } from '#src/stores/redis.ts';
+import { awaitRedis, connectRedis, disconnectRedis, type RedisClient } from '#src/stores/redis.ts';
 import type { ReadPools } from '#src/stores/read-replica.ts';
 import type { Database } from '#src/stores/schema.ts';
 
@@ -148,6 +148,7 @@ export async function createCore(config: Config, logger: Logger): Promise<Core> 
     await migrateToLatest(database.db);
     const keys = deriveKeys(resolveMasterSecret(config.process, logger));
     redis = connectRedis(config, logger);
+    if (redis) await awaitRedis(redis, config.REDIS_TIMEOUT, logger);
     changes = createChangeFeed({ redis, prefix: config.REDIS_PREFIX, logger });
     // Every statement goes through the feed's plugin: no write to a cached table is missed.
     const db = database.db.withPlugin(changeFeedPlugin(changes));

@@ -135,6 +135,16 @@ export function isKeyholdError<C extends ErrorCode>(error: unknown, ...codes: C[
   return error instanceof KeyholdError && (codes.length === 0 || codes.includes(error.code as C));
 }
 
+/** Seconds a client is told to wait (Retry-After) when a dependency is down: long enough not
+ *  to hammer a restarting Redis or Postgres, short enough that traffic resumes within
+ *  seconds of its return. */
+export const UNAVAILABLE_RETRY_AFTER_SECONDS = 5;
+
+/** service_unavailable with Retry-After: a dependency (Redis, Postgres) is down or restarting. */
+export function serviceUnavailable(cause?: unknown): KeyholdError<'service_unavailable'> {
+  return new KeyholdError('service_unavailable', { headers: { 'Retry-After': String(UNAVAILABLE_RETRY_AFTER_SECONDS) }, cause });
+}
+
 export function assertThat(condition: unknown, code: ErrorCode, options?: KeyholdErrorOptions): asserts condition {
   if (!condition) throw new KeyholdError(code, options);
 }

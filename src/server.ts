@@ -2,8 +2,14 @@
 // ready, stops accepting connections, lets requests in flight finish (up to
 // SHUTDOWN_TIMEOUT), then closes its pools. With METRICS_PORT a second server serves
 // /metrics alone.
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+//
+// No client may see a reset connection. Node's server.close() also closes idle keep-alive
+// connections at once, and a client that is just then sending its next request on one
+// sees it reset. So the listener alone is closed; from then on every response says
+// `Connection: close`, and a connection still idle ends by the keep-alive timeout that
+// each response announced (clients drop such a connection before it expires).
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { Server as NetServer, type AddressInfo } from 'node:net';
 import type Koa from 'koa';
 import type { Keyhold } from '#src/keyhold.ts';
 
@@ -15,8 +21,20 @@ export interface RunningServer {
   stop(): Promise<void>;
 }
 
-async function serve(app: Koa, port: number, host: string): Promise<{ server: Server; url: string }> {
-  const server = createServer(app.callback());
+interface Serving {
+  server: Server;
+  url: string;
+  /** Stops accepting connections; resolves when every open connection has ended. */
+  drain(): Promise<void>;
+}
+
+async function serve(app: Koa, port: number, host: string): Promise<Serving> {
+  const handle = app.callback();
+  let draining = false;
+  const server = createServer((request: IncomingMessage, response: ServerResponse) => {
+    if (draining) response.setHeader('Connection', 'close');
+    void handle(request, response);
+  });
   // Slow clients must not hold sockets forever.
   server.headersTimeout = 20_000;
   server.requestTimeout = 30_000;
@@ -26,12 +44,17 @@ async function serve(app: Koa, port: number, host: string): Promise<{ server: Se
     server.listen(port, host, () => resolve());
   });
   const address = server.address() as AddressInfo;
-  return { server, url: `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}` };
+  const drain = () => {
+    draining = true;
+    // net.Server's close: stops listening, leaves the open connections to finish.
+    return new Promise<void>((resolve) => NetServer.prototype.close.call(server, () => resolve()));
+  };
+  return { server, url: `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`, drain };
 }
 
 export async function listen(keyhold: Keyhold, port = keyhold.config.PORT, host = keyhold.config.HOST): Promise<RunningServer> {
-  const { server, url } = await serve(keyhold.app, port, host);
-  let metrics: { server: Server; url: string } | undefined;
+  const { server, url, drain } = await serve(keyhold.app, port, host);
+  let metrics: Serving | undefined;
   if (keyhold.metricsApp) {
     try {
       metrics = await serve(keyhold.metricsApp, keyhold.config.METRICS_PORT!, keyhold.config.METRICS_HOST);
@@ -45,8 +68,7 @@ export async function listen(keyhold: Keyhold, port = keyhold.config.PORT, host 
   const stop = () =>
     (stopping ??= (async () => {
       keyhold.beginShutdown();
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      server.closeIdleConnections();
+      const closed = drain();
       const deadline = new Promise<void>((resolve) => setTimeout(resolve, keyhold.config.SHUTDOWN_TIMEOUT * 1000).unref());
       await Promise.race([closed, deadline]);
       server.closeAllConnections();

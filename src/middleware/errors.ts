@@ -1,12 +1,15 @@
 // Turns every error thrown by Keyhold's own routes into a stable code, as JSON for API
 // clients and as a page for browsers, from the error registry and the message catalogue.
 // Nothing internal (stack, SQL, secrets) is sent; unexpected errors are logged with the
-// request id and answered as internal_error.
+// request id and answered as internal_error, except a dependency's outage (Redis or
+// Postgres down or restarting): service_unavailable with Retry-After, reported to
+// `onUnavailable` (log line and metric).
 import type { Context, Middleware } from 'koa';
 import { ZodError } from 'zod';
-import { KeyholdError } from '#src/errors.ts';
+import { KeyholdError, serviceUnavailable } from '#src/errors.ts';
 import { message } from '#src/messages/index.ts';
 import { renderView } from '#src/views.ts';
+import { unavailableDependency, type Dependency } from '#src/stores/dependency-failure.ts';
 
 interface HttpLikeError {
   status?: number;
@@ -39,10 +42,10 @@ export function setErrorHeaders(ctx: Context, error: KeyholdError): void {
 }
 
 /** Answers with `error`: its status and headers, and its text as JSON or as the error page. */
-export function sendError(ctx: Context, error: KeyholdError): void {
+export function sendError(ctx: Context, error: KeyholdError, json = wantsJson(ctx)): void {
   setErrorHeaders(ctx, error);
   ctx.status = error.status;
-  if (wantsJson(ctx)) {
+  if (json) {
     ctx.body = { ...error.fields, error: error.code, error_description: error.message, request_id: ctx.state.requestId };
   } else {
     ctx.type = 'html';
@@ -51,7 +54,20 @@ export function sendError(ctx: Context, error: KeyholdError): void {
   }
 }
 
-export function errorHandler(): Middleware {
+export interface ErrorHandlerOptions {
+  /** Told each request answered 503 because a dependency failed. */
+  onUnavailable?: (ctx: Context, dependency: Dependency, error: unknown) => void;
+}
+
+/** service_unavailable for a dependency's outage (reported), undefined for any other error. */
+export function outageError(ctx: Context, thrown: unknown, options: ErrorHandlerOptions): KeyholdError | undefined {
+  const dependency = unavailableDependency(thrown);
+  if (!dependency) return undefined;
+  options.onUnavailable?.(ctx, dependency, thrown);
+  return serviceUnavailable(thrown);
+}
+
+export function errorHandler(options: ErrorHandlerOptions = {}): Middleware {
   return async (ctx, next) => {
     try {
       await next();
@@ -66,7 +82,7 @@ export function errorHandler(): Middleware {
           ? thrown
           : thrown instanceof ZodError
             ? new KeyholdError('invalid_request', { key: 'error.invalid_request.malformed_fields' })
-            : fromHttpError(thrown as HttpLikeError);
+            : (fromHttpError(thrown as HttpLikeError) ?? outageError(ctx, thrown, options));
       if (known) return sendError(ctx, known);
       ctx.state.log?.error({ err: thrown }, 'unhandled error');
       sendError(ctx, new KeyholdError('internal_error'));

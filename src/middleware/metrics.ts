@@ -10,6 +10,8 @@ export interface Metrics {
   middleware: Middleware;
   /** Counted from the engine's events (src/oidc/events.ts). */
   tokensIssued: Counter<'grant_type'>;
+  /** Requests answered 503 because Redis or the database was down or restarting. */
+  dependencyUnavailable: Counter<'dependency'>;
 }
 
 const knownPrefixes = ['/interaction', '/api/account', '/api/admin', '/api', '/.well-known', '/jwks', '/auth', '/token', '/me', '/session', '/reg', '/request', '/assets'];
@@ -37,9 +39,16 @@ export function createMetrics(telemetry?: Telemetry): Metrics {
     labelNames: ['grant_type'],
     registers: [registry],
   });
+  const dependencyUnavailable = new Counter({
+    name: 'keyhold_dependency_unavailable_total',
+    help: 'Requests answered 503 because a dependency (redis, database) was down or restarting',
+    labelNames: ['dependency'],
+    registers: [registry],
+  });
   return {
     registry,
     tokensIssued,
+    dependencyUnavailable,
     middleware: async (ctx, next) => {
       const end = duration.startTimer({ route: routeLabel(ctx.path), method: ctx.method });
       try {

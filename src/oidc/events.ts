@@ -7,6 +7,7 @@ import type { Logger } from 'pino';
 import { attachSessionActivity, type SessionActivitySinks } from '#src/oidc/session-activity.ts';
 import type { BackgroundTasks } from '#src/services/background-tasks.ts';
 import type { SecurityRecord } from '#src/services/security-record.ts';
+import { unavailableDependency } from '#src/stores/dependency-failure.ts';
 
 export interface EngineEventSinks {
   logger: Logger;
@@ -22,7 +23,12 @@ export interface EngineEventSinks {
 
 export function attachEngineEvents(provider: Provider, sinks: EngineEventSinks): void {
   if (sinks.sessionActivity) attachSessionActivity(provider, sinks.sessionActivity);
-  provider.on('server_error', (_ctx, error) => sinks.logger.error({ err: error }, 'engine server error'));
+  // Kept on the request: an outage of Redis or Postgres becomes a 503 in front of the engine
+  // (src/middleware/engine-outage.ts), which logs it; anything else is a bug, logged here.
+  provider.on('server_error', (ctx, error) => {
+    if (ctx?.state) ctx.state.engineError = error;
+    if (!unavailableDependency(error)) sinks.logger.error({ err: error }, 'engine server error');
+  });
   // One successful token endpoint response; the engine emits it only for grant types it
   // serves, so the label set stays bounded.
   // At the token endpoint the engine revokes a grant for one reason only: a refresh token or

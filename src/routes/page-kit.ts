@@ -9,6 +9,7 @@ import { applyInteractionLocales } from '#src/middleware/presentation.ts';
 import type { EngineHost } from '#src/oidc/engine-host.ts';
 import type { CsrfService } from '#src/services/csrf.ts';
 import type { PasswordViolation } from '#src/services/password-policy.ts';
+import { unavailableDependency } from '#src/stores/dependency-failure.ts';
 import { renderView } from '#src/views.ts';
 
 const CSRF_COOKIE = 'keyhold_csrf';
@@ -61,7 +62,10 @@ export function createPageKit(deps: { config: Config; csrf: CsrfService; engine:
       if (details.uid !== uid) return undefined;
       applyInteractionLocales(ctx, details.params.ui_locales, deps.config.secureCookies);
       return details;
-    } catch {
+    } catch (error) {
+      // No interaction, or an expired one, is the page's "expired" answer; Redis (or the
+      // database) being away is not, and answers 503 (src/middleware/errors.ts).
+      if (unavailableDependency(error)) throw error;
       return undefined;
     }
   };

@@ -8,7 +8,7 @@
 // them was counted.
 import { createHash } from 'node:crypto';
 import { isIPv6 } from 'node:net';
-import { KeyholdError } from '#src/errors.ts';
+import { KeyholdError, serviceUnavailable } from '#src/errors.ts';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
 import type { RedisClient } from '#src/stores/redis.ts';
 
@@ -146,7 +146,7 @@ export async function consumeAll(entries: Array<[RateLimit, string]>): Promise<v
   }
   if (!refusal && !unavailable) return;
   await Promise.all(entries.filter((_, index) => outcomes[index]!.status === 'fulfilled').map(([limit, key]) => limit.refund(key)));
-  if (!refusal) throw new KeyholdError('service_unavailable');
+  if (!refusal) throw serviceUnavailable();
   refusal.limit.refused();
   throw rateLimited(refusal.limit.policy, Math.max(1, Math.ceil(refusal.msBeforeNext / 1000)));
 }

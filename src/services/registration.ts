@@ -26,6 +26,7 @@ import { recordAudit } from '#src/stores/audit-store.ts';
 import { completeFlow, recentPendingFlowForEmail, updatePendingFlowPayload } from '#src/stores/flow-store.ts';
 import type { Database } from '#src/stores/schema.ts';
 import type { RegistrationMode } from '#src/services/tenants.ts';
+import { unavailableDependency } from '#src/stores/dependency-failure.ts';
 
 export interface RegistrationRequest {
   email: string;
@@ -68,7 +69,9 @@ export function createRegistrationService(deps: RegistrationDependencies) {
       const invitation = await flows.peek(token ?? '', ['invitation']);
       if (invitation.email?.toLowerCase() !== email.toLowerCase()) throw flowFailure('invalid');
       return invitation;
-    } catch {
+    } catch (error) {
+      // The database being away is a 503, not a bad invitation.
+      if (unavailableDependency(error)) throw error;
       throw new KeyholdError('invitation_invalid');
     }
   };

@@ -61,9 +61,11 @@ export async function openDatabase(
       const pool = new pg.Pool({ connectionString, max: config.DATABASE_POOL_MAX, connectionTimeoutMillis: (config.DATABASE_CONNECT_TIMEOUT ?? 10) * 1000 });
       // An idle client's error (server restart) must not crash the process; the pool replaces it.
       pool.on('error', () => {});
-      // Nor may a checked-out client's: a connection that dies between checkout and query
-      // (a replica stopped, a failover) emits 'error' with no pool listener attached. The
-      // query then fails on its own, and the pool drops the client when it comes back.
+      // Nor may a checked-out client's (pg-pool listens only while a client is idle): a
+      // connection that dies between checkout and query, or between two queries of a
+      // transaction (a restart, a replica stopped, a failover), emits 'error' with no
+      // listener. The query in flight, if any, fails with it (answered 503), and the
+      // broken client is dropped when released.
       pool.on('connect', (client) => client.on('error', () => {}));
       return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
     };

@@ -42,12 +42,12 @@ export interface TestRedisPrefix {
   clear(): Promise<void>;
 }
 
-export function createTestRedisPrefix(): TestRedisPrefix {
+export function createTestRedisPrefix(url = testRedisUrl): TestRedisPrefix {
   const prefix = `keyhold-test:${randomBytes(6).toString('hex')}:`;
   return {
     prefix,
     async clear() {
-      const redis = new Redis(testRedisUrl);
+      const redis = new Redis(url);
       let cursor = '0';
       do {
         const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 500);

@@ -26,6 +26,8 @@ export interface TestServerOptions {
   /** Share an existing database / Redis prefix (for multi-node tests). */
   databaseUrl?: string;
   redisPrefix?: string;
+  /** Another Redis than the shared one (a test's own, to stop and start). */
+  redisUrl?: string;
   /** Keep state in this directory (not removed on stop), e.g. to restart an embedded server. */
   dataDir?: string;
   env?: Record<string, string>;
@@ -67,10 +69,10 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     }
   }
   if (options.redis !== false && !options.embedded) {
-    env.REDIS_URL = testRedisUrl;
+    env.REDIS_URL = options.redisUrl ?? testRedisUrl;
     if (options.redisPrefix) env.REDIS_PREFIX = options.redisPrefix;
     else {
-      redisPrefix = createTestRedisPrefix();
+      redisPrefix = createTestRedisPrefix(env.REDIS_URL);
       env.REDIS_PREFIX = redisPrefix.prefix;
     }
   }
