@@ -23,6 +23,7 @@ import type { DeviceCodeThrottle } from '#src/services/device-code-throttle.ts';
 import { emailChangeRoutes } from '#src/routes/email-change.ts';
 import { federationRoutes, type FederationDependencies } from '#src/routes/federation/index.ts';
 import { interactionRoutes, type InteractionDependencies } from '#src/routes/interaction/index.ts';
+import { consoleRoutes } from '#src/routes/console.ts';
 import { opsRoutes } from '#src/routes/ops.ts';
 import { securityPageRoutes } from '#src/routes/mfa-pages.ts';
 import { selfServiceRoutes, type SelfServiceDependencies } from '#src/routes/self-service.ts';
@@ -75,7 +76,7 @@ export function createApp(deps: AppDependencies): Koa {
   app.use(rejectControlCharactersInUrl());
 
   app.use(accountApiCors(deps.clients));
-  for (const router of [opsRoutes(deps.ops), assetRoutes(), interactionRoutes(deps), selfServiceRoutes(deps), securityPageRoutes(deps), emailChangeRoutes(deps), accountRoutes(deps), federationRoutes(deps, app)]) {
+  for (const router of [opsRoutes(deps.ops), assetRoutes(), consoleRoutes(deps), interactionRoutes(deps), selfServiceRoutes(deps), securityPageRoutes(deps), emailChangeRoutes(deps), accountRoutes(deps), federationRoutes(deps, app)]) {
     app.use(router.routes());
     app.use(router.allowedMethods());
   }

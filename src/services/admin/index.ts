@@ -6,6 +6,8 @@ import { createAuditReader } from '#src/services/admin/audit.ts';
 import { createClientAdmin, type ClientAdminDependencies } from '#src/services/admin/clients.ts';
 import { createResourceAdmin } from '#src/services/admin/resources.ts';
 import { createRoleAdmin } from '#src/services/admin/roles.ts';
+import { createStatsReader } from '#src/services/admin/stats.ts';
+import { createUserSecurityReader } from '#src/services/admin/user-security.ts';
 import { createUserAdmin } from '#src/services/admin/users.ts';
 import type { CredentialService } from '#src/services/credentials.ts';
 import { createTenantAdmin } from '#src/services/tenants.ts';
@@ -19,7 +21,7 @@ export interface AdminDependencies {
   accounts: Pick<AccountService, 'create'>;
   credentials: Pick<CredentialService, 'requestReset'>;
   engineState: Pick<EngineStateStore, 'revokeAccount'>;
-  lockout: Pick<LockoutService, 'unlock'>;
+  lockout: Pick<LockoutService, 'unlock' | 'lockedUntil'>;
   pseudonymKey: Buffer;
   clientSecretKey: Buffer;
   clientValidator: ClientAdminDependencies['validator'];
@@ -35,6 +37,8 @@ export function createAdministration(deps: AdminDependencies) {
     roles: createRoleAdmin(db),
     tenants: createTenantAdmin(db),
     audit: createAuditReader(db),
+    stats: createStatsReader(db),
+    userSecurity: createUserSecurityReader({ db, lockout: deps.lockout }),
   };
 }
 
