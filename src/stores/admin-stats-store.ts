@@ -26,13 +26,13 @@ export async function dailyEventCounts(db: Kysely<Database>, events: readonly st
   return rows.map((row) => ({ day: row.day, event: row.event, count: Number(row.count) }));
 }
 
-/** Browser sessions not yet expired (as their devices were last seen); of one tenant when given. */
-export async function countActiveSessions(db: Kysely<Database>, tenant?: string): Promise<number> {
+/** Accounts with a browser session device not yet expired; of one tenant when given. */
+export async function accountsWithSessionDevices(db: Kysely<Database>, tenant?: string): Promise<string[]> {
   let query = db
     .selectFrom('session_devices')
-    .select((eb) => eb.fn.countAll<string>().as('count'))
+    .select('account_id')
+    .distinct()
     .where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', sql<Date>`now()`)]));
   if (tenant !== undefined) query = query.where('account_id', 'in', (eb) => eb.selectFrom('accounts').select('id').where('tenant', '=', tenant));
-  const row = await query.executeTakeFirst();
-  return Number(row?.count ?? 0);
+  return (await query.execute()).map((row) => row.account_id);
 }

@@ -342,6 +342,6 @@ export const statsQuery = z.object({ days: z.coerce.number().int().min(1).max(90
 export const statsSchema = z
   .object({
     days: z.array(z.object({ date: z.iso.date(), sign_ins: z.number().int(), failures: z.number().int(), lockouts: z.number().int() })).describe('Oldest first.'),
-    active_sessions: z.number().int().describe('Browser sessions not yet expired.'),
+    active_sessions: z.number().int().describe("Browser sessions alive now (ended and replaced ones do not count)."),
   })
   .meta({ id: 'AdminStats', examples: [{ days: [{ date: '2026-12-06', sign_ins: 42, failures: 3, lockouts: 0 }], active_sessions: 17 }] });

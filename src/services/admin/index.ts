@@ -20,7 +20,7 @@ export interface AdminDependencies {
   issuer: string;
   accounts: Pick<AccountService, 'create'>;
   credentials: Pick<CredentialService, 'requestReset'>;
-  engineState: Pick<EngineStateStore, 'revokeAccount'>;
+  engineState: Pick<EngineStateStore, 'revokeAccount' | 'accountSessions'>;
   lockout: Pick<LockoutService, 'unlock' | 'lockedUntil'>;
   pseudonymKey: Buffer;
   clientSecretKey: Buffer;
@@ -37,7 +37,7 @@ export function createAdministration(deps: AdminDependencies) {
     roles: createRoleAdmin(db),
     tenants: createTenantAdmin(db),
     audit: createAuditReader(db),
-    stats: createStatsReader(db),
+    stats: createStatsReader(db, deps.engineState),
     userSecurity: createUserSecurityReader({ db, lockout: deps.lockout }),
   };
 }

@@ -2,7 +2,8 @@
 // alive now. An administrator bound to a tenant counts only that tenant's accounts.
 import type { Kysely } from 'kysely';
 import type { AdminActor } from '#src/services/admin/actor.ts';
-import { countActiveSessions, dailyEventCounts, FAILURE_EVENTS, LOCKOUT_EVENTS, SIGN_IN_EVENTS } from '#src/stores/admin-stats-store.ts';
+import { accountsWithSessionDevices, dailyEventCounts, FAILURE_EVENTS, LOCKOUT_EVENTS, SIGN_IN_EVENTS } from '#src/stores/admin-stats-store.ts';
+import type { EngineStateStore } from '#src/stores/oidc-adapter-common.ts';
 import type { Database } from '#src/stores/schema.ts';
 
 export interface DailyActivity {
@@ -19,8 +20,23 @@ export interface ActivitySummary {
 }
 
 const DAY_MS = 86_400_000;
+// Accounts whose sessions are looked up at once.
+const SESSION_LOOKUP_BATCH = 20;
 
-export function createStatsReader(db: Kysely<Database>) {
+export function createStatsReader(db: Kysely<Database>, engineState: Pick<EngineStateStore, 'accountSessions'>) {
+  // The device records say which accounts may have sessions; the engine's state says which
+  // sessions are alive (a device row outlives a session ended by an administrator or
+  // replaced at sign-in until it expires).
+  const liveSessions = async (tenant: string | undefined): Promise<number> => {
+    const accounts = await accountsWithSessionDevices(db, tenant);
+    let count = 0;
+    for (let start = 0; start < accounts.length; start += SESSION_LOOKUP_BATCH) {
+      const batch = accounts.slice(start, start + SESSION_LOOKUP_BATCH);
+      for (const sessions of await Promise.all(batch.map((accountId) => engineState.accountSessions(accountId)))) count += sessions.length;
+    }
+    return count;
+  };
+
   return {
     /** The last `days` UTC days, today included, oldest first; days without events count 0. */
     async summary(actor: AdminActor, days: number, now = new Date()): Promise<ActivitySummary> {
@@ -28,7 +44,7 @@ export function createStatsReader(db: Kysely<Database>) {
       const since = new Date(today - (days - 1) * DAY_MS);
       const [rows, activeSessions] = await Promise.all([
         dailyEventCounts(db, [...SIGN_IN_EVENTS, ...FAILURE_EVENTS, ...LOCKOUT_EVENTS], since, actor.tenant),
-        countActiveSessions(db, actor.tenant),
+        liveSessions(actor.tenant),
       ]);
       const byDay = new Map<string, DailyActivity>();
       for (let index = 0; index < days; index++) {
