@@ -31,7 +31,7 @@ export const PRESETS: Record<PresetName, { label: string; help: string; redirect
 
 export function snippetFor(preset: PresetName, issuer: string, clientId: string, metadata: Record<string, unknown>): string {
   const redirect = (metadata.redirect_uris as string[] | undefined)?.[0] ?? '';
-  const scope = typeof metadata.scope === 'string' ? metadata.scope : 'openid';
+  const scope = typeof metadata.scope === 'string' ? metadata.scope : preset === 'service' ? '<API scopes>' : 'openid';
   switch (preset) {
     case 'spa':
       return [

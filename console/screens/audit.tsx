@@ -78,7 +78,7 @@ export function Audit(props: { api: AdminClientApi; initial: AuditQuery }) {
                 <td>{entry.subject ? <a href={`#/users/${entry.subject}`}>{entry.subject.slice(0, 8)}</a> : '—'}</td>
                 <td>{entry.actor ?? '—'}</td>
                 <td>{entry.ip ?? '—'}</td>
-                <td>
+                <td class="details">
                   <code>{JSON.stringify(entry.details)}</code>
                 </td>
               </tr>

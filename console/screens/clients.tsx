@@ -87,7 +87,7 @@ export function Clients(props: { api: AdminClientApi; canWrite: boolean; issuer:
         </div>
       ) : null}
       {props.canWrite ? (
-        <details open={clients.data?.items.length === 1}>
+        <details>
           <summary>New client</summary>
           <form class="stack" onSubmit={submit} aria-label="New client">
             <fieldset>

@@ -310,7 +310,7 @@ test.serial('an administrator signs in, creates a user and a client, signs a use
   }
 });
 
-test.serial('the console keeps its token in memory only, and a reload signs in again silently', async (t) => {
+test.serial('the console keeps its token in memory only; a refused token is refreshed, and a reload signs in again silently', async (t) => {
   const admin = await createUser(server, { roles: ['admin'] });
   const consolePage = await openConsole(admin, 1280);
   const { page } = consolePage;
@@ -318,9 +318,23 @@ test.serial('the console keeps its token in memory only, and a reload signs in a
     const stored = await page.evaluate(() => JSON.stringify({ local: { ...localStorage }, session: { ...sessionStorage }, cookie: document.cookie }));
     for (const token of consolePage.tokens) t.false(stored.includes(token));
     t.deepEqual(JSON.parse(stored).local, {});
+
+    // An access token refused (here: revoked) is replaced with the refresh token, no sign-in page.
+    const { revocation_endpoint: revocation } = (await (await fetch(`${server.issuer}/.well-known/openid-configuration`)).json()) as { revocation_endpoint: string };
+    const [first] = [...consolePage.tokens];
+    await fetch(revocation, { method: 'POST', body: new URLSearchParams({ client_id: CONSOLE_CLIENT_ID, token: first! }) });
+    t.is((await api(first, 'GET', '/api/admin/users')).status, 401);
+    await page.click('nav >> text=Clients');
+    await page.waitForSelector('a:has-text("keyhold-console")');
+    t.is(consolePage.tokens.size, 2);
+    t.regex(page.url(), /\/console\/#\/clients$/);
+
+    // A reload forgets the tokens; the Keyhold session signs the console in again, back on the same screen.
     await page.goto(`${server.issuer}/console/#/users`);
+    await page.reload();
     await page.waitForSelector('table');
     t.is(new URL(page.url()).hash, '#/users', 'back on the screen asked for, without a password');
+    t.is(consolePage.tokens.size, 3);
     if (SCREENS) await page.screenshot({ path: `${SCREENS}/console-users-desktop.png`, fullPage: true });
   } finally {
     await consolePage.close();
