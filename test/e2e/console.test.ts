@@ -384,7 +384,36 @@ test.serial('a user without an administrator role is refused: no screen, and its
     // The console client's allow-list names admin scopes, but the token carries none: the roles decide.
     t.is(consolePage.tokens.size, 1);
     for (const token of consolePage.tokens) t.is((await api(token, 'GET', '/api/admin/users')).status, 403);
+
+    // Signing out ends the Keyhold session too: the console then asks for the password again.
+    await page.click('button:has-text("Sign out")');
+    await page.click('button[name=logout][value=yes]');
+    await page.waitForSelector('#password');
+    t.regex(new URL(page.url()).pathname, /^\/interaction\//);
   } finally {
     await consolePage.close();
+  }
+});
+
+test('a forged callback is refused with a message, and no token is asked for', async (t) => {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  const tokenRequests: string[] = [];
+  page.on('request', (request) => {
+    if (request.method() === 'POST' && request.url().endsWith('/token')) tokenRequests.push(request.url());
+  });
+  try {
+    // No sign-in was started in this browser: the state matches nothing.
+    await page.goto(`${server.issuer}/console/callback?code=forged-code&state=forged-state`);
+    await page.waitForSelector('[role=alert]');
+    t.regex((await page.textContent('[role=alert]')) ?? '', /does not match/);
+    t.deepEqual(tokenRequests, []);
+    // An error from the authorization server is shown as such.
+    await page.goto(`${server.issuer}/console/callback?error=access_denied&error_description=nope`);
+    await page.waitForSelector('[role=alert]');
+    t.regex((await page.textContent('[role=alert]')) ?? '', /nope/);
+    t.deepEqual(tokenRequests, []);
+  } finally {
+    await context.close();
   }
 });
