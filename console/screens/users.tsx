@@ -1,17 +1,27 @@
 // Accounts: search by email or name, create one (write access).
 import { useState } from 'preact/hooks';
 import type { AdminClientApi } from '../api.ts';
-import type { UserQuery } from '../types.ts';
+import type { AdminUser, UserQuery } from '../types.ts';
 import { Field, Loading, Scroll, fieldOf, useAction, useLoad, words } from '../ui.tsx';
 
 export function Users(props: { api: AdminClientApi; canWrite: boolean }) {
   const [query, setQuery] = useState<UserQuery>({});
   const users = useLoad(() => props.api.listUsers(query), [JSON.stringify(query)]);
+  const [more, setMore] = useState<{ items: AdminUser[]; cursor: string | null }>();
   const create = useAction();
+  const next = useAction();
+  const listed = [...(users.data?.items ?? []), ...(more?.items ?? [])];
+  const cursor = more ? more.cursor : (users.data?.next_cursor ?? null);
+  const loadMore = () =>
+    void next.run(async () => {
+      const page = await props.api.listUsers({ ...query, cursor: cursor ?? undefined });
+      setMore({ items: [...(more?.items ?? []), ...page.items], cursor: page.next_cursor });
+    });
 
   const search = (event: Event) => {
     event.preventDefault();
     const form = event.currentTarget as HTMLFormElement;
+    setMore(undefined);
     setQuery({ email: fieldOf(form, 'email') || undefined, name: fieldOf(form, 'name') || undefined });
   };
   const createUser = (event: Event) => {
@@ -59,7 +69,7 @@ export function Users(props: { api: AdminClientApi; canWrite: boolean }) {
               </tr>
             </thead>
             <tbody>
-              {users.data.items.map((user) => (
+              {listed.map((user) => (
                 <tr key={user.id}>
                   <td>
                     <a href={`#/users/${user.id}`}>{user.email}</a>
@@ -73,9 +83,15 @@ export function Users(props: { api: AdminClientApi; canWrite: boolean }) {
               ))}
             </tbody>
           </table>
-          {users.data.items.length === 0 ? <p class="muted">No account matches.</p> : null}
         </Scroll>
       ) : null}
+      {users.data && listed.length === 0 ? <p class="muted">No account matches.</p> : null}
+      {cursor ? (
+        <button type="button" disabled={next.busy} onClick={loadMore}>
+          More users
+        </button>
+      ) : null}
+      {next.note}
       {props.canWrite ? (
         <details>
           <summary>New user</summary>
