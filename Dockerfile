@@ -20,6 +20,7 @@ COPY package.json package-lock.json tsconfig.json ./
 COPY src ./src
 COPY migrations ./migrations
 COPY views ./views
+COPY console ./console
 COPY bin ./bin
 
 # The only writable place: embedded database (when DATABASE_URL is unset), mail outbox.

@@ -28,6 +28,7 @@ import type { DeviceCodeThrottle } from '#src/services/device-code-throttle.ts';
 import { emailChangeRoutes } from '#src/routes/email-change.ts';
 import { federationRoutes, type FederationDependencies } from '#src/routes/federation/index.ts';
 import { interactionRoutes, type InteractionDependencies } from '#src/routes/interaction/index.ts';
+import { consoleRoutes } from '#src/routes/console.ts';
 import { opsRoutes } from '#src/routes/ops.ts';
 import { devMailRoutes } from '#src/routes/dev-mail.ts';
 import { securityPageRoutes } from '#src/routes/mfa-pages.ts';
@@ -81,7 +82,7 @@ export const ENGINE_PATHS: ReadonlySet<string> = new Set(['/token', '/token/intr
 /** Keyhold's pages and APIs, then the engine (`engine`) for whatever they leave. */
 function pageChain(deps: AppDependencies, app: Koa, brand: Brand, engine: Middleware): Middleware {
   const chain: Middleware[] = [accountApiCors(deps.clients)];
-  for (const router of [opsRoutes(deps.ops), assetRoutes(brand), interactionRoutes(deps), selfServiceRoutes(deps), securityPageRoutes(deps), sessionsPageRoutes(deps), emailChangeRoutes(deps), accountRoutes(deps), federationRoutes(deps, app), ...developmentRoutes(deps)]) {
+  for (const router of [opsRoutes(deps.ops), assetRoutes(brand), consoleRoutes(deps), interactionRoutes(deps), selfServiceRoutes(deps), securityPageRoutes(deps), sessionsPageRoutes(deps), emailChangeRoutes(deps), accountRoutes(deps), federationRoutes(deps, app), ...developmentRoutes(deps)]) {
     chain.push(router.routes() as Middleware, router.allowedMethods() as Middleware);
   }
   // No allowedMethods here: GET on the same path belongs to the engine.

@@ -41,6 +41,7 @@ import { createRequestThrottle, type RequestThrottle } from '#src/services/reque
 import { createDeviceCodeThrottle, type DeviceCodeThrottle } from '#src/services/device-code-throttle.ts';
 import { createRegistrationService, type RegistrationService } from '#src/services/registration.ts';
 import { createTenantSettings, type TenantSettings } from '#src/services/tenant-settings.ts';
+import { ensureConsoleClient } from '#src/services/console-client.ts';
 import { ensureAccountResource } from '#src/services/resources.ts';
 import { ensureAdminApi, ensureRoles } from '#src/services/roles.ts';
 import { signingKeyOptions } from '#src/services/signing-key-options.ts';
@@ -187,6 +188,7 @@ export async function createCore(config: Config, logger: Logger): Promise<Core> 
     await ensureAccountResource(db, config.ISSUER);
     await ensureAdminApi(db, config.ISSUER);
     await ensureRoles(db, policy.DEFAULT_ROLES);
+    await ensureConsoleClient(db, config.ISSUER);
     const keyOptions = await signingKeyOptions(policy, db, keys);
     const authorization = createAuthorizationService(db, config.ISSUER);
     await ensureSigningKeys(db, keyOptions);

@@ -38,18 +38,20 @@ import { logoutUser } from '#src/routes/admin-api/users-logout.ts';
 import { unlockUser } from '#src/routes/admin-api/users-unlock.ts';
 import { sendPasswordReset } from '#src/routes/admin-api/users-password-reset.ts';
 import { updateUser } from '#src/routes/admin-api/users-update.ts';
+import { getUserSecurity } from '#src/routes/admin-api/users-security.ts';
+import { getStats } from '#src/routes/admin-api/stats-get.ts';
 
 export type { AdminApiDependencies };
 export { ADMIN_TOKEN_SCHEME } from '#src/routes/admin-api/security.ts';
 
 const routes = [
-  listUsers, createUser, getUser, updateUser, deleteUser, logoutUser, unlockUser, sendPasswordReset,
+  listUsers, createUser, getUser, updateUser, deleteUser, logoutUser, unlockUser, sendPasswordReset, getUserSecurity,
   listClients, createClient, getClient, updateClient, deleteClient, rotateClientSecret,
   listResources, createResource, getResource, updateResource, deleteResource,
   listRoles, createRole, getRole, updateRole, deleteRole, setRoleGrants,
   listTenants, createTenant, getTenant, updateTenant, deleteTenant,
   listConnectors, createConnector, getConnector, updateConnector, deleteConnector,
-  listAudit,
+  listAudit, getStats,
 ];
 
 export function adminApiRoutes(deps: AdminApiDependencies): AnyRouteSpec[] {

@@ -360,3 +360,32 @@ export const auditQuery = z
     ...pageQuery,
   })
   .strict();
+
+// An account's security (the console's user detail).
+
+const securityExample = {
+  locked_until: null,
+  sessions: [{ id: 'yq3W3Jm9xJ8e0nq1r5mM2lqQd0cZc7w8iQ0aHn3b1kA', created_at: EXAMPLE_TIME, last_active_at: EXAMPLE_TIME, device: 'Chrome 120 on macOS', ip: '203.0.113.7' }],
+  factors: [{ id: 'f1c6a0d2-1b1e-4e57-9c55-3b8a6a3f0e10', kind: 'totp', label: null, created_at: EXAMPLE_TIME, last_used_at: EXAMPLE_TIME }],
+  identities: [{ connector_id: 'google', email: 'ada@example.com', created_at: EXAMPLE_TIME, last_used_at: null }],
+};
+
+export const userSecuritySchema = z
+  .object({
+    locked_until: z.iso.datetime().nullable().describe('Until when sign-ins are refused after failed attempts; null: not locked.'),
+    sessions: z.array(z.object({ id: z.string(), created_at: z.iso.datetime(), last_active_at: z.iso.datetime(), device: nullableString, ip: nullableString })),
+    factors: z.array(z.object({ id: z.string(), kind: z.string(), label: nullableString.describe('A passkey\'s name or the last digits of an SMS number.'), created_at: z.iso.datetime(), last_used_at: z.iso.datetime().nullable() })),
+    identities: z.array(z.object({ connector_id: z.string(), email: nullableString, created_at: z.iso.datetime(), last_used_at: z.iso.datetime().nullable() })),
+  })
+  .meta({ id: 'AdminUserSecurity', examples: [securityExample] });
+
+// Activity (the console's dashboard).
+
+export const statsQuery = z.object({ days: z.coerce.number().int().min(1).max(90).optional().describe('How many UTC days, today included (default 14).') }).strict();
+
+export const statsSchema = z
+  .object({
+    days: z.array(z.object({ date: z.iso.date(), sign_ins: z.number().int(), failures: z.number().int(), lockouts: z.number().int() })).describe('Oldest first.'),
+    active_sessions: z.number().int().describe("Browser sessions alive now (ended and replaced ones do not count)."),
+  })
+  .meta({ id: 'AdminStats', examples: [{ days: [{ date: '2026-12-06', sign_ins: 42, failures: 3, lockouts: 0 }], active_sessions: 17 }] });

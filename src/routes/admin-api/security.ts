@@ -4,9 +4,12 @@
 import type { ErrorCode } from '#src/errors.ts';
 import type { RouteSecurity } from '#src/http/route.ts';
 import type { Administration } from '#src/services/admin/index.ts';
+import type { SessionService } from '#src/services/sessions.ts';
 
 export interface AdminApiDependencies {
   admin: Administration;
+  /** Live browser sessions of an account (the user detail). */
+  sessions: Pick<SessionService, 'list'>;
 }
 
 export const ADMIN_TOKEN_SCHEME = 'adminToken';

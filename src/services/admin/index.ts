@@ -7,6 +7,8 @@ import { createClientAdmin, type ClientAdminDependencies } from '#src/services/a
 import { createConnectorAdmin } from '#src/services/admin/connectors.ts';
 import { createResourceAdmin } from '#src/services/admin/resources.ts';
 import { createRoleAdmin } from '#src/services/admin/roles.ts';
+import { createStatsReader } from '#src/services/admin/stats.ts';
+import { createUserSecurityReader } from '#src/services/admin/user-security.ts';
 import { createUserAdmin } from '#src/services/admin/users.ts';
 import type { CredentialService } from '#src/services/credentials.ts';
 import type { ConnectorService } from '#src/services/federation/connectors.ts';
@@ -20,8 +22,8 @@ export interface AdminDependencies {
   issuer: string;
   accounts: Pick<AccountService, 'create'>;
   credentials: Pick<CredentialService, 'requestReset'>;
-  engineState: Pick<EngineStateStore, 'revokeAccount'>;
-  lockout: Pick<LockoutService, 'unlock'>;
+  engineState: Pick<EngineStateStore, 'revokeAccount' | 'accountSessions'>;
+  lockout: Pick<LockoutService, 'unlock' | 'lockedUntil'>;
   pseudonymKey: Buffer;
   clientSecretKey: Buffer;
   clientValidator: ClientAdminDependencies['validator'];
@@ -39,6 +41,8 @@ export function createAdministration(deps: AdminDependencies) {
     tenants: createTenantAdmin(db),
     connectors: createConnectorAdmin(db, deps.connectors),
     audit: createAuditReader(db),
+    stats: createStatsReader(db, deps.engineState),
+    userSecurity: createUserSecurityReader({ db, lockout: deps.lockout }),
   };
 }
 
