@@ -4,6 +4,7 @@
 // command line itself is wrong, 1 when the request failed. Nothing else reaches stdout.
 // Each command group is a file under src/cli/; commands build the core only (src/core.ts),
 // never the HTTP app or the engine host.
+import '../bin/require-node.js';
 import { describeError, UsageError } from '#src/cli/args.ts';
 import { usage } from '#src/cli/usage.ts';
 
