@@ -19,8 +19,16 @@ async function main(argv: string[]): Promise<number> {
   }
   try {
     // Loaded only now: help needs none of the commands' modules.
-    const [{ planCommand }, { execute }] = await Promise.all([import('#src/cli/commands.ts'), import('#src/cli/execute.ts')]);
-    const result = await execute(planCommand(argv));
+    const { loadCliConfig } = await import('#src/cli/cli-config.ts');
+    const config = loadCliConfig();
+    let result: unknown;
+    // Beside a running embedded server, the server runs the command (it holds the database).
+    const remote = config.DATABASE_URL ? { ran: false as const } : await (await import('#src/cli/remote.ts')).runThroughServer(config.DATA_DIR, argv);
+    if (remote.ran) result = remote.result;
+    else {
+      const [{ planCommand }, { execute }] = await Promise.all([import('#src/cli/commands.ts'), import('#src/cli/execute.ts')]);
+      result = await execute(planCommand(argv), config);
+    }
     // Indented for a person at a terminal, one line for a pipe.
     process.stdout.write(`${JSON.stringify(result, null, process.stdout.isTTY ? 2 : undefined)}\n`);
     return 0;

@@ -5,6 +5,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type Koa from 'koa';
+import { openControlSocket, type ControlSocket } from '#src/control-socket.ts';
 import type { Keyhold } from '#src/keyhold.ts';
 
 export interface RunningServer {
@@ -12,6 +13,8 @@ export interface RunningServer {
   url: string;
   /** Where /metrics is served when METRICS_PORT is set. */
   metricsUrl?: string;
+  /** The Unix socket the CLI reaches this server through (embedded database only). */
+  controlSocket?: string;
   stop(): Promise<void>;
 }
 
@@ -41,10 +44,23 @@ export async function listen(keyhold: Keyhold, port = keyhold.config.PORT, host 
     }
   }
 
+  // The embedded database is this process's alone: the CLI works through the server.
+  let control: ControlSocket | undefined;
+  if (keyhold.databaseKind === 'pglite') {
+    try {
+      control = await openControlSocket(keyhold);
+    } catch (error) {
+      server.close();
+      metrics?.server.close();
+      throw error;
+    }
+  }
+
   let stopping: Promise<void> | undefined;
   const stop = () =>
     (stopping ??= (async () => {
       keyhold.beginShutdown();
+      await control?.close();
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
       const deadline = new Promise<void>((resolve) => setTimeout(resolve, keyhold.config.SHUTDOWN_TIMEOUT * 1000).unref());
@@ -54,5 +70,5 @@ export async function listen(keyhold: Keyhold, port = keyhold.config.PORT, host 
       metrics?.server.close();
       await keyhold.close();
     })());
-  return { server, url, metricsUrl: metrics?.url, stop };
+  return { server, url, metricsUrl: metrics?.url, controlSocket: control?.path, stop };
 }

@@ -6,7 +6,7 @@ import { connectorCommands } from '#src/cli/connector.ts';
 import { inviteCommands } from '#src/cli/invite.ts';
 import { keysCommands } from '#src/cli/keys.ts';
 import { planMigrate } from '#src/cli/migrate.ts';
-import type { CommandGroup, Plan } from '#src/cli/plan.ts';
+import type { CommandGroup, CommandIo, Plan } from '#src/cli/plan.ts';
 import { resourceCommands } from '#src/cli/resource.ts';
 import { roleCommands } from '#src/cli/role.ts';
 import { tenantCommands } from '#src/cli/tenant.ts';
@@ -26,7 +26,7 @@ const groups: Record<string, CommandGroup> = {
   webhook: webhookCommands,
 };
 
-export function planCommand(argv: string[]): Plan {
+export function planCommand(argv: string[], io: CommandIo = { stdin: process.stdin }): Plan {
   const [command, subcommand, ...rest] = argv;
   if (command === 'migrate') return planMigrate(argv.slice(1));
   // Own properties only: "constructor" or "toString" must not resolve to Object's members.
@@ -35,5 +35,5 @@ export function planCommand(argv: string[]): Plan {
   if (subcommand === undefined) throw new UsageError(`missing subcommand: keyhold ${command} ${Object.keys(group).join('|')}`);
   const plan = Object.hasOwn(group, subcommand) ? group[subcommand] : undefined;
   if (!plan) throw new UsageError(`unknown command "${command} ${subcommand}" (run "keyhold help")`);
-  return plan(rest);
+  return plan(rest, io);
 }

@@ -5,7 +5,7 @@ import pg from 'pg';
 import { pino, type Logger } from 'pino';
 import { describeError } from '#src/cli/args.ts';
 import type { Plan } from '#src/cli/plan.ts';
-import { loadConfig, loadEnvFile, settingWarnings, type Config } from '#src/config.ts';
+import type { Config } from '#src/config.ts';
 import { createCore } from '#src/core.ts';
 import { createLogger } from '#src/logger.ts';
 import { openDatabase } from '#src/stores/database.ts';
@@ -33,15 +33,7 @@ async function checkPostgres(url: string): Promise<void> {
   }
 }
 
-/** The configuration as the server reads it (`.env`, then the environment), misspellings warned about on stderr. */
-export function loadCliConfig(): Config {
-  loadEnvFile();
-  const config = loadConfig();
-  for (const warning of settingWarnings()) process.stderr.write(`keyhold: warning: ${warning}\n`);
-  return config;
-}
-
-export async function execute(plan: Plan, config = loadCliConfig()): Promise<unknown> {
+export async function execute(plan: Plan, config: Config): Promise<unknown> {
   const logger = createCliLogger(config);
   if (config.DATABASE_URL) await checkPostgres(config.DATABASE_URL);
   if (plan.needs === 'database') {
