@@ -13,6 +13,8 @@ export interface OrdersApiOptions {
   issuer: string;
   /** This API's resource identifier, registered with `keyhold resource create`. */
   audience: string;
+  /** A browser app's origin allowed to call this API (CORS), e.g. the SPA example's. */
+  corsOrigin?: string;
 }
 
 interface Order {
@@ -87,6 +89,18 @@ export function createOrdersApi(options: OrdersApiOptions): Koa {
   });
 
   const app = new Koa();
+  if (options.corsOrigin) {
+    const allowed = options.corsOrigin;
+    app.use(async (ctx, next) => {
+      if (ctx.get('origin') !== allowed) return next();
+      ctx.set('access-control-allow-origin', allowed);
+      ctx.set('vary', 'origin');
+      if (ctx.method !== 'OPTIONS') return next();
+      ctx.set('access-control-allow-methods', 'GET, POST, DELETE');
+      ctx.set('access-control-allow-headers', 'authorization, content-type');
+      ctx.status = 204;
+    });
+  }
   app.use(router.routes());
   app.use(router.allowedMethods());
   return app;

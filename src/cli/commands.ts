@@ -3,6 +3,7 @@ import { UsageError } from '#src/cli/args.ts';
 import { auditCommands } from '#src/cli/audit.ts';
 import { clientCommands } from '#src/cli/client.ts';
 import { connectorCommands } from '#src/cli/connector.ts';
+import { planInit } from '#src/cli/init.ts';
 import { inviteCommands } from '#src/cli/invite.ts';
 import { keysCommands } from '#src/cli/keys.ts';
 import { planMigrate } from '#src/cli/migrate.ts';
@@ -29,6 +30,7 @@ const groups: Record<string, CommandGroup> = {
 export function planCommand(argv: string[], io: CommandIo = { stdin: process.stdin }): Plan {
   const [command, subcommand, ...rest] = argv;
   if (command === 'migrate') return planMigrate(argv.slice(1));
+  if (command === 'init') return planInit(argv.slice(1));
   // Own properties only: "constructor" or "toString" must not resolve to Object's members.
   const group = command !== undefined && Object.hasOwn(groups, command) ? groups[command] : undefined;
   if (!group) throw new UsageError(`unknown command "${command}" (run "keyhold help")`);
