@@ -53,6 +53,7 @@ export function createOrdersApi(options: OrdersApiOptions): Koa {
   };
 
   const router = new Router();
+  // #region api-routes
   router.use(authenticate(verifier));
   router.get('/orders', requireScope('orders:read'), (ctx) => {
     const { tenant, orders } = ordersOf(caller(ctx));
@@ -87,6 +88,7 @@ export function createOrdersApi(options: OrdersApiOptions): Koa {
     const { tenant, orders } = ordersOf(caller(ctx));
     ctx.body = { tenant, total: orders.length };
   });
+  // #endregion api-routes
 
   const app = new Koa();
   if (options.corsOrigin) {

@@ -108,9 +108,9 @@ async function initialise(core: Core, options: { email: string; password?: strin
     api: { ...api, scopes: API_SCOPES, granted_by_role: role },
     service,
     next_steps: [
+      `Run the API: ISSUER=${issuer} AUDIENCE=${options.api} CORS_ORIGIN=${options.spaOrigin} npx tsx --conditions=@keyhold/source examples/api/main.ts`,
       `Sign in from a browser app: ISSUER=${issuer} npx tsx examples/spa/serve.ts, then open ${options.spaOrigin} and sign in as ${options.email}`,
-      `Run the API: ISSUER=${issuer} AUDIENCE=${options.api} npx tsx examples/api/main.ts`,
-      `Call it as the service: KEYHOLD_ISSUER=${issuer} CLIENT_ID=${DEMO_SERVICE_CLIENT_ID} CLIENT_SECRET=<client_secret above> API_URL=${options.api} API_RESOURCE=${options.api} npx tsx examples/service/main.ts`,
+      `Call the API as the service: KEYHOLD_ISSUER=${issuer} CLIENT_ID=${DEMO_SERVICE_CLIENT_ID} CLIENT_SECRET=<its client_secret> API_URL=${options.api} API_RESOURCE=${options.api} npx tsx --conditions=@keyhold/source examples/service/main.ts`,
       'Every command: npx keyhold help',
     ],
   };

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import test from 'ava';
 import type { Browser, Page } from 'playwright-core';
+import { createJoseVerifier } from '../../examples/api/jose.ts';
 import { launchChromium } from '../helpers/chromium.ts';
 import { runCommand, startExample, type Started } from '../helpers/example-process.ts';
 import { freePort, startKeyholdProcess, type KeyholdProcess } from '../helpers/keyhold-process.ts';
@@ -115,6 +116,10 @@ test('from npm start to a signed-in SPA and a verified API call, as the README s
   t.is(direct.status, 200);
   const tampered = await fetch(`${apiUrl}/orders`, { headers: { authorization: `Bearer ${refreshed.access_token!.slice(0, -4)}AAAA` } });
   t.is(tampered.status, 401, 'a token whose signature does not verify is refused');
+  // The README's jose snippet (examples/api/jose.ts) accepts the same token.
+  const verifyWithJose = await createJoseVerifier(issuer, made.api.identifier);
+  t.is((await verifyWithJose(refreshed.access_token!, 'orders:read')).sub, signedIn.sub!);
+  await t.throwsAsync(verifyWithJose(refreshed.access_token!, 'orders:delete'), { message: /insufficient_scope/ });
 
   // The service client from init calls the same API with its own token (examples/service).
   const service = await runCommand(process.execPath, ['--import', 'tsx', 'examples/service/main.ts'], {
