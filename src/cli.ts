@@ -4,6 +4,7 @@
 // command line itself is wrong, 1 when the request failed. Nothing else reaches stdout.
 // Each command group is a file under src/cli/; commands build the core only (src/core.ts),
 // never the HTTP app or the engine host.
+import '../bin/require-node.js';
 import { describeError, UsageError } from '#src/cli/args.ts';
 import { usage } from '#src/cli/usage.ts';
 
@@ -18,8 +19,16 @@ async function main(argv: string[]): Promise<number> {
   }
   try {
     // Loaded only now: help needs none of the commands' modules.
-    const [{ planCommand }, { execute }] = await Promise.all([import('#src/cli/commands.ts'), import('#src/cli/execute.ts')]);
-    const result = await execute(planCommand(argv));
+    const { loadCliConfig } = await import('#src/cli/cli-config.ts');
+    const config = loadCliConfig();
+    let result: unknown;
+    // Beside a running embedded server, the server runs the command (it holds the database).
+    const remote = config.DATABASE_URL ? { ran: false as const } : await (await import('#src/cli/remote.ts')).runThroughServer(config.DATA_DIR, argv);
+    if (remote.ran) result = remote.result;
+    else {
+      const [{ planCommand }, { execute }] = await Promise.all([import('#src/cli/commands.ts'), import('#src/cli/execute.ts')]);
+      result = await execute(planCommand(argv), config);
+    }
     // Indented for a person at a terminal, one line for a pipe.
     process.stdout.write(`${JSON.stringify(result, null, process.stdout.isTTY ? 2 : undefined)}\n`);
     return 0;

@@ -3,6 +3,7 @@
 // The result is parsed once, validated, and frozen: a bad value stops start-up with one
 // line naming the key.
 import { availableParallelism } from 'node:os';
+import { existsSync } from 'node:fs';
 import { z } from 'zod';
 
 const bool = z
@@ -93,6 +94,10 @@ const environmentSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   // The `keyhold` CLI's log level (to stderr); silent by default so stdout stays pure JSON.
   CLI_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('silent'),
+  // How the server's log lines look: `json` (one object a line, for collectors), `pretty`
+  // (coloured lines for a person), or `auto`: pretty when NODE_ENV=development and the output
+  // is a terminal, JSON otherwise.
+  LOG_FORMAT: z.enum(['auto', 'json', 'pretty']).default('auto'),
   // Largest request body accepted by Keyhold's own routes (forms, JSON), e.g. 100kb, 1mb.
   BODY_LIMIT: z.string().regex(/^\d+(b|kb|mb)$/i, 'must look like 100kb or 1mb').default('100kb'),
   // Lifetimes, in seconds. Access tokens are short; refresh tokens rotate on every use.
@@ -323,13 +328,19 @@ const environmentSchema = z.object({
   BRAND_TERMS_URL: brandUrl.optional(),
 });
 
-// Names used by the product documents Keyhold was started from, accepted as aliases.
-const aliases: Record<string, (value: string) => [string, string]> = {
-  ACCESS_TOKEN_EXPIRE_MINUTES: (v) => ['ACCESS_TOKEN_TTL', String(Number(v) * 60)],
-  REFRESH_TOKEN_EXPIRE_DAYS: (v) => ['REFRESH_TOKEN_TTL', String(Number(v) * 86400)],
-  EMAIL_VERIFICATION_TOKEN_EXPIRE_HOURS: (v) => ['EMAIL_VERIFICATION_TTL', String(Number(v) * 3600)],
-  PASSWORD_RESET_TOKEN_EXPIRE_HOURS: (v) => ['PASSWORD_RESET_TTL', String(Number(v) * 3600)],
-  MFA_OTP_EXPIRE_SECONDS: (v) => ['MFA_OTP_TTL', v],
+// Names used by the product documents Keyhold was started from, accepted as aliases. Each
+// converts the value to the canonical key's unit; errors name the alias the user set.
+interface Alias {
+  target: string;
+  unit: string;
+  toSeconds: number;
+}
+const aliases: Record<string, Alias> = {
+  ACCESS_TOKEN_EXPIRE_MINUTES: { target: 'ACCESS_TOKEN_TTL', unit: 'minutes', toSeconds: 60 },
+  REFRESH_TOKEN_EXPIRE_DAYS: { target: 'REFRESH_TOKEN_TTL', unit: 'days', toSeconds: 86400 },
+  EMAIL_VERIFICATION_TOKEN_EXPIRE_HOURS: { target: 'EMAIL_VERIFICATION_TTL', unit: 'hours', toSeconds: 3600 },
+  PASSWORD_RESET_TOKEN_EXPIRE_HOURS: { target: 'PASSWORD_RESET_TTL', unit: 'hours', toSeconds: 3600 },
+  MFA_OTP_EXPIRE_SECONDS: { target: 'MFA_OTP_TTL', unit: 'seconds', toSeconds: 1 },
 };
 
 type Settings = Omit<z.infer<typeof environmentSchema>, 'ALLOW_LOOPBACK_REQUESTS' | 'WORKERS' | 'TOTP_ISSUER_NAME' | 'MAIL_FROM'> & {
@@ -350,7 +361,7 @@ type Settings = Omit<z.infer<typeof environmentSchema>, 'ALLOW_LOOPBACK_REQUESTS
 const PROCESS_KEYS = [
   'NODE_ENV', 'PORT', 'HOST', 'ISSUER', 'ALLOW_INSECURE_ISSUER', 'secureCookies', 'KEYHOLD_SECRET', 'DATA_DIR',
   'DATABASE_URL', 'DATABASE_REPLICA_URL', 'DATABASE_POOL_MAX', 'DATABASE_CONNECT_TIMEOUT', 'REDIS_URL', 'REDIS_CLUSTER_NODES', 'REDIS_PREFIX', 'REDIS_TIMEOUT', 'TRUST_PROXY', 'TRUST_PROXY_HOPS',
-  'LOG_LEVEL', 'CLI_LOG_LEVEL', 'BODY_LIMIT', 'KEY_RELOAD_INTERVAL', 'ARGON2_MEMORY_KIB', 'ARGON2_ITERATIONS',
+  'LOG_LEVEL', 'CLI_LOG_LEVEL', 'LOG_FORMAT', 'BODY_LIMIT', 'KEY_RELOAD_INTERVAL', 'ARGON2_MEMORY_KIB', 'ARGON2_ITERATIONS',
   'ARGON2_PARALLELISM', 'SMTP_URL', 'MAIL_FROM', 'MAIL_POLL_INTERVAL', 'MAIL_MAX_ATTEMPTS',
   'ALLOW_LOOPBACK_REQUESTS', 'METRICS_PORT', 'METRICS_HOST', 'METRICS_TOKEN', 'SHUTDOWN_TIMEOUT',
   'EVENTS_POLL_INTERVAL', 'EVENTS_MAX_ATTEMPTS', 'NATS_URL', 'EVENTS_NATS_SUBJECT', 'WEBHOOK_ALLOW_PRIVATE',
@@ -402,22 +413,92 @@ function isLoopbackIssuer(issuer: string): boolean {
   return hostname === 'localhost' || hostname === '[::1]' || /^127\./.test(hostname);
 }
 
+// Values of these keys never appear in an error message (logs and terminals keep them).
+const isSecretKey = (key: string) => /(SECRET|_TOKEN)$/.test(key);
+
+/** The value as an error message may show it: secrets by length only, URLs without their password. */
+function shown(key: string, value: string): string {
+  if (isSecretKey(key)) return `a value of ${value.length} characters`;
+  let display = value;
+  try {
+    const url = new URL(value);
+    if (url.password) {
+      url.password = '***';
+      display = url.toString();
+    }
+  } catch {
+    // not a URL: shown as given
+  }
+  return JSON.stringify(display);
+}
+
+/** The validator's findings in plain words; `alias` converts bounds back to the unit the user set. */
+function plainMessage(issue: z.core.$ZodRawIssue, alias?: Alias): string | undefined {
+  const scale = (bound: unknown) => (alias ? `${Number(bound) / alias.toSeconds} ${alias.unit}` : String(bound));
+  switch (issue.code) {
+    case 'invalid_type':
+      if (issue.expected === 'int') return alias ? `must be a whole number of seconds once converted from ${alias.unit}` : 'must be a whole number';
+      if (issue.expected === 'number') return alias ? `must be a number of ${alias.unit}` : 'must be a number';
+      return undefined;
+    case 'too_small':
+      if (issue.origin === 'string') return `must be at least ${issue.minimum} characters long`;
+      if (issue.origin === 'array') return `must name at least ${issue.minimum}`;
+      return `must be at least ${scale(issue.minimum)}`;
+    case 'too_big':
+      if (issue.origin === 'string') return `must be at most ${issue.maximum} characters long`;
+      return `must be at most ${scale(issue.maximum)}`;
+    case 'invalid_value': {
+      const values = issue.values.map(String);
+      if (values.includes('true') && values.includes('false')) return 'must be true or false';
+      return `must be one of ${values.join(', ')}`;
+    }
+    case 'invalid_format':
+      if (issue.format === 'url') return 'must be an http:// or https:// URL';
+      return undefined;
+    default:
+      return undefined;
+  }
+}
+
+/**
+ * Reads `.env` (or `file`) into process.env when it exists, as the entry points do before
+ * loadConfig(): the environment wins over the file, so a deployment's variables are never
+ * overridden by a file left in the working directory. Returns the file read, if any.
+ */
+export function loadEnvFile(file = '.env'): string | undefined {
+  if (!existsSync(file)) return undefined;
+  process.loadEnvFile(file);
+  return file;
+}
+
 /** Parses an environment (process.env by default) into a frozen Config. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const input: Record<string, string> = {};
+  // The name the user set for each canonical key (an alias or the key itself), and its value.
+  const setAs: Record<string, { name: string; value: string; alias?: Alias }> = {};
   for (const [key, value] of Object.entries(env)) {
     if (value === undefined || value === '') continue;
-    if (key in aliases) {
-      const [target, converted] = aliases[key]!(value);
-      if (!env[target]) input[target] = converted;
+    const alias = Object.hasOwn(aliases, key) ? aliases[key] : undefined;
+    if (alias) {
+      if (env[alias.target]) continue;
+      const amount = Number(value.trim());
+      if (value.trim() === '' || !Number.isFinite(amount)) throw new ConfigError(`invalid setting ${key}: must be a number of ${alias.unit} (you set ${key}=${shown(key, value)})`);
+      input[alias.target] = String(amount * alias.toSeconds);
+      setAs[alias.target] = { name: key, value, alias };
     } else if (key in environmentSchema.shape) {
       input[key] = value;
+      setAs[key] = { name: key, value };
     }
   }
-  const parsed = environmentSchema.safeParse(input);
+  const parsed = environmentSchema.safeParse(input, {
+    error: (issue) => plainMessage(issue, setAs[String(issue.path?.[0])]?.alias),
+  });
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
-    throw new ConfigError(`invalid setting ${issue.path.join('.') || '(environment)'}: ${issue.message}`);
+    const key = String(issue.path[0] ?? '(environment)');
+    const source = setAs[key];
+    if (!source) throw new ConfigError(`invalid setting ${key}: ${issue.message}`);
+    throw new ConfigError(`invalid setting ${source.name}: ${issue.message} (you set ${source.name}=${shown(source.name, source.value)})`);
   }
   const values = parsed.data;
   const production = values.NODE_ENV === 'production';
@@ -454,4 +535,60 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     MAIL_FROM: values.MAIL_FROM ?? `"${values.BRAND_NAME.replace(/["\\]/g, '\\$&')}" <no-reply@localhost>`,
   };
   return Object.freeze({ ...settings, process: slice(settings, PROCESS_KEYS), policy: slice(settings, POLICY_KEYS) });
+}
+
+// Damerau-Levenshtein distance (adjacent swaps count once): how far a name is from a key.
+function editDistance(a: string, b: string): number {
+  const rows = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      rows[i]![j] = Math.min(rows[i - 1]![j]! + 1, rows[i]![j - 1]! + 1, rows[i - 1]![j - 1]! + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) rows[i]![j] = Math.min(rows[i]![j]!, rows[i - 2]![j - 2]! + 1);
+    }
+  }
+  return rows[a.length]![b.length]!;
+}
+
+// First words of Keyhold's settings that other software rarely uses alone (NODE_, HOST…
+// are everyone's): an unknown REDIS_HOST or LOCKOUT_TIME is most likely meant for Keyhold.
+const KEYHOLD_WORDS = new Set(
+  Object.keys(environmentSchema.shape)
+    .filter((key) => key.includes('_'))
+    .map((key) => key.split('_')[0]!)
+    .filter((word) => !['NODE', 'LOG', 'ALLOW', 'KEY', 'ID', 'TRUST', 'BODY', 'REQUIRE', 'RECENT', 'DEFAULT', 'CONCURRENT', 'RATE', 'CLIENT', 'SESSION'].includes(word)),
+);
+
+/**
+ * Names in the environment that look meant for Keyhold but that it does not read (a typo,
+ * a KEYHOLD_ prefix, another product's name for a setting), and aliases shadowed by their
+ * canonical key: one plain sentence each. Setting them changes nothing, so start-up goes on.
+ */
+export function settingWarnings(env: NodeJS.ProcessEnv = process.env): string[] {
+  const known = [...Object.keys(environmentSchema.shape), ...Object.keys(aliases)];
+  const warnings: string[] = [];
+  for (const name of Object.keys(env).sort()) {
+    if (env[name] === undefined) continue;
+    if (Object.hasOwn(aliases, name) && env[aliases[name]!.target]) {
+      warnings.push(`${name} is ignored: ${aliases[name]!.target} is also set and wins`);
+      continue;
+    }
+    if (known.includes(name)) continue;
+    const upper = name.toUpperCase();
+    if (known.includes(upper)) {
+      warnings.push(`${name} is not read (setting names are upper case): did you mean ${upper}?`);
+      continue;
+    }
+    const unprefixed = upper.replace(/^KEYHOLD_/, '');
+    const tolerance = (key: string) => (key.length >= 8 ? 2 : 1);
+    const nearest = known
+      .map((key) => ({ key, distance: Math.min(editDistance(upper, key), editDistance(unprefixed, key)) }))
+      .filter(({ key, distance }) => distance <= tolerance(key))
+      .sort((a, b) => a.distance - b.distance)[0];
+    if (nearest) warnings.push(`${name} is not a Keyhold setting and is ignored: did you mean ${nearest.key}?`);
+    else if (upper.startsWith('KEYHOLD_') || (upper.includes('_') && KEYHOLD_WORDS.has(upper.split('_')[0]!))) {
+      warnings.push(`${name} is not a Keyhold setting and is ignored (the README's "Settings" lists every key)`);
+    }
+  }
+  return warnings;
 }

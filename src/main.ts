@@ -1,11 +1,15 @@
 // `npm start`: read the configuration, build Keyhold, serve until told to stop.
-import { ConfigError, loadConfig, type Config } from '#src/config.ts';
+import '../bin/require-node.js';
+import { startBanner } from '#src/banner.ts';
+import { ConfigError, loadConfig, loadEnvFile, settingWarnings, type Config } from '#src/config.ts';
 import { createKeyhold } from '#src/keyhold.ts';
-import { createLogger } from '#src/logger.ts';
+import { createServerLogger } from '#src/logger.ts';
 import { listen } from '#src/server.ts';
 
 let config: Config;
+let envFile: string | undefined;
 try {
+  envFile = loadEnvFile();
   config = loadConfig();
 } catch (error) {
   if (error instanceof ConfigError) {
@@ -15,7 +19,8 @@ try {
   throw error;
 }
 
-const logger = createLogger(config.LOG_LEVEL);
+const logger = await createServerLogger(config);
+for (const warning of settingWarnings()) logger.warn(warning);
 const started = performance.now();
 try {
   const keyhold = await createKeyhold(config, logger);
@@ -24,6 +29,8 @@ try {
     { issuer: config.ISSUER, listening: running.url, metrics: running.metricsUrl, database: keyhold.databaseKind, engineState: keyhold.redis ? 'redis' : 'sql', startupMs: Math.round(performance.now() - started) },
     'keyhold started',
   );
+  // On stderr: stdout may be a log collector's, one JSON object a line.
+  if (config.NODE_ENV === 'development') process.stderr.write(startBanner(config, running.url, keyhold.databaseKind, envFile));
   const shutdown = (signal: string) => {
     logger.info({ signal }, 'shutting down');
     running.stop().then(

@@ -11,6 +11,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { Server as NetServer, type AddressInfo } from 'node:net';
 import type Koa from 'koa';
+import { openControlSocket, type ControlSocket } from '#src/control-socket.ts';
 import type { Keyhold } from '#src/keyhold.ts';
 
 export interface RunningServer {
@@ -18,6 +19,8 @@ export interface RunningServer {
   url: string;
   /** Where /metrics is served when METRICS_PORT is set. */
   metricsUrl?: string;
+  /** The Unix socket the CLI reaches this server through (embedded database only). */
+  controlSocket?: string;
   stop(): Promise<void>;
 }
 
@@ -64,10 +67,23 @@ export async function listen(keyhold: Keyhold, port = keyhold.config.PORT, host 
     }
   }
 
+  // The embedded database is this process's alone: the CLI works through the server.
+  let control: ControlSocket | undefined;
+  if (keyhold.databaseKind === 'pglite') {
+    try {
+      control = await openControlSocket(keyhold);
+    } catch (error) {
+      server.close();
+      metrics?.server.close();
+      throw error;
+    }
+  }
+
   let stopping: Promise<void> | undefined;
   const stop = () =>
     (stopping ??= (async () => {
       keyhold.beginShutdown();
+      await control?.close();
       const closed = drain();
       const deadline = new Promise<void>((resolve) => setTimeout(resolve, keyhold.config.SHUTDOWN_TIMEOUT * 1000).unref());
       await Promise.race([closed, deadline]);
@@ -76,5 +92,5 @@ export async function listen(keyhold: Keyhold, port = keyhold.config.PORT, host 
       metrics?.server.close();
       await keyhold.close();
     })());
-  return { server, url, metricsUrl: metrics?.url, stop };
+  return { server, url, metricsUrl: metrics?.url, controlSocket: control?.path, stop };
 }

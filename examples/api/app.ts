@@ -13,6 +13,8 @@ export interface OrdersApiOptions {
   issuer: string;
   /** This API's resource identifier, registered with `keyhold resource create`. */
   audience: string;
+  /** A browser app's origin allowed to call this API (CORS), e.g. the SPA example's. */
+  corsOrigin?: string;
 }
 
 interface Order {
@@ -51,6 +53,7 @@ export function createOrdersApi(options: OrdersApiOptions): Koa {
   };
 
   const router = new Router();
+  // #region api-routes
   router.use(authenticate(verifier));
   router.get('/orders', requireScope('orders:read'), (ctx) => {
     const { tenant, orders } = ordersOf(caller(ctx));
@@ -85,8 +88,21 @@ export function createOrdersApi(options: OrdersApiOptions): Koa {
     const { tenant, orders } = ordersOf(caller(ctx));
     ctx.body = { tenant, total: orders.length };
   });
+  // #endregion api-routes
 
   const app = new Koa();
+  if (options.corsOrigin) {
+    const allowed = options.corsOrigin;
+    app.use(async (ctx, next) => {
+      if (ctx.get('origin') !== allowed) return next();
+      ctx.set('access-control-allow-origin', allowed);
+      ctx.set('vary', 'origin');
+      if (ctx.method !== 'OPTIONS') return next();
+      ctx.set('access-control-allow-methods', 'GET, POST, DELETE');
+      ctx.set('access-control-allow-headers', 'authorization, content-type');
+      ctx.status = 204;
+    });
+  }
   app.use(router.routes());
   app.use(router.allowedMethods());
   return app;

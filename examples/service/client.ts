@@ -22,6 +22,7 @@ export interface ServiceClient {
 /** Seconds before expiry at which a cached token is renewed, so it never expires in flight. */
 const RENEW_BEFORE_SECONDS = 30;
 
+// #region service-client
 const isLoopback = (url: URL) => ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname);
 
 export async function createServiceClient(options: ServiceClientOptions): Promise<ServiceClient> {
@@ -46,3 +47,4 @@ export async function createServiceClient(options: ServiceClientOptions): Promis
     },
   };
 }
+// #endregion service-client

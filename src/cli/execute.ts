@@ -5,7 +5,7 @@ import pg from 'pg';
 import { pino, type Logger } from 'pino';
 import { describeError } from '#src/cli/args.ts';
 import type { Plan } from '#src/cli/plan.ts';
-import { loadConfig, type Config } from '#src/config.ts';
+import type { Config } from '#src/config.ts';
 import { createCore } from '#src/core.ts';
 import { createLogger } from '#src/logger.ts';
 import { openDatabase } from '#src/stores/database.ts';
@@ -33,8 +33,7 @@ async function checkPostgres(url: string): Promise<void> {
   }
 }
 
-export async function execute(plan: Plan): Promise<unknown> {
-  const config = loadConfig();
+export async function execute(plan: Plan, config: Config): Promise<unknown> {
   const logger = createCliLogger(config);
   if (config.DATABASE_URL) await checkPostgres(config.DATABASE_URL);
   if (plan.needs === 'database') {

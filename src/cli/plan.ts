@@ -7,5 +7,10 @@ import type { Database } from '#src/stores/schema.ts';
 
 export type Plan = { needs: 'database'; run(db: Kysely<Database>): Promise<unknown> } | { needs: 'core'; run(core: Core): Promise<unknown> };
 
+/** Where a command reads its standard input: the process's own, or what the CLI sent the running server. */
+export interface CommandIo {
+  stdin: NodeJS.ReadableStream;
+}
+
 /** A command group's subcommands (`keyhold user create|update|import`). */
-export type CommandGroup = Record<string, (args: string[]) => Plan>;
+export type CommandGroup = Record<string, (args: string[], io: CommandIo) => Plan>;

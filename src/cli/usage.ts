@@ -2,6 +2,9 @@
 export const usage = `Usage: keyhold <command> [options]
 
 Commands:
+  init [--email E] [--password P]       quickstart: a demo user, an SPA client (demo-spa) on
+      [--spa-origin URL] [--api URI]    http://localhost:5173, an API (http://localhost:4000)
+                                        and a service client (demo-service); safe to run again
   migrate                               apply pending database migrations
   user create --email E --password P    create an account (--password-stdin reads the
       [--name N] [--role R]... [--tier T] [--tenant T] [--verified]

@@ -4,7 +4,7 @@
 import { createReadStream, openSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { booleanOption, describeError, pageOptions, pageRequest, parseOptions, readSecretFromStdin, required, UsageError } from '#src/cli/args.ts';
-import type { CommandGroup, Plan } from '#src/cli/plan.ts';
+import type { CommandGroup, CommandIo, Plan } from '#src/cli/plan.ts';
 import { importAccounts } from '#src/services/account-import.ts';
 import { CLI_ACTOR } from '#src/services/admin/actor.ts';
 import type { AccountReference } from '#src/services/admin/users.ts';
@@ -26,7 +26,7 @@ function explainRejectedPassword(error: unknown): never {
   throw error;
 }
 
-function planUserCreate(args: string[]): Plan {
+function planUserCreate(args: string[], io: CommandIo): Plan {
   const values = parseOptions(args, {
     email: { type: 'string' },
     password: { type: 'string' },
@@ -40,7 +40,7 @@ function planUserCreate(args: string[]): Plan {
   const email = required(values.email, 'email');
   if (values.password !== undefined && values['password-stdin']) throw new UsageError('give --password or --password-stdin, not both');
   if (values.password === undefined && !values['password-stdin']) throw new UsageError('missing required option --password (or --password-stdin)');
-  const fromStdin = values['password-stdin'] ? readSecretFromStdin() : undefined;
+  const fromStdin = values['password-stdin'] ? readSecretFromStdin(io.stdin) : undefined;
   // Read now, before the database is opened: nothing waits on a terminal with a connection open.
   fromStdin?.catch(() => {});
   return {
@@ -131,11 +131,11 @@ function planUserPasswordReset(args: string[]): Plan {
   };
 }
 
-function planUserImport(args: string[]): Plan {
+function planUserImport(args: string[], io: CommandIo): Plan {
   const values = parseOptions(args, { file: { type: 'string' } });
   const file = required(values.file, 'file');
   // Opened now, before configuration and database: a wrong path is refused at once.
-  let input: NodeJS.ReadableStream = process.stdin;
+  let input: NodeJS.ReadableStream = io.stdin;
   if (file !== '-') {
     try {
       input = createReadStream('', { fd: openSync(file, 'r') });

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { loadConfig } from '#src/config.ts';
 import { createKeyhold, type Keyhold } from '#src/keyhold.ts';
 import { createLogger } from '#src/logger.ts';
-import { createTestDatabase, createTestRedisPrefix, TEST_DATABASE_CONNECT_TIMEOUT, testRedisUrl, type TestDatabase, type TestRedisPrefix } from './infra.ts';
+import { createTestDatabase, createTestRedisPrefix, requireRedis, TEST_DATABASE_CONNECT_TIMEOUT, testRedisUrl, type TestDatabase, type TestRedisPrefix } from './infra.ts';
 
 export interface TestServer {
   keyhold: Keyhold;
@@ -61,6 +61,8 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     DATABASE_CONNECT_TIMEOUT: String(TEST_DATABASE_CONNECT_TIMEOUT),
     ...options.env,
   };
+  // Before any database is made: a missing Redis must not leave one behind.
+  if (options.redis !== false && !options.embedded) await requireRedis();
   if (!options.embedded) {
     if (options.databaseUrl) env.DATABASE_URL = options.databaseUrl;
     else {
