@@ -88,7 +88,7 @@ test('Postgres stops and returns mid-load: 503s only, nothing lost, the pool rec
   await new Promise((resolve) => setTimeout(resolve, 1500));
   await postgres.start();
   const upAt = load.now();
-  const recovered = await waitUntil(async () => (await fetch(`${server.issuer}/api/account`, { headers: { authorization: `Bearer ${before.tokens.access_token}` } })).status === 200, 10_000);
+  const recovered = await waitUntil(async () => (await fetch(`${server.issuer}/api/account`, { headers: { authorization: `Bearer ${before.tokens.access_token}` } })).status === 200, 20_000); // Generous for a loaded CI runner: what matters is "without a restart".
   t.true(recovered, 'account requests succeed again within seconds of Postgres returning');
   t.is((await fetch(`${server.issuer}/readyz`)).status, 200);
   const recoveredAt = load.now();
