@@ -1,7 +1,15 @@
 #!/usr/bin/env node
-// `npx keyhold …`: Keyhold ships TypeScript sources, so the command registers tsx before
-// loading the CLI. The import is dynamic because static imports would run before register().
-import { register } from 'tsx/esm/api';
+// `npx keyhold …`: the built CLI (dist/cli.js, plain JavaScript) when the build is current;
+// otherwise, or when run with --conditions=@keyhold/source (the project's "use the
+// TypeScript sources" condition), the sources through tsx. Imports are dynamic because
+// static imports would run before the choice (and tsx's register()).
+import { isStale } from '../scripts/build.js';
 
-register();
-await import('../src/cli.ts');
+const fromSource = process.execArgv.some((arg) => arg === '--conditions=@keyhold/source' || arg === '-C=@keyhold/source') || isStale();
+if (fromSource) {
+  const { register } = await import('tsx/esm/api');
+  register();
+  await import('../src/cli.ts');
+} else {
+  await import('../dist/cli.js');
+}

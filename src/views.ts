@@ -1,11 +1,12 @@
 // Server-rendered pages. nunjucks with autoescape on: every interpolated value is HTML-escaped
 // unless a template marks it safe, which only the engine-built logout form does.
-import { fileURLToPath } from 'node:url';
+import path from 'node:path';
 import nunjucks from 'nunjucks';
+import { rootDirectory } from '#src/paths.ts';
 
-const viewsDirectory = fileURLToPath(new URL('../views', import.meta.url));
+const viewsDirectory = path.join(rootDirectory, 'views');
 
-export const assetsDirectory = fileURLToPath(new URL('../views/assets', import.meta.url));
+export const assetsDirectory = path.join(rootDirectory, 'views', 'assets');
 
 const environment = new nunjucks.Environment(new nunjucks.FileSystemLoader(viewsDirectory, { noCache: false }), {
   autoescape: true,
