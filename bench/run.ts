@@ -1,25 +1,36 @@
 // `npm run bench`: Keyhold's throughput, memory and start-up on loopback, each figure next to
-// a bare node:http server measured the same way on the same machine in the same run.
+// a reference measured the same way on the same machine in the same run, with its ratio and
+// the issue's goal (bench/results.json holds the same).
 //
-//   reference          bare node:http answering a tiny JSON body (requests/s, measured
-//                      before and after Keyhold's figures; and, as a child process, its
-//                      idle RSS and spawn-to-first-200 time)
-//   client_credentials POST /token for a JWT access token to an API resource
+//   bare engine        oidc-provider 9 with Keyhold's Redis adapter, static clients and
+//                      nothing else (bench/reference-engine.ts), in this process like
+//                      Keyhold: the reference of every token path (goal: >= 0.9 of it)
+//   client_credentials POST /token, a JWT for an API and an opaque token
+//   introspection      the service's own opaque tokens (also: >= 5,000/s absolute)
+//   userinfo           opaque access tokens from code flows
 //   refresh rotation   independent refresh-token chains, each rotating sequentially
-//   password login     full code flow through the HTML login form, production argon2id
+//   password login     full code flow through the HTML login form, production argon2id,
+//                      against an argon2id verify loop at the same parameters and
+//                      concurrency (goal: >= 0.8 of it)
+//   node:http          a bare server answering a tiny JSON body (requests/s, before and
+//                      after; as a process, its idle RSS and spawn-to-first-200 time)
 //   JWT verification   jose jwtVerify with a cached remote JWKS, in-process CPU loop
 //   @keyhold/verify    the package's verify() against bare jose jwtVerify with a local key
-//                      set, alternating short rounds; its ratio to bare jose (goal ≥ 0.9)
-//   idle RSS / start   `node --import tsx src/main.ts` against Postgres + Redis
+//                      set, alternating short rounds; its ratio to bare jose (goal >= 0.9)
+//   WORKERS 1 and 2    the built server as a process, client_credentials (opaque)
+//   idle RSS / start   `node scripts/start.js` (dist/) against Postgres + Redis
+//                      (goals: < 120 MiB, < 1.5 s to /readyz)
+//   CLI                `keyhold keys list` in services mode, spawn to exit (goal: < 1 s)
 //
 // In-process figures share this process's event loop between the load generator and the
-// server under test, for the reference and for Keyhold alike. Results go to stdout and to
-// bench/results.json. Everything created (servers, child processes, the database, the Redis
-// prefix, the temporary directory) is removed at the end, also on failure or Ctrl-C.
+// server under test, for the references and for Keyhold alike. Everything created (servers,
+// child processes, the database, the Redis prefixes, the temporary directory) is removed at
+// the end, also on failure or Ctrl-C.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import argon2id from 'argon2';
 import * as jose from 'jose';
 import { loadConfig } from '#src/config.ts';
 import { createResource } from '#src/services/resources.ts';
@@ -27,7 +38,10 @@ import { createTestDatabase, createTestRedisPrefix, testRedisUrl } from '../test
 import { basicAuthorization, discover, passwordCodeFlow, REDIRECT_URI } from './flows.ts';
 import { fetchJson, measure, measureLoop, type Measurement } from './load.ts';
 import { compareVerification, type VerifyComparison } from './verify.ts';
-import { BENCH_SECRET, freePort, killChildrenNow, REFERENCE_BODY, runChild, startKeyholdInProcess, startReferenceServer, type ChildRun } from './servers.ts';
+import { startReferenceEngine } from './reference-engine.ts';
+// @ts-expect-error: a plain JavaScript module without declarations.
+import { build as buildDist, isStale as distIsStale } from '../scripts/build.js';
+import { BENCH_SECRET, freePort, killChildrenNow, REFERENCE_BODY, runChild, spawnServer, startKeyholdInProcess, startReferenceServer, timeCommand, type ChildRun } from './servers.ts';
 
 const benchDir = path.dirname(fileURLToPath(import.meta.url));
 const repoRoot = path.resolve(benchDir, '..');
@@ -81,6 +95,7 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
 // ---------------------------------------------------------------------------------------
 
 const log = (message: string) => process.stderr.write(`bench: ${message}\n`);
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 const round = (value: number, digits = 1) => Number(value.toFixed(digits));
 
@@ -88,11 +103,18 @@ interface Result {
   name: string;
   value: number;
   unit: string;
+  /** The reference's own figure, when it is measured in the same unit. */
+  reference?: number;
   ratio: number;
   /** What the ratio compares against. */
   ratioTo: string;
+  /** The issue's goal for this figure, and whether this run meets it. */
+  goal?: string;
+  meets?: boolean;
   detail?: Record<string, unknown>;
 }
+
+const ENGINE = 'bare oidc-provider + the same Redis adapter';
 
 function describe(m: Measurement) {
   return { ops: m.ops, seconds: m.seconds, concurrency: m.concurrency, latencyMs: m.latencyMs };
@@ -194,23 +216,57 @@ async function main() {
     throw new Error(`unexpected password hash parameters: ${hashAlg} ${hashParams}`);
   }
 
-  // 2. client_credentials -------------------------------------------------------------------
-  log('client_credentials issuance');
+  // 2. Token paths against the bare engine ------------------------------------------------
+  // Each workload runs on the reference engine and then on Keyhold, back to back, with the
+  // same concurrency and window; the ratio is Keyhold's rate over the engine's (goal >= 0.9).
+  const referencePrefix = createTestRedisPrefix();
+  onCleanup('reference redis prefix', () => referencePrefix.clear());
+  log(`bare oidc-provider reference with the Redis adapter (prefix ${referencePrefix.prefix})`);
+  const engine = await startReferenceEngine({ redisUrl: testRedisUrl, prefix: referencePrefix.prefix, api: apiIdentifier, apiScopes: ['read:things', 'write:things'] });
+  onCleanup('reference engine', () => engine.stop());
+  const compare = async (name: string, unit: string, ops: { keyhold(worker: number): Promise<unknown>; reference(worker: number): Promise<unknown> }, concurrency = HTTP_CONCURRENCY) => {
+    log(`${name}: reference, then Keyhold`);
+    const reference = await measure({ concurrency, durationMs: WINDOW_MS, warmupMs: WARMUP_MS, maxOps: MAX_OPS, op: ops.reference });
+    const keyholdRun = await measure({ concurrency, durationMs: WINDOW_MS, warmupMs: WARMUP_MS, maxOps: MAX_OPS, op: ops.keyhold });
+    const ratio = keyholdRun.rate / reference.rate;
+    results.push({ name, value: round(keyholdRun.rate), unit, reference: round(reference.rate), ratio, ratioTo: ENGINE, goal: '>= 0.9 of the engine', meets: ratio >= 0.9, detail: { keyhold: describe(keyholdRun), reference: describe(reference) } });
+    return keyholdRun;
+  };
+  const form = (authorization: string, body: Record<string, string>): RequestInit => ({
+    method: 'POST',
+    headers: { authorization, 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
+    body: new URLSearchParams(body).toString(),
+  });
   const tokenEndpoint = `${issuer}/token`;
   const serviceAuthorization = basicAuthorization(service.client_id as string, service.client_secret as string);
-  const clientCredentialsBody = new URLSearchParams({ grant_type: 'client_credentials', resource: apiIdentifier, scope: 'read:things' }).toString();
+  const referenceServiceAuthorization = basicAuthorization(engine.service.clientId, engine.service.clientSecret);
   const accessTokens: string[] = [];
-  const issue = async () => {
-    const body = await fetchJson(tokenEndpoint, {
-      method: 'POST',
-      headers: { authorization: serviceAuthorization, 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
-      body: clientCredentialsBody,
-    });
-    if (typeof body.access_token !== 'string' || body.token_type !== 'Bearer') throw new Error(`unexpected token response ${JSON.stringify(body)}`);
-    if (accessTokens.length < 1000) accessTokens.push(body.access_token);
+  const issueAt = async (endpoint: string, authorization: string, body: Record<string, string>, keep?: string[]) => {
+    const answer = await fetchJson(endpoint, form(authorization, body));
+    if (typeof answer.access_token !== 'string' || answer.token_type !== 'Bearer') throw new Error(`unexpected token response ${JSON.stringify(answer)}`);
+    if (keep && keep.length < 1000) keep.push(answer.access_token);
+    return answer.access_token;
   };
-  const clientCredentialsRun = await measure({ concurrency: HTTP_CONCURRENCY, durationMs: WINDOW_MS, warmupMs: WARMUP_MS, maxOps: MAX_OPS, op: issue });
-  results.push({ name: 'client_credentials issuance', value: round(clientCredentialsRun.rate), unit: 'tokens/s', ratio: clientCredentialsRun.rate, ratioTo: RPS, detail: describe(clientCredentialsRun) });
+  const jwtRequest = { grant_type: 'client_credentials', resource: apiIdentifier, scope: 'read:things' };
+  await compare('client_credentials, JWT for an API', 'tokens/s', {
+    keyhold: () => issueAt(tokenEndpoint, serviceAuthorization, jwtRequest, accessTokens),
+    reference: () => issueAt(`${engine.url}/token`, referenceServiceAuthorization, jwtRequest),
+  });
+  const opaqueTokens: string[] = [];
+  const referenceOpaqueTokens: string[] = [];
+  await compare('client_credentials, opaque', 'tokens/s', {
+    keyhold: () => issueAt(tokenEndpoint, serviceAuthorization, { grant_type: 'client_credentials' }, opaqueTokens),
+    reference: () => issueAt(`${engine.url}/token`, referenceServiceAuthorization, { grant_type: 'client_credentials' }, referenceOpaqueTokens),
+  });
+  const introspect = async (endpoint: string, authorization: string, token: string) => {
+    const answer = await fetchJson(endpoint, form(authorization, { token }));
+    if (answer.active !== true) throw new Error(`introspection: ${JSON.stringify(answer)}`);
+  };
+  const introspectionRun = await compare('introspection', 'introspections/s', {
+    keyhold: (worker) => introspect(`${issuer}/token/introspection`, serviceAuthorization, opaqueTokens[worker % opaqueTokens.length]!),
+    reference: (worker) => introspect(`${engine.url}/token/introspection`, referenceServiceAuthorization, referenceOpaqueTokens[worker % referenceOpaqueTokens.length]!),
+  });
+  results.push({ name: 'introspection (absolute)', value: round(introspectionRun.rate), unit: 'introspections/s', ratio: introspectionRun.rate / 5000, ratioTo: 'the goal of 5,000/s', goal: '>= 5000/s', meets: introspectionRun.rate >= 5000 });
 
   // 5. JWT verification (now, while the server is idle) -------------------------------------
   log('JWT verification');
@@ -255,10 +311,11 @@ async function main() {
     detail: { alg: verifyComparison.alg, roundRates: verifyComparison.packageRounds, roundMs: VERIFY_ROUND_MS },
   });
 
-  // 3. Refresh token rotation ----------------------------------------------------------------
-  log(`refresh rotation: ${REFRESH_CHAINS} chains from code flows with consent`);
+  // 3. Refresh token rotation and userinfo ----------------------------------------------------
+  log(`refresh rotation and userinfo: ${REFRESH_CHAINS} chains from code flows with consent`);
   const offlineConfig = await discover(issuer, offline.client_id as string, offline.client_secret as string);
   const chains: string[] = [];
+  const userAccessTokens: string[] = [];
   await measure({
     concurrency: 4,
     durationMs: 120_000,
@@ -267,29 +324,40 @@ async function main() {
       const { tokens, consented } = await passwordCodeFlow(offlineConfig, { email: users[worker]!.email, password }, { scope: 'openid offline_access', prompt: 'consent' });
       if (!consented || !tokens.refresh_token) throw new Error(`code flow with offline_access gave no refresh token (consented: ${consented})`);
       chains.push(tokens.refresh_token);
+      userAccessTokens.push(tokens.access_token);
     },
   });
   if (chains.length !== REFRESH_CHAINS) throw new Error(`got ${chains.length} refresh chains`);
-  const offlineAuthorization = basicAuthorization(offline.client_id as string, offline.client_secret as string);
-  const refreshRun = await measure({
-    concurrency: REFRESH_CHAINS,
-    durationMs: WINDOW_MS,
-    warmupMs: WARMUP_MS,
-    maxOps: MAX_OPS,
-    async op(chain) {
-      const current = chains[chain]!;
-      const body = await fetchJson(tokenEndpoint, {
-        method: 'POST',
-        headers: { authorization: offlineAuthorization, 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
-        body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: current }).toString(),
-      });
-      if (typeof body.refresh_token !== 'string' || body.refresh_token === current || typeof body.access_token !== 'string') {
-        throw new Error(`refresh did not rotate: ${JSON.stringify(Object.keys(body))}`);
-      }
-      chains[chain] = body.refresh_token;
-    },
+  const referenceUserTokens = await engine.userTokens(REFRESH_CHAINS);
+  const referenceChains = referenceUserTokens.map((tokens) => tokens.refreshToken);
+  const userinfo = async (url: string, token: string) => {
+    const answer = await fetchJson(url, { headers: { authorization: `Bearer ${token}`, accept: 'application/json' } });
+    if (typeof answer.sub !== 'string') throw new Error(`userinfo: ${JSON.stringify(answer)}`);
+  };
+  await compare('userinfo', 'requests/s', {
+    keyhold: (worker) => userinfo(`${issuer}/me`, userAccessTokens[worker % userAccessTokens.length]!),
+    reference: (worker) => userinfo(`${engine.url}/me`, referenceUserTokens[worker % referenceUserTokens.length]!.accessToken),
   });
-  results.push({ name: 'refresh token rotation', value: round(refreshRun.rate), unit: 'rotations/s', ratio: refreshRun.rate, ratioTo: RPS, detail: { ...describe(refreshRun), chains: REFRESH_CHAINS } });
+  const offlineAuthorization = basicAuthorization(offline.client_id as string, offline.client_secret as string);
+  const referenceUserAuthorization = basicAuthorization(engine.user.clientId, engine.user.clientSecret);
+  const rotate = async (endpoint: string, authorization: string, list: string[], chain: number) => {
+    const current = list[chain]!;
+    const answer = await fetchJson(endpoint, form(authorization, { grant_type: 'refresh_token', refresh_token: current }));
+    if (typeof answer.refresh_token !== 'string' || answer.refresh_token === current || typeof answer.access_token !== 'string') {
+      throw new Error(`refresh did not rotate: ${JSON.stringify(Object.keys(answer))}`);
+    }
+    list[chain] = answer.refresh_token;
+  };
+  await compare(
+    'refresh rotation',
+    'rotations/s',
+    {
+      keyhold: (chain) => rotate(tokenEndpoint, offlineAuthorization, chains, chain),
+      reference: (chain) => rotate(`${engine.url}/token`, referenceUserAuthorization, referenceChains, chain),
+    },
+    REFRESH_CHAINS,
+  );
+  await engine.stop();
 
   // 4. Password logins -----------------------------------------------------------------------
   log('password login: full code flow, first-party client');
@@ -305,13 +373,26 @@ async function main() {
       if (tokens.claims()?.sub !== users[worker]!.id) throw new Error('ID token for the wrong subject');
     },
   });
+  log('argon2id-only loop at the same parameters and concurrency');
+  const argon2Run = await measure({
+    concurrency: LOGIN_CONCURRENCY,
+    durationMs: WINDOW_MS,
+    warmupMs: WARMUP_MS,
+    maxOps: MAX_OPS,
+    async op() {
+      if (!(await argon2id.verify(storedHash.password_hash!, password))) throw new Error('argon2 verify failed');
+    },
+  });
   results.push({
     name: 'password login (full code flow)',
     value: round(loginRun.rate),
     unit: 'logins/s',
-    ratio: loginRun.rate,
-    ratioTo: RPS,
-    detail: { ...describe(loginRun), argon2id: { memoryKiB: argon2.memoryKiB, iterations: argon2.iterations, parallelism: argon2.parallelism }, uvThreadpoolSize: Number(process.env.UV_THREADPOOL_SIZE ?? 4) },
+    reference: round(argon2Run.rate),
+    ratio: loginRun.rate / argon2Run.rate,
+    ratioTo: 'argon2id verify loop, same parameters and concurrency',
+    goal: '>= 0.8 of argon2id alone',
+    meets: loginRun.rate / argon2Run.rate >= 0.8,
+    detail: { login: describe(loginRun), argon2Only: describe(argon2Run), argon2id: { memoryKiB: argon2.memoryKiB, iterations: argon2.iterations, parallelism: argon2.parallelism }, uvThreadpoolSize: keyhold.config.UV_THREADPOOL_SIZE, argon2Queue: keyhold.config.ARGON2_QUEUE },
   });
 
   // The in-process server is stopped before the processes are measured, so they idle alone.
@@ -320,8 +401,67 @@ async function main() {
   // Throughput results carry their raw rate in `ratio` until the reference is complete.
   for (const result of results) if (result.ratioTo === RPS) result.ratio /= referenceRps();
 
-  // 6. Cold start and idle RSS, as processes --------------------------------------------------
+  // 6. Processes: WORKERS 1 and 2, cold start and idle RSS, the CLI -------------------------
+  // All run the build (dist/, plain JavaScript), as `npm start` does.
+  if (distIsStale()) {
+    log('building dist/ (sources newer than the build)');
+    await buildDist();
+  }
   const baseEnv = { PATH: process.env.PATH, HOME: process.env.HOME };
+  const keyholdEnv = (port: number, extra: Record<string, string> = {}) => ({
+    ...baseEnv,
+    NODE_ENV: 'production',
+    // Loopback http: the production settings otherwise, measured without TLS.
+    ALLOW_INSECURE_ISSUER: 'true',
+    PORT: String(port),
+    HOST: '127.0.0.1',
+    ISSUER: `http://127.0.0.1:${port}`,
+    KEYHOLD_SECRET: BENCH_SECRET,
+    DATABASE_URL: database.url,
+    REDIS_URL: testRedisUrl,
+    REDIS_PREFIX: redisPrefix.prefix,
+    DATA_DIR: dataDir,
+    LOG_LEVEL: 'silent',
+    ...extra,
+  });
+  const workerRates: Record<number, Measurement> = {};
+  for (const workers of [1, 2]) {
+    log(`WORKERS=${workers}: client_credentials (opaque) against the built server`);
+    const port = await freePort();
+    const child = await spawnServer({ args: ['scripts/start.js'], cwd: repoRoot, port, readyPath: '/readyz', env: keyholdEnv(port, { WORKERS: String(workers) }) });
+    onCleanup(`server WORKERS=${workers}`, () => child.stop());
+    // Every worker must be up before the window opens (each answers /readyz on its own start).
+    await sleep(workers > 1 ? 3000 : 500);
+    try {
+      workerRates[workers] = await measure({
+        concurrency: HTTP_CONCURRENCY,
+        durationMs: WINDOW_MS,
+        warmupMs: WARMUP_MS,
+        maxOps: MAX_OPS,
+        op: () => issueAt(`${child.url}/token`, serviceAuthorization, { grant_type: 'client_credentials' }),
+      });
+    } finally {
+      await child.stop();
+    }
+  }
+  results.push({
+    name: 'client_credentials opaque, WORKERS=1 (process)',
+    value: round(workerRates[1]!.rate),
+    unit: 'tokens/s',
+    ratio: 1,
+    ratioTo: 'itself',
+    detail: describe(workerRates[1]!),
+  });
+  results.push({
+    name: 'client_credentials opaque, WORKERS=2 (process)',
+    value: round(workerRates[2]!.rate),
+    unit: 'tokens/s',
+    reference: round(workerRates[1]!.rate),
+    ratio: workerRates[2]!.rate / workerRates[1]!.rate,
+    ratioTo: 'WORKERS=1 (the load generator shares the 2 cores)',
+    detail: describe(workerRates[2]!),
+  });
+
   const referenceScript = `require('node:http').createServer((q, s) => { s.writeHead(200, { 'content-type': 'application/json' }); s.end(${JSON.stringify(REFERENCE_BODY)}); }).listen(Number(process.env.PORT), '127.0.0.1');`;
   onCleanup('child processes', killChildrenNow);
   const referenceChildren: ChildRun[] = [];
@@ -333,26 +473,12 @@ async function main() {
     const port = await freePort();
     keyholdChildren.push(
       await runChild({
-        args: ['--import', 'tsx', 'src/main.ts'],
+        args: ['scripts/start.js'],
         cwd: repoRoot,
         port,
         readyPath: '/readyz',
         idleMs: CHILD_IDLE_MS,
-        env: {
-          ...baseEnv,
-          NODE_ENV: 'production',
-          // Loopback http: the production settings otherwise, measured without TLS.
-          ALLOW_INSECURE_ISSUER: 'true',
-          PORT: String(port),
-          HOST: '127.0.0.1',
-          ISSUER: `http://127.0.0.1:${port}`,
-          KEYHOLD_SECRET: BENCH_SECRET,
-          DATABASE_URL: database.url,
-          REDIS_URL: testRedisUrl,
-          REDIS_PREFIX: redisPrefix.prefix,
-          DATA_DIR: dataDir,
-          LOG_LEVEL: 'silent',
-        },
+        env: keyholdEnv(port, { WORKERS: '1' }),
       }),
     );
   }
@@ -364,17 +490,43 @@ async function main() {
     name: 'idle RSS (keyhold process)',
     value: round(keyholdRssKiB / 1024),
     unit: 'MiB',
+    reference: round(referenceRssKiB / 1024),
     ratio: keyholdRssKiB / referenceRssKiB,
     ratioTo: 'bare node:http process idle RSS',
-    detail: { runsKiB: keyholdChildren.map((run) => run.idleRssKiB), idleMs: CHILD_IDLE_MS, command: 'node --import tsx src/main.ts' },
+    goal: '< 120 MiB',
+    meets: keyholdRssKiB / 1024 < 120,
+    detail: { runsKiB: keyholdChildren.map((run) => run.idleRssKiB), idleMs: CHILD_IDLE_MS, command: 'node scripts/start.js (dist/, WORKERS=1)' },
   });
   results.push({
     name: 'cold start (spawn to /readyz 200)',
     value: Math.round(keyholdStartMs),
     unit: 'ms',
+    reference: Math.round(referenceStartMs),
     ratio: keyholdStartMs / referenceStartMs,
     ratioTo: 'bare node:http process spawn to first 200',
-    detail: { runsMs: keyholdChildren.map((run) => Math.round(run.startMs)), database: 'migrated (restart, not first boot)' },
+    goal: '< 1500 ms',
+    meets: keyholdStartMs < 1500,
+    detail: { runsMs: keyholdChildren.map((run) => Math.round(run.startMs)), database: 'migrated (restart, not first boot)', command: 'node scripts/start.js (dist/, WORKERS=1)' },
+  });
+
+  const cliRuns: number[] = [];
+  for (let run = 0; run < CHILD_RUNS; run++) {
+    log(`CLI: keyhold keys list (services mode), run ${run + 1}/${CHILD_RUNS}`);
+    const cli = await timeCommand({ args: ['bin/keyhold.js', 'keys', 'list'], cwd: repoRoot, env: { ...keyholdEnv(0), CLI_LOG_LEVEL: 'silent' } });
+    if (cli.code !== 0) throw new Error(`keyhold keys list failed (${cli.code}): ${cli.stderr}`);
+    cliRuns.push(cli.ms);
+  }
+  const cliMs = median(cliRuns);
+  results.push({
+    name: 'CLI keyhold keys list (spawn to exit)',
+    value: Math.round(cliMs),
+    unit: 'ms',
+    reference: Math.round(referenceStartMs),
+    ratio: cliMs / referenceStartMs,
+    ratioTo: 'bare node:http process spawn to first 200',
+    goal: '< 1000 ms',
+    meets: cliMs < 1000,
+    detail: { runsMs: cliRuns.map(Math.round), command: 'node bin/keyhold.js keys list (dist/cli.js)' },
   });
 
   await cleanup();
@@ -392,15 +544,23 @@ async function main() {
     },
   };
   const rows: string[][] = [
-    ['name', 'value', 'unit', 'ratio to reference'],
-    [referenceReport.name, String(referenceReport.value), referenceReport.unit, '1'],
-    ...referenceReport.runs.map((run) => [`  reference run ${run.when}`, String(run.rate), 'requests/s', '']),
-    ['  reference process idle RSS', String(referenceReport.process.idleRssMiB), 'MiB', '1'],
-    ['  reference process cold start', String(referenceReport.process.coldStartMs), 'ms', '1'],
-    ...results.map((result) => [result.name, String(result.value), result.unit, formatRatio(result.ratio)]),
+    ['name', 'value', 'unit', 'reference', 'ratio', 'ratio to', 'goal'],
+    [referenceReport.name, String(referenceReport.value), referenceReport.unit, '', '1', '', ''],
+    ...referenceReport.runs.map((run) => [`  reference run ${run.when}`, String(run.rate), 'requests/s', '', '', '', '']),
+    ['  reference process idle RSS', String(referenceReport.process.idleRssMiB), 'MiB', '', '1', '', ''],
+    ['  reference process cold start', String(referenceReport.process.coldStartMs), 'ms', '', '1', '', ''],
+    ...results.map((result) => [
+      result.name,
+      String(result.value),
+      result.unit,
+      result.reference === undefined ? '' : String(result.reference),
+      formatRatio(result.ratio),
+      result.ratioTo,
+      result.goal ? `${result.goal}: ${result.meets ? 'meets' : 'NOT MET'}` : '',
+    ]),
   ];
   const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => row[column]!.length)));
-  const line = (row: string[]) => row.map((cell, column) => (column === 1 || column === 3 ? cell.padStart(widths[column]!) : cell.padEnd(widths[column]!))).join('  ');
+  const line = (row: string[]) => row.map((cell, column) => (column === 1 || column === 3 || column === 4 ? cell.padStart(widths[column]!) : cell.padEnd(widths[column]!))).join('  ').trimEnd();
   console.log(line(rows[0]!));
   console.log(widths.map((width) => '-'.repeat(width)).join('  '));
   for (const row of rows.slice(1)) console.log(line(row));
@@ -413,7 +573,7 @@ async function main() {
     node: process.version,
     machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model.trim(), memory: os.totalmem(), platform: `${os.platform()} ${os.release()}`, loadavg: { start: loadAtStart, end: os.loadavg().map((value) => round(value, 2)) } },
     reference: referenceReport,
-    results: results.map((r) => ({ name: r.name, value: r.value, unit: r.unit, ratio: Number(r.ratio.toPrecision(4)), ratioTo: r.ratioTo, detail: r.detail })),
+    results: results.map((r) => ({ name: r.name, value: r.value, unit: r.unit, reference: r.reference, ratio: Number(r.ratio.toPrecision(4)), ratioTo: r.ratioTo, goal: r.goal, meets: r.meets, detail: r.detail })),
   };
   writeFileSync(path.join(benchDir, 'results.json'), `${JSON.stringify(report, null, 2)}\n`);
   console.log(`wrote ${path.relative(process.cwd(), path.join(benchDir, 'results.json'))}`);

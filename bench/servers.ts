@@ -173,3 +173,54 @@ export async function runChild(options: { args: string[]; env: NodeJS.ProcessEnv
     await stopChild(child, exited);
   }
 }
+
+export interface SpawnedServer {
+  url: string;
+  pid: number;
+  stop(): Promise<void>;
+}
+
+/** Spawns a server process and waits until `readyPath` answers 200; it runs until stop(). */
+export async function spawnServer(options: { args: string[]; env: NodeJS.ProcessEnv; cwd: string; port: number; readyPath: string; timeoutMs?: number }): Promise<SpawnedServer> {
+  const url = `http://127.0.0.1:${options.port}`;
+  const child = spawn(process.execPath, options.args, { cwd: options.cwd, env: options.env, stdio: ['ignore', 'ignore', 'pipe'] });
+  liveChildren.add(child);
+  let stderr = '';
+  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (stderr = (stderr + chunk).slice(-4000)));
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  const stop = () => stopChild(child, exited);
+  const deadline = performance.now() + (options.timeoutMs ?? 60_000);
+  for (;;) {
+    if (child.exitCode !== null || child.signalCode !== null) {
+      liveChildren.delete(child);
+      throw new Error(`server exited (${child.exitCode ?? child.signalCode}) before it was ready:\n${stderr}`);
+    }
+    if (performance.now() > deadline) {
+      await stop();
+      throw new Error(`server not ready after ${options.timeoutMs ?? 60_000} ms:\n${stderr}`);
+    }
+    try {
+      const response = await fetch(`${url}${options.readyPath}`);
+      await response.arrayBuffer();
+      if (response.status === 200) break;
+    } catch {
+      // Not listening yet.
+    }
+    await sleep(20);
+  }
+  return { url, pid: child.pid!, stop };
+}
+
+/** Runs a command to its end: wall time from spawn to exit, exit code and output. */
+export async function timeCommand(options: { args: string[]; env: NodeJS.ProcessEnv; cwd: string }): Promise<{ ms: number; code: number | null; stdout: string; stderr: string }> {
+  const started = performance.now();
+  const child = spawn(process.execPath, options.args, { cwd: options.cwd, env: options.env, stdio: ['ignore', 'pipe', 'pipe'] });
+  liveChildren.add(child);
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+  liveChildren.delete(child);
+  return { ms: performance.now() - started, code, stdout, stderr };
+}

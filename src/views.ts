@@ -1,14 +1,15 @@
 // Server-rendered pages. nunjucks with autoescape on: every interpolated value is HTML-escaped
 // unless a template marks it safe (the engine-built logout form, the QR code, and tb()'s
 // output, which escapes its parts itself).
-import { fileURLToPath } from 'node:url';
+import path from 'node:path';
 import nunjucks from 'nunjucks';
+import { rootDirectory } from '#src/paths.ts';
 import { isMessageKey, message, resolveLanguage, type MessageParams } from '#src/messages/index.ts';
 import { currentBrand, currentLocales } from '#src/presentation/context.ts';
 
-const viewsDirectory = fileURLToPath(new URL('../views', import.meta.url));
+const viewsDirectory = path.join(rootDirectory, 'views');
 
-export const assetsDirectory = fileURLToPath(new URL('../views/assets', import.meta.url));
+export const assetsDirectory = path.join(rootDirectory, 'views', 'assets');
 
 const environment = new nunjucks.Environment(new nunjucks.FileSystemLoader(viewsDirectory, { noCache: false }), {
   autoescape: true,

@@ -47,7 +47,8 @@ async function run(args: string[]): Promise<Run> {
     CLI_LOG_LEVEL: 'debug',
     KEYHOLD_MODULE_LOG: log,
   });
-  const result = await runKeyhold(args, env, { nodeArgs: ['--import', recorder] });
+  // The sources, not the bundle in dist/: the recorder tells modules apart by their files.
+  const result = await runKeyhold(args, env, { nodeArgs: ['--conditions=@keyhold/source', '--import', recorder] });
   const urls = readFileSync(log, 'utf8').split('\n').filter(Boolean);
   const files = urls.filter((url) => url.startsWith('file:')).map((url) => fileURLToPath(url));
   const sources = files.filter((file) => file.startsWith(path.join(repoRoot, 'src') + path.sep)).map((file) => path.relative(repoRoot, file));

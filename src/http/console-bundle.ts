@@ -2,10 +2,9 @@
 // esbuild, in memory. File names carry a content hash, so the files can be cached for good
 // and a new release is fetched at once.
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
+import { rootDirectory } from '#src/paths.ts';
 
-export const consoleSourceDirectory = fileURLToPath(new URL('../../console', import.meta.url));
+export const consoleSourceDirectory = path.join(rootDirectory, 'console');
 
 export interface ConsoleAsset {
   type: string;
@@ -20,6 +19,8 @@ export interface ConsoleBundle {
 }
 
 export async function buildConsoleBundle(): Promise<ConsoleBundle> {
+  // Loaded on the first request for the console: a server nobody opens it on never loads esbuild.
+  const { build } = await import('esbuild');
   const result = await build({
     entryPoints: [path.join(consoleSourceDirectory, 'main.tsx')],
     bundle: true,

@@ -5,7 +5,7 @@
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Kysely } from 'kysely';
-import { createTransport, type Transporter } from 'nodemailer';
+import type { Transporter } from 'nodemailer';
 import type { Logger } from 'pino';
 import type { Config } from '#src/config.ts';
 import { MailError, openMailBody } from '#src/services/mailer.ts';
@@ -74,12 +74,17 @@ export function startMailWorker(options: MailWorkerOptions): MailWorker {
   const { db, config, logger } = options;
   const ownsTransport = !options.transport;
   const writesFiles = ownsTransport && !config.SMTP_URL;
-  const transport: Transporter =
-    options.transport ??
-    (config.SMTP_URL
+  // nodemailer is loaded with the first mail: an idle node never pays its memory.
+  let transport: Transporter | undefined = options.transport;
+  const openTransport = async (): Promise<Transporter> => {
+    if (transport) return transport;
+    const { createTransport } = await import('nodemailer');
+    transport ??= config.SMTP_URL
       ? // Timeouts keep an unresponsive server from holding a claimed batch indefinitely.
         createTransport({ url: config.SMTP_URL, connectionTimeout: SMTP_TIMEOUT_MS, greetingTimeout: SMTP_TIMEOUT_MS, socketTimeout: SMTP_TIMEOUT_MS })
-      : createTransport({ streamTransport: true, buffer: true, newline: 'unix' }));
+      : createTransport({ streamTransport: true, buffer: true, newline: 'unix' });
+    return transport;
+  };
   const outboxDirectory = path.resolve(config.DATA_DIR, 'outbox');
   const messageIdDomain = new URL(config.ISSUER).hostname;
 
@@ -100,7 +105,7 @@ export function startMailWorker(options: MailWorkerOptions): MailWorker {
     try {
       const body = mail.bodyEncrypted ? openMailBody(options.bodyKey, mail.id, mail.bodyEncrypted) : mail.legacyBody;
       if (!body) throw new MailError('the message has no body');
-      const info = await transport.sendMail({
+      const info = await (await openTransport()).sendMail({
         from: config.MAIL_FROM,
         to: mail.recipient,
         subject: mail.subject,
@@ -186,7 +191,7 @@ export function startMailWorker(options: MailWorkerOptions): MailWorker {
       stopped = true;
       clearTimeout(timer);
       await queue;
-      if (ownsTransport) transport.close();
+      if (ownsTransport) transport?.close();
     },
   };
 }

@@ -3,7 +3,6 @@
 // the password is common, contains the account's email name, is known from breaches, or
 // is one the account used recently.
 import { createHash } from 'node:crypto';
-import { dictionary } from '@zxcvbn-ts/language-common';
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import { message } from '#src/messages/index.ts';
@@ -51,13 +50,14 @@ export interface PasswordPolicyOptions {
   fetch?: typeof fetch;
 }
 
-let commonPasswords: Set<string> | undefined;
+let commonPasswords: Promise<Set<string>> | undefined;
 
-// Built on first use: 49k entries that a process that never checks a password (the CLI
-// listing keys) should not pay for.
-function isCommon(password: string): boolean {
-  commonPasswords ??= new Set(dictionary['passwords-common']);
-  return commonPasswords.has(password.toLowerCase());
+// Loaded and built on first use: 49k entries (and the whole zxcvbn dictionary module) that
+// a process that never checks a new password (an idle node, the CLI listing keys) should
+// not pay for.
+async function isCommon(password: string): Promise<boolean> {
+  commonPasswords ??= import('@zxcvbn-ts/language-common').then(({ dictionary }) => new Set(dictionary['passwords-common']));
+  return (await commonPasswords).has(password.toLowerCase());
 }
 
 function containsEmailName(password: string, email: string | undefined): boolean {
@@ -122,7 +122,7 @@ export function createPasswordPolicy(options: PasswordPolicyOptions): PasswordPo
       if (length > MAX_PASSWORD_LENGTH) return [violation('too_long')];
 
       const violations: PasswordViolation[] = [];
-      if (isCommon(password)) violations.push(violation('common'));
+      if (await isCommon(password)) violations.push(violation('common'));
       if (containsEmailName(password, context.email)) violations.push(violation('contains_email'));
       // The network request and the hash verifications are spent only on a password the
       // local rules would accept.

@@ -1,11 +1,11 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Kysely } from 'kysely';
 import { FileMigrationProvider, Migrator, type MigrationResultSet } from 'kysely/migration';
+import { migrationDirectory } from '#src/paths.ts';
 import type { Database } from '#src/stores/schema.ts';
 
-const migrationFolder = fileURLToPath(new URL('../../migrations', import.meta.url));
+const migrationFolder = migrationDirectory;
 
 export function createMigrator(db: Kysely<Database>): Migrator {
   return new Migrator({

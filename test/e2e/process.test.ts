@@ -92,6 +92,8 @@ test.serial('logs carry request ids and never passwords, codes, tokens or secret
     LOG_LEVEL: 'debug',
     ARGON2_MEMORY_KIB: '8192',
     ARGON2_ITERATIONS: '1',
+    // One process (production would default to one per core): this is about one node's logs.
+    WORKERS: '1',
   });
   try {
     await waitReady(issuer, running);
