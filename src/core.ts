@@ -55,7 +55,7 @@ import { createRedisLockoutStore, createSqlLockoutStore } from '#src/stores/lock
 import { createRedisAdapter } from '#src/stores/oidc-adapter-redis.ts';
 import { createSqlAdapter } from '#src/stores/oidc-adapter-sql.ts';
 import { createRefreshGraceStore, type RefreshGraceStore } from '#src/stores/refresh-grace-store.ts';
-import { createRefreshGrace, type RefreshGrace } from '#src/oidc/refresh-grace.ts';
+import { createRefreshGraceScope, type RefreshGraceScope } from '#src/stores/refresh-grace-scope.ts';
 import { awaitRedis, connectRedis, disconnectRedis, type RedisClient } from '#src/stores/redis.ts';
 import type { ReadPools } from '#src/stores/read-replica.ts';
 import type { Database } from '#src/stores/schema.ts';
@@ -89,7 +89,7 @@ export interface Core {
    *  across it (e.g. end an account's sessions). Redis when configured, else SQL. */
   engineState: EngineStateStore;
   /** REFRESH_REUSE_GRACE: the adapters' policy and the token endpoint's middleware. */
-  refreshGrace: RefreshGrace;
+  refreshGrace: RefreshGraceScope;
   /** Token responses kept for the grace window, under the refresh token they rotated. */
   refreshGraceStore: RefreshGraceStore;
   /** Sign-in pipeline: one stored login flow per interaction, for the interaction's life. */
@@ -158,7 +158,7 @@ export async function createCore(config: Config, logger: Logger): Promise<Core> 
     const securityRecord = createSecurityRecord(db, events);
     const onReuse = (reuse: { model: string; accountId: string | null; clientId: string | null }) =>
       securityRecord.tokenReused({ accountId: reuse.accountId, clientId: reuse.clientId, credential: reuse.model });
-    const refreshGrace = createRefreshGrace(config.REFRESH_REUSE_GRACE);
+    const refreshGrace = createRefreshGraceScope(config.REFRESH_REUSE_GRACE);
     const adapterOptions = { encryptionKey: keys.engineState, onReuse, refreshGrace: refreshGrace.policy };
     const engineState = redis ? createRedisAdapter(redis, { prefix: config.REDIS_PREFIX, ...adapterOptions }) : createSqlAdapter(db, adapterOptions);
     const mailer = createMailer(db, { issuer: config.ISSUER, defaultLocale: 'en', brand: brandFrom(config), bodyKey: keys.mailBodies });

@@ -1,5 +1,6 @@
 // The HTTP layer on top of a core: the engine host (the engine serving the current key
 // set), the metrics, and the Koa app with Keyhold's routes in front of the engine.
+import { refreshGraceMiddleware } from '#src/oidc/refresh-grace.ts';
 import type Koa from 'koa';
 import { createApp } from '#src/app.ts';
 import type { Core } from '#src/core.ts';
@@ -30,7 +31,7 @@ export interface Http {
 export async function createHttp(core: Core): Promise<Http> {
   const { config, logger, db, keys } = core;
   const metrics = createMetrics(core.telemetry);
-  const engine = await createEngineHost({ config, db, keyOptions: core.keyOptions, logger, metrics, configure: engineOptions(core, createEngineLookups(core)), use: [core.refreshGrace.middleware(core.refreshGraceStore)], sinks: { record: core.securityRecord, background: core.background, sessionActivity: { sessions: core.sessions, background: core.background, record: core.securityRecord } } });
+  const engine = await createEngineHost({ config, db, keyOptions: core.keyOptions, logger, metrics, configure: engineOptions(core, createEngineLookups(core)), use: [refreshGraceMiddleware(core.refreshGrace, core.refreshGraceStore)], sinks: { record: core.securityRecord, background: core.background, sessionActivity: { sessions: core.sessions, background: core.background, record: core.securityRecord } } });
   // Clients are validated by the engine that serves now (it is rebuilt on key changes).
   const clients = createClientService({ db, encryptionKey: keys.clientSecrets, validator: () => clientValidatorOf(engine.provider), originsTtlMs: config.CACHE_TTL * 1000 });
   // Registered origins (CORS) change with any client, on any node.
