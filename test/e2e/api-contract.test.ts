@@ -3,6 +3,7 @@
 // route is documented, and what a route answers on refusal is what its document says.
 import { Validator } from '@seriousme/openapi-schema-validator';
 import test from 'ava';
+import { servedRoutes } from '../helpers/app-routes.ts';
 import type Koa from 'koa';
 import { accountResourceFor } from '#src/services/resources.ts';
 import { adminUserToken } from '../helpers/admin.ts';
@@ -35,14 +36,9 @@ function operations(): Array<{ method: string; path: string; operation: Record<s
 /** Every route the app's routers serve under /api, in OpenAPI path syntax. */
 function servedApiRoutes(app: Koa): string[] {
   const routes = new Set<string>();
-  // Branches of the app (src/app.ts: engine paths, pages) keep their parts in `chain`.
-  type Part = { router?: { stack: Array<{ path: string; methods: string[] }> }; chain?: Part[] };
-  const flatten = (parts: Part[]): Part[] => parts.flatMap((part) => [part, ...flatten(part.chain ?? [])]);
-  for (const middleware of flatten(app.middleware as Part[])) {
-    for (const layer of middleware.router?.stack ?? []) {
-      if (!layer.path.startsWith('/api/') || layer.methods.length === 0) continue;
-      for (const method of layer.methods) if (method !== 'HEAD') routes.add(`${method.toLowerCase()} ${layer.path.replace(/:([A-Za-z0-9_]+)/g, '{$1}')}`);
-    }
+  for (const layer of servedRoutes(app)) {
+    if (!layer.path.startsWith('/api/')) continue;
+    for (const method of layer.methods) if (method !== 'HEAD') routes.add(`${method.toLowerCase()} ${layer.path.replace(/:([A-Za-z0-9_]+)/g, '{$1}')}`);
   }
   return [...routes].sort();
 }

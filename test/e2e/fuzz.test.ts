@@ -16,6 +16,7 @@ import test, { type ExecutionContext } from 'ava';
 import fc from 'fast-check';
 import { accountResourceFor, adminResourceFor } from '#src/services/resources.ts';
 import { adminClientToken } from '../helpers/admin.ts';
+import { servedRoutes } from '../helpers/app-routes.ts';
 import { Browser, parseForms } from '../helpers/browser.ts';
 import { hostileRequest, unsoundAnswer, type FuzzContext, type FuzzTarget } from '../helpers/hostile-http.ts';
 import { atRedirectUri, authorizationRequest, basicAuth, createUser, discover, login, registerClient, tokenRequest, type RegisteredClient } from '../helpers/oidc.ts';
@@ -133,13 +134,10 @@ const ENGINE_TARGETS: FuzzTarget[] = [
 /** Keyhold's own routes, read from the running app's routers. */
 function keyholdTargets(): FuzzTarget[] {
   const targets = new Map<string, Set<string>>();
-  for (const middleware of setups.redis.server.keyhold.app.middleware as Array<{ router?: { stack: Array<{ path: string; methods: string[] }> } }>) {
-    for (const layer of middleware.router?.stack ?? []) {
-      if (!layer.methods.length || !layer.path.startsWith('/')) continue;
-      const methods = targets.get(layer.path) ?? new Set<string>();
-      for (const method of layer.methods) methods.add(method);
-      targets.set(layer.path, methods);
-    }
+  for (const layer of servedRoutes(setups.redis.server.keyhold.app)) {
+    const methods = targets.get(layer.path) ?? new Set<string>();
+    for (const method of layer.methods) methods.add(method);
+    targets.set(layer.path, methods);
   }
   return [...targets].map(([path, methods]) => ({ path, methods: [...methods] }));
 }
