@@ -93,3 +93,22 @@ export function Scroll(props: { label: string; children: ComponentChildren }) {
     </div>
   );
 }
+
+/**
+ * A folded form that creates one thing: "New <noun>" opens it, "Create <noun>" sends it,
+ * and the action's note shows below. `busy` (when given) keeps a second send from starting.
+ */
+export function CreateForm(props: { noun: string; onSubmit: (event: Event) => void; note: ComponentChildren; busy?: boolean; children: ComponentChildren }) {
+  return (
+    <details>
+      <summary>New {props.noun}</summary>
+      <form class="stack" onSubmit={props.onSubmit} aria-label={`New ${props.noun}`}>
+        {props.children}
+        <button type="submit" disabled={props.busy}>
+          Create {props.noun}
+        </button>
+        {props.note}
+      </form>
+    </details>
+  );
+}

@@ -7,7 +7,7 @@ import { pino } from 'pino';
 import { KeyholdError } from '#src/errors.ts';
 import { unavailableDependency } from '#src/stores/dependency-failure.ts';
 import { connectRedis, disconnectRedis } from '#src/stores/redis.ts';
-import { freePort } from './helpers/own-services.ts';
+import { freePort } from './helpers/free-port.ts';
 
 const adminUrl = process.env.TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 

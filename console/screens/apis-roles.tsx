@@ -1,7 +1,7 @@
 // APIs (their scopes) and roles (which API scopes each grants), with grants edited as boxes.
 import type { AdminClientApi } from '../api.ts';
 import type { Resource, Role } from '../types.ts';
-import { Field, fieldOf, Loading, useAction, useLoad, words } from '../ui.tsx';
+import { CreateForm, Field, fieldOf, Loading, useAction, useLoad, words } from '../ui.tsx';
 
 function RoleGrants(props: { api: AdminClientApi; role: Role; resources: Resource[]; canWrite: boolean; saved: () => void }) {
   const action = useAction();
@@ -82,19 +82,14 @@ export function ApisAndRoles(props: { api: AdminClientApi; canWrite: boolean }) 
         ))}
       </ul>
       {props.canWrite ? (
-        <details>
-          <summary>New API</summary>
-          <form class="stack" onSubmit={submitApi} aria-label="New API">
-            <Field label="Identifier" hint="An absolute URI, e.g. https://api.example.com/reports">
-              <input name="identifier" type="url" required />
-            </Field>
-            <Field label="Scopes" hint="Separated by spaces.">
-              <input name="scopes" required />
-            </Field>
-            <button type="submit">Create API</button>
-            {createApi.note}
-          </form>
-        </details>
+        <CreateForm noun="API" onSubmit={submitApi} note={createApi.note}>
+          <Field label="Identifier" hint="An absolute URI, e.g. https://api.example.com/reports">
+            <input name="identifier" type="url" required />
+          </Field>
+          <Field label="Scopes" hint="Separated by spaces.">
+            <input name="scopes" required />
+          </Field>
+        </CreateForm>
       ) : null}
       <h2>Roles</h2>
       <Loading {...roles} />
@@ -102,19 +97,14 @@ export function ApisAndRoles(props: { api: AdminClientApi; canWrite: boolean }) 
         ? roles.data.items.map((role) => <RoleGrants key={role.name} api={props.api} role={role} resources={resources.data!.items} canWrite={props.canWrite} saved={roles.reload} />)
         : null}
       {props.canWrite ? (
-        <details>
-          <summary>New role</summary>
-          <form class="stack" onSubmit={submitRole} aria-label="New role">
-            <Field label="Name">
-              <input name="name" required />
-            </Field>
-            <Field label="Description">
-              <input name="description" />
-            </Field>
-            <button type="submit">Create role</button>
-            {createRole.note}
-          </form>
-        </details>
+        <CreateForm noun="role" onSubmit={submitRole} note={createRole.note}>
+          <Field label="Name">
+            <input name="name" required />
+          </Field>
+          <Field label="Description">
+            <input name="description" />
+          </Field>
+        </CreateForm>
       ) : null}
     </section>
   );

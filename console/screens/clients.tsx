@@ -3,7 +3,7 @@ import { useState } from 'preact/hooks';
 import type { AdminClientApi } from '../api.ts';
 import { PRESETS, snippetFor, type PresetName } from '../presets.ts';
 import type { ClientCreated } from '../types.ts';
-import { Field, Loading, Scroll, fieldOf, useAction, useLoad, words } from '../ui.tsx';
+import { CreateForm, Field, Loading, Scroll, fieldOf, useAction, useLoad, words } from '../ui.tsx';
 
 export function SecretOnce(props: { secret: string }) {
   return (
@@ -87,39 +87,32 @@ export function Clients(props: { api: AdminClientApi; canWrite: boolean; issuer:
         </div>
       ) : null}
       {props.canWrite ? (
-        <details>
-          <summary>New client</summary>
-          <form class="stack" onSubmit={submit} aria-label="New client">
-            <fieldset>
-              <legend>Kind of application</legend>
-              {(Object.keys(PRESETS) as PresetName[]).map((name) => (
-                <label class="choice" key={name}>
-                  <input type="radio" name="preset" value={name} checked={preset === name} onChange={() => setPreset(name)} />
-                  {PRESETS[name].label}
-                </label>
-              ))}
-              <small class="muted">{PRESETS[preset].help}</small>
-            </fieldset>
-            <Field label="Client id" hint="Leave empty to generate one.">
-              <input name="client_id" autocomplete="off" />
+        <CreateForm noun="client" onSubmit={submit} note={create.note} busy={create.busy}>
+          <fieldset>
+            <legend>Kind of application</legend>
+            {(Object.keys(PRESETS) as PresetName[]).map((name) => (
+              <label class="choice" key={name}>
+                <input type="radio" name="preset" value={name} checked={preset === name} onChange={() => setPreset(name)} />
+                {PRESETS[name].label}
+              </label>
+            ))}
+            <small class="muted">{PRESETS[preset].help}</small>
+          </fieldset>
+          <Field label="Client id" hint="Leave empty to generate one.">
+            <input name="client_id" autocomplete="off" />
+          </Field>
+          <Field label="Name">
+            <input name="client_name" autocomplete="off" />
+          </Field>
+          {PRESETS[preset].redirects ? (
+            <Field label="Redirect URIs" hint="One per line.">
+              <textarea name="redirect_uris" rows={3} required />
             </Field>
-            <Field label="Name">
-              <input name="client_name" autocomplete="off" />
-            </Field>
-            {PRESETS[preset].redirects ? (
-              <Field label="Redirect URIs" hint="One per line.">
-                <textarea name="redirect_uris" rows={3} required />
-              </Field>
-            ) : null}
-            <Field label="Allowed scopes" hint="Separated by spaces, API scopes included; empty: OpenID scopes only.">
-              <input name="scope" autocomplete="off" />
-            </Field>
-            <button type="submit" disabled={create.busy}>
-              Create client
-            </button>
-            {create.note}
-          </form>
-        </details>
+          ) : null}
+          <Field label="Allowed scopes" hint="Separated by spaces, API scopes included; empty: OpenID scopes only.">
+            <input name="scope" autocomplete="off" />
+          </Field>
+        </CreateForm>
       ) : null}
     </section>
   );

@@ -1,6 +1,6 @@
 // Tenants and their settings overrides; creating one needs the owner role.
 import type { AdminClientApi } from '../api.ts';
-import { Field, Loading, Scroll, fieldOf, formatTime, useAction, useLoad } from '../ui.tsx';
+import { CreateForm, Field, Loading, Scroll, fieldOf, formatTime, useAction, useLoad } from '../ui.tsx';
 
 export function Tenants(props: { api: AdminClientApi; canWrite: boolean }) {
   const tenants = useLoad(() => props.api.listTenants());
@@ -50,27 +50,22 @@ export function Tenants(props: { api: AdminClientApi; canWrite: boolean }) {
         </Scroll>
       ) : null}
       {props.canWrite ? (
-        <details>
-          <summary>New tenant</summary>
-          <form class="stack" onSubmit={submit} aria-label="New tenant">
-            <Field label="Id">
-              <input name="id" required />
-            </Field>
-            <Field label="Name">
-              <input name="name" />
-            </Field>
-            <Field label="Registration">
-              <select name="registration">
-                <option value="">Node setting</option>
-                <option value="open">open</option>
-                <option value="invite">invite</option>
-                <option value="closed">closed</option>
-              </select>
-            </Field>
-            <button type="submit">Create tenant</button>
-            {create.note}
-          </form>
-        </details>
+        <CreateForm noun="tenant" onSubmit={submit} note={create.note}>
+          <Field label="Id">
+            <input name="id" required />
+          </Field>
+          <Field label="Name">
+            <input name="name" />
+          </Field>
+          <Field label="Registration">
+            <select name="registration">
+              <option value="">Node setting</option>
+              <option value="open">open</option>
+              <option value="invite">invite</option>
+              <option value="closed">closed</option>
+            </select>
+          </Field>
+        </CreateForm>
       ) : null}
     </section>
   );

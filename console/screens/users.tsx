@@ -2,7 +2,7 @@
 import { useState } from 'preact/hooks';
 import type { AdminClientApi } from '../api.ts';
 import type { AdminUser, UserQuery } from '../types.ts';
-import { Field, Loading, Scroll, fieldOf, useAction, useLoad, words } from '../ui.tsx';
+import { CreateForm, Field, Loading, Scroll, fieldOf, useAction, useLoad, words } from '../ui.tsx';
 
 export function Users(props: { api: AdminClientApi; canWrite: boolean }) {
   const [query, setQuery] = useState<UserQuery>({});
@@ -93,30 +93,23 @@ export function Users(props: { api: AdminClientApi; canWrite: boolean }) {
       ) : null}
       {next.note}
       {props.canWrite ? (
-        <details>
-          <summary>New user</summary>
-          <form class="stack" onSubmit={createUser} aria-label="New user">
-            <Field label="Email">
-              <input name="email" type="email" required autocomplete="off" />
-            </Field>
-            <Field label="Name">
-              <input name="name" autocomplete="off" />
-            </Field>
-            <Field label="Password" hint="Leave empty to let the person set one through a reset link.">
-              <input name="password" type="password" autocomplete="new-password" />
-            </Field>
-            <Field label="Roles" hint="Separated by spaces; empty: the default roles.">
-              <input name="roles" autocomplete="off" />
-            </Field>
-            <Field label="Tier">
-              <input name="tier" autocomplete="off" />
-            </Field>
-            <button type="submit" disabled={create.busy}>
-              Create user
-            </button>
-            {create.note}
-          </form>
-        </details>
+        <CreateForm noun="user" onSubmit={createUser} note={create.note} busy={create.busy}>
+          <Field label="Email">
+            <input name="email" type="email" required autocomplete="off" />
+          </Field>
+          <Field label="Name">
+            <input name="name" autocomplete="off" />
+          </Field>
+          <Field label="Password" hint="Leave empty to let the person set one through a reset link.">
+            <input name="password" type="password" autocomplete="new-password" />
+          </Field>
+          <Field label="Roles" hint="Separated by spaces; empty: the default roles.">
+            <input name="roles" autocomplete="off" />
+          </Field>
+          <Field label="Tier">
+            <input name="tier" autocomplete="off" />
+          </Field>
+        </CreateForm>
       ) : null}
     </section>
   );

@@ -4,12 +4,12 @@
 // shuts both down gracefully on SIGTERM.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import test from 'ava';
 import { createTestDatabase, createTestRedisPrefix, testRedisUrl, type TestDatabase, type TestRedisPrefix } from '../helpers/infra.ts';
+import { freePort } from '../helpers/free-port.ts';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const recorder = path.join(root, 'test', 'helpers', 'module-recorder.mjs');
@@ -33,14 +33,6 @@ test.after.always(async () => {
   await database?.drop();
   if (directory) rmSync(directory, { recursive: true, force: true });
 });
-
-async function freePort(): Promise<number> {
-  const probe = createServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const { port } = probe.address() as { port: number };
-  await new Promise((resolve) => probe.close(resolve));
-  return port;
-}
 
 async function startBuilt(settings: Record<string, string>, moduleLog: string) {
   const port = await freePort();

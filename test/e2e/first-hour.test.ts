@@ -12,7 +12,8 @@ import type { Browser, Page } from 'playwright-core';
 import { createJoseVerifier } from '../../examples/api/jose.ts';
 import { launchChromium } from '../helpers/chromium.ts';
 import { runCommand, startExample, type Started } from '../helpers/example-process.ts';
-import { freePort, startKeyholdProcess, type KeyholdProcess } from '../helpers/keyhold-process.ts';
+import { freePort } from '../helpers/free-port.ts';
+import { startKeyholdProcess, type KeyholdProcess } from '../helpers/keyhold-process.ts';
 
 let dataDir: string;
 let keyhold: KeyholdProcess | undefined;

@@ -2,70 +2,57 @@
 // browser through a step-up, texting any number without the cool-down, racing one code in
 // two sign-ins, and hostile input to the new routes.
 import test from 'ava';
-import type * as oidc from 'openid-client';
 import { generate } from 'otplib';
 import { ACR } from '#src/services/authentication/assurance.ts';
 import { accountResourceFor } from '#src/services/resources.ts';
 import { callApi } from '../helpers/api.ts';
 import { Browser, type Page } from '../helpers/browser.ts';
-import type { Mailbox } from '../helpers/mailbox.ts';
-import { accountOf, codeNow, passwordStep, startMfaTestServer, totpSecretOf, withTotp, type MfaTestServer } from '../helpers/mfa.ts';
+import { accountOf, codeNow, mfaTestServerForTests, passwordStep, totpSecretOf, withTotp } from '../helpers/mfa.ts';
 import { atRedirectUri, createUser, finishAtClient, login, openAuthorization, type OpenedAuthorization } from '../helpers/oidc.ts';
-import type { TestServer } from '../helpers/server.ts';
 
-let setup: MfaTestServer;
-let server: TestServer;
-let mailbox: Mailbox;
-let config: oidc.Configuration;
-
-test.before(async () => {
-  setup = await startMfaTestServer(
-    {
-      MFA_OTP_RESEND_COOLDOWN: '30',
-      // A sign-in a second old is no longer "recent": an unlocked browser, not a fresh password.
-      RECENT_LOGIN_WINDOW: '1',
-      LOGIN_RATE_LIMIT: '1000',
-    },
-    // The gateway records every text (signatures are mfa.test.ts's business).
-    { verifySignatures: false },
-  );
-  ({ server, mailbox, config } = setup);
-});
-test.after.always(async () => {
-  await setup?.stop();
-});
+const setup = mfaTestServerForTests(
+  test,
+  {
+    MFA_OTP_RESEND_COOLDOWN: '30',
+    // A sign-in a second old is no longer "recent": an unlocked browser, not a fresh password.
+    RECENT_LOGIN_WINDOW: '1',
+    LOGIN_RATE_LIMIT: '1000',
+  },
+  // The gateway records every text (signatures are mfa.test.ts's business).
+  { verifySignatures: false },
+);
 
 const texts = () => setup.sms.texts;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 test('an unlocked browser cannot enrol an attacker factor through a step-up: an old session without factors signs in with the password first', async (t) => {
-  const user = await createUser(server);
+  const user = await createUser(setup.server);
   const browser = new Browser();
-  await login(config, user, {}, browser);
+  await login(setup.config, user, {}, browser);
   await sleep(2100);
 
   // The security page wants the password from this session now.
-  const security = await browser.get(`${server.issuer}/account/security`);
+  const security = await browser.get(`${setup.server.issuer}/account/security`);
   const refused = await browser.submit(security, /\/account\/security\/enrol$/, { kind: 'totp' });
   t.is(totpSecretOf(refused), undefined);
 
   // The same browser asks for a second factor at a client: the password comes first.
-  const stepUp = await openAuthorization(config, { acr_values: ACR.mfa }, browser);
+  const stepUp = await openAuthorization(setup.config, { acr_values: ACR.mfa }, browser);
   t.false(stepUp.page.body.includes('/mfa/enrol'), 'enrolment offered to a session without a fresh password');
   t.true(stepUp.page.body.includes('name="password"'));
-  t.is((await server.keyhold.mfa.listFactors(await accountOf(server, user))).length, 0);
+  t.is((await setup.server.keyhold.mfa.listFactors(await accountOf(setup.server, user))).length, 0);
 
   // The owner, with the password, enrols as before.
   let page = await passwordStep(stepUp, user);
   page = await browser.submit(page, /\/mfa\/enrol$/, { kind: 'totp' });
   page = await browser.submit(page, /\/mfa\/enrol\/confirm$/, { code: await codeNow(totpSecretOf(page)!) });
   page = await browser.submit(page, /\/mfa\/continue$/, {}, { stopAt: atRedirectUri });
-  t.is((await finishAtClient(config, stepUp, page)).claims.acr, ACR.mfa);
+  t.is((await finishAtClient(setup.config, stepUp, page)).claims.acr, ACR.mfa);
 });
 
 test('SMS enrolment keeps its cool-down: starting over does not text a number again and again', async (t) => {
-  const user = await createUser(server);
-  const flow = await openAuthorization(config, { acr_values: ACR.mfa });
+  const user = await createUser(setup.server);
+  const flow = await openAuthorization(setup.config, { acr_values: ACR.mfa });
   let page = await passwordStep(flow, user);
   t.true(page.body.includes('/mfa/enrol'));
   const victim = '+14155550199';
@@ -80,8 +67,8 @@ test('SMS enrolment keeps its cool-down: starting over does not text a number ag
   t.true(Number(page.headers.get('retry-after')) > 0);
 
   // The Account API's and the security page's enrolment are the same service: also refused.
-  const account = await accountOf(server, user);
-  const error = await server.keyhold.mfa.startSms(account, '+14155550198').then(
+  const account = await accountOf(setup.server, user);
+  const error = await setup.server.keyhold.mfa.startSms(account, '+14155550198').then(
     () => undefined,
     (caught: unknown) => caught as { code?: string },
   );
@@ -90,10 +77,10 @@ test('SMS enrolment keeps its cool-down: starting over does not text a number ag
 });
 
 test('one TOTP code raced in two sign-ins at once: exactly one gets through', async (t) => {
-  const user = await createUser(server);
-  const { secret } = await withTotp(server, user);
-  const first = await openAuthorization(config);
-  const second = await openAuthorization(config);
+  const user = await createUser(setup.server);
+  const { secret } = await withTotp(setup.server, user);
+  const first = await openAuthorization(setup.config);
+  const second = await openAuthorization(setup.config);
   const [a, b] = await Promise.all([passwordStep(first, user), passwordStep(second, user)]);
   const code = await codeNow(secret);
   const results = await Promise.all([
@@ -106,10 +93,10 @@ test('one TOTP code raced in two sign-ins at once: exactly one gets through', as
 });
 
 test('one recovery code raced in two sign-ins at once: exactly one gets through', async (t) => {
-  const user = await createUser(server);
-  const { recoveryCodes } = await withTotp(server, user);
-  const first = await openAuthorization(config);
-  const second = await openAuthorization(config);
+  const user = await createUser(setup.server);
+  const { recoveryCodes } = await withTotp(setup.server, user);
+  const first = await openAuthorization(setup.config);
+  const second = await openAuthorization(setup.config);
   const [a, b] = await Promise.all([passwordStep(first, user), passwordStep(second, user)]);
   const results = await Promise.all(
     [
@@ -122,34 +109,34 @@ test('one recovery code raced in two sign-ins at once: exactly one gets through'
 });
 
 test('removing two factors at once cannot leave an account that policy requires without one', async (t) => {
-  const user = await createUser(server);
-  const { tokens } = await login(config, user, { resource: accountResourceFor(server.issuer), scope: 'openid account:read account:write', prompt: 'consent' });
+  const user = await createUser(setup.server);
+  const { tokens } = await login(setup.config, user, { resource: accountResourceFor(setup.server.issuer), scope: 'openid account:read account:write', prompt: 'consent' });
   // Policy requires a factor from now on; the account holds two.
-  await server.keyhold.db.updateTable('accounts').set({ tier: 'pro' }).where('id', '=', user.id).execute();
-  const account = await accountOf(server, user);
+  await setup.server.keyhold.db.updateTable('accounts').set({ tier: 'pro' }).where('id', '=', user.id).execute();
+  const account = await accountOf(setup.server, user);
   for (let round = 0; round < 4; round++) {
-    while ((await server.keyhold.mfa.listFactors(account)).length < 2) await withTotp(server, user);
-    const ids = (await server.keyhold.mfa.listFactors(account)).map((factor) => factor.id);
+    while ((await setup.server.keyhold.mfa.listFactors(account)).length < 2) await withTotp(setup.server, user);
+    const ids = (await setup.server.keyhold.mfa.listFactors(account)).map((factor) => factor.id);
     // Each removal proves the second factor with a recovery code of its own.
-    const codes = await server.keyhold.mfa.regenerateRecoveryCodes(account);
-    const answers = await Promise.all(ids.map((id, index) => callApi(server, tokens.access_token, 'DELETE', `/api/account/factors/${id}`, { code: codes[index] })));
+    const codes = await setup.server.keyhold.mfa.regenerateRecoveryCodes(account);
+    const answers = await Promise.all(ids.map((id, index) => callApi(setup.server, tokens.access_token, 'DELETE', `/api/account/factors/${id}`, { code: codes[index] })));
     t.deepEqual(answers.map((answer) => answer.status).sort(), [204, 409], `round ${round}`);
-    t.is((await server.keyhold.mfa.listFactors(account)).length, 1);
+    t.is((await setup.server.keyhold.mfa.listFactors(account)).length, 1);
   }
 });
 
 test('a burst of wrong emailed codes at once spends no more than the five attempts: the right one is refused after', async (t) => {
-  const user = await createUser(server);
-  const account = await accountOf(server, user);
-  const { factorId } = await server.keyhold.mfa.startEmail(account);
-  await server.keyhold.mfa.confirmEnrolment(account, factorId, (await mailbox.next(user.email, /sign-in code/)).code!);
-  const flow = await openAuthorization(config);
+  const user = await createUser(setup.server);
+  const account = await accountOf(setup.server, user);
+  const { factorId } = await setup.server.keyhold.mfa.startEmail(account);
+  await setup.server.keyhold.mfa.confirmEnrolment(account, factorId, (await setup.mailbox.next(user.email, /sign-in code/)).code!);
+  const flow = await openAuthorization(setup.config);
   const challenge = await passwordStep(flow, user);
-  const code = (await mailbox.next(user.email, /sign-in code/)).code!;
+  const code = (await setup.mailbox.next(user.email, /sign-in code/)).code!;
   const wrong = code === '000000' ? '111111' : '000000';
   const answers = await Promise.all(Array.from({ length: 12 }, () => flow.browser.submit(challenge, /\/mfa$/, { code: wrong })));
   t.true(answers.every((page) => page.status === 401));
-  const rows = await server.keyhold.db.selectFrom('mfa_challenges').select('attempts').where('account_id', '=', user.id).where('purpose', 'like', 'login:%').execute();
+  const rows = await setup.server.keyhold.db.selectFrom('mfa_challenges').select('attempts').where('account_id', '=', user.id).where('purpose', 'like', 'login:%').execute();
   t.deepEqual(rows.map((row) => row.attempts), [5]);
   const right = await flow.browser.submit(challenge, /\/mfa$/, { code }, { stopAt: atRedirectUri });
   t.is(right.status, 401);
@@ -158,36 +145,36 @@ test('a burst of wrong emailed codes at once spends no more than the five attemp
 // Issue 9: removal "requires a fresh second factor or recent sign-in". The password alone,
 // with any account:write token (a third-party app's, stolen), must not strip the owner's factor.
 test('a third-party token and the password alone cannot remove a factor (a fresh code or a recent sign-in is required)', async (t) => {
-  const user = await createUser(server);
-  const { tokens } = await login(config, user, { resource: accountResourceFor(server.issuer), scope: 'openid account:read account:write', prompt: 'consent' });
-  await withTotp(server, user);
-  const [factor] = await server.keyhold.mfa.listFactors(await accountOf(server, user));
-  const answer = await callApi(server, tokens.access_token, 'DELETE', `/api/account/factors/${factor!.id}`, { password: user.password });
+  const user = await createUser(setup.server);
+  const { tokens } = await login(setup.config, user, { resource: accountResourceFor(setup.server.issuer), scope: 'openid account:read account:write', prompt: 'consent' });
+  await withTotp(setup.server, user);
+  const [factor] = await setup.server.keyhold.mfa.listFactors(await accountOf(setup.server, user));
+  const answer = await callApi(setup.server, tokens.access_token, 'DELETE', `/api/account/factors/${factor!.id}`, { password: user.password });
   t.is(answer.body.error, 'reauthentication_required');
-  t.is((await server.keyhold.mfa.listFactors(await accountOf(server, user))).length, 1);
+  t.is((await setup.server.keyhold.mfa.listFactors(await accountOf(setup.server, user))).length, 1);
 });
 
 // The same pair (password + a token) adds the attacker's own app or new recovery codes to an
 // account that has a factor: afterwards the password and the attacker's code sign in.
 test('with a factor on the account, the password and a token alone cannot add another factor or new recovery codes', async (t) => {
-  const user = await createUser(server);
-  const { tokens } = await login(config, user, { resource: accountResourceFor(server.issuer), scope: 'openid account:read account:write', prompt: 'consent' });
-  await withTotp(server, user);
-  const started = await callApi(server, tokens.access_token, 'POST', '/api/account/factors', { kind: 'totp', password: user.password });
+  const user = await createUser(setup.server);
+  const { tokens } = await login(setup.config, user, { resource: accountResourceFor(setup.server.issuer), scope: 'openid account:read account:write', prompt: 'consent' });
+  await withTotp(setup.server, user);
+  const started = await callApi(setup.server, tokens.access_token, 'POST', '/api/account/factors', { kind: 'totp', password: user.password });
   t.is(started.body.error, 'reauthentication_required');
-  const regenerated = await callApi(server, tokens.access_token, 'POST', '/api/account/factors/recovery-codes', { password: user.password });
+  const regenerated = await callApi(setup.server, tokens.access_token, 'POST', '/api/account/factors/recovery-codes', { password: user.password });
   t.is(regenerated.body.error, 'reauthentication_required');
 });
 
 test('hostile input to the new routes answers 4xx, never 500', async (t) => {
-  const user = await createUser(server);
-  await withTotp(server, user);
-  const flow = await openAuthorization(config);
+  const user = await createUser(setup.server);
+  await withTotp(setup.server, user);
+  const flow = await openAuthorization(setup.config);
   const challenge = await passwordStep(flow, user);
   const uid = /\/interaction\/([^/]+)\/mfa/.exec(challenge.body)![1]!;
   const csrf = /name="csrf" value="([^"]+)"/.exec(challenge.body)![1]!;
   const post = (path: string, body: string) =>
-    flow.browser.request(`${server.issuer}${path}`, { method: 'POST', body, headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+    flow.browser.request(`${setup.server.issuer}${path}`, { method: 'POST', body, headers: { 'content-type': 'application/x-www-form-urlencoded' } });
   const bodies = [
     `csrf=${csrf}&factor[]=x&code[a]=1`,
     `csrf=${csrf}&factor=${'f'.repeat(5000)}&code=${'1'.repeat(5000)}`,
@@ -201,13 +188,13 @@ test('hostile input to the new routes answers 4xx, never 500', async (t) => {
       t.true(page.status < 500, `${path} ${body.slice(0, 60)}: ${page.status}`);
     }
   }
-  const got = await flow.browser.get(`${server.issuer}/interaction/${uid}/mfa?factor=../../x&factor=y`);
+  const got = await flow.browser.get(`${setup.server.issuer}/interaction/${uid}/mfa?factor=../../x&factor=y`);
   t.true(got.status < 500);
 
   // The Account API and the security page, signed in as another user.
-  const other = await createUser(server);
+  const other = await createUser(setup.server);
   const browser = new Browser();
-  const { tokens } = await login(config, other, { resource: accountResourceFor(server.issuer), scope: 'openid account:read account:write', prompt: 'consent' }, browser);
+  const { tokens } = await login(setup.config, other, { resource: accountResourceFor(setup.server.issuer), scope: 'openid account:read account:write', prompt: 'consent' }, browser);
   const token = tokens.access_token;
   const calls: [string, string, unknown][] = [
     ['DELETE', `/api/account/factors/${'x'.repeat(64)}`, { password: other.password }],
@@ -220,10 +207,10 @@ test('hostile input to the new routes answers 4xx, never 500', async (t) => {
     ['POST', '/api/account/factors/recovery-codes', { password: other.password }],
   ];
   for (const [method, path, body] of calls) {
-    const answer = await callApi(server, token, method, path, body);
+    const answer = await callApi(setup.server, token, method, path, body);
     t.true(answer.status >= 400 && answer.status < 500, `${method} ${path}: ${answer.status}`);
   }
-  const security = await browser.get(`${server.issuer}/account/security`);
+  const security = await browser.get(`${setup.server.issuer}/account/security`);
   const pageCsrf = /name="csrf" value="([^"]+)"/.exec(security.body)![1]!;
   for (const [path, body] of [
     ['/account/security/confirm', `csrf=${pageCsrf}&factor=${'z'.repeat(70)}&code[]=1`],
@@ -231,20 +218,20 @@ test('hostile input to the new routes answers 4xx, never 500', async (t) => {
     ['/account/security/enrol', `csrf=${pageCsrf}&kind=sms&phone_number=${'9'.repeat(40)}&password=${other.password}`],
     ['/account/security/recovery-codes', `csrf=${pageCsrf}&password[x]=1`],
   ] as const) {
-    const page = await browser.request(`${server.issuer}${path}`, { method: 'POST', body, headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+    const page = await browser.request(`${setup.server.issuer}${path}`, { method: 'POST', body, headers: { 'content-type': 'application/x-www-form-urlencoded' } });
     t.true(page.status < 500, `${path}: ${page.status}`);
   }
 });
 
 test('wrong second-factor codes count towards the lockout: at LOCKOUT_THRESHOLD the account locks and even the right code is refused', async (t) => {
-  const user = await createUser(server);
-  const { secret } = await withTotp(server, user);
-  const flow = await openAuthorization(config);
+  const user = await createUser(setup.server);
+  const { secret } = await withTotp(setup.server, user);
+  const flow = await openAuthorization(setup.config);
   let page = await passwordStep(flow, user);
   const right = await generate({ secret, epoch: Math.floor(Date.now() / 1000) + 30 });
   const wrong = right === '123456' ? '654321' : '123456';
-  for (let i = 0; i < server.keyhold.config.LOCKOUT_THRESHOLD; i++) page = await flow.browser.submit(page, /\/mfa$/, { code: wrong });
-  t.true(await server.keyhold.lockout.isLocked(user.id));
+  for (let i = 0; i < setup.server.keyhold.config.LOCKOUT_THRESHOLD; i++) page = await flow.browser.submit(page, /\/mfa$/, { code: wrong });
+  t.true(await setup.server.keyhold.lockout.isLocked(user.id));
   const refused = await flow.browser.submit(page, /\/mfa$/, { code: right }, { stopAt: atRedirectUri });
   t.is(refused.status, 401);
   t.false(atRedirectUri(refused.url));

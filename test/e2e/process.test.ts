@@ -2,13 +2,13 @@
 // with one line, logs hold no secrets through a whole sign-in, and SIGTERM shuts it down
 // cleanly.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import test from 'ava';
 import * as oidc from 'openid-client';
 import { createUser, discover, login, registerClient } from '../helpers/oidc.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 import { testRedisUrl } from '../helpers/infra.ts';
+import { freePort } from '../helpers/free-port.ts';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const SECRET = 'test-secret-0123456789abcdef0123456789abcdef';
@@ -30,14 +30,6 @@ function startProcess(env: Record<string, string>): Running {
   child.stderr!.on('data', (chunk) => (output += chunk));
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   return { child, output: () => output, exited };
-}
-
-async function freePort(): Promise<number> {
-  const probe = createServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const { port } = probe.address() as { port: number };
-  await new Promise((resolve) => probe.close(resolve));
-  return port;
 }
 
 async function waitReady(url: string, running: Running): Promise<void> {

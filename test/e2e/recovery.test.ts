@@ -8,52 +8,41 @@ import pg from 'pg';
 import { sql } from 'kysely';
 import * as oidc from 'openid-client';
 import { Browser, parseForms, type Page } from '../helpers/browser.ts';
-import { startServerWithMailbox, type Mailbox } from '../helpers/mailbox.ts';
+import { serverWithMailboxForTests } from '../helpers/mailbox.ts';
 import { atRedirectUri, createUser, login, openAuthorization, silentAuthorization } from '../helpers/oidc.ts';
-import type { TestServer } from '../helpers/server.ts';
 import { alerts, fieldNames, h1, lead, links } from '../helpers/page.ts';
 
-let mailbox: Mailbox;
-let server: TestServer;
-let config: oidc.Configuration;
-let stop: (() => Promise<void>) | undefined;
-
-test.before(async () => {
-  ({ mailbox, server, config, stop } = await startServerWithMailbox());
-});
-test.after.always(async () => {
-  await stop?.();
-});
+const setup = serverWithMailboxForTests(test);
 
 const NEW_PASSWORD = 'tangerine orbit velvet 58';
 const RESET_SUBJECT = /^Reset your Keyhold password$/;
 const CHANGED_SUBJECT = /^Your Keyhold password was changed$/;
 
 
-const user = () => createUser(server, { email: `recover-${randomBytes(5).toString('hex')}@example.test` });
+const user = () => createUser(setup.server, { email: `recover-${randomBytes(5).toString('hex')}@example.test` });
 
 /** The "Forgot password?" form, filled in and sent. */
 async function requestReset(email: string, browser = new Browser()): Promise<Page> {
-  const form = await browser.get(`${server.issuer}/recovery`);
+  const form = await browser.get(`${setup.server.issuer}/recovery`);
   return browser.submit(form, /\/recovery$/, { email });
 }
 
 async function resetLink(email: string): Promise<string> {
-  const mail = await mailbox.next(email, RESET_SUBJECT);
-  const link = mail.links.find((candidate) => candidate.startsWith(`${server.issuer}/recovery/reset?token=`));
+  const mail = await setup.mailbox.next(email, RESET_SUBJECT);
+  const link = mail.links.find((candidate) => candidate.startsWith(`${setup.server.issuer}/recovery/reset?token=`));
   if (!link) throw new Error(`no reset link in:\n${mail.text}`);
   return link;
 }
 
 /** Signs in through the login form; resolves to the page where it ended (the client, or Keyhold's answer). */
 async function tryLogin(email: string, password: string): Promise<Page> {
-  const { browser, page } = await openAuthorization(config, { scope: 'openid' });
+  const { browser, page } = await openAuthorization(setup.config, { scope: 'openid' });
   return browser.submit(page, /\/login$/, { email, password }, { stopAt: atRedirectUri });
 }
 const signedIn = (page: Page) => atRedirectUri(page.url) || /action="[^"]*\/confirm"/.test(page.body);
 
 test('the "Forgot password?" page is a form with email and a CSRF field', async (t) => {
-  const page = await new Browser().get(`${server.issuer}/recovery`);
+  const page = await new Browser().get(`${setup.server.issuer}/recovery`);
   t.is(page.status, 200);
   t.is(h1(page), 'Reset your password');
   t.deepEqual(fieldNames(page, /\/recovery$/), ['csrf', 'email']);
@@ -61,15 +50,15 @@ test('the "Forgot password?" page is a form with email and a CSRF field', async 
 });
 
 test('opened from the login page, the recovery pages lead back to that sign-in', async (t) => {
-  const { browser, page: loginPage } = await openAuthorization(config, { scope: 'openid' });
+  const { browser, page: loginPage } = await openAuthorization(setup.config, { scope: 'openid' });
   const forgot = links(loginPage)['Forgot password?'];
   t.truthy(forgot);
-  const recovery = await browser.get(new URL(forgot!, server.issuer).toString());
+  const recovery = await browser.get(new URL(forgot!, setup.server.issuer).toString());
   const back = links(recovery)['Back to sign in'];
   t.truthy(back);
   const sent = await browser.submit(recovery, /\/recovery$/, { email: `nobody-${randomBytes(4).toString('hex')}@example.test` });
   t.regex(sent.body, /Back to sign in/);
-  const again = await browser.get(new URL(back!, server.issuer).toString());
+  const again = await browser.get(new URL(back!, setup.server.issuer).toString());
   t.deepEqual(fieldNames(again, /\/login$/), ['csrf', 'email', 'password']);
 });
 
@@ -78,8 +67,8 @@ test.serial('the answer does not wait for the reset work: it comes while the flo
   // took would tell known addresses from unknown ones.
   const known = await user();
   const browser = new Browser();
-  const form = await browser.get(`${server.issuer}/recovery`);
-  const lock = new pg.Client({ connectionString: server.databaseUrl });
+  const form = await browser.get(`${setup.server.issuer}/recovery`);
+  const lock = new pg.Client({ connectionString: setup.server.databaseUrl });
   await lock.connect();
   try {
     await lock.query('BEGIN');
@@ -109,7 +98,7 @@ test('an unknown address gets the same confirmation page as a known one, and no 
   t.is(malformed.status, 200);
   t.is(malformed.body, knownAnswer.body);
 
-  t.deepEqual(await mailbox.flush(unknownEmail), []);
+  t.deepEqual(await setup.mailbox.flush(unknownEmail), []);
   const link = await resetLink(known.email);
   t.regex(link, /token=[^&]+/);
 });
@@ -136,7 +125,7 @@ test('the mailed link opens a form; weak, common and current passwords are refus
   }
   // Still the old password; the link still works.
   t.true(signedIn(await tryLogin(account.email, account.password)));
-  t.deepEqual(await mailbox.flush(account.email), []);
+  t.deepEqual(await setup.mailbox.flush(account.email), []);
   const ok = await browser.submit(form, /\/recovery\/reset$/, { password: NEW_PASSWORD });
   t.is(ok.status, 200);
   t.is(h1(ok), 'Password changed');
@@ -145,12 +134,12 @@ test('the mailed link opens a form; weak, common and current passwords are refus
 test('a good new password: success page, old password fails, new works, everything revoked, "password changed" mailed, link single-use', async (t) => {
   const account = await user();
   // Signed in before the reset: a refresh token, an access token and an SSO session.
-  const before = await login(config, account, { scope: 'openid offline_access', prompt: 'consent' });
+  const before = await login(setup.config, account, { scope: 'openid offline_access', prompt: 'consent' });
   const refreshToken = before.tokens.refresh_token;
   t.truthy(refreshToken);
   const accessToken = before.tokens.access_token;
-  t.truthy((await silentAuthorization(config, before.browser)).searchParams.get('code'), 'the SSO session works before the reset');
-  await oidc.fetchUserInfo(config, accessToken, account.id);
+  t.truthy((await silentAuthorization(setup.config, before.browser)).searchParams.get('code'), 'the SSO session works before the reset');
+  await oidc.fetchUserInfo(setup.config, accessToken, account.id);
 
   await requestReset(account.email);
   const link = await resetLink(account.email);
@@ -166,12 +155,12 @@ test('a good new password: success page, old password fails, new works, everythi
   t.false(signedIn(oldPassword));
   t.true(signedIn(await tryLogin(account.email, NEW_PASSWORD)));
 
-  const refresh = await t.throwsAsync(oidc.refreshTokenGrant(config, refreshToken!));
+  const refresh = await t.throwsAsync(oidc.refreshTokenGrant(setup.config, refreshToken!));
   t.is((refresh as oidc.ResponseBodyError).error, 'invalid_grant');
-  t.is((await silentAuthorization(config, before.browser)).searchParams.get('error'), 'login_required');
-  await t.throwsAsync(oidc.fetchUserInfo(config, accessToken, account.id));
+  t.is((await silentAuthorization(setup.config, before.browser)).searchParams.get('error'), 'login_required');
+  await t.throwsAsync(oidc.fetchUserInfo(setup.config, accessToken, account.id));
 
-  const changed = await mailbox.next(account.email, CHANGED_SUBJECT);
+  const changed = await setup.mailbox.next(account.email, CHANGED_SUBJECT);
   t.regex(changed.text, /has just been changed/);
   t.false(changed.text.includes(NEW_PASSWORD));
 
@@ -193,7 +182,7 @@ test('a forged or garbled token gets the "not valid" page (400)', async (t) => {
   const [flowId, secret] = token.split('.');
   const browser = new Browser();
   for (const forged of ['garbage', `${flowId}.${'A'.repeat(secret!.length)}`, `${flowId}`, `${token}x`, `00000000-0000-4000-8000-000000000000.${secret}`, '']) {
-    const page = await browser.get(`${server.issuer}/recovery/reset?token=${encodeURIComponent(forged)}`);
+    const page = await browser.get(`${setup.server.issuer}/recovery/reset?token=${encodeURIComponent(forged)}`);
     t.is(page.status, 400, forged);
     t.is(h1(page), 'Link not valid', forged);
   }
@@ -212,11 +201,11 @@ test('an expired link (expiry moved into the past) gets the "expired" page', asy
   await requestReset(account.email);
   const link = await resetLink(account.email);
   const flowId = new URL(link).searchParams.get('token')!.split('.')[0]!;
-  const row = await server.keyhold.db.selectFrom('self_service_flows').select(['kind', 'created_at', 'expires_at']).where('id', '=', flowId).executeTakeFirstOrThrow();
+  const row = await setup.server.keyhold.db.selectFrom('self_service_flows').select(['kind', 'created_at', 'expires_at']).where('id', '=', flowId).executeTakeFirstOrThrow();
   t.is(row.kind, 'recovery');
   // PASSWORD_RESET_TTL defaults to an hour.
   t.true(Math.abs((new Date(row.expires_at).getTime() - new Date(row.created_at).getTime()) / 1000 - 3600) < 5);
-  await server.keyhold.db.updateTable('self_service_flows').set({ expires_at: sql<Date>`now() - interval '1 second'` }).where('id', '=', flowId).execute();
+  await setup.server.keyhold.db.updateTable('self_service_flows').set({ expires_at: sql<Date>`now() - interval '1 second'` }).where('id', '=', flowId).execute();
 
   const browser = new Browser();
   const page = await browser.get(link);
@@ -231,7 +220,7 @@ test('requesting twice: only the newest link works', async (t) => {
   await requestReset(account.email);
   const first = await resetLink(account.email);
   // One mail a minute per account: pretend the first request is older than that.
-  await server.keyhold.db
+  await setup.server.keyhold.db
     .updateTable('self_service_flows')
     .set({ created_at: sql<Date>`now() - interval '61 seconds'` })
     .where('id', '=', new URL(first).searchParams.get('token')!.split('.')[0]!)
@@ -247,7 +236,7 @@ test('requesting twice: only the newest link works', async (t) => {
   // A third request right away sends nothing, and does not void the newest link.
   const third = await requestReset(account.email);
   t.is(third.status, 200);
-  t.deepEqual(await mailbox.flush(account.email), []);
+  t.deepEqual(await setup.mailbox.flush(account.email), []);
 
   const form = await browser.get(second);
   t.is(form.status, 200);
@@ -260,13 +249,13 @@ test('requesting twice: only the newest link works', async (t) => {
 test('the recovery and reset forms without their CSRF token are refused with 403', async (t) => {
   const account = await user();
   const browser = new Browser();
-  const form = await browser.get(`${server.issuer}/recovery`);
+  const form = await browser.get(`${setup.server.issuer}/recovery`);
   const missing = await browser.submit(form, /\/recovery$/, { email: account.email, csrf: '' });
   t.is(missing.status, 403);
   t.regex(missing.body, /csrf_failed/);
   const forged = await browser.submit(form, /\/recovery$/, { email: account.email, csrf: 'A'.repeat(43) });
   t.is(forged.status, 403);
-  t.deepEqual(await mailbox.flush(account.email), []);
+  t.deepEqual(await setup.mailbox.flush(account.email), []);
 
   await browser.submit(form, /\/recovery$/, { email: account.email });
   const link = await resetLink(account.email);
@@ -284,7 +273,7 @@ test('the recovery and reset forms without their CSRF token are refused with 403
 test('the outbox table never holds a live reset link: not while the mail waits, not after it was sent', async (t) => {
   const account = await user();
   await requestReset(account.email);
-  const dump = async () => (await sql<{ row: string }>`select row_to_json(m)::text as row from mail_outbox m where recipient = ${account.email}`.execute(server.keyhold.db)).rows.map((entry) => entry.row).join('\n');
+  const dump = async () => (await sql<{ row: string }>`select row_to_json(m)::text as row from mail_outbox m where recipient = ${account.email}`.execute(setup.server.keyhold.db)).rows.map((entry) => entry.row).join('\n');
   // The reset work runs after the answer: wait for the mail to be queued.
   let queued = await dump();
   for (let tries = 0; tries < 100 && !/password_reset/.test(queued); tries++) queued = await new Promise((resolve) => setTimeout(resolve, 50)).then(dump);
@@ -296,7 +285,7 @@ test('the outbox table never holds a live reset link: not while the mail waits, 
   t.false(queued.includes(secret!), 'no secret while queued');
   const sent = await dump();
   t.false(sent.includes(secret!) || sent.includes(encodeURIComponent(token)), 'no secret once sent');
-  const rows = await server.keyhold.db.selectFrom('mail_outbox').select(['sent_at', 'body_encrypted', 'text_body', 'html_body']).where('recipient', '=', account.email).execute();
+  const rows = await setup.server.keyhold.db.selectFrom('mail_outbox').select(['sent_at', 'body_encrypted', 'text_body', 'html_body']).where('recipient', '=', account.email).execute();
   t.true(rows.every((row) => row.sent_at !== null && row.body_encrypted === null && row.text_body === null && row.html_body === null));
   // The link itself still works: the mail carried it.
   t.is((await new Browser().get(link)).status, 200);

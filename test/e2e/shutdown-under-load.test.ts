@@ -6,7 +6,7 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import test from 'ava';
 import { basicAuth, registerClient } from '../helpers/oidc.ts';
-import { freePort } from '../helpers/own-services.ts';
+import { freePort } from '../helpers/free-port.ts';
 import { startTestServer } from '../helpers/server.ts';
 import { testRedisUrl } from '../helpers/infra.ts';
 

@@ -1,18 +1,10 @@
 // Keyhold as a person runs it: `npm start` (src/main.ts) in its own process, with a clean
 // environment and a working directory of the caller's choosing, on a free loopback port.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
+import { freePort } from './free-port.ts';
 
 export const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
-
-export async function freePort(): Promise<number> {
-  const probe = createServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const { port } = probe.address() as { port: number };
-  await new Promise((resolve) => probe.close(resolve));
-  return port;
-}
 
 export interface KeyholdProcess {
   child: ChildProcess;

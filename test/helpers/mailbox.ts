@@ -3,6 +3,7 @@
 // MAIL_POLL_INTERVAL), so a test decides when mail goes out and can tell "nothing was sent"
 // from "not sent yet".
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { TestFn } from 'ava';
 import type { AddressObject, ParsedMail } from 'mailparser';
 import type * as oidc from 'openid-client';
 import { discover, registerClient } from './oidc.ts';
@@ -134,3 +135,26 @@ export async function startServerWithMailbox(env: Record<string, string> = {}): 
     },
   };
 }
+
+/**
+ * Registers hooks that start `start()` before the file's tests and stop it after them, and
+ * returns its parts to read inside the tests (reading them before the start throws).
+ */
+export function startedForTests<T extends { stop(): Promise<void> }>(test: TestFn, start: () => Promise<T>): T {
+  let started: T | undefined;
+  test.before(async () => {
+    started = await start();
+  });
+  test.after.always(async () => {
+    await started?.stop();
+  });
+  return new Proxy({} as T, {
+    get(_target, key) {
+      if (!started) throw new Error(`read ${String(key)} of the test server before it started (read it inside a test)`);
+      return started[key as keyof T];
+    },
+  });
+}
+
+/** A server with a mailbox (startServerWithMailbox) for the tests of one file. */
+export const serverWithMailboxForTests = (test: TestFn, env: Record<string, string> = {}) => startedForTests(test, () => startServerWithMailbox(env));

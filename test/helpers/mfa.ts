@@ -5,13 +5,13 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type * as oidc from 'openid-client';
+import type { TestFn } from 'ava';
 import { generate } from 'otplib';
 import type { Account } from '#src/services/accounts.ts';
 import type { Page } from './browser.ts';
-import { mailEnv, startMailbox, type Mailbox } from './mailbox.ts';
-import { atRedirectUri, discover, registerClient, type OpenedAuthorization } from './oidc.ts';
-import { startTestServer, type TestServer } from './server.ts';
+import { startedForTests, startServerWithMailbox, type ServerWithMailbox } from './mailbox.ts';
+import { atRedirectUri, type OpenedAuthorization } from './oidc.ts';
+import type { TestServer } from './server.ts';
 
 export const SMS_WEBHOOK_SECRET = 'sms-webhook-secret-0123456789abcdef0123';
 
@@ -61,38 +61,27 @@ export async function startSmsGateway(options: { verifySignatures: boolean }): P
   };
 }
 
-export interface MfaTestServer {
-  server: TestServer;
-  mailbox: Mailbox;
+export interface MfaTestServer extends ServerWithMailbox {
   sms: SmsGateway;
-  /** A client registered for the tests' authorizations. */
-  config: oidc.Configuration;
-  stop(): Promise<void>;
 }
 
 /** A Keyhold with SMS codes through the gateway and mail through the mailbox; `env` adds to (or overrides) that. */
 export async function startMfaTestServer(env: Record<string, string>, options: { verifySignatures: boolean }): Promise<MfaTestServer> {
   const sms = await startSmsGateway(options);
-  const mailbox = await startMailbox();
-  const server = await startTestServer({
-    env: { ...mailEnv(mailbox), MFA_SMS: 'true', SMS_PROVIDER: 'webhook', SMS_WEBHOOK_URL: sms.url, SMS_WEBHOOK_SECRET, ...env },
-  });
-  mailbox.attach(async () => {
-    await server.keyhold.background.settled();
-    return server.keyhold.mailWorker.drain();
-  });
+  const withMailbox = await startServerWithMailbox({ MFA_SMS: 'true', SMS_PROVIDER: 'webhook', SMS_WEBHOOK_URL: sms.url, SMS_WEBHOOK_SECRET, ...env });
   return {
-    server,
-    mailbox,
+    ...withMailbox,
     sms,
-    config: await discover(server, await registerClient(server)),
     async stop() {
-      await server.stop();
-      await mailbox.close();
+      await withMailbox.stop();
       await sms.close();
     },
   };
 }
+
+/** An MFA test server (startMfaTestServer) for the tests of one file. */
+export const mfaTestServerForTests = (test: TestFn, env: Record<string, string>, options: { verifySignatures: boolean }) =>
+  startedForTests(test, () => startMfaTestServer(env, options));
 
 export const totpSecretOf = (page: Page) => /<code class="secret" id="totp-secret">([A-Z2-7]+)<\/code>/.exec(page.body)?.[1];
 export const recoveryCodesOf = (page: Page) => [...page.body.matchAll(/<li><code>([a-z0-9-]+)<\/code><\/li>/g)].map((match) => match[1]!);

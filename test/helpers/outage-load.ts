@@ -4,6 +4,7 @@
 // worker pauses between rounds, and the test stops the load itself.
 import * as oidc from 'openid-client';
 import { Browser, type Page } from './browser.ts';
+import type { ExecutionContext } from 'ava';
 import { atRedirectUri, authorizationRequest, basicAuth, REDIRECT_URI, type RegisteredClient } from './oidc.ts';
 
 export interface Observation {
@@ -125,4 +126,48 @@ export function getStep(url: string, headers: Record<string, string> = {}): Step
     await response.arrayBuffer();
     observe(response.status);
   };
+}
+
+/** Settings for a server under outage load: no forced MFA, limits the load cannot reach. */
+export const OUTAGE_ENV = { MFA_REQUIRED_TIERS: 'none', MFA_REQUIRED_ROLES: 'none', LOGIN_RATE_LIMIT: '10000', LOGIN_ACCOUNT_RATE_LIMIT: '10000' } as const;
+
+/** Polls `check` every 100 ms until it holds (true) or `timeoutMs` passes (false). */
+export async function waitUntil(check: () => Promise<boolean>, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await check()) return true;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return false;
+}
+
+/** The workers every outage test runs: sign-ins, token requests, a rolling refresh, and
+ * the paths that need neither Redis nor the database (discovery, JWKS, a stylesheet). */
+export function commonSteps(
+  issuer: string,
+  config: oidc.Configuration,
+  client: RegisteredClient,
+  user: { email: string; password: string },
+  refreshToken: string,
+): Record<string, Step> {
+  return {
+    signIn: signInStep(config, client, user),
+    clientCredentials: tokenStep(issuer, client, { grant_type: 'client_credentials' }),
+    refresh: refreshStep(issuer, client, refreshToken),
+    discovery: getStep(`${issuer}/.well-known/openid-configuration`),
+    jwks: getStep(`${issuer}/jwks`),
+    stylesheet: getStep(`${issuer}/assets/keyhold.css`),
+  };
+}
+
+/** What holds of every outage: no dropped connection, no 5xx but 503, 503s met and only
+ * between the stop and shortly after the return, and the static paths never failed. */
+export function assertOutageWindow(t: ExecutionContext, load: Load, downAt: number, recoveredAt: number): void {
+  t.deepEqual(load.dropped, []);
+  t.deepEqual(load.observations.filter((o) => o.status >= 500 && o.status !== 503), []);
+  t.true(load.observations.some((o) => o.status === 503), 'the load met the outage');
+  t.deepEqual(load.observations.filter((o) => o.status === 503 && (o.at < downAt - 100 || o.at > recoveredAt + 1000)), []);
+  for (const worker of ['discovery', 'jwks', 'stylesheet']) {
+    t.deepEqual(load.observations.filter((o) => o.worker === worker && o.status !== 200), [], worker);
+  }
 }

@@ -5,10 +5,10 @@
 // (initdb refuses root).
 import { spawnSync } from 'node:child_process';
 import { chownSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
+import { freePort } from './free-port.ts';
 
 // The server binaries (initdb, pg_ctl) are not on PATH on Debian; pg_config knows where they are.
 const PG_BIN = process.env.PG_BIN ?? (spawnSync('pg_config', ['--bindir'], { encoding: 'utf8' }).stdout?.trim() || '/usr/lib/postgresql/15/bin');
@@ -26,14 +26,6 @@ export interface StreamingReplica {
   caughtUp(): Promise<void>;
   stopStandby(): void;
   destroy(): Promise<void>;
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 async function query<T extends Record<string, unknown>>(url: string, text: string): Promise<T[]> {
