@@ -8,6 +8,7 @@ import { KeyholdError } from '#src/errors.ts';
 import { auditDetails, sees, type AdminActor } from '#src/services/admin/actor.ts';
 import { loadPage, type Page, type PageRequest } from '#src/services/admin/page.ts';
 import { toEngineClientMetadata } from '#src/services/client-scopes.ts';
+import { CONSOLE_CLIENT_ID } from '#src/services/console-client.ts';
 import { checkClientMetadata, clientRecord, createClient, type ClientValidator } from '#src/services/clients.ts';
 import { tenantIdSchema } from '#src/services/tenants.ts';
 import { recordAudit } from '#src/stores/audit-store.ts';
@@ -54,6 +55,16 @@ export function createClientAdmin(deps: ClientAdminDependencies) {
     if (!row || !sees(actor, row.tenant)) throw unknown(clientId);
     return row;
   };
+  // The console's client is first party (no consent page) and its tokens carry whatever
+  // admin scopes the signing-in account holds, an owner's included: an administrator bound
+  // to a tenant who could point its redirect URIs elsewhere (or delete it) could collect an
+  // owner's token with one link. It lives in the default tenant, so visibility alone does
+  // not keep such an administrator out.
+  const changeable = async (actor: AdminActor, clientId: string) => {
+    const row = await visible(actor, clientId);
+    if (clientId === CONSOLE_CLIENT_ID && actor.tenant !== undefined) throw new KeyholdError('forbidden', { key: 'error.forbidden.console_client', params: { clientId } });
+    return row;
+  };
   const tenantFor = (actor: AdminActor, tenant: string | undefined): string | undefined => {
     if (tenant === undefined) return actor.tenant;
     if (!tenantIdSchema.safeParse(tenant).success) throw new KeyholdError('invalid_tenant');
@@ -94,7 +105,7 @@ export function createClientAdmin(deps: ClientAdminDependencies) {
      * result is checked as a new client would be. The secret changes only by rotation.
      */
     async update(actor: AdminActor, clientId: string, change: { metadata?: Record<string, unknown>; firstParty?: boolean; tenant?: string }): Promise<ClientView> {
-      const existing = await visible(actor, clientId);
+      const existing = await changeable(actor, clientId);
       const tenant = change.tenant === undefined ? undefined : tenantFor(actor, change.tenant);
       const patch = change.metadata ?? {};
       for (const key of ['client_id', 'client_secret', 'first_party']) {
@@ -120,7 +131,7 @@ export function createClientAdmin(deps: ClientAdminDependencies) {
     },
 
     async remove(actor: AdminActor, clientId: string): Promise<void> {
-      const existing = await visible(actor, clientId);
+      const existing = await changeable(actor, clientId);
       await deleteClientRow(db, clientId);
       deps.changed?.();
       await audit(actor, 'admin.client_deleted', existing);
@@ -128,7 +139,7 @@ export function createClientAdmin(deps: ClientAdminDependencies) {
 
     /** A new secret, shown once; the old one stops working at once. */
     async rotateSecret(actor: AdminActor, clientId: string): Promise<{ client_id: string; client_secret: string }> {
-      const existing = await visible(actor, clientId);
+      const existing = await changeable(actor, clientId);
       const needsSecret = (await deps.validator()).needsSecret(toEngineClientMetadata({ ...existing.metadata, client_id: clientId }));
       if (!existing.secret_encrypted && !needsSecret) throw new KeyholdError('invalid_client_metadata', { key: 'error.invalid_client_metadata.public_client' });
       const secret = randomToken(32);
