@@ -55,14 +55,20 @@ export function createClientAdmin(deps: ClientAdminDependencies) {
     if (!row || !sees(actor, row.tenant)) throw unknown(clientId);
     return row;
   };
-  // The console's client is first party (no consent page) and its tokens carry whatever
-  // admin scopes the signing-in account holds, an owner's included: an administrator bound
-  // to a tenant who could point its redirect URIs elsewhere (or delete it) could collect an
-  // owner's token with one link. It lives in the default tenant, so visibility alone does
-  // not keep such an administrator out.
+  // A first-party client skips the consent page for every account that signs in, owners and
+  // other tenants' administrators included, and its tokens carry whatever scopes (the Admin
+  // API's among them) that account holds. An administrator bound to a tenant who could make
+  // one, or point one's redirect URIs at their own site, would collect an owner's token with
+  // one link; so first-party clients (the console's, in the default tenant, among them) are
+  // the owners' and the CLI's to make and change.
+  const refuseFirstParty = (actor: AdminActor, clientId: string) => {
+    if (actor.tenant === undefined) return;
+    if (clientId === CONSOLE_CLIENT_ID) throw new KeyholdError('forbidden', { key: 'error.forbidden.console_client', params: { clientId } });
+    throw new KeyholdError('forbidden', { key: 'error.forbidden.first_party' });
+  };
   const changeable = async (actor: AdminActor, clientId: string) => {
     const row = await visible(actor, clientId);
-    if (clientId === CONSOLE_CLIENT_ID && actor.tenant !== undefined) throw new KeyholdError('forbidden', { key: 'error.forbidden.console_client', params: { clientId } });
+    if (row.first_party || clientId === CONSOLE_CLIENT_ID) refuseFirstParty(actor, clientId);
     return row;
   };
   const tenantFor = (actor: AdminActor, tenant: string | undefined): string | undefined => {
@@ -93,6 +99,7 @@ export function createClientAdmin(deps: ClientAdminDependencies) {
     /** Registers a client; the answer holds its generated secret, the only time it is shown. */
     async create(actor: AdminActor, metadata: unknown, options: { tenant?: string } = {}): Promise<{ client: ClientView; clientSecret?: string }> {
       const tenant = tenantFor(actor, options.tenant);
+      if (metadata && typeof metadata === 'object' && (metadata as Record<string, unknown>).first_party === true) refuseFirstParty(actor, '');
       const created = await createClient(db, deps.encryptionKey, await deps.validator(), metadata, { tenant });
       deps.changed?.();
       const row = (await findClientRow(db, created.client_id as string))!;
@@ -106,6 +113,7 @@ export function createClientAdmin(deps: ClientAdminDependencies) {
      */
     async update(actor: AdminActor, clientId: string, change: { metadata?: Record<string, unknown>; firstParty?: boolean; tenant?: string }): Promise<ClientView> {
       const existing = await changeable(actor, clientId);
+      if (change.firstParty === true) refuseFirstParty(actor, clientId);
       const tenant = change.tenant === undefined ? undefined : tenantFor(actor, change.tenant);
       const patch = change.metadata ?? {};
       for (const key of ['client_id', 'client_secret', 'first_party']) {

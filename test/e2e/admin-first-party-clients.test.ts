@@ -1,9 +1,10 @@
-// The built-in console client as an attacker sees it: it is first party (no consent page) and
-// its tokens carry the Admin API scopes of whoever signs in, an owner's included. So an
-// administrator bound to a tenant (the console client lives in the default tenant, which
-// such an administrator sees) must not be able to point it elsewhere, delete it or give it a
-// secret: one link to an owner would otherwise hand over an owner's token.
+// First-party clients as an attacker sees them: no consent page for any account, and tokens
+// carrying the Admin API scopes of whoever signs in, an owner's included. So an administrator
+// bound to a tenant must not make one, nor point one (the built-in console client lives in
+// the default tenant, which such an administrator sees) at their own site: one link to an
+// owner would otherwise hand over an owner's token.
 import test from 'ava';
+import { CLI_ACTOR } from '#src/services/admin/actor.ts';
 import { CONSOLE_CLIENT_ID } from '#src/services/console-client.ts';
 import { adminUserToken } from '../helpers/admin.ts';
 import { callApi } from '../helpers/api.ts';
@@ -55,4 +56,28 @@ test.serial('the same administrator still changes its tenant\'s own clients; an 
   const renamed = await api(owner, 'PATCH', consolePath, { metadata: { client_name: 'Console' } });
   t.is(renamed.status, 200);
   t.is(renamed.body.metadata.client_name, 'Console');
+});
+
+test.serial('attacker: an administrator bound to a tenant cannot make a first-party client, nor repoint an owner\'s', async (t) => {
+  await server.keyhold.admin.tenants.create(CLI_ACTOR, 'fp-a', {});
+  const tenantAdmin = (await adminUserToken(server, { roles: ['admin'], tenant: 'fp-a' })).token;
+  const made = await api(tenantAdmin, 'POST', '/api/admin/clients', { metadata: { client_id: 'fp-evil', first_party: true, scope: 'openid admin admin:read', redirect_uris: ['https://attacker.example/cb'] } });
+  t.is(made.status, 403);
+  t.is(made.body.error, 'forbidden');
+
+  t.is((await api(tenantAdmin, 'POST', '/api/admin/clients', { metadata: { client_id: 'fp-plain', redirect_uris: ['https://app.example/cb'] } })).status, 201);
+  t.is((await api(tenantAdmin, 'PATCH', '/api/admin/clients/fp-plain', { first_party: true })).status, 403);
+
+  // A first-party client an owner made in that tenant: the tenant's administrator sees it, changes nothing.
+  await server.keyhold.admin.clients.create(CLI_ACTOR, { client_id: 'fp-portal', first_party: true, redirect_uris: ['https://portal.example/cb'], scope: 'openid admin' }, { tenant: 'fp-a' });
+  t.is((await api(tenantAdmin, 'GET', '/api/admin/clients/fp-portal')).status, 200);
+  t.is((await api(tenantAdmin, 'PATCH', '/api/admin/clients/fp-portal', { metadata: { redirect_uris: ['https://attacker.example/cb'] } })).status, 403);
+  t.is((await api(tenantAdmin, 'PATCH', '/api/admin/clients/fp-portal', { first_party: false })).status, 403);
+  t.is((await api(tenantAdmin, 'DELETE', '/api/admin/clients/fp-portal')).status, 403);
+  const owner = (await adminUserToken(server, { roles: ['admin', 'owner'] })).token;
+  const portal = await api(owner, 'GET', '/api/admin/clients/fp-portal');
+  t.deepEqual(portal.body.metadata.redirect_uris, ['https://portal.example/cb']);
+  t.true(portal.body.first_party);
+  t.is((await api(owner, 'PATCH', '/api/admin/clients/fp-portal', { metadata: { redirect_uris: ['https://portal.example/cb2'] } })).status, 200);
+  t.is((await api(owner, 'POST', '/api/admin/clients', { metadata: { client_id: 'fp-owner', first_party: true, redirect_uris: ['https://owner.example/cb'] }, tenant: 'fp-a' })).status, 201);
 });
