@@ -38,6 +38,8 @@ export const en = {
   'error.insufficient_scope': 'the access token lacks the {scope} scope',
   'error.forbidden.owner_only': 'only an owner (role owner) may do this: it reaches beyond your tenant',
   'error.forbidden.owner_account': 'only an owner may change an owner\'s account or give the owner role',
+  'error.forbidden.console_client': '{clientId} is Keyhold\'s own console client: only an owner may change or remove it',
+  'error.forbidden.first_party': 'only an owner may make or change a first-party client: it skips the consent page for every account, an owner\'s included',
   'error.forbidden.own_api': '{identifier} is Keyhold\'s own API and cannot be changed or removed',
   'error.unauthorized.admin_token_required': 'an access token for the Admin API is required',
   'error.unauthorized.admin_token_audience': 'the access token is not for the Admin API',

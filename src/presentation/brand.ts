@@ -66,6 +66,10 @@ export function cspImage(value: unknown, options: { httpsOnly?: boolean } = {}):
   }
   const localHttp = !options.httpsOnly && url.protocol === 'http:' && ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname);
   if ((url.protocol !== 'https:' && !localHttp) || url.username || url.password) return undefined;
+  // The URL parser lets through hosts such as `*`, `*.example` or `a,b;c`: in a CSP source
+  // the first two are wildcards (any site's image at that path) and `,` `;` split policies
+  // and directives. Only a plain DNS name or an IP literal names exactly one host.
+  if (!/^[a-z0-9.-]+$|^\[[0-9a-f:.]+\]$/.test(url.hostname)) return undefined;
   if (!/^[A-Za-z0-9._~\-/%]*$/.test(url.pathname) || url.hash) return undefined;
   return { src: url.href, cspSource: `${url.origin}${url.pathname}` };
 }

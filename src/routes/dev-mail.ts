@@ -1,7 +1,8 @@
 // Development mail: the .eml files the mail worker writes under DATA_DIR/outbox when no
 // SMTP_URL is set, listed newest first with a view of each. Mounted only when NODE_ENV is not
 // production (app.ts), and answered only to the machine itself: the mails hold live reset
-// links and codes, and a development server listens on every interface by default.
+// links and codes, and a development server listens on every interface by default (and is
+// often published through a tunnel or a local proxy, or visited by a page that rebinds DNS).
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import Router from '@koa/router';
@@ -20,15 +21,32 @@ const LIST_LIMIT = 200;
 // nothing but images: the product pages' CSP stays strict, this dev-only view has its own.
 const MAIL_HTML_POLICY = "sandbox; default-src 'none'; style-src 'unsafe-inline'; img-src https: http://localhost:* data:; frame-ancestors 'self'";
 
-const isLoopback = (ip: string) => ip === '::1' || /^(::ffff:)?127\./.test(ip);
+const isLoopback = (ip: string | undefined) => ip !== undefined && (ip === '::1' || /^(::ffff:)?127\./.test(ip));
+const isLoopbackName = (hostname: string) => hostname === 'localhost' || hostname.endsWith('.localhost') || hostname === '[::1]' || hostname === '::1' || /^127\.\d+\.\d+\.\d+$/.test(hostname);
+const FORWARDING_HEADERS = ['x-forwarded-for', 'forwarded', 'x-real-ip'];
 
-export function devMailRoutes(deps: { config: Pick<Config, 'DATA_DIR' | 'SMTP_URL'>; pages: PageKit }): Router {
+/**
+ * Whether the request comes from a person at this machine. The socket itself must be
+ * loopback: with TRUST_PROXY a client that reaches the port directly writes what it likes
+ * into X-Forwarded-For. Without TRUST_PROXY, a forwarding header says a proxy or tunnel on
+ * this machine (ngrok, a local nginx) passes on someone else's request. And the Host must
+ * name this machine or the issuer: a page elsewhere that rebinds its DNS name to 127.0.0.1
+ * would otherwise read the mails through the developer's own browser.
+ */
+function isLocalRequest(ctx: Context, config: Pick<Config, 'ISSUER' | 'TRUST_PROXY'>): boolean {
+  if (!isLoopback(ctx.req.socket.remoteAddress) || !isLoopback(ctx.ip)) return false;
+  if (!config.TRUST_PROXY && FORWARDING_HEADERS.some((name) => ctx.get(name) !== '')) return false;
+  const hostname = ctx.hostname.toLowerCase();
+  return isLoopbackName(hostname) || hostname === new URL(config.ISSUER).hostname.toLowerCase();
+}
+
+export function devMailRoutes(deps: { config: Pick<Config, 'DATA_DIR' | 'SMTP_URL' | 'ISSUER' | 'TRUST_PROXY'>; pages: PageKit }): Router {
   const { config, pages } = deps;
   const router = new Router({ prefix: BASE });
   const outbox = path.resolve(config.DATA_DIR, 'outbox');
 
   router.use(async (ctx, next) => {
-    if (!isLoopback(ctx.ip)) throw new KeyholdError('not_found');
+    if (!isLocalRequest(ctx, config)) throw new KeyholdError('not_found');
     await next();
   });
 

@@ -1,6 +1,7 @@
 // The development mail page: the .eml outbox listed newest first (time, recipient, subject)
 // with a view of each mail and its HTML part in a sandbox; absent in production, and never
 // shown to another machine or for a file outside the outbox.
+import { get as httpGet } from 'node:http';
 import test from 'ava';
 import { Browser } from '../helpers/browser.ts';
 import { createUser, discover, openAuthorization, registerClient } from '../helpers/oidc.ts';
@@ -94,5 +95,50 @@ test('in production the page does not exist', async (t) => {
     }
   } finally {
     await production.stop();
+  }
+});
+
+/** GET with a Host header of our choosing (fetch will not send one): what a rebound DNS name makes a browser send. */
+function getWithHost(origin: string, target: string, host: string): Promise<{ status: number; body: string }> {
+  const { hostname, port } = new URL(origin);
+  return new Promise((resolve, reject) => {
+    const request = httpGet({ host: hostname, port: Number(port), path: target, headers: { host } }, (response) => {
+      let body = '';
+      response.setEncoding('utf8');
+      response.on('data', (chunk: string) => (body += chunk));
+      response.on('end', () => resolve({ status: response.statusCode ?? 0, body }));
+    });
+    request.on('error', reject);
+  });
+}
+
+test.serial('attacker: a page whose DNS name rebinds to 127.0.0.1 reads nothing through the developer\'s browser', async (t) => {
+  const user = await createUser(server);
+  await requestReset(user.email);
+  const href = rows((await new Browser().get(`${server.issuer}/dev/mail`)).body)[0]!.href;
+  const port = new URL(server.issuer).port;
+  for (const path of ['/dev/mail', href, `${href}/html`]) {
+    const page = await getWithHost(server.issuer, path, `rebind.attacker.example:${port}`);
+    t.is(page.status, 404, path);
+    t.false(page.body.includes(user.email), path);
+  }
+  // The machine's own names still open it.
+  for (const host of [`localhost:${port}`, `127.0.0.1:${port}`]) t.is((await getWithHost(server.issuer, '/dev/mail', host)).status, 200, host);
+});
+
+test('attacker: without TRUST_PROXY, a request a local tunnel or proxy forwards (it arrives from 127.0.0.1) gets 404', async (t) => {
+  const tunnelled = await startTestServer({ env: { MAIL_POLL_INTERVAL: '3600', MFA_REQUIRED_TIERS: 'none', MFA_REQUIRED_ROLES: 'none' } });
+  try {
+    const user = await createUser(tunnelled);
+    await tunnelled.keyhold.credentials.requestReset(user.email, '127.0.0.1');
+    await tunnelled.keyhold.mailWorker.drain();
+    t.is((await new Browser().get(`${tunnelled.issuer}/dev/mail`)).status, 200, 'the developer at the machine');
+    for (const headers of <Array<Record<string, string>>>[{ 'x-forwarded-for': '203.0.113.7' }, { forwarded: 'for=203.0.113.7' }, { 'x-real-ip': '203.0.113.7' }]) {
+      const page = await new Browser(headers).get(`${tunnelled.issuer}/dev/mail`);
+      t.is(page.status, 404, Object.keys(headers)[0]);
+      t.false(page.body.includes(user.email));
+    }
+  } finally {
+    await tunnelled.stop();
   }
 });

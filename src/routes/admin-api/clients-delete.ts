@@ -13,6 +13,6 @@ export const deleteClient = (deps: AdminApiDependencies) =>
     security: adminWrite,
     params: clientParams,
     success: { status: 204, description: 'Removed' },
-    errors: adminErrors('unknown_client'),
+    errors: adminErrors('unknown_client', 'forbidden'),
     handle: async (ctx, { params }) => deps.admin.clients.remove(adminActorOf(ctx), params.id),
   });

@@ -13,7 +13,7 @@ export const rotateClientSecret = (deps: AdminApiDependencies) =>
     security: adminWrite,
     params: clientParams,
     success: { status: 200, description: 'The new secret', schema: clientSecretSchema },
-    errors: adminErrors('unknown_client', 'invalid_client_metadata'),
+    errors: adminErrors('unknown_client', 'invalid_client_metadata', 'forbidden'),
     handle: async (ctx, { params }) => {
       ctx.set('Cache-Control', 'no-store');
       return deps.admin.clients.rotateSecret(adminActorOf(ctx), params.id);

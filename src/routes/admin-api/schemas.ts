@@ -153,7 +153,7 @@ export const clientCreatedSchema = z
 
 export const clientCreateSchema = z
   .object({
-    metadata: z.record(z.string(), z.unknown()).describe('RFC 7591 client metadata; a missing client_id and client_secret are generated. `scope` is the allow-list (API scopes included); `first_party: true` skips consent.'),
+    metadata: z.record(z.string(), z.unknown()).describe('RFC 7591 client metadata; a missing client_id and client_secret are generated. `scope` is the allow-list (API scopes included); `first_party: true` skips consent (owners only: it does so for every account, owners included).'),
     tenant: label.optional().describe("Default: the administrator's tenant. Only an owner names another."),
   })
   .strict()

@@ -8,6 +8,7 @@ import { KeyholdError } from '#src/errors.ts';
 import { auditDetails, sees, type AdminActor } from '#src/services/admin/actor.ts';
 import { loadPage, type Page, type PageRequest } from '#src/services/admin/page.ts';
 import { toEngineClientMetadata } from '#src/services/client-scopes.ts';
+import { CONSOLE_CLIENT_ID } from '#src/services/console-client.ts';
 import { checkClientMetadata, clientRecord, createClient, type ClientValidator } from '#src/services/clients.ts';
 import { tenantIdSchema } from '#src/services/tenants.ts';
 import { recordAudit } from '#src/stores/audit-store.ts';
@@ -54,6 +55,22 @@ export function createClientAdmin(deps: ClientAdminDependencies) {
     if (!row || !sees(actor, row.tenant)) throw unknown(clientId);
     return row;
   };
+  // A first-party client skips the consent page for every account that signs in, owners and
+  // other tenants' administrators included, and its tokens carry whatever scopes (the Admin
+  // API's among them) that account holds. An administrator bound to a tenant who could make
+  // one, or point one's redirect URIs at their own site, would collect an owner's token with
+  // one link; so first-party clients (the console's, in the default tenant, among them) are
+  // the owners' and the CLI's to make and change.
+  const refuseFirstParty = (actor: AdminActor, clientId: string) => {
+    if (actor.tenant === undefined) return;
+    if (clientId === CONSOLE_CLIENT_ID) throw new KeyholdError('forbidden', { key: 'error.forbidden.console_client', params: { clientId } });
+    throw new KeyholdError('forbidden', { key: 'error.forbidden.first_party' });
+  };
+  const changeable = async (actor: AdminActor, clientId: string) => {
+    const row = await visible(actor, clientId);
+    if (row.first_party || clientId === CONSOLE_CLIENT_ID) refuseFirstParty(actor, clientId);
+    return row;
+  };
   const tenantFor = (actor: AdminActor, tenant: string | undefined): string | undefined => {
     if (tenant === undefined) return actor.tenant;
     if (!tenantIdSchema.safeParse(tenant).success) throw new KeyholdError('invalid_tenant');
@@ -82,6 +99,7 @@ export function createClientAdmin(deps: ClientAdminDependencies) {
     /** Registers a client; the answer holds its generated secret, the only time it is shown. */
     async create(actor: AdminActor, metadata: unknown, options: { tenant?: string } = {}): Promise<{ client: ClientView; clientSecret?: string }> {
       const tenant = tenantFor(actor, options.tenant);
+      if (metadata && typeof metadata === 'object' && (metadata as Record<string, unknown>).first_party === true) refuseFirstParty(actor, '');
       const created = await createClient(db, deps.encryptionKey, await deps.validator(), metadata, { tenant });
       deps.changed?.();
       const row = (await findClientRow(db, created.client_id as string))!;
@@ -94,7 +112,8 @@ export function createClientAdmin(deps: ClientAdminDependencies) {
      * result is checked as a new client would be. The secret changes only by rotation.
      */
     async update(actor: AdminActor, clientId: string, change: { metadata?: Record<string, unknown>; firstParty?: boolean; tenant?: string }): Promise<ClientView> {
-      const existing = await visible(actor, clientId);
+      const existing = await changeable(actor, clientId);
+      if (change.firstParty === true) refuseFirstParty(actor, clientId);
       const tenant = change.tenant === undefined ? undefined : tenantFor(actor, change.tenant);
       const patch = change.metadata ?? {};
       for (const key of ['client_id', 'client_secret', 'first_party']) {
@@ -120,7 +139,7 @@ export function createClientAdmin(deps: ClientAdminDependencies) {
     },
 
     async remove(actor: AdminActor, clientId: string): Promise<void> {
-      const existing = await visible(actor, clientId);
+      const existing = await changeable(actor, clientId);
       await deleteClientRow(db, clientId);
       deps.changed?.();
       await audit(actor, 'admin.client_deleted', existing);
@@ -128,7 +147,7 @@ export function createClientAdmin(deps: ClientAdminDependencies) {
 
     /** A new secret, shown once; the old one stops working at once. */
     async rotateSecret(actor: AdminActor, clientId: string): Promise<{ client_id: string; client_secret: string }> {
-      const existing = await visible(actor, clientId);
+      const existing = await changeable(actor, clientId);
       const needsSecret = (await deps.validator()).needsSecret(toEngineClientMetadata({ ...existing.metadata, client_id: clientId }));
       if (!existing.secret_encrypted && !needsSecret) throw new KeyholdError('invalid_client_metadata', { key: 'error.invalid_client_metadata.public_client' });
       const secret = randomToken(32);
