@@ -10,6 +10,7 @@ import { findClientRow, insertClientRow } from '#src/stores/client-store.ts';
 import { openDatabase } from '#src/stores/database.ts';
 import { createClientAdapter, encryptClientSecret } from '#src/stores/oidc-client-adapter.ts';
 import { readMostly, type ReadPools } from '#src/stores/read-replica.ts';
+import { createLookupCache } from '#src/stores/lookup-cache.ts';
 import { insertResourceRow } from '#src/stores/resource-store.ts';
 import type { Database } from '#src/stores/schema.ts';
 import { openTestDatabase, type TestDatabaseHandle } from './helpers/database.ts';
@@ -47,6 +48,24 @@ test('the engine reads a client from the replica, a client the replica lacks fro
   // Without a replica, the primary answers everything.
   const PrimaryOnly = createClientAdapter({ primary: primary.db }, key, sameView);
   t.is((await new PrimaryOnly().find('on-both'))?.client_name, 'primary copy');
+});
+
+test('behind a cache, a client that just changed is read from the primary, never cached from a lagging replica', async (t) => {
+  const cache = createLookupCache<Record<string, unknown>>({ ttlMs: 60_000 });
+  const Adapter = createClientAdapter(pools, key, sameView, cache);
+  await insertClient(primary.db, 'cached', 'primary copy');
+  await insertClient(replica.db, 'cached', 'replica copy');
+  // Never changed here: the replica answers, and its row is cached.
+  t.is((await new Adapter().find('cached'))?.client_name, 'replica copy');
+  // A change evicts the entry; until the replica surely has it, the primary answers.
+  cache.invalidate('cached');
+  t.is((await new Adapter().find('cached'))?.client_name, 'primary copy');
+  t.is((await new Adapter().find('cached'))?.client_name, 'primary copy', 'what was cached is the primary row');
+  // A table-wide eviction counts for every key.
+  await insertClient(primary.db, 'other', 'primary other');
+  await insertClient(replica.db, 'other', 'replica other');
+  cache.clear();
+  t.is((await new Adapter().find('other'))?.client_name, 'primary other');
 });
 
 test('client writes (dynamic registration) go to the primary only', async (t) => {

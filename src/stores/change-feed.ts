@@ -63,8 +63,13 @@ export function createChangeFeed(options: { redis?: RedisClient; prefix: string;
     subscriber.on('error', (error) => options.logger.warn({ err: { message: error.message } }, 'redis change feed connection error'));
     // Messages sent while the connection was down are lost: whatever was cached may be
     // stale. (The first connection misses nothing: the caches start empty.)
+    // Subscribed once the connection is ready, and again after each reconnection: Redis
+    // connections have no offline queue (src/stores/redis.ts), so a SUBSCRIBE sent before
+    // would fail, and SUBSCRIBE of a channel already subscribed is harmless.
     let connectedBefore = false;
+    const client = subscriber;
     subscriber.on('ready', () => {
+      void client.subscribe(channel).catch((error: Error) => options.logger.warn({ err: { message: error.message } }, 'redis change feed subscription failed'));
       if (!connectedBefore) {
         connectedBefore = true;
         return;
@@ -79,7 +84,6 @@ export function createChangeFeed(options: { redis?: RedisClient; prefix: string;
         // Not ours; nothing to evict.
       }
     });
-    void subscriber.subscribe(channel).catch((error: Error) => options.logger.warn({ err: { message: error.message } }, 'redis change feed subscription failed'));
   };
 
   return {

@@ -2,7 +2,7 @@
 // encrypted (the engine needs the plain value to compare and for HS* algorithms).
 import { decrypt, encrypt } from '#src/crypto.ts';
 import { hasControlCharacters } from '#src/text-input.ts';
-import type { LookupCache } from '#src/stores/lookup-cache.ts';
+import type { LoadOptions, LookupCache } from '#src/stores/lookup-cache.ts';
 import { deleteClientRow, findClientRow, upsertClientRow, type ClientRow } from '#src/stores/client-store.ts';
 import { readMostly, type ReadPools } from '#src/stores/read-replica.ts';
 
@@ -29,8 +29,9 @@ export interface ClientMetadataView {
 /** The engine reads its client on nearly every request: from the cache, else the read replica when there is one. */
 export function createClientAdapter(pools: ReadPools, encryptionKey: Buffer, view: ClientMetadataView, cache?: LookupCache<Record<string, unknown>>) {
   const db = pools.primary;
-  const load = async (id: string) => {
-    const row = await readMostly(pools, (reader) => findClientRow(reader, id));
+  const load = async (id: string, options?: LoadOptions) => {
+    // Just after a change, the primary: a lagging replica's row would be cached as current.
+    const row = await readMostly(options?.changedRecently ? { primary: pools.primary } : pools, (reader) => findClientRow(reader, id));
     return row ? view.toEngine(clientMetadataFromRow(encryptionKey, row)) : undefined;
   };
   return class ClientAdapter {

@@ -27,7 +27,9 @@ test.before(async () => {
   shared = await createTestDatabase();
   sameDatabase = await startTestServer({ databaseUrl: shared.url, env: { ...env, DATABASE_REPLICA_URL: shared.url } });
   replica = await openTestDatabase();
-  separateDatabase = await startTestServer({ env: { ...env, DATABASE_REPLICA_URL: replica.url } });
+  // CACHE_TTL 0: this server shows where the engine reads by changing rows behind its back;
+  // with the caches, a row that just changed is read from the primary (test/read-replica.test.ts).
+  separateDatabase = await startTestServer({ env: { ...env, DATABASE_REPLICA_URL: replica.url, CACHE_TTL: '0' } });
 });
 test.after.always(async () => {
   await sameDatabase?.stop();

@@ -20,7 +20,9 @@ test.before(async () => {
   await replica.createDatabase('keyhold');
   server = await startTestServer({
     databaseUrl: replica.primaryUrl('keyhold'),
-    env: { DATABASE_REPLICA_URL: replica.standbyUrl('keyhold'), MFA_REQUIRED_TIERS: 'none', MFA_REQUIRED_ROLES: 'none' },
+    // CACHE_TTL 0: the replica's lag is what this file observes, and with the caches a row
+    // that just changed is read from the primary (test/read-replica.test.ts).
+    env: { DATABASE_REPLICA_URL: replica.standbyUrl('keyhold'), CACHE_TTL: '0', MFA_REQUIRED_TIERS: 'none', MFA_REQUIRED_ROLES: 'none' },
   });
   await createResource(server.keyhold.db, { identifier: API, scopes: ['read'] });
   await replica.caughtUp();
