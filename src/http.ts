@@ -48,7 +48,6 @@ export async function createHttp(core: Core): Promise<Http> {
     pseudonymKey: keys.pseudonyms,
     clientSecretKey: keys.clientSecrets,
     clientValidator: async () => clientValidatorOf(engine.provider),
-    clientsChanged: () => clients.invalidate(),
     connectors: core.connectors,
   });
 

@@ -43,8 +43,6 @@ export interface ClientAdminDependencies {
   encryptionKey: Buffer;
   /** The engine's metadata rules (the serving engine's, or a bare one for the CLI). */
   validator(): Promise<ClientValidator>;
-  /** Told of every change, e.g. to forget cached redirect origins. */
-  changed?(): void;
 }
 
 export function createClientAdmin(deps: ClientAdminDependencies) {
@@ -101,7 +99,6 @@ export function createClientAdmin(deps: ClientAdminDependencies) {
       const tenant = tenantFor(actor, options.tenant);
       if (metadata && typeof metadata === 'object' && (metadata as Record<string, unknown>).first_party === true) refuseFirstParty(actor, '');
       const created = await createClient(db, deps.encryptionKey, await deps.validator(), metadata, { tenant });
-      deps.changed?.();
       const row = (await findClientRow(db, created.client_id as string))!;
       await audit(actor, 'admin.client_created', row);
       return { client: toView(row), ...(typeof created.client_secret === 'string' ? { clientSecret: created.client_secret } : {}) };
@@ -132,7 +129,6 @@ export function createClientAdmin(deps: ClientAdminDependencies) {
       if (tenant !== undefined) await ensureTenantRow(db, tenant);
       const newSecret = !existing.secret_encrypted && typeof checked.client_secret === 'string' ? record.secretEncrypted : undefined;
       if (!(await updateClientRow(db, clientId, { metadata: record.metadata, firstParty: record.firstParty, tenant, ...(newSecret ? { secretEncrypted: newSecret } : {}) }))) throw unknown(clientId);
-      deps.changed?.();
       const row = (await findClientRow(db, clientId))!;
       await audit(actor, 'admin.client_updated', row, { fields: Object.keys(patch), ...(tenant !== undefined ? { moved_from: existing.tenant } : {}) });
       return toView(row);
@@ -141,7 +137,6 @@ export function createClientAdmin(deps: ClientAdminDependencies) {
     async remove(actor: AdminActor, clientId: string): Promise<void> {
       const existing = await changeable(actor, clientId);
       await deleteClientRow(db, clientId);
-      deps.changed?.();
       await audit(actor, 'admin.client_deleted', existing);
     },
 

@@ -27,7 +27,6 @@ export interface AdminDependencies {
   pseudonymKey: Buffer;
   clientSecretKey: Buffer;
   clientValidator: ClientAdminDependencies['validator'];
-  clientsChanged?: () => void;
   connectors: ConnectorService;
 }
 
@@ -35,7 +34,7 @@ export function createAdministration(deps: AdminDependencies) {
   const { db } = deps;
   return {
     users: createUserAdmin({ db, accounts: deps.accounts, credentials: deps.credentials, engineState: deps.engineState, lockout: deps.lockout, pseudonymKey: deps.pseudonymKey }),
-    clients: createClientAdmin({ db, encryptionKey: deps.clientSecretKey, validator: deps.clientValidator, changed: deps.clientsChanged }),
+    clients: createClientAdmin({ db, encryptionKey: deps.clientSecretKey, validator: deps.clientValidator }),
     resources: createResourceAdmin(db, deps.issuer),
     roles: createRoleAdmin(db),
     tenants: createTenantAdmin(db),
