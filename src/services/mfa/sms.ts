@@ -3,12 +3,13 @@
 // (`Keyhold-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256(secret, "<t>.<body>")>`) so the
 // receiving gateway can refuse forgeries; `log` (development) writes each message to a
 // private file under DATA_DIR/sms and logs only where, never the code.
-import { createHmac, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import type { ProcessSettings } from '#src/config.ts';
 import { KeyholdError } from '#src/errors.ts';
+import { webhookSignature } from '#src/services/webhooks.ts';
 import { ensurePrivateDirectory } from '#src/stores/data-dir.ts';
 
 export interface SmsSender {
@@ -17,10 +18,6 @@ export interface SmsSender {
 }
 
 const WEBHOOK_TIMEOUT_MS = 10_000;
-
-export function signPayload(secret: string, body: string, timestamp = Math.floor(Date.now() / 1000)): string {
-  return `t=${timestamp},v1=${createHmac('sha256', secret).update(`${timestamp}.${body}`).digest('hex')}`;
-}
 
 export function createSmsSender(config: Pick<ProcessSettings, 'SMS_PROVIDER' | 'SMS_WEBHOOK_URL' | 'SMS_WEBHOOK_SECRET' | 'DATA_DIR'>, logger: Logger): SmsSender {
   if (config.SMS_PROVIDER === 'webhook') {
@@ -31,7 +28,7 @@ export function createSmsSender(config: Pick<ProcessSettings, 'SMS_PROVIDER' | '
         try {
           response = await fetch(config.SMS_WEBHOOK_URL!, {
             method: 'POST',
-            headers: { 'content-type': 'application/json', 'keyhold-signature': signPayload(config.SMS_WEBHOOK_SECRET!, body) },
+            headers: { 'content-type': 'application/json', 'keyhold-signature': webhookSignature(config.SMS_WEBHOOK_SECRET!, Math.floor(Date.now() / 1000), body) },
             body,
             redirect: 'error',
             signal: AbortSignal.timeout(WEBHOOK_TIMEOUT_MS),
