@@ -154,21 +154,28 @@ export function createMfaService(deps: MfaDependencies) {
     return undefined;
   };
 
+  /**
+   * Writes a factor that counts from now on (`write` says whether it stored it), under the
+   * account's row lock, and says whether it is the account's first: two at the same moment
+   * cannot both be first (a first passkey has no factor row to lock yet, hence the account).
+   */
+  const addCountingFactor = (accountId: string, write: (trx: Transaction<Database>) => Promise<boolean>): Promise<{ stored: boolean; first: boolean }> =>
+    db.transaction().execute(async (trx) => {
+      await lockAccount(trx, accountId);
+      const first = (await store.countConfirmedFactors(trx, accountId)) === 0;
+      return { stored: await write(trx), first };
+    });
+
   /** Confirms an enrolment; the first factor of an account also issues recovery codes. */
   const confirmEnrolment = async (account: Account, factorId: string, code: string): Promise<FactorConfirmation> => {
     const row = /^[0-9a-f-]{36}$/i.test(factorId) ? await store.findFactor(db, account.id, factorId) : undefined;
     if (!row || row.confirmed_at) throw flowFailure('invalid');
     assertEnabled(row.kind);
     const step = await checkCode(row, code, ENROL_PURPOSE);
-    // Counted and confirmed under the account's factor lock: two enrolments confirmed at the
-    // same moment must not both be "the first" (each would issue a recovery set, and the
-    // second would void the codes the user was just shown).
-    const first = await db.transaction().execute(async (trx) => {
-      await lockAccount(trx, account.id);
-      const none = (await store.countConfirmedFactors(trx, account.id)) === 0;
-      if (!(await store.confirmFactor(trx, row.id, step))) throw flowFailure('used');
-      return none;
-    });
+    // Confirmed under the account's lock: two enrolments confirmed at the same moment must not
+    // both be "the first" (the second recovery set would void the codes just shown).
+    const { stored, first } = await addCountingFactor(account.id, (trx) => store.confirmFactor(trx, row.id, step));
+    if (!stored) throw flowFailure('used');
     return enrolled(account, row.id, first);
   };
 
@@ -267,19 +274,7 @@ export function createMfaService(deps: MfaDependencies) {
     /** A factor that counted from the start (a passkey whose registration was verified). */
     enrolled,
 
-    /**
-     * Writes a factor that counts at once (`write` says whether it stored it), under the
-     * account's factor lock, and says whether it is the account's first: two registrations
-     * at the same moment cannot both be first.
-     */
-    async addCountingFactor(accountId: string, write: (trx: Transaction<Database>) => Promise<boolean>): Promise<{ stored: boolean; first: boolean }> {
-      return db.transaction().execute(async (trx) => {
-        // The account row, not its factor rows: a first passkey has no row to lock yet.
-        await lockAccount(trx, accountId);
-        const first = (await store.countConfirmedFactors(trx, accountId)) === 0;
-        return { stored: await write(trx), first };
-      });
-    },
+    addCountingFactor,
 
     view,
 
