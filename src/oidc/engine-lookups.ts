@@ -7,8 +7,8 @@ import type { Account } from '#src/services/accounts.ts';
 import { findResource, type ApiResource } from '#src/services/resources.ts';
 import { isOidcScope } from '#src/services/claims.ts';
 import type { Change } from '#src/stores/change-feed.ts';
-import { createLookupCache, type LoadOptions, type LookupCache } from '#src/stores/lookup-cache.ts';
-import { readMostly, type ReadPools } from '#src/stores/read-replica.ts';
+import { createLookupCache, type LookupCache } from '#src/stores/lookup-cache.ts';
+import { readersFor, readMostly } from '#src/stores/read-replica.ts';
 import { listDefinedApiScopes } from '#src/stores/resource-store.ts';
 
 export interface EngineLookups {
@@ -27,8 +27,6 @@ function evictOn(cache: LookupCache<unknown>, change: Change): void {
 
 export function createEngineLookups(core: Pick<Core, 'config' | 'db' | 'accounts' | 'changes' | 'reads'>): EngineLookups {
   const ttlMs = core.config.CACHE_TTL * 1000;
-  // Just after a change, the primary: a lagging replica's row would be cached as current.
-  const readersFor = (load: LoadOptions): ReadPools => (load.changedRecently ? { primary: core.reads.primary } : core.reads);
   const clients = createLookupCache<Record<string, unknown>>({ ttlMs });
   const resources = createLookupCache<ApiResource>({ ttlMs });
   const definedScopes = createLookupCache<ReadonlySet<string>>({ ttlMs });
@@ -56,11 +54,11 @@ export function createEngineLookups(core: Pick<Core, 'config' | 'db' | 'accounts
 
   return {
     clients,
-    findResource: (identifier) => resources.get(identifier, (key, load) => readMostly(readersFor(load), (reader) => findResource(reader, key))),
+    findResource: (identifier) => resources.get(identifier, (key, load) => readMostly(readersFor(core.reads, load), (reader) => findResource(reader, key))),
     async undefinedScopes(requested) {
       const candidates = requested.filter((scope) => scope !== '' && !isOidcScope(scope));
       if (candidates.length === 0) return [];
-      const defined = (await definedScopes.get(DEFINED_SCOPES, (_key, load) => readMostly(readersFor(load), (reader) => listDefinedApiScopes(reader))))!;
+      const defined = (await definedScopes.get(DEFINED_SCOPES, (_key, load) => readMostly(readersFor(core.reads, load), (reader) => listDefinedApiScopes(reader))))!;
       return candidates.filter((scope) => !defined.has(scope));
     },
     findAccount: (id) => accounts.get(id, (key) => core.accounts.findById(key)),

@@ -4,7 +4,7 @@ import { decrypt, encrypt } from '#src/crypto.ts';
 import { hasControlCharacters } from '#src/text-input.ts';
 import type { LoadOptions, LookupCache } from '#src/stores/lookup-cache.ts';
 import { deleteClientRow, findClientRow, upsertClientRow, type ClientRow } from '#src/stores/client-store.ts';
-import { readMostly, type ReadPools } from '#src/stores/read-replica.ts';
+import { readersFor, readMostly, type ReadPools } from '#src/stores/read-replica.ts';
 
 export function encryptClientSecret(key: Buffer, clientId: string, secret: string): string {
   return encrypt(key, secret, `client:${clientId}`);
@@ -30,8 +30,7 @@ export interface ClientMetadataView {
 export function createClientAdapter(pools: ReadPools, encryptionKey: Buffer, view: ClientMetadataView, cache?: LookupCache<Record<string, unknown>>) {
   const db = pools.primary;
   const load = async (id: string, options?: LoadOptions) => {
-    // Just after a change, the primary: a lagging replica's row would be cached as current.
-    const row = await readMostly(options?.changedRecently ? { primary: pools.primary } : pools, (reader) => findClientRow(reader, id));
+    const row = await readMostly(readersFor(pools, options), (reader) => findClientRow(reader, id));
     return row ? view.toEngine(clientMetadataFromRow(encryptionKey, row)) : undefined;
   };
   return class ClientAdapter {

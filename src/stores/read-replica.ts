@@ -33,3 +33,11 @@ export async function readMostly<T>(
   }
   return read(primary);
 }
+
+/**
+ * The pools for a load behind a cache (src/stores/lookup-cache.ts): just after a change, the
+ * primary only, since a lagging replica's row would be cached as current.
+ */
+export function readersFor(pools: ReadPools, load?: { changedRecently: boolean }): ReadPools {
+  return load?.changedRecently ? { primary: pools.primary } : pools;
+}
