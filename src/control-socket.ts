@@ -35,8 +35,7 @@ function parseRequest(line: string): ControlRequest {
   return { argv: request.argv, stdin: request.stdin };
 }
 
-async function answer(core: Core, line: string): Promise<unknown> {
-  const request = parseRequest(line);
+async function answer(core: Core, request: ControlRequest): Promise<unknown> {
   // Loaded on the first command: a server nobody administers never pays for the CLI's modules.
   const { planCommand } = await import('#src/cli/commands.ts');
   const plan = planCommand(request.argv, { stdin: Readable.from([request.stdin ?? '']) });
@@ -60,13 +59,16 @@ function serve(core: Core, socket: Socket): void {
     const end = buffered.indexOf('\n');
     if (end < 0) return;
     handled = true;
-    answer(core, buffered.slice(0, end)).then(
-      (result) => {
-        core.logger.info({ command: parseRequest(buffered.slice(0, end)).argv.slice(0, 2).join(' ') }, 'command run through the control socket');
+    void (async () => {
+      try {
+        const request = parseRequest(buffered.slice(0, end));
+        const result = await answer(core, request);
+        core.logger.info({ command: request.argv.slice(0, 2).join(' ') }, 'command run through the control socket');
         reply({ result: result ?? null });
-      },
-      (error: unknown) => reply({ error: describeError(error), usage: error instanceof UsageError || error instanceof SyntaxError }),
-    );
+      } catch (error) {
+        reply({ error: describeError(error), usage: error instanceof UsageError || error instanceof SyntaxError });
+      }
+    })();
   });
 }
 
