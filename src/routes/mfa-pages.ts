@@ -12,14 +12,13 @@ import Router from '@koa/router';
 import type { Context } from 'koa';
 import { z } from 'zod';
 import type { Config } from '#src/config.ts';
-import { isKeyholdError, KeyholdError } from '#src/errors.ts';
+import { isKeyholdError } from '#src/errors.ts';
 import { readForm } from '#src/http/form.ts';
 import { message, type MessageKey } from '#src/messages/index.ts';
 import { formBody } from '#src/middleware/body.ts';
 import { setErrorHeaders } from '#src/middleware/errors.ts';
 import type { EngineHost } from '#src/oidc/engine-host.ts';
-import { browserSession } from '#src/oidc/sessions.ts';
-import type { PageKit } from '#src/routes/page-kit.ts';
+import { signedInBrowser, type PageKit } from '#src/routes/page-kit.ts';
 import type { Account, AccountService } from '#src/services/accounts.ts';
 import type { FactorKind, MfaService } from '#src/services/mfa/factors.ts';
 import type { MfaRequirement } from '#src/services/mfa/requirement.ts';
@@ -74,9 +73,7 @@ export function securityPageRoutes(deps: SecurityPageDependencies): Router {
   const form = formBody(deps.config.BODY_LIMIT);
 
   const signedIn = async (ctx: Context): Promise<{ account: Account; authTime?: number; acr?: string }> => {
-    const session = await browserSession(deps.engine.provider, ctx);
-    const account = session?.accountId ? await deps.accounts.findById(session.accountId) : undefined;
-    if (!session || !account?.active) throw new KeyholdError('unauthorized', { key: 'error.unauthorized.sign_in_first' });
+    const { session, account } = await signedInBrowser(deps, ctx);
     return { account, ...(session.authTime !== undefined ? { authTime: session.authTime } : {}), ...(session.acr ? { acr: session.acr } : {}) };
   };
 

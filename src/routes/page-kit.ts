@@ -7,6 +7,8 @@ import { isKeyholdError, KeyholdError } from '#src/errors.ts';
 import { message, type MessageKey, type MessageParams } from '#src/messages/index.ts';
 import { applyInteractionLocales } from '#src/middleware/presentation.ts';
 import type { EngineHost } from '#src/oidc/engine-host.ts';
+import { browserSession, type EngineSession } from '#src/oidc/sessions.ts';
+import type { Account, AccountService } from '#src/services/accounts.ts';
 import type { CsrfService } from '#src/services/csrf.ts';
 import type { PasswordViolation } from '#src/services/password-policy.ts';
 import { unavailableDependency } from '#src/stores/dependency-failure.ts';
@@ -42,6 +44,17 @@ export interface PageKit {
   render(ctx: Context, view: string, context: Record<string, unknown>, status?: number): void;
   /** A one-off page from the catalogue: a title, a message (with `params`), and optionally a link onwards. */
   message(ctx: Context, page: PageMessageKey, options?: { status?: number; params?: MessageParams; link?: PageLink }): void;
+}
+
+/**
+ * This browser's Keyhold session and its account, for the pages of someone signed in:
+ * unauthorized (sign in first) without a session, or when its account is gone or disabled.
+ */
+export async function signedInBrowser(deps: { engine: Pick<EngineHost, 'provider'>; accounts: Pick<AccountService, 'findById'> }, ctx: Context): Promise<{ session: EngineSession; account: Account }> {
+  const session = await browserSession(deps.engine.provider, ctx);
+  const account = session?.accountId ? await deps.accounts.findById(session.accountId) : undefined;
+  if (!session || !account?.active) throw new KeyholdError('unauthorized', { key: 'error.unauthorized.sign_in_first' });
+  return { session, account };
 }
 
 export function createPageKit(deps: { config: Config; csrf: CsrfService; engine: EngineHost }): PageKit {

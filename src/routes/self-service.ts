@@ -4,16 +4,15 @@
 import Router from '@koa/router';
 import type { Context } from 'koa';
 import { z } from 'zod';
-import { isKeyholdError, KeyholdError } from '#src/errors.ts';
+import { isKeyholdError } from '#src/errors.ts';
 import { FORM_REFUSED, listedFieldErrors, readForm } from '#src/http/form.ts';
 import { message } from '#src/messages/index.ts';
 import { formBody } from '#src/middleware/body.ts';
 import { setErrorHeaders } from '#src/middleware/errors.ts';
 import { signInPipeline, type InteractionDependencies } from '#src/routes/interaction/index.ts';
 import { LOGIN_PROMPTS } from '#src/routes/interaction/shared.ts';
-import { formErrors, type PageLink } from '#src/routes/page-kit.ts';
+import { formErrors, signedInBrowser, type PageLink } from '#src/routes/page-kit.ts';
 import { passwordMethod } from '#src/services/authentication/methods/password.ts';
-import { browserSession } from '#src/oidc/sessions.ts';
 import type { CredentialService } from '#src/services/credentials.ts';
 import type { BackgroundTasks } from '#src/services/background-tasks.ts';
 import type { RequestThrottle } from '#src/services/request-throttle.ts';
@@ -211,9 +210,7 @@ export function selfServiceRoutes(deps: SelfServiceDependencies): Router {
 
   /** The account signed in at Keyhold in this browser, with its session. */
   const signedIn = async (ctx: Context) => {
-    const session = await browserSession(deps.engine.provider, ctx);
-    const account = session?.accountId ? await deps.accounts.findById(session.accountId) : undefined;
-    if (!session || !account?.active) throw new KeyholdError('unauthorized', { key: 'error.unauthorized.sign_in_first' });
+    const { session, account } = await signedInBrowser(deps, ctx);
     return { account, keep: { sessionIds: [session.id], grantIds: session.grantIds } };
   };
 

@@ -17,7 +17,7 @@ import { message } from '#src/messages/index.ts';
 import { formBody } from '#src/middleware/body.ts';
 import type { EngineHost } from '#src/oidc/engine-host.ts';
 import { browserSession } from '#src/oidc/sessions.ts';
-import type { PageKit } from '#src/routes/page-kit.ts';
+import { signedInBrowser, type PageKit } from '#src/routes/page-kit.ts';
 import type { AccountService } from '#src/services/accounts.ts';
 import type { SessionService } from '#src/services/sessions.ts';
 import { singleLineText } from '#src/text-input.ts';
@@ -41,9 +41,7 @@ export function sessionsPageRoutes(deps: SessionsPageDependencies): Router {
 
   /** The account signed in in this browser, and the engine's id of this browser's session. */
   const signedIn = async (ctx: Context): Promise<{ accountId: string; sessionId: string }> => {
-    const session = await browserSession(deps.engine.provider, ctx);
-    const account = session?.accountId ? await deps.accounts.findById(session.accountId) : undefined;
-    if (!session || !account?.active) throw new KeyholdError('unauthorized', { key: 'error.unauthorized.sign_in_first' });
+    const { session, account } = await signedInBrowser(deps, ctx);
     return { accountId: account.id, sessionId: session.id };
   };
 
