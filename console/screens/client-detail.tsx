@@ -1,8 +1,7 @@
 // One client: its metadata; rotate its secret (shown once) or delete it.
 import { useState } from 'preact/hooks';
 import type { AdminClientApi } from '../api.ts';
-import { formatTime, Loading, useAction, useLoad } from '../ui.tsx';
-import { SecretOnce } from './clients.tsx';
+import { formatTime, Loading, SecretOnce, useAction, useLoad } from '../ui.tsx';
 
 export function ClientDetail(props: { api: AdminClientApi; canWrite: boolean; id: string }) {
   const client = useLoad(() => props.api.getClient(props.id), [props.id]);
@@ -32,7 +31,7 @@ export function ClientDetail(props: { api: AdminClientApi; canWrite: boolean; id
           <pre>
             <code>{JSON.stringify(data.metadata, null, 2)}</code>
           </pre>
-          {secret ? <SecretOnce secret={secret} /> : null}
+          {secret ? <SecretOnce label="Client secret" secret={secret} /> : null}
           {props.canWrite ? (
             <div class="actions">
               {data.has_secret ? (
