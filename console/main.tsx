@@ -47,21 +47,23 @@ function Screen(props: { hash: string; api: AdminClientApi; canWrite: boolean; i
   const [path, search = ''] = props.hash.slice(1).split('?');
   const parts = (path ?? '/').split('/').filter(Boolean).map(decodeURIComponent);
   const { api, canWrite } = props;
+  // Detail screens are keyed by their object: another one starts afresh (no secret, note or
+  // form text of the previous one stays on screen).
   switch (parts[0]) {
     case undefined:
       return <Dashboard api={api} />;
     case 'users':
-      return parts[1] ? <UserDetail api={api} canWrite={canWrite} id={parts[1]} /> : <Users api={api} canWrite={canWrite} />;
+      return parts[1] ? <UserDetail key={parts[1]} api={api} canWrite={canWrite} id={parts[1]} /> : <Users api={api} canWrite={canWrite} />;
     case 'clients':
-      return parts[1] ? <ClientDetail api={api} canWrite={canWrite} id={parts[1]} /> : <Clients api={api} canWrite={canWrite} issuer={props.issuer} />;
+      return parts[1] ? <ClientDetail key={parts[1]} api={api} canWrite={canWrite} id={parts[1]} issuer={props.issuer} /> : <Clients api={api} canWrite={canWrite} issuer={props.issuer} />;
     case 'apis':
       return <ApisAndRoles api={api} canWrite={canWrite} />;
     case 'connectors':
-      return parts[1] ? <ConnectorDetail api={api} canWrite={canWrite} id={parts[1]} /> : <Connectors api={api} canWrite={canWrite} />;
+      return parts[1] ? <ConnectorDetail key={parts[1]} api={api} canWrite={canWrite} id={parts[1]} /> : <Connectors api={api} canWrite={canWrite} />;
     case 'keys':
       return <SigningKeys api={api} canWrite={canWrite} />;
     case 'webhooks':
-      return parts[1] ? <WebhookDetail api={api} canWrite={canWrite} id={parts[1]} /> : <Webhooks api={api} canWrite={canWrite} />;
+      return parts[1] ? <WebhookDetail key={parts[1]} api={api} canWrite={canWrite} id={parts[1]} /> : <Webhooks api={api} canWrite={canWrite} />;
     case 'audit': {
       const params = new URLSearchParams(search);
       return <Audit key={search} api={api} initial={{ subject: params.get('subject') ?? undefined, action: params.get('action') ?? undefined }} />;

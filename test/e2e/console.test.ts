@@ -16,7 +16,7 @@ import { adminResourceFor } from '#src/services/resources.ts';
 import { callApi } from '../helpers/api.ts';
 import { adminClientToken, adminUserToken } from '../helpers/admin.ts';
 import { launchChromium } from '../helpers/chromium.ts';
-import { checkScreen, openConsole as openBrowserConsole, saveScreens } from '../helpers/console.ts';
+import { checkScreen, openConsole as openBrowserConsole } from '../helpers/console.ts';
 import { createUser, discover, login, registerClient } from '../helpers/oidc.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 
@@ -244,6 +244,26 @@ test.serial('an administrator signs in, creates a user and a client, signs a use
     t.not(await page.textContent('[data-secret]'), secret);
     await checkScreen(t, page, 'client-detail');
 
+    // A web client's redirect URIs change on its detail; its snippet names the first.
+    const web = await registerClient(server);
+    await page.goto(`${server.issuer}/console/#/clients/${web.clientId}`);
+    const redirectForm = page.locator('form[aria-label="Change redirect URIs"]');
+    await redirectForm.waitFor();
+    t.is(await page.locator('[data-secret]').count(), 0, 'the secret of the client shown before is gone');
+    await redirectForm.locator('textarea[name=redirect_uris]').fill('https://app.example.test/new-callback\nhttps://app.example.test/second');
+    await redirectForm.locator('button[type=submit]').click();
+    await page.waitForSelector('text=Redirect URIs saved.');
+    const changed = await api(await adminClientToken(server, 'admin:read'), 'GET', `/api/admin/clients/${web.clientId}`);
+    t.deepEqual(changed.body.metadata.redirect_uris, ['https://app.example.test/new-callback', 'https://app.example.test/second']);
+    await page.waitForSelector('ul[aria-label="Redirect URIs"] >> text=https://app.example.test/second');
+    t.regex((await page.textContent('[data-snippet]')) ?? '', /redirect_uri: https:\/\/app\.example\.test\/new-callback/);
+    // A redirect URI the engine refuses (a fragment) is refused with its reason, and nothing changes.
+    await redirectForm.locator('textarea[name=redirect_uris]').fill('https://app.example.test/cb#fragment');
+    await redirectForm.locator('button[type=submit]').click();
+    await page.waitForSelector('form[aria-label="Change redirect URIs"] [role=alert]');
+    t.deepEqual((await api(await adminClientToken(server, 'admin:read'), 'GET', `/api/admin/clients/${web.clientId}`)).body.metadata.redirect_uris, ['https://app.example.test/new-callback', 'https://app.example.test/second']);
+    await checkScreen(t, page, 'client-detail-web');
+
     for (const [link, name] of [['APIs and roles', 'apis-roles'], ['Tenants', 'tenants']] as const) {
       await page.click(`nav >> text=${link}`);
       await page.waitForSelector(`h1:has-text("${link}")`);
@@ -280,7 +300,6 @@ test.serial('the console keeps its token in memory only; a refused token is refr
     await page.waitForSelector('table');
     t.is(new URL(page.url()).hash, '#/users', 'back on the screen asked for, without a password');
     t.is(consolePage.tokens.size, 3);
-    await saveScreens(page, 'users-desktop');
   } finally {
     await consolePage.close();
   }
@@ -297,6 +316,10 @@ test.serial('a read-only administrator (admin:read) sees no write control, and t
     await page.waitForSelector('ul[aria-label="Sessions"]');
     t.is(await page.locator('button:has-text("Sign out everywhere"), button:has-text("Disable"), form[aria-label="Profile and roles"]').count(), 0);
     await checkScreen(t, page, 'user-detail-read-only');
+    await page.goto(`${server.issuer}/console/#/clients/${CONSOLE_CLIENT_ID}`);
+    await page.waitForSelector('ul[aria-label="Redirect URIs"]');
+    t.is(await page.locator('form[aria-label="Change redirect URIs"], button:has-text("Rotate secret"), button:has-text("Delete")').count(), 0);
+    await checkScreen(t, page, 'client-detail-read-only');
     for (const screen of ['users', 'clients', 'apis', 'tenants']) {
       await page.goto(`${server.issuer}/console/#/${screen}`);
       await page.waitForFunction(() => !document.body.textContent?.includes('Loading…'));
