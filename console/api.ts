@@ -55,19 +55,14 @@ export const OPERATIONS = {
   adminGetConnector: ['get', '/api/admin/connectors/{id}'],
   adminUpdateConnector: ['patch', '/api/admin/connectors/{id}'],
   adminDeleteConnector: ['delete', '/api/admin/connectors/{id}'],
-} as const;
-
-// Routes being added to the Admin API (signing keys, webhooks): checked against
-// /api/openapi.json once they are in it.
-export const PENDING_OPERATIONS = {
-  keys: ['get', '/api/admin/keys'],
-  rotateKeys: ['post', '/api/admin/keys/rotate'],
-  retireKey: ['post', '/api/admin/keys/{kid}/retire'],
-  webhooks: ['get', '/api/admin/webhooks'],
-  createWebhook: ['post', '/api/admin/webhooks'],
-  deleteWebhook: ['delete', '/api/admin/webhooks/{id}'],
-  deliveries: ['get', '/api/admin/webhooks/{id}/deliveries'],
-  retryDelivery: ['post', '/api/admin/webhooks/{id}/deliveries/{deliveryId}/retry'],
+  adminListSigningKeys: ['get', '/api/admin/keys'],
+  adminRotateSigningKeys: ['post', '/api/admin/keys/rotate'],
+  adminRetireSigningKey: ['post', '/api/admin/keys/{kid}/retire'],
+  adminListWebhooks: ['get', '/api/admin/webhooks'],
+  adminCreateWebhook: ['post', '/api/admin/webhooks'],
+  adminDeleteWebhook: ['delete', '/api/admin/webhooks/{id}'],
+  adminListWebhookDeliveries: ['get', '/api/admin/webhooks/{id}/deliveries'],
+  adminRetryWebhookDelivery: ['post', '/api/admin/webhooks/{id}/deliveries/{deliveryId}/retry'],
 } as const;
 
 export function createAdminClient(send: Transport) {

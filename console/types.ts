@@ -37,61 +37,19 @@ export type Connector = Out<typeof schemas.connectorSchema>;
 export type ConnectorPage = Out<typeof schemas.connectorPageSchema>;
 export type ConnectorCreate = In<typeof schemas.connectorCreateSchema>;
 export type ConnectorPatch = In<typeof schemas.connectorPatchSchema>;
+export type SigningKey = Out<typeof schemas.signingKeySchema>;
+export type SigningKeyList = Out<typeof schemas.signingKeyListSchema>;
+export type KeyRotation = Out<typeof schemas.keyRotationSchema>;
+export type KeyRotate = NonNullable<In<typeof schemas.keyRotateSchema>>;
+export type Webhook = Out<typeof schemas.webhookSchema>;
+export type WebhookList = Out<typeof schemas.webhookListSchema>;
+export type WebhookCreate = In<typeof schemas.webhookCreateSchema>;
+export type WebhookCreated = Out<typeof schemas.webhookCreatedSchema>;
+export type Delivery = Out<typeof schemas.deliverySchema>;
+export type DeliveryPage = Out<typeof schemas.deliveryPageSchema>;
 
 /** The error body every Keyhold API answers with. */
 export interface ApiErrorBody {
   error: string;
   error_description?: string;
-}
-
-// Signing keys and webhooks: written from the agreed shapes until their Admin API routes
-// (and schemas) land; then derived from those schemas like the types above.
-export interface SigningKey {
-  kid: string;
-  alg: string;
-  stage: 'published' | 'signing' | 'retired' | 'removed';
-  created_at: string;
-  activates_at: string;
-  retired_at: string | null;
-  removes_at: string | null;
-}
-export interface SigningKeyList {
-  keys: SigningKey[];
-}
-export interface KeyRotation extends SigningKeyList {
-  rotated: string[];
-}
-export interface KeyRotate {
-  alg?: 'RS256' | 'PS256' | 'ES256' | 'EdDSA';
-}
-export interface Webhook {
-  id: string;
-  url: string;
-  events: string[];
-  active: boolean;
-  created_at: string;
-}
-export interface WebhookList {
-  webhooks: Webhook[];
-}
-export interface WebhookCreate {
-  url: string;
-  events?: string[];
-}
-export type WebhookCreated = Webhook & { secret: string };
-export interface Delivery {
-  id: string;
-  event_id: string;
-  type: string;
-  status: 'pending' | 'retrying' | 'delivered' | 'failed';
-  attempts: number;
-  last_error: string | null;
-  next_attempt_at: string | null;
-  delivered_at: string | null;
-  failed_at: string | null;
-  created_at: string;
-}
-export interface DeliveryPage {
-  deliveries: Delivery[];
-  next_cursor: string | null;
 }

@@ -65,7 +65,7 @@ export function SigningKeys(props: { api: AdminClientApi; canWrite: boolean }) {
             <tbody>
               {keys.map((key) => (
                 <tr key={key.kid} data-kid={key.kid} data-stage={key.stage}>
-                  <td>
+                  <td class="id">
                     <code>{key.kid}</code>
                   </td>
                   <td>{key.alg}</td>

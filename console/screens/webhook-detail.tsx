@@ -68,6 +68,7 @@ export function WebhookDetail(props: { api: AdminClientApi; canWrite: boolean; i
           Refresh
         </button>
       </div>
+      {action.note}
       <Loading {...deliveries} />
       {deliveries.data ? (
         listed.length === 0 ? (
@@ -82,32 +83,32 @@ export function WebhookDetail(props: { api: AdminClientApi; canWrite: boolean; i
                   <th>Attempts</th>
                   <th>Last error</th>
                   <th>When</th>
-                  {props.canWrite ? <th>Action</th> : null}
                 </tr>
               </thead>
               <tbody>
                 {listed.map((delivery) => (
                   <tr key={delivery.id} data-delivery={delivery.id} data-status={delivery.status}>
-                    <td>
+                    <td class="id">
                       {delivery.type}
                       <br />
-                      <code>{delivery.event_id}</code>
+                      <small>
+                        <code title="Keyhold-Event-Id">{delivery.event_id}</code>
+                      </small>
                     </td>
                     <td>
                       <span class={`status status-${delivery.status}`}>{delivery.status}</span>
+                      {props.canWrite && retriable(delivery) ? (
+                        <>
+                          <br />
+                          <button type="button" class="small" disabled={action.busy} onClick={() => retry(delivery)}>
+                            Retry
+                          </button>
+                        </>
+                      ) : null}
                     </td>
                     <td>{delivery.attempts}</td>
                     <td class="wide">{delivery.last_error ?? '—'}</td>
                     <td>{when(delivery)}</td>
-                    {props.canWrite ? (
-                      <td>
-                        {retriable(delivery) ? (
-                          <button type="button" class="small" disabled={action.busy} onClick={() => retry(delivery)}>
-                            Retry
-                          </button>
-                        ) : null}
-                      </td>
-                    ) : null}
                   </tr>
                 ))}
               </tbody>
@@ -138,7 +139,6 @@ export function WebhookDetail(props: { api: AdminClientApi; canWrite: boolean; i
           </button>
         </div>
       ) : null}
-      {action.note}
     </section>
   );
 }

@@ -1,7 +1,7 @@
 // Webhooks: where events are POSTed. Creating one shows its signing secret this once; the
 // receiver checks Keyhold-Signature with it. A webhook's deliveries are on its own screen.
 import { useState } from 'preact/hooks';
-import { eventTypes } from '#src/services/event-types.ts';
+import { eventTypes, isEventType } from '#src/services/event-types.ts';
 import type { AdminClientApi } from '../api.ts';
 import type { WebhookCreated } from '../types.ts';
 import { CreateForm, Field, formatTime, Loading, Scroll, SecretOnce, fieldOf, useAction, useLoad } from '../ui.tsx';
@@ -16,7 +16,7 @@ export function Webhooks(props: { api: AdminClientApi; canWrite: boolean }) {
   const submit = (event: Event) => {
     event.preventDefault();
     const form = event.currentTarget as HTMLFormElement;
-    const events = [...form.querySelectorAll<HTMLInputElement>('input[name=events]:checked')].map((box) => box.value);
+    const events = [...form.querySelectorAll<HTMLInputElement>('input[name=events]:checked')].map((box) => box.value).filter(isEventType);
     void create.run(async () => {
       setCreated(await props.api.createWebhook({ url: fieldOf(form, 'url'), ...(events.length ? { events } : {}) }));
       form.reset();
@@ -61,7 +61,10 @@ export function Webhooks(props: { api: AdminClientApi; canWrite: boolean }) {
       ) : null}
       {created ? (
         <div class="panel" aria-label="New webhook">
-          <h2>Created a webhook for {created.url}</h2>
+          <h2>Webhook created</h2>
+          <p>
+            Events go to <code>{created.url}</code>.
+          </p>
           <SecretOnce label="Signing secret" secret={created.secret} />
           <p class="muted">The receiver checks each request's Keyhold-Signature with it.</p>
           <p>

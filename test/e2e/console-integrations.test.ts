@@ -126,7 +126,7 @@ test.serial('an owner creates a connector with the fields of its type, sees the 
   }
 });
 
-test.serial('an administrator rotates the signing keys and sees the new kid published, then signing in the JWKS order', async (t) => {
+test.serial('an administrator rotates the signing keys and sees the new kid listed with its stage', async (t) => {
   const admin = await createUser(server, { roles: ['admin', 'owner'] });
   const consolePage = await openConsole(browser, server, admin);
   const { page } = consolePage;

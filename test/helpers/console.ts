@@ -61,10 +61,11 @@ interface Assertions {
 /** Checks the screen (axe, no sideways scrolling) and saves its screenshots when asked to. */
 export async function checkScreen(t: Assertions, page: Page, name: string): Promise<void> {
   await page.waitForFunction(() => !document.body.textContent?.includes('Loading…'));
+  // Saved first, so that a screen failing the checks can be looked at.
+  if (SCREENS) await saveScreens(page, name);
   t.deepEqual(await seriousViolations(page), [], `axe on ${name}`);
   const width = await page.evaluate(() => ({ page: document.documentElement.scrollWidth, viewport: innerWidth }));
   t.true(width.page <= width.viewport, `${name} fits ${width.viewport} px (page is ${width.page} px wide)`);
-  if (SCREENS) await saveScreens(page, name);
 }
 
 /** The screen as it is now, at 390 and 1280 px wide; the page is left at its own width. */
