@@ -59,7 +59,6 @@ export function SigningKeys(props: { api: AdminClientApi; canWrite: boolean }) {
                 <th>Stage</th>
                 <th>Created</th>
                 <th>Next</th>
-                {props.canWrite ? <th>Action</th> : null}
               </tr>
             </thead>
             <tbody>
@@ -73,18 +72,17 @@ export function SigningKeys(props: { api: AdminClientApi; canWrite: boolean }) {
                     <strong>{key.stage}</strong>
                     <br />
                     <small class="muted">{STAGES[key.stage]}</small>
-                  </td>
-                  <td>{formatTime(key.created_at)}</td>
-                  <td>{nextStep(key)}</td>
-                  {props.canWrite ? (
-                    <td>
-                      {key.stage === 'published' || key.stage === 'signing' ? (
+                    {props.canWrite && (key.stage === 'published' || key.stage === 'signing') ? (
+                      <>
+                        <br />
                         <button type="button" class="small" disabled={action.busy} onClick={() => retire(key.kid)}>
                           Retire
                         </button>
-                      ) : null}
-                    </td>
-                  ) : null}
+                      </>
+                    ) : null}
+                  </td>
+                  <td>{formatTime(key.created_at)}</td>
+                  <td>{nextStep(key)}</td>
                 </tr>
               ))}
             </tbody>

@@ -153,6 +153,14 @@ test.serial('an administrator rotates the signing keys and sees the new kid list
     t.regex((await row.textContent()) ?? '', new RegExp(alg));
     t.regex((await page.textContent('[role=status]')) ?? '', new RegExp(fresh[0]!.kid));
     await checkScreen(t, page, 'keys-rotated');
+
+    // Retiring the new key now would leave no key to sign after the rotation: refused, with the reason.
+    page.on('dialog', (dialog) => void dialog.accept());
+    await row.locator('button:has-text("Retire")').click();
+    await page.waitForSelector('[role=alert]');
+    t.regex((await page.textContent('[role=alert]')) ?? '', /last_signing_key/);
+    const after = (await api(await owner(), 'GET', '/api/admin/keys')).body.keys as Array<{ kid: string; stage: string }>;
+    t.is(after.find((key) => key.kid === fresh[0]!.kid)?.stage, fresh[0]!.stage);
     t.deepEqual(consolePage.problems, []);
   } finally {
     await consolePage.close();
