@@ -227,6 +227,30 @@ test.serial('an administrator creates a webhook (its secret shown once), sees a 
   }
 });
 
+test.serial('an administrator without role owner sees the connectors but is refused a change, with the reason; nothing is added', async (t) => {
+  const admin = await createUser(server, { roles: ['admin'] });
+  const consolePage = await openConsole(browser, server, admin);
+  const { page } = consolePage;
+  try {
+    await page.goto(`${server.issuer}/console/#/connectors`);
+    await page.waitForSelector('tr[data-connector]');
+    await page.click('summary:has-text("New connector")');
+    const form = page.locator('form[aria-label="New connector"]');
+    await form.locator('select[name=type]').selectOption('google');
+    await form.locator('input[name=id]').fill('not-an-owner');
+    await form.locator('input[name=name]').fill('Google');
+    await form.locator('input[name=client_id]').fill('g');
+    await form.locator('input[name=client_secret]').fill('s');
+    await form.locator('button[type=submit]').click();
+    await page.waitForSelector('form[aria-label="New connector"] [role=alert]');
+    t.regex((await page.textContent('form[aria-label="New connector"] [role=alert]')) ?? '', /only an owner.*\(forbidden\)/);
+    t.is((await api(await owner(), 'GET', '/api/admin/connectors/not-an-owner')).status, 404);
+    t.deepEqual(consolePage.problems, []);
+  } finally {
+    await consolePage.close();
+  }
+});
+
 test.serial('a read-only administrator sees connectors, signing keys and webhooks without a write control; its token is refused for each write', async (t) => {
   t.truthy(made.connector && made.webhook && made.delivery, 'the administrator tests ran first');
   const auditor = await createUser(server, { roles: ['auditor'] });
