@@ -56,7 +56,7 @@ export function ClientDetail(props: { api: AdminClientApi; canWrite: boolean; id
               {props.canWrite ? (
                 <form class="stack" onSubmit={saveRedirects} aria-label="Change redirect URIs" key={redirectUris.join(' ')}>
                   <Field label="Redirect URIs" hint="One per line; they replace the list above.">
-                    <textarea name="redirect_uris" rows={3} value={redirectUris.join('\n')} required />
+                    <textarea name="redirect_uris" rows={3} defaultValue={redirectUris.join('\n')} required />
                   </Field>
                   <button type="submit" disabled={redirects.busy}>
                     Save redirect URIs

@@ -1,5 +1,6 @@
 // One connector: what it is and its redirect URI; change its name, credentials, scope and MFA
 // trust (id, type and issuer stay: linked identities are subjects of that issuer), or delete it.
+// Fields start from the stored values (defaultValue): a refused change keeps what was typed.
 import type { AdminClientApi } from '../api.ts';
 import type { ConnectorPatch } from '../types.ts';
 import { Field, fieldOf, formatTime, Loading, useAction, useLoad } from '../ui.tsx';
@@ -67,10 +68,10 @@ export function ConnectorDetail(props: { api: AdminClientApi; canWrite: boolean;
               <h2>Change</h2>
               <form class="stack" onSubmit={save} aria-label="Change connector" key={JSON.stringify(data)}>
                 <Field label="Name">
-                  <input name="name" value={data.name} autocomplete="off" required />
+                  <input name="name" defaultValue={data.name} autocomplete="off" required />
                 </Field>
                 <Field label={data.type === 'apple' ? 'Services ID (client id)' : 'Client id'}>
-                  <input name="client_id" value={data.client_id} autocomplete="off" required />
+                  <input name="client_id" defaultValue={data.client_id} autocomplete="off" required />
                 </Field>
                 {data.type === 'apple' ? (
                   <AppleKeyFields required={false} />
@@ -80,10 +81,10 @@ export function ConnectorDetail(props: { api: AdminClientApi; canWrite: boolean;
                   </Field>
                 )}
                 <Field label="Scope" hint="Empty: the type's default.">
-                  <input name="scope" value={data.scope} autocomplete="off" />
+                  <input name="scope" defaultValue={data.scope} autocomplete="off" />
                 </Field>
                 <label class="choice">
-                  <input type="checkbox" name="trust_upstream_mfa" checked={data.trust_upstream_mfa} />
+                  <input type="checkbox" name="trust_upstream_mfa" defaultChecked={data.trust_upstream_mfa} />
                   Count the provider's multi-factor sign-in as a second factor here
                 </label>
                 <button type="submit" disabled={action.busy}>

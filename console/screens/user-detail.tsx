@@ -69,13 +69,13 @@ export function UserDetail(props: { api: AdminClientApi; canWrite: boolean; id: 
             <>
               <form class="stack" onSubmit={save} aria-label="Profile and roles" key={account.updated_at}>
                 <Field label="Name">
-                  <input name="name" value={account.name ?? ''} autocomplete="off" />
+                  <input name="name" defaultValue={account.name ?? ''} autocomplete="off" />
                 </Field>
                 <Field label="Roles" hint="Separated by spaces.">
-                  <input name="roles" value={account.roles.join(' ')} autocomplete="off" />
+                  <input name="roles" defaultValue={account.roles.join(' ')} autocomplete="off" />
                 </Field>
                 <Field label="Tier">
-                  <input name="tier" value={account.tier ?? ''} autocomplete="off" />
+                  <input name="tier" defaultValue={account.tier ?? ''} autocomplete="off" />
                 </Field>
                 <button type="submit" disabled={action.busy}>
                   Save

@@ -261,6 +261,7 @@ test.serial('an administrator signs in, creates a user and a client, signs a use
     await redirectForm.locator('textarea[name=redirect_uris]').fill('https://app.example.test/cb#fragment');
     await redirectForm.locator('button[type=submit]').click();
     await page.waitForSelector('form[aria-label="Change redirect URIs"] [role=alert]');
+    t.is(await redirectForm.locator('textarea[name=redirect_uris]').inputValue(), 'https://app.example.test/cb#fragment', 'what was typed stays, to be corrected');
     t.deepEqual((await api(await adminClientToken(server, 'admin:read'), 'GET', `/api/admin/clients/${web.clientId}`)).body.metadata.redirect_uris, ['https://app.example.test/new-callback', 'https://app.example.test/second']);
     await checkScreen(t, page, 'client-detail-web');
 
