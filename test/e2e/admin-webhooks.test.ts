@@ -73,7 +73,6 @@ test.serial('create shows the secret once; a refused delivery is listed as faile
   const created = await api(owner, 'POST', '/api/admin/webhooks', { url: receiver.url, events: ['auth.user_created'] });
   t.is(created.status, 201, JSON.stringify(created.body));
   t.is(created.headers.get('cache-control'), 'no-store');
-  t.is(created.headers.get('location'), `/api/admin/webhooks/${created.body.id}`);
   t.like(created.body, { url: receiver.url, events: ['auth.user_created'], active: true });
   t.regex(created.body.secret, /^whsec_/);
   webhook = { id: created.body.id, secret: created.body.secret };
@@ -108,9 +107,10 @@ test.serial('create shows the secret once; a refused delivery is listed as faile
   receiver.failNext(0);
   const retried = await api(owner, 'POST', `${path}/${deliveryId}/retry`);
   t.is(retried.status, 202, JSON.stringify(retried.body));
-  t.like(retried.body, { id: deliveryId, event_id: delivery.event_id, failed_at: null, delivered_at: null });
-  t.not(retried.body.status, 'failed');
-  t.truthy(retried.body.next_attempt_at);
+  t.like(retried.body, { id: deliveryId, event_id: delivery.event_id, failed_at: null });
+  // Due again (the running worker may already have sent it by the time the answer is read).
+  t.true(['retrying', 'delivered'].includes(retried.body.status), retried.body.status);
+  if (retried.body.status === 'retrying') t.truthy(retried.body.next_attempt_at);
 
   const delivered = await waitFor(
     () => api(read, 'GET', `${path}?status=delivered`),
@@ -276,4 +276,8 @@ test('every webhook route is in the OpenAPI document', async (t) => {
   t.deepEqual(Object.keys(document.paths['/api/admin/webhooks/{id}'] ?? {}), ['delete']);
   t.deepEqual(Object.keys(document.paths['/api/admin/webhooks/{id}/deliveries'] ?? {}), ['get']);
   t.deepEqual(Object.keys(document.paths['/api/admin/webhooks/{id}/deliveries/{deliveryId}/retry'] ?? {}), ['post']);
+  // The secret is documented in the creation answer only.
+  const schemas = (document as unknown as { components: { schemas: Record<string, { properties?: Record<string, unknown> }> } }).components.schemas;
+  t.truthy(schemas.AdminWebhookCreated?.properties?.secret);
+  for (const name of ['AdminWebhook', 'AdminWebhooks', 'AdminWebhookDelivery', 'AdminWebhookDeliveryPage']) t.false(JSON.stringify(schemas[name] ?? null).includes('"secret"'), name);
 });

@@ -17,7 +17,6 @@ export const createWebhook = (deps: AdminApiDependencies) =>
     handle: async (ctx, { body }) => {
       const created = await deps.admin.webhooks.create(adminActorOf(ctx), body);
       ctx.set('Cache-Control', 'no-store');
-      ctx.set('Location', `/api/admin/webhooks/${created.id}`);
       return { ...webhookOf(created), secret: created.secret };
     },
   });
