@@ -63,6 +63,8 @@ const WARMUP_MS = 2000;
 const MAX_OPS = 200_000;
 const JWT_WINDOW_MS = 3000;
 const VERIFY_ROUNDS = 6;
+/** Alternating rounds of each side in an engine comparison (together WINDOW_MS per side). */
+const COMPARE_ROUNDS = 6;
 const VERIFY_ROUND_MS = 1000;
 const CHILD_RUNS = 3;
 const CHILD_IDLE_MS = 2000;
@@ -132,6 +134,14 @@ const ENGINE = 'bare oidc-provider + the same Redis adapter';
 
 function describe(m: Measurement) {
   return { ops: m.ops, seconds: m.seconds, concurrency: m.concurrency, latencyMs: m.latencyMs };
+}
+
+/** Rounds of one side as one measurement: all operations over all the time; the latencies are the median round's. */
+function combine(runs: Measurement[]): Measurement {
+  const ops = runs.reduce((sum, run) => sum + run.ops, 0);
+  const seconds = runs.reduce((sum, run) => sum + run.seconds, 0);
+  const middle = [...runs].sort((a, b) => a.rate - b.rate)[Math.floor(runs.length / 2)]!;
+  return { ops, seconds: round(seconds, 3), rate: ops / seconds, concurrency: middle.concurrency, latencyMs: middle.latencyMs };
 }
 
 async function main() {
@@ -231,14 +241,25 @@ async function main() {
   }
 
   // 2. Token paths against the bare engine ------------------------------------------------
-  // Each workload runs on the reference engine and then on Keyhold, back to back, with the
-  // same concurrency and window; the ratio is Keyhold's rate over the engine's (goal >= 0.9).
+  // Each workload runs on the reference engine and on Keyhold with the same concurrency and
+  // window; the ratio is Keyhold's rate over the engine's (goal >= 0.9). The two alternate
+  // in short rounds (ABBA…) after a warm-up each, so that a change in the machine's load
+  // meanwhile (it is shared) weighs on both alike; a side's rate is its operations over its
+  // time in all rounds.
   const compare = async (name: string, unit: string, ops: { keyhold(worker: number): Promise<unknown>; reference(worker: number): Promise<unknown> }, concurrency = HTTP_CONCURRENCY) => {
-    log(`${name}: reference, then Keyhold`);
-    const reference = await measure({ concurrency, durationMs: WINDOW_MS, warmupMs: WARMUP_MS, maxOps: MAX_OPS, op: ops.reference });
-    const keyholdRun = await measure({ concurrency, durationMs: WINDOW_MS, warmupMs: WARMUP_MS, maxOps: MAX_OPS, op: ops.keyhold });
+    log(`${name}: the engine and Keyhold in ${COMPARE_ROUNDS} alternating rounds each`);
+    const sides = ['reference', 'keyhold'] as const;
+    for (const side of sides) await measure({ concurrency, durationMs: WARMUP_MS, maxOps: MAX_OPS, op: ops[side] });
+    const rounds: Record<(typeof sides)[number], Measurement[]> = { reference: [], keyhold: [] };
+    for (let index = 0; index < COMPARE_ROUNDS; index++) {
+      for (const side of index % 2 === 0 ? sides : ([...sides].reverse() as Array<(typeof sides)[number]>)) {
+        rounds[side].push(await measure({ concurrency, durationMs: WINDOW_MS / COMPARE_ROUNDS, maxOps: MAX_OPS / COMPARE_ROUNDS, op: ops[side] }));
+      }
+    }
+    const reference = combine(rounds.reference);
+    const keyholdRun = combine(rounds.keyhold);
     const ratio = keyholdRun.rate / reference.rate;
-    results.push({ name, value: round(keyholdRun.rate), unit, reference: round(reference.rate), ratio, ratioTo: ENGINE, goal: '>= 0.9 of the engine', meets: ratio >= 0.9, detail: { keyhold: describe(keyholdRun), reference: describe(reference) } });
+    results.push({ name, value: round(keyholdRun.rate), unit, reference: round(reference.rate), ratio, ratioTo: ENGINE, goal: '>= 0.9 of the engine', meets: ratio >= 0.9, detail: { keyhold: describe(keyholdRun), reference: describe(reference), rounds: { keyhold: rounds.keyhold.map((run) => round(run.rate)), reference: rounds.reference.map((run) => round(run.rate)) } } });
     return keyholdRun;
   };
   const form = (authorization: string, body: Record<string, string>): RequestInit => ({
