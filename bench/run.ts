@@ -22,12 +22,12 @@
 //                      (goals: < 120 MiB, < 1.5 s to /readyz)
 //   CLI                `keyhold keys list` in services mode, spawn to exit (goal: < 1 s)
 //
-// BENCH_ONLY=login (a comma-separated list of section names) runs only those sections:
-//   tokens     the bare node:http reference, the token paths against the bare engine,
-//              JWT verification, @keyhold/verify, userinfo and refresh rotation
-//   login      password logins against the argon2id loop
-//   processes  WORKERS 1 and 2, idle RSS and cold start, the CLI
-// BENCH_WINDOW_MS sets each measured window (5000 ms by default).
+// BENCH_ONLY=<section>[,<section>…] runs only the named sections (all when unset): `tokens`
+// (the token paths against the bare engine: client_credentials, introspection, userinfo,
+// refresh rotation), `verify` (JWT verification and @keyhold/verify, with the node:http
+// reference their ratios use), `login` (password logins), `processes` (WORKERS, idle RSS,
+// cold start, CLI). E.g. `BENCH_ONLY=tokens npm run bench` while working on a token path;
+// results.json then holds only those figures.
 //
 // In-process figures share this process's event loop between the load generator and the
 // server under test, for the references and for Keyhold alike. Everything created (servers,
@@ -63,20 +63,18 @@ const WARMUP_MS = 2000;
 const MAX_OPS = 200_000;
 const JWT_WINDOW_MS = 3000;
 const VERIFY_ROUNDS = 6;
+/** Alternating rounds of each side in an engine comparison (together WINDOW_MS per side). */
+const COMPARE_ROUNDS = 6;
 const VERIFY_ROUND_MS = 1000;
 const CHILD_RUNS = 3;
 const CHILD_IDLE_MS = 2000;
 
-const SECTIONS = ['tokens', 'login', 'processes'] as const;
+const SECTIONS = ['tokens', 'verify', 'login', 'processes'] as const;
 type Section = (typeof SECTIONS)[number];
-const onlySections = (process.env.BENCH_ONLY ?? '')
-  .split(',')
-  .map((name) => name.trim())
-  .filter(Boolean);
-for (const name of onlySections) {
-  if (!SECTIONS.includes(name as Section)) throw new Error(`BENCH_ONLY: unknown section "${name}" (sections: ${SECTIONS.join(', ')})`);
-}
-const runs = (section: Section) => onlySections.length === 0 || onlySections.includes(section);
+const only = (process.env.BENCH_ONLY ?? '').split(',').map((name) => name.trim()).filter(Boolean);
+for (const name of only) if (!SECTIONS.includes(name as Section)) throw new Error(`BENCH_ONLY: unknown section "${name}" (known: ${SECTIONS.join(', ')})`);
+/** Whether this run measures `section` (BENCH_ONLY). */
+const runs = (section: Section) => only.length === 0 || only.includes(section);
 
 // ---------------------------------------------------------------------------------------
 // Cleanup: every resource registers its removal as soon as it exists; run once, in reverse.
@@ -138,6 +136,15 @@ function describe(m: Measurement) {
   return { ops: m.ops, seconds: m.seconds, concurrency: m.concurrency, latencyMs: m.latencyMs };
 }
 
+/** Rounds of one side as one measurement: all operations over all the time; the latencies are the median round's. */
+function combine(runs: Measurement[]): Measurement {
+  const ops = runs.reduce((sum, run) => sum + run.ops, 0);
+  const seconds = runs.reduce((sum, run) => sum + run.seconds, 0);
+  const middle = [...runs].sort((a, b) => a.rate - b.rate)[Math.floor(runs.length / 2)]!;
+  const cpuMs = runs.reduce((sum, run) => sum + run.cpuMsPerOp * run.ops, 0);
+  return { ops, seconds: round(seconds, 3), rate: ops / seconds, concurrency: middle.concurrency, latencyMs: middle.latencyMs, cpuMsPerOp: round(cpuMs / Math.max(1, ops), 2) };
+}
+
 async function main() {
   const started = performance.now();
   // Other work on the machine skews every figure; the load average is recorded with them.
@@ -171,7 +178,7 @@ async function main() {
       await reference.stop();
     }
   };
-  if (runs('tokens')) await measureReference('before');
+  if (runs('verify')) await measureReference('before');
   const referenceRps = () => referenceRuns.reduce((sum, run) => sum + run.rate, 0) / referenceRuns.length;
   const RPS = 'bare node:http requests/s';
 
@@ -234,6 +241,28 @@ async function main() {
     throw new Error(`unexpected password hash parameters: ${hashAlg} ${hashParams}`);
   }
 
+  // 2. Token paths against the bare engine ------------------------------------------------
+  // Each workload runs on the reference engine and on Keyhold with the same concurrency and
+  // window; the ratio is Keyhold's rate over the engine's (goal >= 0.9). The two alternate
+  // in short rounds (ABBA…) after a warm-up each, so that a change in the machine's load
+  // meanwhile (it is shared) weighs on both alike; a side's rate is its operations over its
+  // time in all rounds.
+  const compare = async (name: string, unit: string, ops: { keyhold(worker: number): Promise<unknown>; reference(worker: number): Promise<unknown> }, concurrency = HTTP_CONCURRENCY) => {
+    log(`${name}: the engine and Keyhold in ${COMPARE_ROUNDS} alternating rounds each`);
+    const sides = ['reference', 'keyhold'] as const;
+    for (const side of sides) await measure({ concurrency, durationMs: WARMUP_MS, maxOps: MAX_OPS, op: ops[side] });
+    const rounds: Record<(typeof sides)[number], Measurement[]> = { reference: [], keyhold: [] };
+    for (let index = 0; index < COMPARE_ROUNDS; index++) {
+      for (const side of index % 2 === 0 ? sides : ([...sides].reverse() as Array<(typeof sides)[number]>)) {
+        rounds[side].push(await measure({ concurrency, durationMs: WINDOW_MS / COMPARE_ROUNDS, maxOps: MAX_OPS / COMPARE_ROUNDS, op: ops[side] }));
+      }
+    }
+    const reference = combine(rounds.reference);
+    const keyholdRun = combine(rounds.keyhold);
+    const ratio = keyholdRun.rate / reference.rate;
+    results.push({ name, value: round(keyholdRun.rate), unit, reference: round(reference.rate), ratio, ratioTo: ENGINE, goal: '>= 0.9 of the engine', meets: ratio >= 0.9, detail: { keyhold: describe(keyholdRun), reference: describe(reference), rounds: { keyhold: rounds.keyhold.map((run) => round(run.rate)), reference: rounds.reference.map((run) => round(run.rate)) } } });
+    return keyholdRun;
+  };
   const form = (authorization: string, body: Record<string, string>): RequestInit => ({
     method: 'POST',
     headers: { authorization, 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
@@ -241,34 +270,21 @@ async function main() {
   });
   const tokenEndpoint = `${issuer}/token`;
   const serviceAuthorization = basicAuthorization(service.client_id as string, service.client_secret as string);
+  const accessTokens: string[] = [];
   const issueAt = async (endpoint: string, authorization: string, body: Record<string, string>, keep?: string[]) => {
     const answer = await fetchJson(endpoint, form(authorization, body));
     if (typeof answer.access_token !== 'string' || answer.token_type !== 'Bearer') throw new Error(`unexpected token response ${JSON.stringify(answer)}`);
     if (keep && keep.length < 1000) keep.push(answer.access_token);
     return answer.access_token;
   };
-
-  let verifyComparison: VerifyComparison | undefined;
+  const jwtRequest = { grant_type: 'client_credentials', resource: apiIdentifier, scope: 'read:things' };
   if (runs('tokens')) {
-    // 2. Token paths against the bare engine ------------------------------------------------
-    // Each workload runs on the reference engine and then on Keyhold, back to back, with the
-    // same concurrency and window; the ratio is Keyhold's rate over the engine's (goal >= 0.9).
     const referencePrefix = createTestRedisPrefix();
     onCleanup('reference redis prefix', () => referencePrefix.clear());
     log(`bare oidc-provider reference with the Redis adapter (prefix ${referencePrefix.prefix})`);
     const engine = await startReferenceEngine({ redisUrl: testRedisUrl, prefix: referencePrefix.prefix, api: apiIdentifier, apiScopes: ['read:things', 'write:things'] });
     onCleanup('reference engine', () => engine.stop());
-    const compare = async (name: string, unit: string, ops: { keyhold(worker: number): Promise<unknown>; reference(worker: number): Promise<unknown> }, concurrency = HTTP_CONCURRENCY) => {
-      log(`${name}: reference, then Keyhold`);
-      const reference = await measure({ concurrency, durationMs: WINDOW_MS, warmupMs: WARMUP_MS, maxOps: MAX_OPS, op: ops.reference });
-      const keyholdRun = await measure({ concurrency, durationMs: WINDOW_MS, warmupMs: WARMUP_MS, maxOps: MAX_OPS, op: ops.keyhold });
-      const ratio = keyholdRun.rate / reference.rate;
-      results.push({ name, value: round(keyholdRun.rate), unit, reference: round(reference.rate), ratio, ratioTo: ENGINE, goal: '>= 0.9 of the engine', meets: ratio >= 0.9, detail: { keyhold: describe(keyholdRun), reference: describe(reference) } });
-      return keyholdRun;
-    };
     const referenceServiceAuthorization = basicAuthorization(engine.service.clientId, engine.service.clientSecret);
-    const accessTokens: string[] = [];
-    const jwtRequest = { grant_type: 'client_credentials', resource: apiIdentifier, scope: 'read:things' };
     await compare('client_credentials, JWT for an API', 'tokens/s', {
       keyhold: () => issueAt(tokenEndpoint, serviceAuthorization, jwtRequest, accessTokens),
       reference: () => issueAt(`${engine.url}/token`, referenceServiceAuthorization, jwtRequest),
@@ -288,49 +304,6 @@ async function main() {
       reference: (worker) => introspect(`${engine.url}/token/introspection`, referenceServiceAuthorization, referenceOpaqueTokens[worker % referenceOpaqueTokens.length]!),
     });
     results.push({ name: 'introspection (absolute)', value: round(introspectionRun.rate), unit: 'introspections/s', ratio: introspectionRun.rate / 5000, ratioTo: 'the goal of 5,000/s', goal: '>= 5000/s', meets: introspectionRun.rate >= 5000 });
-
-    // 5. JWT verification (now, while the server is idle) -------------------------------------
-    log('JWT verification');
-    const discovery = await fetchJson(`${issuer}/.well-known/openid-configuration`, {});
-    const jwks = jose.createRemoteJWKSet(new URL(discovery.jwks_uri as string));
-    const header = jose.decodeProtectedHeader(accessTokens[0]!);
-    const verifyOptions = { issuer, audience: apiIdentifier, typ: 'at+jwt', algorithms: [header.alg!] };
-    const { payload: firstPayload } = await jose.jwtVerify(accessTokens[0]!, jwks, verifyOptions);
-    if (firstPayload.client_id !== service.client_id || firstPayload.scope !== 'read:things') throw new Error(`unexpected access token claims ${JSON.stringify(firstPayload)}`);
-    const jwtRun = await measureLoop({
-      durationMs: JWT_WINDOW_MS,
-      maxOps: MAX_OPS,
-      async op(index) {
-        await jose.jwtVerify(accessTokens[index % accessTokens.length]!, jwks, verifyOptions);
-      },
-    });
-    results.push({
-      name: 'JWT verification (jose, cached JWKS)',
-      value: round(jwtRun.rate),
-      unit: 'verifications/s',
-      ratio: jwtRun.rate,
-      ratioTo: RPS,
-      detail: { ...describe(jwtRun), alg: header.alg, distinctTokens: accessTokens.length, perVerificationUs: round(1e6 / jwtRun.rate, 2) },
-    });
-
-    log('@keyhold/verify against bare jose (local key set)');
-    verifyComparison = await compareVerification({ issuer, audience: apiIdentifier, tokens: accessTokens, rounds: VERIFY_ROUNDS, roundMs: VERIFY_ROUND_MS, maxOps: MAX_OPS });
-    results.push({
-      name: 'JWT verification (bare jose, local key set)',
-      value: round(verifyComparison.bareRate),
-      unit: 'verifications/s',
-      ratio: verifyComparison.bareRate,
-      ratioTo: RPS,
-      detail: { alg: verifyComparison.alg, roundRates: verifyComparison.bareRounds, roundMs: VERIFY_ROUND_MS },
-    });
-    results.push({
-      name: '@keyhold/verify verify() (ratio: to bare jose)',
-      value: round(verifyComparison.packageRate),
-      unit: 'verifications/s',
-      ratio: verifyComparison.ratio,
-      ratioTo: 'bare jose jwtVerify with a local key set (goal >= 0.9)',
-      detail: { alg: verifyComparison.alg, roundRates: verifyComparison.packageRounds, roundMs: VERIFY_ROUND_MS },
-    });
 
     // 3. Refresh token rotation and userinfo ----------------------------------------------------
     log(`refresh rotation and userinfo: ${REFRESH_CHAINS} chains from code flows with consent`);
@@ -381,8 +354,56 @@ async function main() {
     await engine.stop();
   }
 
+  // 5. JWT verification (now, while the server is idle) -------------------------------------
+  let verifyComparison: VerifyComparison | undefined;
+  if (runs('verify')) {
+    // Without the token section, a few JWTs to verify.
+    while (accessTokens.length < 100) await issueAt(tokenEndpoint, serviceAuthorization, jwtRequest, accessTokens);
+    log('JWT verification');
+    const discovery = await fetchJson(`${issuer}/.well-known/openid-configuration`, {});
+    const jwks = jose.createRemoteJWKSet(new URL(discovery.jwks_uri as string));
+    const header = jose.decodeProtectedHeader(accessTokens[0]!);
+    const verifyOptions = { issuer, audience: apiIdentifier, typ: 'at+jwt', algorithms: [header.alg!] };
+    const { payload: firstPayload } = await jose.jwtVerify(accessTokens[0]!, jwks, verifyOptions);
+    if (firstPayload.client_id !== service.client_id || firstPayload.scope !== 'read:things') throw new Error(`unexpected access token claims ${JSON.stringify(firstPayload)}`);
+    const jwtRun = await measureLoop({
+      durationMs: JWT_WINDOW_MS,
+      maxOps: MAX_OPS,
+      async op(index) {
+        await jose.jwtVerify(accessTokens[index % accessTokens.length]!, jwks, verifyOptions);
+      },
+    });
+    results.push({
+      name: 'JWT verification (jose, cached JWKS)',
+      value: round(jwtRun.rate),
+      unit: 'verifications/s',
+      ratio: jwtRun.rate,
+      ratioTo: RPS,
+      detail: { ...describe(jwtRun), alg: header.alg, distinctTokens: accessTokens.length, perVerificationUs: round(1e6 / jwtRun.rate, 2) },
+    });
+
+    log('@keyhold/verify against bare jose (local key set)');
+    verifyComparison = await compareVerification({ issuer, audience: apiIdentifier, tokens: accessTokens, rounds: VERIFY_ROUNDS, roundMs: VERIFY_ROUND_MS, maxOps: MAX_OPS });
+    results.push({
+      name: 'JWT verification (bare jose, local key set)',
+      value: round(verifyComparison.bareRate),
+      unit: 'verifications/s',
+      ratio: verifyComparison.bareRate,
+      ratioTo: RPS,
+      detail: { alg: verifyComparison.alg, roundRates: verifyComparison.bareRounds, roundMs: VERIFY_ROUND_MS },
+    });
+    results.push({
+      name: '@keyhold/verify verify() (ratio: to bare jose)',
+      value: round(verifyComparison.packageRate),
+      unit: 'verifications/s',
+      ratio: verifyComparison.ratio,
+      ratioTo: 'bare jose jwtVerify with a local key set (goal >= 0.9)',
+      detail: { alg: verifyComparison.alg, roundRates: verifyComparison.packageRounds, roundMs: VERIFY_ROUND_MS },
+    });
+  }
+
+  // 4. Password logins -----------------------------------------------------------------------
   if (runs('login')) {
-    // 4. Password logins -----------------------------------------------------------------------
     log('password login: full code flow, first-party client');
     const firstPartyConfig = await discover(issuer, firstParty.client_id as string, firstParty.client_secret as string);
     const loginRun = await measure({
@@ -422,19 +443,17 @@ async function main() {
 
   // The in-process server is stopped before the processes are measured, so they idle alone.
   await server.stop();
-  if (runs('tokens')) await measureReference('after');
+  if (runs('verify')) await measureReference('after');
   // Throughput results carry their raw rate in `ratio` until the reference is complete.
   for (const result of results) if (result.ratioTo === RPS) result.ratio /= referenceRps();
 
+  // 6. Processes: WORKERS 1 and 2, cold start and idle RSS, the CLI -------------------------
+  // All run the build (dist/, plain JavaScript), as `npm start` does.
   const referenceChildren: ChildRun[] = [];
-  let referenceRssKiB = Number.NaN;
-  let referenceStartMs = Number.NaN;
   if (runs('processes')) {
-    // 6. Processes: WORKERS 1 and 2, cold start and idle RSS, the CLI -------------------------
-    // All run the build (dist/, plain JavaScript), as `npm start` does.
     if (distIsStale()) {
-      log('building dist/ (sources newer than the build)');
-      await buildDist();
+        log('building dist/ (sources newer than the build)');
+        await buildDist();
     }
     const baseEnv = { PATH: process.env.PATH, HOME: process.env.HOME };
     const keyholdEnv = (port: number, extra: Record<string, string> = {}) => ({
@@ -510,8 +529,8 @@ async function main() {
         }),
       );
     }
-    referenceRssKiB = median(referenceChildren.map((run) => run.idleRssKiB));
-    referenceStartMs = median(referenceChildren.map((run) => run.startMs));
+    const referenceRssKiB = median(referenceChildren.map((run) => run.idleRssKiB));
+    const referenceStartMs = median(referenceChildren.map((run) => run.startMs));
     const keyholdRssKiB = median(keyholdChildren.map((run) => run.idleRssKiB));
     const keyholdStartMs = median(keyholdChildren.map((run) => run.startMs));
     results.push({
@@ -563,24 +582,23 @@ async function main() {
   // Report -----------------------------------------------------------------------------------
   const referenceReport = {
     name: 'bare node:http (tiny JSON body)',
-    value: round(referenceRps()),
+    value: referenceRuns.length > 0 ? round(referenceRps()) : undefined,
     unit: 'requests/s',
     runs: referenceRuns.map((run) => ({ when: run === referenceRuns[0] ? 'before' : 'after', rate: round(run.rate), ...describe(run) })),
-    process: {
-      idleRssMiB: round(referenceRssKiB / 1024),
-      coldStartMs: Math.round(referenceStartMs),
-      runs: referenceChildren.map((run) => ({ idleRssKiB: run.idleRssKiB, startMs: Math.round(run.startMs) })),
-    },
+    process:
+      referenceChildren.length > 0
+        ? {
+            idleRssMiB: round(median(referenceChildren.map((run) => run.idleRssKiB)) / 1024),
+            coldStartMs: Math.round(median(referenceChildren.map((run) => run.startMs))),
+            runs: referenceChildren.map((run) => ({ idleRssKiB: run.idleRssKiB, startMs: Math.round(run.startMs) })),
+          }
+        : undefined,
   };
   const rows: string[][] = [
     ['name', 'value', 'unit', 'reference', 'ratio', 'ratio to', 'goal'],
-    ...(referenceRuns.length > 0
-      ? [
-          [referenceReport.name, String(referenceReport.value), referenceReport.unit, '', '1', '', ''],
-          ...referenceReport.runs.map((run) => [`  reference run ${run.when}`, String(run.rate), 'requests/s', '', '', '', '']),
-        ]
-      : []),
-    ...(referenceChildren.length > 0
+    ...(referenceReport.value === undefined ? [] : [[referenceReport.name, String(referenceReport.value), referenceReport.unit, '', '1', '', '']]),
+    ...referenceReport.runs.map((run) => [`  reference run ${run.when}`, String(run.rate), 'requests/s', '', '', '', '']),
+    ...(referenceReport.process
       ? [
           ['  reference process idle RSS', String(referenceReport.process.idleRssMiB), 'MiB', '', '1', '', ''],
           ['  reference process cold start', String(referenceReport.process.coldStartMs), 'ms', '', '1', '', ''],
@@ -601,16 +619,17 @@ async function main() {
   console.log(line(rows[0]!));
   console.log(widths.map((width) => '-'.repeat(width)).join('  '));
   for (const row of rows.slice(1)) console.log(line(row));
-  const jwtResult = results.find((r) => r.name.startsWith('JWT'));
-  if (jwtResult) console.log(`\nJWT verification: ${jwtResult.value} verifications/s absolute (in-process CPU loop, one core)`);
-  if (verifyComparison) console.log(verifyLine(verifyComparison));
-  console.log(`node ${process.version}, ${os.cpus().length} CPUs (${os.cpus()[0]?.model.trim()}), ${round(os.totalmem() / 2 ** 30)} GiB, load ${loadAtStart.join(' ')}; ${round((performance.now() - started) / 1000)} s`);
+  if (verifyComparison) {
+    console.log(`\nJWT verification: ${results.find((r) => r.name.startsWith('JWT'))!.value} verifications/s absolute (in-process CPU loop, one core)`);
+    console.log(verifyLine(verifyComparison));
+  }
+  console.log(`node ${process.version}, ${os.cpus().length} CPUs (${os.cpus()[0]?.model.trim()}), ${round(os.totalmem() / 2 ** 30)} GiB, load ${loadAtStart.join(' ')}${only.length > 0 ? `, BENCH_ONLY=${only.join(',')}` : ''}; ${round((performance.now() - started) / 1000)} s`);
 
   const report = {
     date: new Date().toISOString(),
-    sections: SECTIONS.filter(runs),
     node: process.version,
     machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model.trim(), memory: os.totalmem(), platform: `${os.platform()} ${os.release()}`, loadavg: { start: loadAtStart, end: os.loadavg().map((value) => round(value, 2)) } },
+    sections: only.length > 0 ? only : [...SECTIONS],
     reference: referenceReport,
     results: results.map((r) => ({ name: r.name, value: r.value, unit: r.unit, reference: r.reference, ratio: Number(r.ratio.toPrecision(4)), ratioTo: r.ratioTo, goal: r.goal, meets: r.meets, detail: r.detail })),
   };
