@@ -123,17 +123,21 @@ export async function rotateKeys(db: Kysely<Database>, options: SigningKeyOption
 
 /** Retires one key now; refused when it would leave an algorithm with no key to sign. */
 export async function retireKey(db: Kysely<Database>, options: SigningKeyOptions, kid: string, now = new Date()): Promise<SigningKeyInfo> {
-  const rows = await listSigningKeys(db);
-  const target = rows.find((row) => row.kid === kid);
-  if (!target) throw new KeyholdError('unknown_signing_key', { params: { kid } });
-  const stage = keyStage(target, now);
-  if (stage === 'retired' || stage === 'removed') throw new KeyholdError('signing_key_retired', { params: { kid, stage } });
-  const successors = rows.filter((row) => row.kid !== kid && row.alg === target.alg && !row.retired_at && row.activates_at <= now);
-  if (successors.length === 0) {
-    throw new KeyholdError('last_signing_key', { params: { kid, alg: target.alg } });
-  }
-  await scheduleRetirement(db, kid, now, new Date(now.getTime() + options.retentionAfterRetirement * 1000));
-  return describe({ ...target, retired_at: now, removes_at: new Date(now.getTime() + options.retentionAfterRetirement * 1000) }, now);
+  // Under the key-set lock: two retirements at once (two keys of one algorithm, each the
+  // other's successor) would otherwise both pass the check and leave nothing to sign with.
+  return withKeySetLock(db, async (trx) => {
+    const rows = await listSigningKeys(trx);
+    const target = rows.find((row) => row.kid === kid);
+    if (!target) throw new KeyholdError('unknown_signing_key', { params: { kid } });
+    const stage = keyStage(target, now);
+    if (stage === 'retired' || stage === 'removed') throw new KeyholdError('signing_key_retired', { params: { kid, stage } });
+    const successors = rows.filter((row) => row.kid !== kid && row.alg === target.alg && !row.retired_at && row.activates_at <= now);
+    if (successors.length === 0) {
+      throw new KeyholdError('last_signing_key', { params: { kid, alg: target.alg } });
+    }
+    await scheduleRetirement(trx, kid, now, new Date(now.getTime() + options.retentionAfterRetirement * 1000));
+    return describe({ ...target, retired_at: now, removes_at: new Date(now.getTime() + options.retentionAfterRetirement * 1000) }, now);
+  });
 }
 
 /**

@@ -4,6 +4,7 @@
 // an administrator bound to a tenant cannot change the keys every tenant's tokens are
 // signed with, and every change is in the audit log with its actor.
 import test from 'ava';
+import { sql } from 'kysely';
 import { CLI_ACTOR } from '#src/services/admin/actor.ts';
 import { listKeys, rotateKeys } from '#src/services/signing-keys.ts';
 import { callApi } from '../helpers/api.ts';
@@ -117,6 +118,42 @@ test.serial('retire: a key with an active successor retires and stays in /jwks; 
     t.is(unknown.body.error, 'unknown_signing_key');
   }
   t.is((await api(owner, 'POST', `/api/admin/keys/${'k'.repeat(300)}/retire`)).status, 400);
+});
+
+test.serial('two retirements at once never leave an algorithm without a signing key', async (t) => {
+  const { db } = server.keyhold;
+  // Two RS256 keys that sign, neither scheduled to retire: each alone may be retired.
+  const current = (await listKeys(db)).filter((key) => key.alg === 'RS256' && key.stage === 'signing' && key.retiredAt === null);
+  await rotateKeys(db, { ...server.keyhold.keyOptions, activationDelay: 0 });
+  await db.updateTable('signing_keys').set({ retired_at: null, removes_at: null }).where('kid', 'in', current.map((key) => key.kid)).execute();
+  const signing = (await listKeys(db)).filter((key) => key.alg === 'RS256' && key.stage === 'signing' && key.retiredAt === null);
+  t.is(signing.length, 2, JSON.stringify(await listKeys(db)));
+
+  // Writes to the key table wait until both retirements are under way, so that each
+  // reads the key set before either has written (reads are not blocked).
+  let release!: () => void;
+  const released = new Promise<void>((resolve) => (release = resolve));
+  let locked!: () => void;
+  const isLocked = new Promise<void>((resolve) => (locked = resolve));
+  const holder = db.transaction().execute(async (trx) => {
+    await sql`lock table signing_keys in exclusive mode`.execute(trx);
+    locked();
+    await released;
+  });
+  await isLocked;
+  const retirements = signing.map((key) => api(owner, 'POST', `/api/admin/keys/${key.kid}/retire`));
+  const waiting = async () => {
+    const { rows } = await sql<{ count: string }>`select count(*) as count from pg_locks where not granted and database = (select oid from pg_database where datname = current_database())`.execute(db);
+    return Number(rows[0]!.count) >= 2;
+  };
+  while (!(await waiting())) await new Promise((resolve) => setTimeout(resolve, 20));
+  release();
+  await holder;
+  const answers = await Promise.all(retirements);
+
+  t.deepEqual(answers.map((answer) => answer.status).sort(), [200, 409], JSON.stringify(answers.map((answer) => answer.body)));
+  t.truthy(answers.find((answer) => answer.status === 409 && answer.body.error === 'last_signing_key'));
+  t.is((await listKeys(db)).filter((key) => key.alg === 'RS256' && key.stage === 'signing' && key.retiredAt === null).length, 1);
 });
 
 test('bad rotate bodies are refused with a code, never a 5xx, and rotate nothing', async (t) => {
