@@ -78,6 +78,7 @@ export const errorRegistry = {
   unknown_webhook: entry(404, 'error.unknown_webhook'),
   unknown_delivery: entry(404, 'error.unknown_delivery'),
   delivery_delivered: entry(409, 'error.delivery_delivered'),
+  delivery_scheduled: entry(409, 'error.delivery_scheduled'),
   // Federation (connectors, upstream sign-in, linked identities).
   invalid_connector: entry(400, 'error.invalid_connector'),
   unknown_connector: entry(404, 'error.unknown_connector'),

@@ -135,6 +135,7 @@ export const en = {
   'error.unknown_webhook': 'no webhook {id}',
   'error.unknown_delivery': 'webhook {webhook} has no delivery {id}',
   'error.delivery_delivered': 'delivery {id} was already delivered',
+  'error.delivery_scheduled': 'delivery {id} is due or being sent now, or tried again within minutes: the event worker has it',
   'error.invalid_connector': 'invalid connector metadata',
   'error.invalid_connector.detail': '{detail}',
   'error.invalid_connector.url': '{field} must be an absolute URL without credentials or fragment',

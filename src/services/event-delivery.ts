@@ -46,7 +46,7 @@ export interface EventDeliveryWorker {
 
 const BATCH_SIZE = 20;
 // Longer than a batch can take (20 × the 10 s request timeout).
-const LEASE_SECONDS = 300;
+export const LEASE_SECONDS = 300;
 const REQUEST_TIMEOUT_MS = 10_000;
 const MAX_RETRY_DELAY_SECONDS = 3600;
 const STREAM_MAX_LENGTH = 100_000;

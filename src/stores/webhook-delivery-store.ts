@@ -80,15 +80,20 @@ export async function findWebhookDelivery(db: Kysely<Database>, webhookId: strin
 /**
  * Makes an undelivered delivery due now. One given up comes back for one more attempt (its
  * attempts stay counted, so a failure gives it up again); attempts already made stay in the
- * count. False when it was delivered meanwhile.
+ * count. Only a delivery no worker can be holding: given up, or waiting longer than a
+ * worker's lease (`leaseSeconds`). A claim sets next_attempt_at to the lease's end, so a
+ * delivery being sent looks like one waiting a short back-off; making it due would let
+ * another pass send it a second time while the first request is still open. False when
+ * nothing changed (delivered, due already, being sent, or tried again within the lease).
  */
-export async function retryWebhookDelivery(db: Kysely<Database>, webhookId: string, id: string): Promise<boolean> {
+export async function retryWebhookDelivery(db: Kysely<Database>, webhookId: string, id: string, leaseSeconds: number): Promise<boolean> {
   const result = await db
     .updateTable('event_deliveries')
     .set({ next_attempt_at: sql<Date>`now()`, failed_at: null })
     .where('id', '=', id)
     .where('webhook_id', '=', webhookId)
     .where('delivered_at', 'is', null)
+    .where((eb) => eb.or([eb('failed_at', 'is not', null), eb('next_attempt_at', '>', sql<Date>`now() + make_interval(secs => ${leaseSeconds})`)]))
     .executeTakeFirst();
   return Number(result.numUpdatedRows) > 0;
 }

@@ -5,6 +5,8 @@
 // reads but cannot write; an administrator bound to a tenant cannot add, remove or retry
 // (webhooks receive every tenant's events); another webhook's delivery does not exist.
 import { randomUUID } from 'node:crypto';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import test from 'ava';
 import { callApi, type ApiResponse } from '../helpers/api.ts';
 import { adminClientToken, adminUserToken } from '../helpers/admin.ts';
@@ -215,6 +217,39 @@ test.serial('delete answers 204, takes the deliveries with it, and a second dele
   t.is((await api(read, 'GET', `/api/admin/webhooks/${created.body.id}/deliveries`)).status, 404);
   t.is((await api(owner, 'DELETE', '/api/admin/webhooks/not-a-uuid')).status, 404);
   t.like((await auditOf('admin.webhook_deleted'))[0]?.details, { actor: `account:${ownerId}`, webhook: created.body.id });
+});
+
+test.serial('a delivery the worker is sending is not made due again by a retry: no second request while the first is open', async (t) => {
+  const { db } = server.keyhold;
+  // A receiver that holds each request open until the test lets it answer.
+  const answers: Array<() => void> = [];
+  let arrived!: () => void;
+  const firstArrived = new Promise<void>((resolve) => (arrived = resolve));
+  const holding = createServer((request, response) => {
+    request.resume();
+    answers.push(() => response.end());
+    arrived();
+  });
+  await new Promise<void>((resolve) => holding.listen(0, '127.0.0.1', resolve));
+  const created = await api(owner, 'POST', '/api/admin/webhooks', { url: `http://127.0.0.1:${(holding.address() as AddressInfo).port}/hook`, events: ['auth.user_created'] });
+  t.is(created.status, 201);
+  try {
+    await createUser(server);
+    await firstArrived;
+    const leased = await db.selectFrom('event_deliveries').select(['id', 'next_attempt_at']).where('webhook_id', '=', created.body.id).executeTakeFirstOrThrow();
+    t.true(new Date(leased.next_attempt_at) > new Date(), 'the worker holds it (a lease)');
+
+    const retried = await api(owner, 'POST', `/api/admin/webhooks/${created.body.id}/deliveries/${leased.id}/retry`);
+    t.is(retried.status, 409, JSON.stringify(retried.body));
+    t.is(retried.body.error, 'delivery_scheduled');
+    const after = await db.selectFrom('event_deliveries').select('next_attempt_at').where('id', '=', leased.id).executeTakeFirstOrThrow();
+    t.deepEqual(after.next_attempt_at, leased.next_attempt_at, 'the lease stands: no other pass claims it');
+  } finally {
+    for (const answer of answers) answer();
+    holding.closeAllConnections();
+    holding.close();
+    await api(owner, 'DELETE', `/api/admin/webhooks/${created.body.id}`);
+  }
 });
 
 test('bad bodies are refused with a code, never a 5xx, and add nothing', async (t) => {

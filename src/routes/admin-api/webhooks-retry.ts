@@ -8,11 +8,11 @@ export const retryWebhookDelivery = (deps: AdminApiDependencies) =>
     method: 'post',
     path: '/api/admin/webhooks/:id/deliveries/:deliveryId/retry',
     operationId: 'adminRetryWebhookDelivery',
-    summary: 'Makes an undelivered delivery due now: the event worker sends it at its next pass. One given up (failed) gets one more attempt. Owners only.',
+    summary: 'Makes an undelivered delivery due now: the event worker sends it at its next pass. One given up (failed) gets one more attempt; one due, being sent or tried again within minutes is refused (delivery_scheduled). Owners only.',
     tag: 'Admin: webhooks',
     security: adminWrite,
     params: deliveryParams,
     success: { status: 202, description: 'Scheduled; the delivery as it is now', schema: deliverySchema },
-    errors: adminErrors('unknown_webhook', 'unknown_delivery', 'delivery_delivered', 'forbidden'),
+    errors: adminErrors('unknown_webhook', 'unknown_delivery', 'delivery_delivered', 'delivery_scheduled', 'forbidden'),
     handle: async (ctx, { params }) => deps.admin.webhooks.retry(adminActorOf(ctx), params.id, params.deliveryId),
   });

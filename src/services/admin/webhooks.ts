@@ -7,6 +7,7 @@ import type { Kysely } from 'kysely';
 import { KeyholdError } from '#src/errors.ts';
 import { assertEveryTenant, auditDetails, type AdminActor } from '#src/services/admin/actor.ts';
 import { loadPage, SERIAL_KEY, type Page, type PageRequest } from '#src/services/admin/page.ts';
+import { LEASE_SECONDS } from '#src/services/event-delivery.ts';
 import type { CreatedWebhook, Webhook, WebhookService } from '#src/services/webhooks.ts';
 import { recordAudit } from '#src/stores/audit-store.ts';
 import type { Database } from '#src/stores/schema.ts';
@@ -86,14 +87,20 @@ export function createWebhookAdmin(db: Kysely<Database>, webhooks: WebhookServic
       return loadPage(page, (request) => listWebhookDeliveries(db, webhookId, { ...filter, ...request }), (row) => row.id, deliveryOf, SERIAL_KEY);
     },
 
-    /** Makes an undelivered delivery due now (one more attempt for one given up); the delivery as it is then. */
+    /** Makes an undelivered delivery due now (one more attempt for one given up); refused (delivery_scheduled) while the worker has it in hand. The delivery as it is then. */
     async retry(actor: AdminActor, webhookId: string, deliveryId: string): Promise<WebhookDelivery> {
       assertEveryTenant(actor);
       await assertWebhook(webhookId);
       const unknown = () => new KeyholdError('unknown_delivery', { params: { webhook: webhookId, id: deliveryId } });
       const before = await findWebhookDelivery(db, webhookId, deliveryId);
       if (!before) throw unknown();
-      if (!(await retryWebhookDelivery(db, webhookId, deliveryId))) throw new KeyholdError('delivery_delivered', { params: { id: deliveryId } });
+      if (!(await retryWebhookDelivery(db, webhookId, deliveryId, LEASE_SECONDS))) {
+        const now = await findWebhookDelivery(db, webhookId, deliveryId);
+        if (!now) throw unknown();
+        if (now.delivered_at) throw new KeyholdError('delivery_delivered', { params: { id: deliveryId } });
+        // Due now, being sent, or tried again within minutes: the worker has it in hand.
+        throw new KeyholdError('delivery_scheduled', { params: { id: deliveryId } });
+      }
       await audit(actor, 'admin.webhook_delivery_retried', webhookId, { delivery: deliveryId, event_id: before.event_id });
       const after = await findWebhookDelivery(db, webhookId, deliveryId);
       if (!after) throw unknown();
