@@ -66,10 +66,32 @@ for (const [network, prefix] of [['0.0.0.0', 8], ['10.0.0.0', 8], ['100.64.0.0',
 }
 for (const [network, prefix] of [['::', 127], ['::1', 128], ['fc00::', 7], ['fe80::', 10]] as const) privateRanges.addSubnet(network, prefix, 'ipv6');
 
+/** The eight 16-bit groups of a valid IPv6 address (isIP said 6), a dotted IPv4 tail included. */
+function ipv6Groups(address: string): number[] {
+  const text = address.replace(/(\d+)\.(\d+)\.(\d+)\.(\d+)$/, (_all, a, b, c, d) => `${((+a << 8) | +b).toString(16)}:${((+c << 8) | +d).toString(16)}`);
+  const [head = '', tail] = text.split('::');
+  const groups = (part: string) => (part ? part.split(':').map((group) => parseInt(group, 16)) : []);
+  const [before, after] = [groups(head), groups(tail ?? '')];
+  return [...before, ...new Array<number>(8 - before.length - after.length).fill(0), ...after];
+}
+
+// IPv6 addresses that a gateway turns into an IPv4 one are judged by that IPv4 address:
+// NAT64's well-known prefix 64:ff9b::/96 (RFC 6052; DNS64 gives public hosts such addresses,
+// so the prefix as a whole cannot be refused) and 6to4's 2002::/16 (RFC 3056).
+function embeddedIpv4(address: string): string | undefined {
+  const groups = ipv6Groups(address);
+  const ipv4 = (high: number, low: number) => `${high >> 8}.${high & 255}.${low >> 8}.${low & 255}`;
+  if (groups[0] === 0x64 && groups[1] === 0xff9b && groups.slice(2, 6).every((group) => group === 0)) return ipv4(groups[6]!, groups[7]!);
+  if (groups[0] === 0x2002) return ipv4(groups[1]!, groups[2]!);
+  return undefined;
+}
+
 function isPrivateAddress(address: string): boolean {
   const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address)?.[1];
   if (mapped) return privateRanges.check(mapped, 'ipv4');
-  return privateRanges.check(address, isIP(address) === 6 ? 'ipv6' : 'ipv4');
+  if (isIP(address) !== 6) return privateRanges.check(address, 'ipv4');
+  const embedded = embeddedIpv4(address);
+  return privateRanges.check(address, 'ipv6') || (embedded !== undefined && privateRanges.check(embedded, 'ipv4'));
 }
 
 async function assertPublicDestination(url: URL): Promise<void> {
