@@ -5,8 +5,10 @@
 // At least once: a worker that dies after a receiver accepted an event but before recording
 // it leaves the delivery to be retried when its lease ends; receivers dedupe by event id.
 // Failures are retried with exponential back-off up to EVENTS_MAX_ATTEMPTS.
-import { lookup } from 'node:dns/promises';
-import { BlockList, isIP } from 'node:net';
+import { lookup, type LookupAddress } from 'node:dns';
+import { request as httpRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import { BlockList, isIP, type LookupFunction } from 'node:net';
 import type { Kysely } from 'kysely';
 import type { NatsConnection } from 'nats';
 import type { Logger } from 'pino';
@@ -94,10 +96,40 @@ function isPrivateAddress(address: string): boolean {
   return privateRanges.check(address, 'ipv6') || (embedded !== undefined && privateRanges.check(embedded, 'ipv4'));
 }
 
-async function assertPublicDestination(url: URL): Promise<void> {
-  const host = url.hostname.replace(/^\[|\]$/g, '');
-  const addresses = isIP(host) ? [{ address: host }] : await lookup(host, { all: true });
-  if (addresses.some(({ address }) => isPrivateAddress(address))) throw new Error('webhook URL resolves to a private address (WEBHOOK_ALLOW_PRIVATE is off)');
+const PRIVATE_DESTINATION = 'webhook URL resolves to a private address (WEBHOOK_ALLOW_PRIVATE is off)';
+
+// The name is checked in the connection's own lookup, so the address judged is the address
+// connected to: a name answering a public address to a separate check and a private one to
+// the connection a moment later (DNS rebinding) cannot pass.
+const publicOnlyLookup: LookupFunction = (hostname, options, callback) => {
+  lookup(hostname, { ...options, all: true }, (error, addresses: LookupAddress[]) => {
+    if (error) return callback(error, '', undefined);
+    if (addresses.length === 0 || addresses.some(({ address }) => isPrivateAddress(address))) return callback(new Error(PRIVATE_DESTINATION), '', undefined);
+    if (options.all) return callback(null, addresses);
+    return callback(null, addresses[0]!.address, addresses[0]!.family);
+  });
+};
+
+/** POSTs `body`; resolves to the answer's status. Redirects are not followed (a 3xx is a failure). */
+function postWebhook(url: URL, body: string, headers: Record<string, string>, publicOnly: boolean): Promise<number> {
+  // An address written in the URL is never looked up: it is judged here.
+  const literal = url.hostname.replace(/^\[|\]$/g, '');
+  if (publicOnly && isIP(literal) && isPrivateAddress(literal)) return Promise.reject(new Error(PRIVATE_DESTINATION));
+  const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
+  return new Promise((resolve, reject) => {
+    const request = send(
+      url,
+      { method: 'POST', headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) }, signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS), ...(publicOnly ? { lookup: publicOnlyLookup } : {}) },
+      (response) => {
+        // The body is never read (a receiver's answer is not kept).
+        response.on('error', () => {});
+        response.resume();
+        resolve(response.statusCode ?? 0);
+      },
+    );
+    request.on('error', reject);
+    request.end(body);
+  });
 }
 
 function describeError(error: unknown): string {
@@ -141,22 +173,19 @@ export function createEventDeliveryWorker(options: EventDeliveryOptions): EventD
       const webhook = delivery.webhook;
       if (!webhook) throw new Error('webhook removed');
       const url = new URL(webhook.url);
-      if (!config.WEBHOOK_ALLOW_PRIVATE) await assertPublicDestination(url);
       const secret = openWebhookSecret(options.webhookKey, webhook.id, webhook.secretEncrypted);
-      const response = await fetch(url, {
-        method: 'POST',
+      const status = await postWebhook(
+        url,
         body,
-        redirect: 'manual',
-        signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
-        headers: {
+        {
           'content-type': 'application/json',
           'user-agent': 'Keyhold-Webhooks/1',
           'keyhold-event-id': delivery.event.id,
           'keyhold-signature': webhookSignature(secret, Math.floor(Date.now() / 1000), body),
         },
-      });
-      await response.body?.cancel();
-      if (response.status < 200 || response.status >= 300) throw new Error(`webhook answered HTTP ${response.status}`);
+        !config.WEBHOOK_ALLOW_PRIVATE,
+      );
+      if (status < 200 || status >= 300) throw new Error(`webhook answered HTTP ${status}`);
     },
     async redis_stream(delivery, body) {
       if (!redis) throw new Error('Redis (REDIS_URL or REDIS_CLUSTER_NODES) is not set on this node');
