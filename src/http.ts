@@ -13,7 +13,6 @@ import { createMetricsApp } from '#src/routes/metrics.ts';
 import { createPageKit } from '#src/routes/page-kit.ts';
 import { createClientService } from '#src/services/clients.ts';
 import { createCsrfService } from '#src/services/csrf.ts';
-import { createAdministration } from '#src/services/admin/index.ts';
 
 export interface Http {
   engine: EngineHost;
@@ -38,18 +37,7 @@ export async function createHttp(core: Core): Promise<Http> {
   core.changes.subscribe((change) => {
     if (change.table === 'clients') clients.invalidate();
   });
-  const admin = createAdministration({
-    db,
-    issuer: config.ISSUER,
-    accounts: core.accounts,
-    credentials: core.credentials,
-    engineState: core.engineState,
-    lockout: core.lockout,
-    pseudonymKey: keys.pseudonyms,
-    clientSecretKey: keys.clientSecrets,
-    clientValidator: async () => clientValidatorOf(engine.provider),
-    connectors: core.connectors,
-  });
+  core.admin.useClientValidator(async () => clientValidatorOf(engine.provider));
 
   let shuttingDown = false;
   const metricsEndpoint = { registry: metrics.registry, token: config.METRICS_TOKEN };
@@ -62,7 +50,6 @@ export async function createHttp(core: Core): Promise<Http> {
     engine,
     metrics,
     clients,
-    admin,
     cookieKeys: keys.cookieKeys,
     pages: createPageKit({ config, engine, csrf: createCsrfService(keys.csrf) }),
     ops: { db, redis: core.redis, metrics: metricsApp ? undefined : metricsEndpoint, isShuttingDown: () => shuttingDown },

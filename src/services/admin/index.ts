@@ -1,5 +1,7 @@
 // The administration services, built once per core and used by the Admin API and the CLI
-// alike, so both follow the same rules.
+// alike, so both follow the same rules. Client metadata rules come from the engine: the
+// core starts with a bare one's (what the CLI needs), and the HTTP layer swaps in the
+// serving engine's (useClientValidator), which follows key changes without a second build.
 import type { Kysely } from 'kysely';
 import type { AccountService } from '#src/services/accounts.ts';
 import { createAuditReader } from '#src/services/admin/audit.ts';
@@ -32,9 +34,10 @@ export interface AdminDependencies {
 
 export function createAdministration(deps: AdminDependencies) {
   const { db } = deps;
+  let clientValidator = deps.clientValidator;
   return {
     users: createUserAdmin({ db, accounts: deps.accounts, credentials: deps.credentials, engineState: deps.engineState, lockout: deps.lockout, pseudonymKey: deps.pseudonymKey }),
-    clients: createClientAdmin({ db, encryptionKey: deps.clientSecretKey, validator: deps.clientValidator }),
+    clients: createClientAdmin({ db, encryptionKey: deps.clientSecretKey, validator: () => clientValidator() }),
     resources: createResourceAdmin(db, deps.issuer),
     roles: createRoleAdmin(db),
     tenants: createTenantAdmin(db),
@@ -42,6 +45,10 @@ export function createAdministration(deps: AdminDependencies) {
     audit: createAuditReader(db),
     stats: createStatsReader(db, deps.engineState),
     userSecurity: createUserSecurityReader({ db, lockout: deps.lockout }),
+    /** Takes client metadata rules from here on (the HTTP layer: the serving engine's). */
+    useClientValidator(validator: AdminDependencies['clientValidator']): void {
+      clientValidator = validator;
+    },
   };
 }
 
