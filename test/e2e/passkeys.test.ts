@@ -131,6 +131,29 @@ test.serial('register on the security page, then sign in passwordless and as a s
   }
 });
 
+test.serial('a passkey created at sign-in, where the client requires a second factor, counts at once: amr hwk with the password', async (t) => {
+  const user = await createUser(server);
+  const strict = await discover(server, await registerClient(server, { first_party: true, require_mfa: true }));
+  const ap = await pageWithAuthenticator(browser);
+  try {
+    const request = await authorizationRequest(strict);
+    await ap.page.goto(request.url.toString());
+    await passwordSignIn(ap, user);
+    await ap.page.click('form:has(input[name="kind"][value="passkey"]) button[type="submit"]');
+    await ap.page.click('#passkey-button');
+    // The first factor of the account: recovery codes, then on to the client.
+    await ap.page.waitForSelector('ul.recovery-codes');
+    await ap.page.click('form[action$="/mfa/continue"] button[type="submit"]');
+    const callback = await callbackNumber(ap, 1);
+    const claims = (await oidc.authorizationCodeGrant(strict, callback, { pkceCodeVerifier: request.verifier, expectedState: request.state, expectedNonce: request.nonce })).claims()!;
+    t.is(claims.sub, user.id);
+    // The virtual authenticator's passkey is bound to it (not synced): hwk, not swk.
+    t.deepEqual([...(claims.amr as string[])].sort(), ['hwk', 'mfa', 'pwd', 'user']);
+  } finally {
+    await ap.context.close();
+  }
+});
+
 test('acr_values=urn:keyhold:acr:phr asks an account without a passkey to create one (the only choice offered)', async (t) => {
   const user = await createUser(server);
   const flow = await openAuthorization(config, { acr_values: ACR.phr });
