@@ -37,7 +37,12 @@ export async function createHttp(core: Core): Promise<Http> {
   core.changes.subscribe((change) => {
     if (change.table === 'clients') clients.invalidate();
   });
-  core.admin.useClientValidator(async () => clientValidatorOf(engine.provider));
+  core.admin.useServingEngine({
+    clientValidator: async () => clientValidatorOf(engine.provider),
+    // A rotation or retirement through the Admin API serves from this node at once; other
+    // nodes follow at their next reload (src/jobs/signing-key-reload.ts).
+    keysChanged: () => engine.reload(),
+  });
 
   let shuttingDown = false;
   const metricsEndpoint = { registry: metrics.registry, token: config.METRICS_TOKEN };
