@@ -58,6 +58,9 @@ test.serial('register on the security page, then sign in passwordless and as a s
     let request = await startAuthorization(ap);
     await passwordSignIn(ap, user);
     await tokensAfter(ap, request);
+    // The callback is seen when it is requested; its navigation must end before the next one
+    // starts, or (on a loaded machine) the two collide.
+    await ap.page.waitForURL((url) => url.hostname === 'app.example.test');
     await ap.page.goto(`${server.issuer}/account/security`);
     await ap.page.click('form:has(input[name="kind"][value="passkey"]) button[type="submit"]');
     await ap.page.fill('#passkey-name', 'Laptop');
