@@ -26,6 +26,10 @@
 // server under test, for the references and for Keyhold alike. Everything created (servers,
 // child processes, the database, the Redis prefixes, the temporary directory) is removed at
 // the end, also on failure or Ctrl-C.
+//
+// BENCH_ONLY=processes runs section 6 alone (WORKERS, cold start, idle RSS, the CLI, against
+// a fresh database) and prints its figures without writing bench/results.json: a quick loop
+// while working on start-up and memory.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -120,7 +124,25 @@ function describe(m: Measurement) {
   return { ops: m.ops, seconds: m.seconds, concurrency: m.concurrency, latencyMs: m.latencyMs };
 }
 
+function form(authorization: string, body: Record<string, string>): RequestInit {
+  return {
+    method: 'POST',
+    headers: { authorization, 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
+    body: new URLSearchParams(body).toString(),
+  };
+}
+
+/** A token from `endpoint`; `keep` collects the first thousand. */
+async function issueAt(endpoint: string, authorization: string, body: Record<string, string>, keep?: string[]) {
+  const answer = await fetchJson(endpoint, form(authorization, body));
+  if (typeof answer.access_token !== 'string' || answer.token_type !== 'Bearer') throw new Error(`unexpected token response ${JSON.stringify(answer)}`);
+  if (keep && keep.length < 1000) keep.push(answer.access_token);
+  return answer.access_token;
+}
+
 async function main() {
+  if (process.env.BENCH_ONLY === 'processes') return processesOnly();
+  if (process.env.BENCH_ONLY) throw new Error(`BENCH_ONLY=${process.env.BENCH_ONLY}: only "processes" is known`);
   const started = performance.now();
   // Other work on the machine skews every figure; the load average is recorded with them.
   const loadAtStart = os.loadavg().map((value) => round(value, 2));
@@ -232,21 +254,10 @@ async function main() {
     results.push({ name, value: round(keyholdRun.rate), unit, reference: round(reference.rate), ratio, ratioTo: ENGINE, goal: '>= 0.9 of the engine', meets: ratio >= 0.9, detail: { keyhold: describe(keyholdRun), reference: describe(reference) } });
     return keyholdRun;
   };
-  const form = (authorization: string, body: Record<string, string>): RequestInit => ({
-    method: 'POST',
-    headers: { authorization, 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
-    body: new URLSearchParams(body).toString(),
-  });
   const tokenEndpoint = `${issuer}/token`;
   const serviceAuthorization = basicAuthorization(service.client_id as string, service.client_secret as string);
   const referenceServiceAuthorization = basicAuthorization(engine.service.clientId, engine.service.clientSecret);
   const accessTokens: string[] = [];
-  const issueAt = async (endpoint: string, authorization: string, body: Record<string, string>, keep?: string[]) => {
-    const answer = await fetchJson(endpoint, form(authorization, body));
-    if (typeof answer.access_token !== 'string' || answer.token_type !== 'Bearer') throw new Error(`unexpected token response ${JSON.stringify(answer)}`);
-    if (keep && keep.length < 1000) keep.push(answer.access_token);
-    return answer.access_token;
-  };
   const jwtRequest = { grant_type: 'client_credentials', resource: apiIdentifier, scope: 'read:things' };
   await compare('client_credentials, JWT for an API', 'tokens/s', {
     keyhold: () => issueAt(tokenEndpoint, serviceAuthorization, jwtRequest, accessTokens),
@@ -401,7 +412,92 @@ async function main() {
   // Throughput results carry their raw rate in `ratio` until the reference is complete.
   for (const result of results) if (result.ratioTo === RPS) result.ratio /= referenceRps();
 
-  // 6. Processes: WORKERS 1 and 2, cold start and idle RSS, the CLI -------------------------
+  // 6. Processes --------------------------------------------------------------------------
+  const processes = await measureProcesses({ databaseUrl: database.url, redisPrefix: redisPrefix.prefix, dataDir, serviceAuthorization });
+  results.push(...processes.results);
+  const { referenceChildren, referenceRssKiB, referenceStartMs } = processes;
+
+  await cleanup();
+
+  // Report -----------------------------------------------------------------------------------
+  const referenceReport = {
+    name: 'bare node:http (tiny JSON body)',
+    value: round(referenceRps()),
+    unit: 'requests/s',
+    runs: referenceRuns.map((run) => ({ when: run === referenceRuns[0] ? 'before' : 'after', rate: round(run.rate), ...describe(run) })),
+    process: {
+      idleRssMiB: round(referenceRssKiB / 1024),
+      coldStartMs: Math.round(referenceStartMs),
+      runs: referenceChildren.map((run) => ({ idleRssKiB: run.idleRssKiB, startMs: Math.round(run.startMs) })),
+    },
+  };
+  const rows: string[][] = [
+    ['name', 'value', 'unit', 'reference', 'ratio', 'ratio to', 'goal'],
+    [referenceReport.name, String(referenceReport.value), referenceReport.unit, '', '1', '', ''],
+    ...referenceReport.runs.map((run) => [`  reference run ${run.when}`, String(run.rate), 'requests/s', '', '', '', '']),
+    ['  reference process idle RSS', String(referenceReport.process.idleRssMiB), 'MiB', '', '1', '', ''],
+    ['  reference process cold start', String(referenceReport.process.coldStartMs), 'ms', '', '1', '', ''],
+    ...results.map((result) => [
+      result.name,
+      String(result.value),
+      result.unit,
+      result.reference === undefined ? '' : String(result.reference),
+      formatRatio(result.ratio),
+      result.ratioTo,
+      result.goal ? `${result.goal}: ${result.meets ? 'meets' : 'NOT MET'}` : '',
+    ]),
+  ];
+  const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => row[column]!.length)));
+  const line = (row: string[]) => row.map((cell, column) => (column === 1 || column === 3 || column === 4 ? cell.padStart(widths[column]!) : cell.padEnd(widths[column]!))).join('  ').trimEnd();
+  console.log(line(rows[0]!));
+  console.log(widths.map((width) => '-'.repeat(width)).join('  '));
+  for (const row of rows.slice(1)) console.log(line(row));
+  console.log(`\nJWT verification: ${results.find((r) => r.name.startsWith('JWT'))!.value} verifications/s absolute (in-process CPU loop, one core)`);
+  console.log(verifyLine(verifyComparison));
+  console.log(`node ${process.version}, ${os.cpus().length} CPUs (${os.cpus()[0]?.model.trim()}), ${round(os.totalmem() / 2 ** 30)} GiB, load ${loadAtStart.join(' ')}; ${round((performance.now() - started) / 1000)} s`);
+
+  const report = {
+    date: new Date().toISOString(),
+    node: process.version,
+    machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model.trim(), memory: os.totalmem(), platform: `${os.platform()} ${os.release()}`, loadavg: { start: loadAtStart, end: os.loadavg().map((value) => round(value, 2)) } },
+    reference: referenceReport,
+    results: results.map((r) => ({ name: r.name, value: r.value, unit: r.unit, reference: r.reference, ratio: Number(r.ratio.toPrecision(4)), ratioTo: r.ratioTo, goal: r.goal, meets: r.meets, detail: r.detail })),
+  };
+  writeFileSync(path.join(benchDir, 'results.json'), `${JSON.stringify(report, null, 2)}\n`);
+  console.log(`wrote ${path.relative(process.cwd(), path.join(benchDir, 'results.json'))}`);
+}
+
+/** BENCH_ONLY=processes: section 6 against a fresh database, printed, no results.json. */
+async function processesOnly() {
+  const database = await createTestDatabase();
+  onCleanup('database', () => database.drop());
+  const redisPrefix = createTestRedisPrefix();
+  onCleanup('redis prefix', () => redisPrefix.clear());
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'keyhold-bench-'));
+  onCleanup('data directory', () => rmSync(dataDir, { recursive: true, force: true }));
+  // Built in this process once: the database migrated, and the client WORKERS measures with.
+  const server = await startKeyholdInProcess({ databaseUrl: database.url, redisUrl: testRedisUrl, redisPrefix: redisPrefix.prefix, dataDir });
+  onCleanup('keyhold server', () => server.stop());
+  const service = await server.keyhold.createClient({ client_id: 'bench-service', grant_types: ['client_credentials'], response_types: [], redirect_uris: [], token_endpoint_auth_method: 'client_secret_basic' });
+  await server.stop();
+  const { results, referenceRssKiB, referenceStartMs } = await measureProcesses({
+    databaseUrl: database.url,
+    redisPrefix: redisPrefix.prefix,
+    dataDir,
+    serviceAuthorization: basicAuthorization(service.client_id as string, service.client_secret as string),
+  });
+  await cleanup();
+  console.log(`reference process: idle RSS ${round(referenceRssKiB / 1024)} MiB, cold start ${Math.round(referenceStartMs)} ms`);
+  for (const result of results) {
+    const runs = result.detail?.runsMs ?? result.detail?.runsKiB;
+    console.log(`${result.name}: ${result.value} ${result.unit}${runs ? ` (runs ${JSON.stringify(runs)})` : ''}${result.goal ? `, goal ${result.goal}: ${result.meets ? 'meets' : 'NOT MET'}` : ''}`);
+  }
+  console.log(`node ${process.version}, ${os.cpus().length} CPUs, load ${os.loadavg().map((value) => round(value, 2)).join(' ')}`);
+}
+
+/** Section 6: WORKERS 1 and 2, cold start and idle RSS, the CLI, each as a child process. */
+async function measureProcesses(options: { databaseUrl: string; redisPrefix: string; dataDir: string; serviceAuthorization: string }) {
+  const results: Result[] = [];
   // All run the build (dist/, plain JavaScript), as `npm start` does.
   if (distIsStale()) {
     log('building dist/ (sources newer than the build)');
@@ -417,10 +513,10 @@ async function main() {
     HOST: '127.0.0.1',
     ISSUER: `http://127.0.0.1:${port}`,
     KEYHOLD_SECRET: BENCH_SECRET,
-    DATABASE_URL: database.url,
+    DATABASE_URL: options.databaseUrl,
     REDIS_URL: testRedisUrl,
-    REDIS_PREFIX: redisPrefix.prefix,
-    DATA_DIR: dataDir,
+    REDIS_PREFIX: options.redisPrefix,
+    DATA_DIR: options.dataDir,
     LOG_LEVEL: 'silent',
     ...extra,
   });
@@ -438,7 +534,7 @@ async function main() {
         durationMs: WINDOW_MS,
         warmupMs: WARMUP_MS,
         maxOps: MAX_OPS,
-        op: () => issueAt(`${child.url}/token`, serviceAuthorization, { grant_type: 'client_credentials' }),
+        op: () => issueAt(`${child.url}/token`, options.serviceAuthorization, { grant_type: 'client_credentials' }),
       });
     } finally {
       await child.stop();
@@ -528,55 +624,7 @@ async function main() {
     meets: cliMs < 1000,
     detail: { runsMs: cliRuns.map(Math.round), command: 'node bin/keyhold.js keys list (dist/cli.js)' },
   });
-
-  await cleanup();
-
-  // Report -----------------------------------------------------------------------------------
-  const referenceReport = {
-    name: 'bare node:http (tiny JSON body)',
-    value: round(referenceRps()),
-    unit: 'requests/s',
-    runs: referenceRuns.map((run) => ({ when: run === referenceRuns[0] ? 'before' : 'after', rate: round(run.rate), ...describe(run) })),
-    process: {
-      idleRssMiB: round(referenceRssKiB / 1024),
-      coldStartMs: Math.round(referenceStartMs),
-      runs: referenceChildren.map((run) => ({ idleRssKiB: run.idleRssKiB, startMs: Math.round(run.startMs) })),
-    },
-  };
-  const rows: string[][] = [
-    ['name', 'value', 'unit', 'reference', 'ratio', 'ratio to', 'goal'],
-    [referenceReport.name, String(referenceReport.value), referenceReport.unit, '', '1', '', ''],
-    ...referenceReport.runs.map((run) => [`  reference run ${run.when}`, String(run.rate), 'requests/s', '', '', '', '']),
-    ['  reference process idle RSS', String(referenceReport.process.idleRssMiB), 'MiB', '', '1', '', ''],
-    ['  reference process cold start', String(referenceReport.process.coldStartMs), 'ms', '', '1', '', ''],
-    ...results.map((result) => [
-      result.name,
-      String(result.value),
-      result.unit,
-      result.reference === undefined ? '' : String(result.reference),
-      formatRatio(result.ratio),
-      result.ratioTo,
-      result.goal ? `${result.goal}: ${result.meets ? 'meets' : 'NOT MET'}` : '',
-    ]),
-  ];
-  const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => row[column]!.length)));
-  const line = (row: string[]) => row.map((cell, column) => (column === 1 || column === 3 || column === 4 ? cell.padStart(widths[column]!) : cell.padEnd(widths[column]!))).join('  ').trimEnd();
-  console.log(line(rows[0]!));
-  console.log(widths.map((width) => '-'.repeat(width)).join('  '));
-  for (const row of rows.slice(1)) console.log(line(row));
-  console.log(`\nJWT verification: ${results.find((r) => r.name.startsWith('JWT'))!.value} verifications/s absolute (in-process CPU loop, one core)`);
-  console.log(verifyLine(verifyComparison));
-  console.log(`node ${process.version}, ${os.cpus().length} CPUs (${os.cpus()[0]?.model.trim()}), ${round(os.totalmem() / 2 ** 30)} GiB, load ${loadAtStart.join(' ')}; ${round((performance.now() - started) / 1000)} s`);
-
-  const report = {
-    date: new Date().toISOString(),
-    node: process.version,
-    machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model.trim(), memory: os.totalmem(), platform: `${os.platform()} ${os.release()}`, loadavg: { start: loadAtStart, end: os.loadavg().map((value) => round(value, 2)) } },
-    reference: referenceReport,
-    results: results.map((r) => ({ name: r.name, value: r.value, unit: r.unit, reference: r.reference, ratio: Number(r.ratio.toPrecision(4)), ratioTo: r.ratioTo, goal: r.goal, meets: r.meets, detail: r.detail })),
-  };
-  writeFileSync(path.join(benchDir, 'results.json'), `${JSON.stringify(report, null, 2)}\n`);
-  console.log(`wrote ${path.relative(process.cwd(), path.join(benchDir, 'results.json'))}`);
+  return { results, referenceChildren, referenceRssKiB, referenceStartMs };
 }
 
 function verifyLine(comparison: VerifyComparison): string {
