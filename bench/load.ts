@@ -21,6 +21,12 @@ export interface Measurement {
   rate: number;
   concurrency: number;
   latencyMs: { p50: number; p90: number; p99: number; max: number };
+  /**
+   * This process's CPU time (every thread: the event loop, libuv's pool) per operation over
+   * the window. Less sensitive to other work on the machine than the rate; servers outside
+   * this process (Postgres, Redis) are not in it.
+   */
+  cpuMsPerOp: number;
 }
 
 function percentile(sorted: number[], fraction: number): number {
@@ -60,6 +66,7 @@ export async function measure(options: MeasureOptions): Promise<Measurement> {
 
   const latencies: number[] = [];
   let started = 0;
+  const cpuAtStart = process.cpuUsage();
   const start = performance.now();
   const end = start + durationMs;
   // An operation is only started inside the window; the window closes when the last one ends.
@@ -74,6 +81,7 @@ export async function measure(options: MeasureOptions): Promise<Measurement> {
     (ms) => latencies.push(ms),
   );
   const seconds = (performance.now() - start) / 1000;
+  const cpu = process.cpuUsage(cpuAtStart);
   latencies.sort((a, b) => a - b);
   return {
     ops: latencies.length,
@@ -86,6 +94,7 @@ export async function measure(options: MeasureOptions): Promise<Measurement> {
       p99: round(percentile(latencies, 0.99)),
       max: round(latencies.at(-1) ?? 0),
     },
+    cpuMsPerOp: round((cpu.user + cpu.system) / 1000 / Math.max(1, latencies.length)),
   };
 }
 

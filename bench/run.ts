@@ -22,14 +22,17 @@
 //                      (goals: < 120 MiB, < 1.5 s to /readyz)
 //   CLI                `keyhold keys list` in services mode, spawn to exit (goal: < 1 s)
 //
+// BENCH_ONLY=<section>[,<section>…] runs only the named sections (all when unset): `tokens`
+// (the token paths against the bare engine: client_credentials, introspection, userinfo,
+// refresh rotation), `verify` (JWT verification and @keyhold/verify, with the node:http
+// reference their ratios use), `login` (password logins), `processes` (WORKERS, idle RSS,
+// cold start, CLI). E.g. `BENCH_ONLY=tokens npm run bench` while working on a token path;
+// results.json then holds only those figures.
+//
 // In-process figures share this process's event loop between the load generator and the
 // server under test, for the references and for Keyhold alike. Everything created (servers,
 // child processes, the database, the Redis prefixes, the temporary directory) is removed at
 // the end, also on failure or Ctrl-C.
-//
-// BENCH_ONLY=processes runs section 6 alone (WORKERS, cold start, idle RSS, the CLI, against
-// a fresh database) and prints its figures without writing bench/results.json: a quick loop
-// while working on start-up and memory.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -60,9 +63,18 @@ const WARMUP_MS = 2000;
 const MAX_OPS = 200_000;
 const JWT_WINDOW_MS = 3000;
 const VERIFY_ROUNDS = 6;
+/** Alternating rounds of each side in an engine comparison (together WINDOW_MS per side). */
+const COMPARE_ROUNDS = 6;
 const VERIFY_ROUND_MS = 1000;
 const CHILD_RUNS = 3;
 const CHILD_IDLE_MS = 2000;
+
+const SECTIONS = ['tokens', 'verify', 'login', 'processes'] as const;
+type Section = (typeof SECTIONS)[number];
+const only = (process.env.BENCH_ONLY ?? '').split(',').map((name) => name.trim()).filter(Boolean);
+for (const name of only) if (!SECTIONS.includes(name as Section)) throw new Error(`BENCH_ONLY: unknown section "${name}" (known: ${SECTIONS.join(', ')})`);
+/** Whether this run measures `section` (BENCH_ONLY). */
+const runs = (section: Section) => only.length === 0 || only.includes(section);
 
 // ---------------------------------------------------------------------------------------
 // Cleanup: every resource registers its removal as soon as it exists; run once, in reverse.
@@ -124,25 +136,16 @@ function describe(m: Measurement) {
   return { ops: m.ops, seconds: m.seconds, concurrency: m.concurrency, latencyMs: m.latencyMs };
 }
 
-function form(authorization: string, body: Record<string, string>): RequestInit {
-  return {
-    method: 'POST',
-    headers: { authorization, 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
-    body: new URLSearchParams(body).toString(),
-  };
-}
-
-/** A token from `endpoint`; `keep` collects the first thousand. */
-async function issueAt(endpoint: string, authorization: string, body: Record<string, string>, keep?: string[]) {
-  const answer = await fetchJson(endpoint, form(authorization, body));
-  if (typeof answer.access_token !== 'string' || answer.token_type !== 'Bearer') throw new Error(`unexpected token response ${JSON.stringify(answer)}`);
-  if (keep && keep.length < 1000) keep.push(answer.access_token);
-  return answer.access_token;
+/** Rounds of one side as one measurement: all operations over all the time; the latencies are the median round's. */
+function combine(runs: Measurement[]): Measurement {
+  const ops = runs.reduce((sum, run) => sum + run.ops, 0);
+  const seconds = runs.reduce((sum, run) => sum + run.seconds, 0);
+  const middle = [...runs].sort((a, b) => a.rate - b.rate)[Math.floor(runs.length / 2)]!;
+  const cpuMs = runs.reduce((sum, run) => sum + run.cpuMsPerOp * run.ops, 0);
+  return { ops, seconds: round(seconds, 3), rate: ops / seconds, concurrency: middle.concurrency, latencyMs: middle.latencyMs, cpuMsPerOp: round(cpuMs / Math.max(1, ops), 2) };
 }
 
 async function main() {
-  if (process.env.BENCH_ONLY === 'processes') return processesOnly();
-  if (process.env.BENCH_ONLY) throw new Error(`BENCH_ONLY=${process.env.BENCH_ONLY}: only "processes" is known`);
   const started = performance.now();
   // Other work on the machine skews every figure; the load average is recorded with them.
   const loadAtStart = os.loadavg().map((value) => round(value, 2));
@@ -175,7 +178,7 @@ async function main() {
       await reference.stop();
     }
   };
-  await measureReference('before');
+  if (runs('verify')) await measureReference('before');
   const referenceRps = () => referenceRuns.reduce((sum, run) => sum + run.rate, 0) / referenceRuns.length;
   const RPS = 'bare node:http requests/s';
 
@@ -239,204 +242,368 @@ async function main() {
   }
 
   // 2. Token paths against the bare engine ------------------------------------------------
-  // Each workload runs on the reference engine and then on Keyhold, back to back, with the
-  // same concurrency and window; the ratio is Keyhold's rate over the engine's (goal >= 0.9).
-  const referencePrefix = createTestRedisPrefix();
-  onCleanup('reference redis prefix', () => referencePrefix.clear());
-  log(`bare oidc-provider reference with the Redis adapter (prefix ${referencePrefix.prefix})`);
-  const engine = await startReferenceEngine({ redisUrl: testRedisUrl, prefix: referencePrefix.prefix, api: apiIdentifier, apiScopes: ['read:things', 'write:things'] });
-  onCleanup('reference engine', () => engine.stop());
+  // Each workload runs on the reference engine and on Keyhold with the same concurrency and
+  // window; the ratio is Keyhold's rate over the engine's (goal >= 0.9). The two alternate
+  // in short rounds (ABBA…) after a warm-up each, so that a change in the machine's load
+  // meanwhile (it is shared) weighs on both alike; a side's rate is its operations over its
+  // time in all rounds.
   const compare = async (name: string, unit: string, ops: { keyhold(worker: number): Promise<unknown>; reference(worker: number): Promise<unknown> }, concurrency = HTTP_CONCURRENCY) => {
-    log(`${name}: reference, then Keyhold`);
-    const reference = await measure({ concurrency, durationMs: WINDOW_MS, warmupMs: WARMUP_MS, maxOps: MAX_OPS, op: ops.reference });
-    const keyholdRun = await measure({ concurrency, durationMs: WINDOW_MS, warmupMs: WARMUP_MS, maxOps: MAX_OPS, op: ops.keyhold });
+    log(`${name}: the engine and Keyhold in ${COMPARE_ROUNDS} alternating rounds each`);
+    const sides = ['reference', 'keyhold'] as const;
+    for (const side of sides) await measure({ concurrency, durationMs: WARMUP_MS, maxOps: MAX_OPS, op: ops[side] });
+    const rounds: Record<(typeof sides)[number], Measurement[]> = { reference: [], keyhold: [] };
+    for (let index = 0; index < COMPARE_ROUNDS; index++) {
+      for (const side of index % 2 === 0 ? sides : ([...sides].reverse() as Array<(typeof sides)[number]>)) {
+        rounds[side].push(await measure({ concurrency, durationMs: WINDOW_MS / COMPARE_ROUNDS, maxOps: MAX_OPS / COMPARE_ROUNDS, op: ops[side] }));
+      }
+    }
+    const reference = combine(rounds.reference);
+    const keyholdRun = combine(rounds.keyhold);
     const ratio = keyholdRun.rate / reference.rate;
-    results.push({ name, value: round(keyholdRun.rate), unit, reference: round(reference.rate), ratio, ratioTo: ENGINE, goal: '>= 0.9 of the engine', meets: ratio >= 0.9, detail: { keyhold: describe(keyholdRun), reference: describe(reference) } });
+    results.push({ name, value: round(keyholdRun.rate), unit, reference: round(reference.rate), ratio, ratioTo: ENGINE, goal: '>= 0.9 of the engine', meets: ratio >= 0.9, detail: { keyhold: describe(keyholdRun), reference: describe(reference), rounds: { keyhold: rounds.keyhold.map((run) => round(run.rate)), reference: rounds.reference.map((run) => round(run.rate)) } } });
     return keyholdRun;
   };
+  const form = (authorization: string, body: Record<string, string>): RequestInit => ({
+    method: 'POST',
+    headers: { authorization, 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
+    body: new URLSearchParams(body).toString(),
+  });
   const tokenEndpoint = `${issuer}/token`;
   const serviceAuthorization = basicAuthorization(service.client_id as string, service.client_secret as string);
-  const referenceServiceAuthorization = basicAuthorization(engine.service.clientId, engine.service.clientSecret);
   const accessTokens: string[] = [];
-  const jwtRequest = { grant_type: 'client_credentials', resource: apiIdentifier, scope: 'read:things' };
-  await compare('client_credentials, JWT for an API', 'tokens/s', {
-    keyhold: () => issueAt(tokenEndpoint, serviceAuthorization, jwtRequest, accessTokens),
-    reference: () => issueAt(`${engine.url}/token`, referenceServiceAuthorization, jwtRequest),
-  });
-  const opaqueTokens: string[] = [];
-  const referenceOpaqueTokens: string[] = [];
-  await compare('client_credentials, opaque', 'tokens/s', {
-    keyhold: () => issueAt(tokenEndpoint, serviceAuthorization, { grant_type: 'client_credentials' }, opaqueTokens),
-    reference: () => issueAt(`${engine.url}/token`, referenceServiceAuthorization, { grant_type: 'client_credentials' }, referenceOpaqueTokens),
-  });
-  const introspect = async (endpoint: string, authorization: string, token: string) => {
-    const answer = await fetchJson(endpoint, form(authorization, { token }));
-    if (answer.active !== true) throw new Error(`introspection: ${JSON.stringify(answer)}`);
+  const issueAt = async (endpoint: string, authorization: string, body: Record<string, string>, keep?: string[]) => {
+    const answer = await fetchJson(endpoint, form(authorization, body));
+    if (typeof answer.access_token !== 'string' || answer.token_type !== 'Bearer') throw new Error(`unexpected token response ${JSON.stringify(answer)}`);
+    if (keep && keep.length < 1000) keep.push(answer.access_token);
+    return answer.access_token;
   };
-  const introspectionRun = await compare('introspection', 'introspections/s', {
-    keyhold: (worker) => introspect(`${issuer}/token/introspection`, serviceAuthorization, opaqueTokens[worker % opaqueTokens.length]!),
-    reference: (worker) => introspect(`${engine.url}/token/introspection`, referenceServiceAuthorization, referenceOpaqueTokens[worker % referenceOpaqueTokens.length]!),
-  });
-  results.push({ name: 'introspection (absolute)', value: round(introspectionRun.rate), unit: 'introspections/s', ratio: introspectionRun.rate / 5000, ratioTo: 'the goal of 5,000/s', goal: '>= 5000/s', meets: introspectionRun.rate >= 5000 });
+  const jwtRequest = { grant_type: 'client_credentials', resource: apiIdentifier, scope: 'read:things' };
+  if (runs('tokens')) {
+    const referencePrefix = createTestRedisPrefix();
+    onCleanup('reference redis prefix', () => referencePrefix.clear());
+    log(`bare oidc-provider reference with the Redis adapter (prefix ${referencePrefix.prefix})`);
+    const engine = await startReferenceEngine({ redisUrl: testRedisUrl, prefix: referencePrefix.prefix, api: apiIdentifier, apiScopes: ['read:things', 'write:things'] });
+    onCleanup('reference engine', () => engine.stop());
+    const referenceServiceAuthorization = basicAuthorization(engine.service.clientId, engine.service.clientSecret);
+    await compare('client_credentials, JWT for an API', 'tokens/s', {
+      keyhold: () => issueAt(tokenEndpoint, serviceAuthorization, jwtRequest, accessTokens),
+      reference: () => issueAt(`${engine.url}/token`, referenceServiceAuthorization, jwtRequest),
+    });
+    const opaqueTokens: string[] = [];
+    const referenceOpaqueTokens: string[] = [];
+    await compare('client_credentials, opaque', 'tokens/s', {
+      keyhold: () => issueAt(tokenEndpoint, serviceAuthorization, { grant_type: 'client_credentials' }, opaqueTokens),
+      reference: () => issueAt(`${engine.url}/token`, referenceServiceAuthorization, { grant_type: 'client_credentials' }, referenceOpaqueTokens),
+    });
+    const introspect = async (endpoint: string, authorization: string, token: string) => {
+      const answer = await fetchJson(endpoint, form(authorization, { token }));
+      if (answer.active !== true) throw new Error(`introspection: ${JSON.stringify(answer)}`);
+    };
+    const introspectionRun = await compare('introspection', 'introspections/s', {
+      keyhold: (worker) => introspect(`${issuer}/token/introspection`, serviceAuthorization, opaqueTokens[worker % opaqueTokens.length]!),
+      reference: (worker) => introspect(`${engine.url}/token/introspection`, referenceServiceAuthorization, referenceOpaqueTokens[worker % referenceOpaqueTokens.length]!),
+    });
+    results.push({ name: 'introspection (absolute)', value: round(introspectionRun.rate), unit: 'introspections/s', ratio: introspectionRun.rate / 5000, ratioTo: 'the goal of 5,000/s', goal: '>= 5000/s', meets: introspectionRun.rate >= 5000 });
+
+    // 3. Refresh token rotation and userinfo ----------------------------------------------------
+    log(`refresh rotation and userinfo: ${REFRESH_CHAINS} chains from code flows with consent`);
+    const offlineConfig = await discover(issuer, offline.client_id as string, offline.client_secret as string);
+    const chains: string[] = [];
+    const userAccessTokens: string[] = [];
+    await measure({
+      concurrency: 4,
+      durationMs: 120_000,
+      maxOps: REFRESH_CHAINS,
+      async op(worker) {
+        const { tokens, consented } = await passwordCodeFlow(offlineConfig, { email: users[worker]!.email, password }, { scope: 'openid offline_access', prompt: 'consent' });
+        if (!consented || !tokens.refresh_token) throw new Error(`code flow with offline_access gave no refresh token (consented: ${consented})`);
+        chains.push(tokens.refresh_token);
+        userAccessTokens.push(tokens.access_token);
+      },
+    });
+    if (chains.length !== REFRESH_CHAINS) throw new Error(`got ${chains.length} refresh chains`);
+    const referenceUserTokens = await engine.userTokens(REFRESH_CHAINS);
+    const referenceChains = referenceUserTokens.map((tokens) => tokens.refreshToken);
+    const userinfo = async (url: string, token: string) => {
+      const answer = await fetchJson(url, { headers: { authorization: `Bearer ${token}`, accept: 'application/json' } });
+      if (typeof answer.sub !== 'string') throw new Error(`userinfo: ${JSON.stringify(answer)}`);
+    };
+    await compare('userinfo', 'requests/s', {
+      keyhold: (worker) => userinfo(`${issuer}/me`, userAccessTokens[worker % userAccessTokens.length]!),
+      reference: (worker) => userinfo(`${engine.url}/me`, referenceUserTokens[worker % referenceUserTokens.length]!.accessToken),
+    });
+    const offlineAuthorization = basicAuthorization(offline.client_id as string, offline.client_secret as string);
+    const referenceUserAuthorization = basicAuthorization(engine.user.clientId, engine.user.clientSecret);
+    const rotate = async (endpoint: string, authorization: string, list: string[], chain: number) => {
+      const current = list[chain]!;
+      const answer = await fetchJson(endpoint, form(authorization, { grant_type: 'refresh_token', refresh_token: current }));
+      if (typeof answer.refresh_token !== 'string' || answer.refresh_token === current || typeof answer.access_token !== 'string') {
+        throw new Error(`refresh did not rotate: ${JSON.stringify(Object.keys(answer))}`);
+      }
+      list[chain] = answer.refresh_token;
+    };
+    await compare(
+      'refresh rotation',
+      'rotations/s',
+      {
+        keyhold: (chain) => rotate(tokenEndpoint, offlineAuthorization, chains, chain),
+        reference: (chain) => rotate(`${engine.url}/token`, referenceUserAuthorization, referenceChains, chain),
+      },
+      REFRESH_CHAINS,
+    );
+    await engine.stop();
+  }
 
   // 5. JWT verification (now, while the server is idle) -------------------------------------
-  log('JWT verification');
-  const discovery = await fetchJson(`${issuer}/.well-known/openid-configuration`, {});
-  const jwks = jose.createRemoteJWKSet(new URL(discovery.jwks_uri as string));
-  const header = jose.decodeProtectedHeader(accessTokens[0]!);
-  const verifyOptions = { issuer, audience: apiIdentifier, typ: 'at+jwt', algorithms: [header.alg!] };
-  const { payload: firstPayload } = await jose.jwtVerify(accessTokens[0]!, jwks, verifyOptions);
-  if (firstPayload.client_id !== service.client_id || firstPayload.scope !== 'read:things') throw new Error(`unexpected access token claims ${JSON.stringify(firstPayload)}`);
-  const jwtRun = await measureLoop({
-    durationMs: JWT_WINDOW_MS,
-    maxOps: MAX_OPS,
-    async op(index) {
-      await jose.jwtVerify(accessTokens[index % accessTokens.length]!, jwks, verifyOptions);
-    },
-  });
-  results.push({
-    name: 'JWT verification (jose, cached JWKS)',
-    value: round(jwtRun.rate),
-    unit: 'verifications/s',
-    ratio: jwtRun.rate,
-    ratioTo: RPS,
-    detail: { ...describe(jwtRun), alg: header.alg, distinctTokens: accessTokens.length, perVerificationUs: round(1e6 / jwtRun.rate, 2) },
-  });
+  let verifyComparison: VerifyComparison | undefined;
+  if (runs('verify')) {
+    // Without the token section, a few JWTs to verify.
+    while (accessTokens.length < 100) await issueAt(tokenEndpoint, serviceAuthorization, jwtRequest, accessTokens);
+    log('JWT verification');
+    const discovery = await fetchJson(`${issuer}/.well-known/openid-configuration`, {});
+    const jwks = jose.createRemoteJWKSet(new URL(discovery.jwks_uri as string));
+    const header = jose.decodeProtectedHeader(accessTokens[0]!);
+    const verifyOptions = { issuer, audience: apiIdentifier, typ: 'at+jwt', algorithms: [header.alg!] };
+    const { payload: firstPayload } = await jose.jwtVerify(accessTokens[0]!, jwks, verifyOptions);
+    if (firstPayload.client_id !== service.client_id || firstPayload.scope !== 'read:things') throw new Error(`unexpected access token claims ${JSON.stringify(firstPayload)}`);
+    const jwtRun = await measureLoop({
+      durationMs: JWT_WINDOW_MS,
+      maxOps: MAX_OPS,
+      async op(index) {
+        await jose.jwtVerify(accessTokens[index % accessTokens.length]!, jwks, verifyOptions);
+      },
+    });
+    results.push({
+      name: 'JWT verification (jose, cached JWKS)',
+      value: round(jwtRun.rate),
+      unit: 'verifications/s',
+      ratio: jwtRun.rate,
+      ratioTo: RPS,
+      detail: { ...describe(jwtRun), alg: header.alg, distinctTokens: accessTokens.length, perVerificationUs: round(1e6 / jwtRun.rate, 2) },
+    });
 
-  log('@keyhold/verify against bare jose (local key set)');
-  const verifyComparison = await compareVerification({ issuer, audience: apiIdentifier, tokens: accessTokens, rounds: VERIFY_ROUNDS, roundMs: VERIFY_ROUND_MS, maxOps: MAX_OPS });
-  results.push({
-    name: 'JWT verification (bare jose, local key set)',
-    value: round(verifyComparison.bareRate),
-    unit: 'verifications/s',
-    ratio: verifyComparison.bareRate,
-    ratioTo: RPS,
-    detail: { alg: verifyComparison.alg, roundRates: verifyComparison.bareRounds, roundMs: VERIFY_ROUND_MS },
-  });
-  results.push({
-    name: '@keyhold/verify verify() (ratio: to bare jose)',
-    value: round(verifyComparison.packageRate),
-    unit: 'verifications/s',
-    ratio: verifyComparison.ratio,
-    ratioTo: 'bare jose jwtVerify with a local key set (goal >= 0.9)',
-    detail: { alg: verifyComparison.alg, roundRates: verifyComparison.packageRounds, roundMs: VERIFY_ROUND_MS },
-  });
-
-  // 3. Refresh token rotation and userinfo ----------------------------------------------------
-  log(`refresh rotation and userinfo: ${REFRESH_CHAINS} chains from code flows with consent`);
-  const offlineConfig = await discover(issuer, offline.client_id as string, offline.client_secret as string);
-  const chains: string[] = [];
-  const userAccessTokens: string[] = [];
-  await measure({
-    concurrency: 4,
-    durationMs: 120_000,
-    maxOps: REFRESH_CHAINS,
-    async op(worker) {
-      const { tokens, consented } = await passwordCodeFlow(offlineConfig, { email: users[worker]!.email, password }, { scope: 'openid offline_access', prompt: 'consent' });
-      if (!consented || !tokens.refresh_token) throw new Error(`code flow with offline_access gave no refresh token (consented: ${consented})`);
-      chains.push(tokens.refresh_token);
-      userAccessTokens.push(tokens.access_token);
-    },
-  });
-  if (chains.length !== REFRESH_CHAINS) throw new Error(`got ${chains.length} refresh chains`);
-  const referenceUserTokens = await engine.userTokens(REFRESH_CHAINS);
-  const referenceChains = referenceUserTokens.map((tokens) => tokens.refreshToken);
-  const userinfo = async (url: string, token: string) => {
-    const answer = await fetchJson(url, { headers: { authorization: `Bearer ${token}`, accept: 'application/json' } });
-    if (typeof answer.sub !== 'string') throw new Error(`userinfo: ${JSON.stringify(answer)}`);
-  };
-  await compare('userinfo', 'requests/s', {
-    keyhold: (worker) => userinfo(`${issuer}/me`, userAccessTokens[worker % userAccessTokens.length]!),
-    reference: (worker) => userinfo(`${engine.url}/me`, referenceUserTokens[worker % referenceUserTokens.length]!.accessToken),
-  });
-  const offlineAuthorization = basicAuthorization(offline.client_id as string, offline.client_secret as string);
-  const referenceUserAuthorization = basicAuthorization(engine.user.clientId, engine.user.clientSecret);
-  const rotate = async (endpoint: string, authorization: string, list: string[], chain: number) => {
-    const current = list[chain]!;
-    const answer = await fetchJson(endpoint, form(authorization, { grant_type: 'refresh_token', refresh_token: current }));
-    if (typeof answer.refresh_token !== 'string' || answer.refresh_token === current || typeof answer.access_token !== 'string') {
-      throw new Error(`refresh did not rotate: ${JSON.stringify(Object.keys(answer))}`);
-    }
-    list[chain] = answer.refresh_token;
-  };
-  await compare(
-    'refresh rotation',
-    'rotations/s',
-    {
-      keyhold: (chain) => rotate(tokenEndpoint, offlineAuthorization, chains, chain),
-      reference: (chain) => rotate(`${engine.url}/token`, referenceUserAuthorization, referenceChains, chain),
-    },
-    REFRESH_CHAINS,
-  );
-  await engine.stop();
+    log('@keyhold/verify against bare jose (local key set)');
+    verifyComparison = await compareVerification({ issuer, audience: apiIdentifier, tokens: accessTokens, rounds: VERIFY_ROUNDS, roundMs: VERIFY_ROUND_MS, maxOps: MAX_OPS });
+    results.push({
+      name: 'JWT verification (bare jose, local key set)',
+      value: round(verifyComparison.bareRate),
+      unit: 'verifications/s',
+      ratio: verifyComparison.bareRate,
+      ratioTo: RPS,
+      detail: { alg: verifyComparison.alg, roundRates: verifyComparison.bareRounds, roundMs: VERIFY_ROUND_MS },
+    });
+    results.push({
+      name: '@keyhold/verify verify() (ratio: to bare jose)',
+      value: round(verifyComparison.packageRate),
+      unit: 'verifications/s',
+      ratio: verifyComparison.ratio,
+      ratioTo: 'bare jose jwtVerify with a local key set (goal >= 0.9)',
+      detail: { alg: verifyComparison.alg, roundRates: verifyComparison.packageRounds, roundMs: VERIFY_ROUND_MS },
+    });
+  }
 
   // 4. Password logins -----------------------------------------------------------------------
-  log('password login: full code flow, first-party client');
-  const firstPartyConfig = await discover(issuer, firstParty.client_id as string, firstParty.client_secret as string);
-  const loginRun = await measure({
-    concurrency: LOGIN_CONCURRENCY,
-    durationMs: WINDOW_MS,
-    warmupMs: WARMUP_MS,
-    maxOps: MAX_OPS,
-    async op(worker) {
-      const { tokens, consented } = await passwordCodeFlow(firstPartyConfig, { email: users[worker]!.email, password });
-      if (consented) throw new Error('consent was asked of a first-party client');
-      if (tokens.claims()?.sub !== users[worker]!.id) throw new Error('ID token for the wrong subject');
-    },
-  });
-  log('argon2id-only loop at the same parameters and concurrency');
-  const argon2Run = await measure({
-    concurrency: LOGIN_CONCURRENCY,
-    durationMs: WINDOW_MS,
-    warmupMs: WARMUP_MS,
-    maxOps: MAX_OPS,
-    async op() {
-      if (!(await argon2id.verify(storedHash.password_hash!, password))) throw new Error('argon2 verify failed');
-    },
-  });
-  results.push({
-    name: 'password login (full code flow)',
-    value: round(loginRun.rate),
-    unit: 'logins/s',
-    reference: round(argon2Run.rate),
-    ratio: loginRun.rate / argon2Run.rate,
-    ratioTo: 'argon2id verify loop, same parameters and concurrency',
-    goal: '>= 0.8 of argon2id alone',
-    meets: loginRun.rate / argon2Run.rate >= 0.8,
-    detail: { login: describe(loginRun), argon2Only: describe(argon2Run), argon2id: { memoryKiB: argon2.memoryKiB, iterations: argon2.iterations, parallelism: argon2.parallelism }, uvThreadpoolSize: keyhold.config.UV_THREADPOOL_SIZE, argon2Queue: keyhold.config.ARGON2_QUEUE },
-  });
+  if (runs('login')) {
+    log('password login: full code flow, first-party client');
+    const firstPartyConfig = await discover(issuer, firstParty.client_id as string, firstParty.client_secret as string);
+    const loginRun = await measure({
+      concurrency: LOGIN_CONCURRENCY,
+      durationMs: WINDOW_MS,
+      warmupMs: WARMUP_MS,
+      maxOps: MAX_OPS,
+      async op(worker) {
+        const { tokens, consented } = await passwordCodeFlow(firstPartyConfig, { email: users[worker]!.email, password });
+        if (consented) throw new Error('consent was asked of a first-party client');
+        if (tokens.claims()?.sub !== users[worker]!.id) throw new Error('ID token for the wrong subject');
+      },
+    });
+    log('argon2id-only loop at the same parameters and concurrency');
+    const argon2Run = await measure({
+      concurrency: LOGIN_CONCURRENCY,
+      durationMs: WINDOW_MS,
+      warmupMs: WARMUP_MS,
+      maxOps: MAX_OPS,
+      async op() {
+        if (!(await argon2id.verify(storedHash.password_hash!, password))) throw new Error('argon2 verify failed');
+      },
+    });
+    log(`password login: ${loginRun.cpuMsPerOp} ms of this process's CPU per login, ${argon2Run.cpuMsPerOp} ms per argon2id verify`);
+    results.push({
+      name: 'password login (full code flow)',
+      value: round(loginRun.rate),
+      unit: 'logins/s',
+      reference: round(argon2Run.rate),
+      ratio: loginRun.rate / argon2Run.rate,
+      ratioTo: 'argon2id verify loop, same parameters and concurrency',
+      goal: '>= 0.8 of argon2id alone',
+      meets: loginRun.rate / argon2Run.rate >= 0.8,
+      detail: { login: describe(loginRun), argon2Only: describe(argon2Run), cpuMsPerLogin: loginRun.cpuMsPerOp, cpuMsPerVerify: argon2Run.cpuMsPerOp, argon2id: { memoryKiB: argon2.memoryKiB, iterations: argon2.iterations, parallelism: argon2.parallelism }, uvThreadpoolSize: keyhold.config.UV_THREADPOOL_SIZE, argon2Queue: keyhold.config.ARGON2_QUEUE },
+    });
+  }
 
   // The in-process server is stopped before the processes are measured, so they idle alone.
   await server.stop();
-  await measureReference('after');
+  if (runs('verify')) await measureReference('after');
   // Throughput results carry their raw rate in `ratio` until the reference is complete.
   for (const result of results) if (result.ratioTo === RPS) result.ratio /= referenceRps();
 
-  // 6. Processes --------------------------------------------------------------------------
-  const processes = await measureProcesses({ databaseUrl: database.url, redisPrefix: redisPrefix.prefix, dataDir, serviceAuthorization });
-  results.push(...processes.results);
-  const { referenceChildren, referenceRssKiB, referenceStartMs } = processes;
+  // 6. Processes: WORKERS 1 and 2, cold start and idle RSS, the CLI -------------------------
+  // All run the build (dist/, plain JavaScript), as `npm start` does.
+  const referenceChildren: ChildRun[] = [];
+  if (runs('processes')) {
+    if (distIsStale()) {
+        log('building dist/ (sources newer than the build)');
+        await buildDist();
+    }
+    const baseEnv = { PATH: process.env.PATH, HOME: process.env.HOME };
+    const keyholdEnv = (port: number, extra: Record<string, string> = {}) => ({
+      ...baseEnv,
+      NODE_ENV: 'production',
+      // Loopback http: the production settings otherwise, measured without TLS.
+      ALLOW_INSECURE_ISSUER: 'true',
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      ISSUER: `http://127.0.0.1:${port}`,
+      KEYHOLD_SECRET: BENCH_SECRET,
+      DATABASE_URL: database.url,
+      REDIS_URL: testRedisUrl,
+      REDIS_PREFIX: redisPrefix.prefix,
+      DATA_DIR: dataDir,
+      LOG_LEVEL: 'silent',
+      ...extra,
+    });
+    const workerRates: Record<number, Measurement> = {};
+    for (const workers of [1, 2]) {
+      log(`WORKERS=${workers}: client_credentials (opaque) against the built server`);
+      const port = await freePort();
+      const child = await spawnServer({ args: ['scripts/start.js'], cwd: repoRoot, port, readyPath: '/readyz', env: keyholdEnv(port, { WORKERS: String(workers) }) });
+      onCleanup(`server WORKERS=${workers}`, () => child.stop());
+      // Every worker must be up before the window opens (each answers /readyz on its own start).
+      await sleep(workers > 1 ? 3000 : 500);
+      try {
+        workerRates[workers] = await measure({
+          concurrency: HTTP_CONCURRENCY,
+          durationMs: WINDOW_MS,
+          warmupMs: WARMUP_MS,
+          maxOps: MAX_OPS,
+          op: () => issueAt(`${child.url}/token`, serviceAuthorization, { grant_type: 'client_credentials' }),
+        });
+      } finally {
+        await child.stop();
+      }
+    }
+    results.push({
+      name: 'client_credentials opaque, WORKERS=1 (process)',
+      value: round(workerRates[1]!.rate),
+      unit: 'tokens/s',
+      ratio: 1,
+      ratioTo: 'itself',
+      detail: describe(workerRates[1]!),
+    });
+    results.push({
+      name: 'client_credentials opaque, WORKERS=2 (process)',
+      value: round(workerRates[2]!.rate),
+      unit: 'tokens/s',
+      reference: round(workerRates[1]!.rate),
+      ratio: workerRates[2]!.rate / workerRates[1]!.rate,
+      ratioTo: 'WORKERS=1 (the load generator shares the 2 cores)',
+      detail: describe(workerRates[2]!),
+    });
+
+    const referenceScript = `require('node:http').createServer((q, s) => { s.writeHead(200, { 'content-type': 'application/json' }); s.end(${JSON.stringify(REFERENCE_BODY)}); }).listen(Number(process.env.PORT), '127.0.0.1');`;
+    onCleanup('child processes', killChildrenNow);
+    const keyholdChildren: ChildRun[] = [];
+    for (let run = 0; run < CHILD_RUNS; run++) {
+      log(`process start and idle RSS, run ${run + 1}/${CHILD_RUNS}`);
+      const referencePort = await freePort();
+      referenceChildren.push(await runChild({ args: ['-e', referenceScript], env: { ...baseEnv, PORT: String(referencePort) }, cwd: repoRoot, port: referencePort, readyPath: '/', idleMs: CHILD_IDLE_MS }));
+      const port = await freePort();
+      keyholdChildren.push(
+        await runChild({
+          args: ['scripts/start.js'],
+          cwd: repoRoot,
+          port,
+          readyPath: '/readyz',
+          idleMs: CHILD_IDLE_MS,
+          env: keyholdEnv(port, { WORKERS: '1' }),
+        }),
+      );
+    }
+    const referenceRssKiB = median(referenceChildren.map((run) => run.idleRssKiB));
+    const referenceStartMs = median(referenceChildren.map((run) => run.startMs));
+    const keyholdRssKiB = median(keyholdChildren.map((run) => run.idleRssKiB));
+    const keyholdStartMs = median(keyholdChildren.map((run) => run.startMs));
+    results.push({
+      name: 'idle RSS (keyhold process)',
+      value: round(keyholdRssKiB / 1024),
+      unit: 'MiB',
+      reference: round(referenceRssKiB / 1024),
+      ratio: keyholdRssKiB / referenceRssKiB,
+      ratioTo: 'bare node:http process idle RSS',
+      goal: '< 120 MiB',
+      meets: keyholdRssKiB / 1024 < 120,
+      detail: { runsKiB: keyholdChildren.map((run) => run.idleRssKiB), idleMs: CHILD_IDLE_MS, command: 'node scripts/start.js (dist/, WORKERS=1)' },
+    });
+    results.push({
+      name: 'cold start (spawn to /readyz 200)',
+      value: Math.round(keyholdStartMs),
+      unit: 'ms',
+      reference: Math.round(referenceStartMs),
+      ratio: keyholdStartMs / referenceStartMs,
+      ratioTo: 'bare node:http process spawn to first 200',
+      goal: '< 1500 ms',
+      meets: keyholdStartMs < 1500,
+      detail: { runsMs: keyholdChildren.map((run) => Math.round(run.startMs)), database: 'migrated (restart, not first boot)', command: 'node scripts/start.js (dist/, WORKERS=1)' },
+    });
+
+    const cliRuns: number[] = [];
+    for (let run = 0; run < CHILD_RUNS; run++) {
+      log(`CLI: keyhold keys list (services mode), run ${run + 1}/${CHILD_RUNS}`);
+      const cli = await timeCommand({ args: ['bin/keyhold.js', 'keys', 'list'], cwd: repoRoot, env: { ...keyholdEnv(0), CLI_LOG_LEVEL: 'silent' } });
+      if (cli.code !== 0) throw new Error(`keyhold keys list failed (${cli.code}): ${cli.stderr}`);
+      cliRuns.push(cli.ms);
+    }
+    const cliMs = median(cliRuns);
+    results.push({
+      name: 'CLI keyhold keys list (spawn to exit)',
+      value: Math.round(cliMs),
+      unit: 'ms',
+      reference: Math.round(referenceStartMs),
+      ratio: cliMs / referenceStartMs,
+      ratioTo: 'bare node:http process spawn to first 200',
+      goal: '< 1000 ms',
+      meets: cliMs < 1000,
+      detail: { runsMs: cliRuns.map(Math.round), command: 'node bin/keyhold.js keys list (dist/cli.js)' },
+    });
+  }
 
   await cleanup();
 
   // Report -----------------------------------------------------------------------------------
   const referenceReport = {
     name: 'bare node:http (tiny JSON body)',
-    value: round(referenceRps()),
+    value: referenceRuns.length > 0 ? round(referenceRps()) : undefined,
     unit: 'requests/s',
     runs: referenceRuns.map((run) => ({ when: run === referenceRuns[0] ? 'before' : 'after', rate: round(run.rate), ...describe(run) })),
-    process: {
-      idleRssMiB: round(referenceRssKiB / 1024),
-      coldStartMs: Math.round(referenceStartMs),
-      runs: referenceChildren.map((run) => ({ idleRssKiB: run.idleRssKiB, startMs: Math.round(run.startMs) })),
-    },
+    process:
+      referenceChildren.length > 0
+        ? {
+            idleRssMiB: round(median(referenceChildren.map((run) => run.idleRssKiB)) / 1024),
+            coldStartMs: Math.round(median(referenceChildren.map((run) => run.startMs))),
+            runs: referenceChildren.map((run) => ({ idleRssKiB: run.idleRssKiB, startMs: Math.round(run.startMs) })),
+          }
+        : undefined,
   };
   const rows: string[][] = [
     ['name', 'value', 'unit', 'reference', 'ratio', 'ratio to', 'goal'],
-    [referenceReport.name, String(referenceReport.value), referenceReport.unit, '', '1', '', ''],
+    ...(referenceReport.value === undefined ? [] : [[referenceReport.name, String(referenceReport.value), referenceReport.unit, '', '1', '', '']]),
     ...referenceReport.runs.map((run) => [`  reference run ${run.when}`, String(run.rate), 'requests/s', '', '', '', '']),
-    ['  reference process idle RSS', String(referenceReport.process.idleRssMiB), 'MiB', '', '1', '', ''],
-    ['  reference process cold start', String(referenceReport.process.coldStartMs), 'ms', '', '1', '', ''],
+    ...(referenceReport.process
+      ? [
+          ['  reference process idle RSS', String(referenceReport.process.idleRssMiB), 'MiB', '', '1', '', ''],
+          ['  reference process cold start', String(referenceReport.process.coldStartMs), 'ms', '', '1', '', ''],
+        ]
+      : []),
     ...results.map((result) => [
       result.name,
       String(result.value),
@@ -452,179 +619,22 @@ async function main() {
   console.log(line(rows[0]!));
   console.log(widths.map((width) => '-'.repeat(width)).join('  '));
   for (const row of rows.slice(1)) console.log(line(row));
-  console.log(`\nJWT verification: ${results.find((r) => r.name.startsWith('JWT'))!.value} verifications/s absolute (in-process CPU loop, one core)`);
-  console.log(verifyLine(verifyComparison));
-  console.log(`node ${process.version}, ${os.cpus().length} CPUs (${os.cpus()[0]?.model.trim()}), ${round(os.totalmem() / 2 ** 30)} GiB, load ${loadAtStart.join(' ')}; ${round((performance.now() - started) / 1000)} s`);
+  if (verifyComparison) {
+    console.log(`\nJWT verification: ${results.find((r) => r.name.startsWith('JWT'))!.value} verifications/s absolute (in-process CPU loop, one core)`);
+    console.log(verifyLine(verifyComparison));
+  }
+  console.log(`node ${process.version}, ${os.cpus().length} CPUs (${os.cpus()[0]?.model.trim()}), ${round(os.totalmem() / 2 ** 30)} GiB, load ${loadAtStart.join(' ')}${only.length > 0 ? `, BENCH_ONLY=${only.join(',')}` : ''}; ${round((performance.now() - started) / 1000)} s`);
 
   const report = {
     date: new Date().toISOString(),
     node: process.version,
     machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model.trim(), memory: os.totalmem(), platform: `${os.platform()} ${os.release()}`, loadavg: { start: loadAtStart, end: os.loadavg().map((value) => round(value, 2)) } },
+    sections: only.length > 0 ? only : [...SECTIONS],
     reference: referenceReport,
     results: results.map((r) => ({ name: r.name, value: r.value, unit: r.unit, reference: r.reference, ratio: Number(r.ratio.toPrecision(4)), ratioTo: r.ratioTo, goal: r.goal, meets: r.meets, detail: r.detail })),
   };
   writeFileSync(path.join(benchDir, 'results.json'), `${JSON.stringify(report, null, 2)}\n`);
   console.log(`wrote ${path.relative(process.cwd(), path.join(benchDir, 'results.json'))}`);
-}
-
-/** BENCH_ONLY=processes: section 6 against a fresh database, printed, no results.json. */
-async function processesOnly() {
-  const database = await createTestDatabase();
-  onCleanup('database', () => database.drop());
-  const redisPrefix = createTestRedisPrefix();
-  onCleanup('redis prefix', () => redisPrefix.clear());
-  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'keyhold-bench-'));
-  onCleanup('data directory', () => rmSync(dataDir, { recursive: true, force: true }));
-  // Built in this process once: the database migrated, and the client WORKERS measures with.
-  const server = await startKeyholdInProcess({ databaseUrl: database.url, redisUrl: testRedisUrl, redisPrefix: redisPrefix.prefix, dataDir });
-  onCleanup('keyhold server', () => server.stop());
-  const service = await server.keyhold.createClient({ client_id: 'bench-service', grant_types: ['client_credentials'], response_types: [], redirect_uris: [], token_endpoint_auth_method: 'client_secret_basic' });
-  await server.stop();
-  const { results, referenceRssKiB, referenceStartMs } = await measureProcesses({
-    databaseUrl: database.url,
-    redisPrefix: redisPrefix.prefix,
-    dataDir,
-    serviceAuthorization: basicAuthorization(service.client_id as string, service.client_secret as string),
-  });
-  await cleanup();
-  console.log(`reference process: idle RSS ${round(referenceRssKiB / 1024)} MiB, cold start ${Math.round(referenceStartMs)} ms`);
-  for (const result of results) {
-    const runs = result.detail?.runsMs ?? result.detail?.runsKiB;
-    console.log(`${result.name}: ${result.value} ${result.unit}${runs ? ` (runs ${JSON.stringify(runs)})` : ''}${result.goal ? `, goal ${result.goal}: ${result.meets ? 'meets' : 'NOT MET'}` : ''}`);
-  }
-  console.log(`node ${process.version}, ${os.cpus().length} CPUs, load ${os.loadavg().map((value) => round(value, 2)).join(' ')}`);
-}
-
-/** Section 6: WORKERS 1 and 2, cold start and idle RSS, the CLI, each as a child process. */
-async function measureProcesses(options: { databaseUrl: string; redisPrefix: string; dataDir: string; serviceAuthorization: string }) {
-  const results: Result[] = [];
-  // All run the build (dist/, plain JavaScript), as `npm start` does.
-  if (distIsStale()) {
-    log('building dist/ (sources newer than the build)');
-    await buildDist();
-  }
-  const baseEnv = { PATH: process.env.PATH, HOME: process.env.HOME };
-  const keyholdEnv = (port: number, extra: Record<string, string> = {}) => ({
-    ...baseEnv,
-    NODE_ENV: 'production',
-    // Loopback http: the production settings otherwise, measured without TLS.
-    ALLOW_INSECURE_ISSUER: 'true',
-    PORT: String(port),
-    HOST: '127.0.0.1',
-    ISSUER: `http://127.0.0.1:${port}`,
-    KEYHOLD_SECRET: BENCH_SECRET,
-    DATABASE_URL: options.databaseUrl,
-    REDIS_URL: testRedisUrl,
-    REDIS_PREFIX: options.redisPrefix,
-    DATA_DIR: options.dataDir,
-    LOG_LEVEL: 'silent',
-    ...extra,
-  });
-  const workerRates: Record<number, Measurement> = {};
-  for (const workers of [1, 2]) {
-    log(`WORKERS=${workers}: client_credentials (opaque) against the built server`);
-    const port = await freePort();
-    const child = await spawnServer({ args: ['scripts/start.js'], cwd: repoRoot, port, readyPath: '/readyz', env: keyholdEnv(port, { WORKERS: String(workers) }) });
-    onCleanup(`server WORKERS=${workers}`, () => child.stop());
-    // Every worker must be up before the window opens (each answers /readyz on its own start).
-    await sleep(workers > 1 ? 3000 : 500);
-    try {
-      workerRates[workers] = await measure({
-        concurrency: HTTP_CONCURRENCY,
-        durationMs: WINDOW_MS,
-        warmupMs: WARMUP_MS,
-        maxOps: MAX_OPS,
-        op: () => issueAt(`${child.url}/token`, options.serviceAuthorization, { grant_type: 'client_credentials' }),
-      });
-    } finally {
-      await child.stop();
-    }
-  }
-  results.push({
-    name: 'client_credentials opaque, WORKERS=1 (process)',
-    value: round(workerRates[1]!.rate),
-    unit: 'tokens/s',
-    ratio: 1,
-    ratioTo: 'itself',
-    detail: describe(workerRates[1]!),
-  });
-  results.push({
-    name: 'client_credentials opaque, WORKERS=2 (process)',
-    value: round(workerRates[2]!.rate),
-    unit: 'tokens/s',
-    reference: round(workerRates[1]!.rate),
-    ratio: workerRates[2]!.rate / workerRates[1]!.rate,
-    ratioTo: 'WORKERS=1 (the load generator shares the 2 cores)',
-    detail: describe(workerRates[2]!),
-  });
-
-  const referenceScript = `require('node:http').createServer((q, s) => { s.writeHead(200, { 'content-type': 'application/json' }); s.end(${JSON.stringify(REFERENCE_BODY)}); }).listen(Number(process.env.PORT), '127.0.0.1');`;
-  onCleanup('child processes', killChildrenNow);
-  const referenceChildren: ChildRun[] = [];
-  const keyholdChildren: ChildRun[] = [];
-  for (let run = 0; run < CHILD_RUNS; run++) {
-    log(`process start and idle RSS, run ${run + 1}/${CHILD_RUNS}`);
-    const referencePort = await freePort();
-    referenceChildren.push(await runChild({ args: ['-e', referenceScript], env: { ...baseEnv, PORT: String(referencePort) }, cwd: repoRoot, port: referencePort, readyPath: '/', idleMs: CHILD_IDLE_MS }));
-    const port = await freePort();
-    keyholdChildren.push(
-      await runChild({
-        args: ['scripts/start.js'],
-        cwd: repoRoot,
-        port,
-        readyPath: '/readyz',
-        idleMs: CHILD_IDLE_MS,
-        env: keyholdEnv(port, { WORKERS: '1' }),
-      }),
-    );
-  }
-  const referenceRssKiB = median(referenceChildren.map((run) => run.idleRssKiB));
-  const referenceStartMs = median(referenceChildren.map((run) => run.startMs));
-  const keyholdRssKiB = median(keyholdChildren.map((run) => run.idleRssKiB));
-  const keyholdStartMs = median(keyholdChildren.map((run) => run.startMs));
-  results.push({
-    name: 'idle RSS (keyhold process)',
-    value: round(keyholdRssKiB / 1024),
-    unit: 'MiB',
-    reference: round(referenceRssKiB / 1024),
-    ratio: keyholdRssKiB / referenceRssKiB,
-    ratioTo: 'bare node:http process idle RSS',
-    goal: '< 120 MiB',
-    meets: keyholdRssKiB / 1024 < 120,
-    detail: { runsKiB: keyholdChildren.map((run) => run.idleRssKiB), idleMs: CHILD_IDLE_MS, command: 'node scripts/start.js (dist/, WORKERS=1)' },
-  });
-  results.push({
-    name: 'cold start (spawn to /readyz 200)',
-    value: Math.round(keyholdStartMs),
-    unit: 'ms',
-    reference: Math.round(referenceStartMs),
-    ratio: keyholdStartMs / referenceStartMs,
-    ratioTo: 'bare node:http process spawn to first 200',
-    goal: '< 1500 ms',
-    meets: keyholdStartMs < 1500,
-    detail: { runsMs: keyholdChildren.map((run) => Math.round(run.startMs)), database: 'migrated (restart, not first boot)', command: 'node scripts/start.js (dist/, WORKERS=1)' },
-  });
-
-  const cliRuns: number[] = [];
-  for (let run = 0; run < CHILD_RUNS; run++) {
-    log(`CLI: keyhold keys list (services mode), run ${run + 1}/${CHILD_RUNS}`);
-    const cli = await timeCommand({ args: ['bin/keyhold.js', 'keys', 'list'], cwd: repoRoot, env: { ...keyholdEnv(0), CLI_LOG_LEVEL: 'silent' } });
-    if (cli.code !== 0) throw new Error(`keyhold keys list failed (${cli.code}): ${cli.stderr}`);
-    cliRuns.push(cli.ms);
-  }
-  const cliMs = median(cliRuns);
-  results.push({
-    name: 'CLI keyhold keys list (spawn to exit)',
-    value: Math.round(cliMs),
-    unit: 'ms',
-    reference: Math.round(referenceStartMs),
-    ratio: cliMs / referenceStartMs,
-    ratioTo: 'bare node:http process spawn to first 200',
-    goal: '< 1000 ms',
-    meets: cliMs < 1000,
-    detail: { runsMs: cliRuns.map(Math.round), command: 'node bin/keyhold.js keys list (dist/cli.js)' },
-  });
-  return { results, referenceChildren, referenceRssKiB, referenceStartMs };
 }
 
 function verifyLine(comparison: VerifyComparison): string {

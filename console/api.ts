@@ -38,6 +38,7 @@ export const OPERATIONS = {
   adminListClients: ['get', '/api/admin/clients'],
   adminCreateClient: ['post', '/api/admin/clients'],
   adminGetClient: ['get', '/api/admin/clients/{id}'],
+  adminUpdateClient: ['patch', '/api/admin/clients/{id}'],
   adminDeleteClient: ['delete', '/api/admin/clients/{id}'],
   adminRotateClientSecret: ['post', '/api/admin/clients/{id}/secret'],
   adminListResources: ['get', '/api/admin/resources'],
@@ -49,6 +50,19 @@ export const OPERATIONS = {
   adminCreateTenant: ['post', '/api/admin/tenants'],
   adminListAudit: ['get', '/api/admin/audit'],
   adminGetStats: ['get', '/api/admin/stats'],
+  adminListConnectors: ['get', '/api/admin/connectors'],
+  adminCreateConnector: ['post', '/api/admin/connectors'],
+  adminGetConnector: ['get', '/api/admin/connectors/{id}'],
+  adminUpdateConnector: ['patch', '/api/admin/connectors/{id}'],
+  adminDeleteConnector: ['delete', '/api/admin/connectors/{id}'],
+  adminListSigningKeys: ['get', '/api/admin/keys'],
+  adminRotateSigningKeys: ['post', '/api/admin/keys/rotate'],
+  adminRetireSigningKey: ['post', '/api/admin/keys/{kid}/retire'],
+  adminListWebhooks: ['get', '/api/admin/webhooks'],
+  adminCreateWebhook: ['post', '/api/admin/webhooks'],
+  adminDeleteWebhook: ['delete', '/api/admin/webhooks/{id}'],
+  adminListWebhookDeliveries: ['get', '/api/admin/webhooks/{id}/deliveries'],
+  adminRetryWebhookDelivery: ['post', '/api/admin/webhooks/{id}/deliveries/{deliveryId}/retry'],
 } as const;
 
 export function createAdminClient(send: Transport) {
@@ -61,6 +75,8 @@ export function createAdminClient(send: Transport) {
   }
   const user = (id: string) => `/api/admin/users/${segment(id)}`;
   const client = (id: string) => `/api/admin/clients/${segment(id)}`;
+  const connector = (id: string) => `/api/admin/connectors/${segment(id)}`;
+  const webhook = (id: string) => `/api/admin/webhooks/${segment(id)}`;
   return {
     listUsers: (query: T.UserQuery) => call<T.UserPage>('GET', withQuery('/api/admin/users', query)),
     createUser: (input: T.UserCreate) => call<T.AdminUser>('POST', '/api/admin/users', input),
@@ -73,6 +89,7 @@ export function createAdminClient(send: Transport) {
     listClients: (query: { cursor?: string } = {}) => call<T.ClientPage>('GET', withQuery('/api/admin/clients', query)),
     createClient: (input: T.ClientCreate) => call<T.ClientCreated>('POST', '/api/admin/clients', input),
     getClient: (id: string) => call<T.AdminClient>('GET', client(id)),
+    updateClient: (id: string, change: T.ClientPatch) => call<T.AdminClient>('PATCH', client(id), change),
     deleteClient: (id: string) => call<void>('DELETE', client(id)),
     rotateClientSecret: (id: string) => call<T.ClientSecret>('POST', `${client(id)}/secret`),
     listResources: () => call<T.ResourcePage>('GET', withQuery('/api/admin/resources', { limit: 200 })),
@@ -84,6 +101,19 @@ export function createAdminClient(send: Transport) {
     createTenant: (input: T.TenantCreate) => call<T.Tenant>('POST', '/api/admin/tenants', input),
     listAudit: (query: T.AuditQuery) => call<T.AuditPage>('GET', withQuery('/api/admin/audit', query)),
     getStats: (days: number) => call<T.Stats>('GET', withQuery('/api/admin/stats', { days })),
+    listConnectors: () => call<T.ConnectorPage>('GET', withQuery('/api/admin/connectors', { limit: 200 })),
+    createConnector: (input: T.ConnectorCreate) => call<T.Connector>('POST', '/api/admin/connectors', input),
+    getConnector: (id: string) => call<T.Connector>('GET', connector(id)),
+    updateConnector: (id: string, change: T.ConnectorPatch) => call<T.Connector>('PATCH', connector(id), change),
+    deleteConnector: (id: string) => call<void>('DELETE', connector(id)),
+    listKeys: () => call<T.SigningKeyList>('GET', '/api/admin/keys'),
+    rotateKeys: (input: T.KeyRotate) => call<T.KeyRotation>('POST', '/api/admin/keys/rotate', input),
+    retireKey: (kid: string) => call<T.SigningKey>('POST', `/api/admin/keys/${segment(kid)}/retire`),
+    listWebhooks: () => call<T.WebhookList>('GET', '/api/admin/webhooks'),
+    createWebhook: (input: T.WebhookCreate) => call<T.WebhookCreated>('POST', '/api/admin/webhooks', input),
+    deleteWebhook: (id: string) => call<void>('DELETE', webhook(id)),
+    listDeliveries: (id: string, query: { cursor?: string } = {}) => call<T.DeliveryPage>('GET', withQuery(`${webhook(id)}/deliveries`, query)),
+    retryDelivery: (id: string, deliveryId: string) => call<T.Delivery>('POST', `${webhook(id)}/deliveries/${segment(deliveryId)}/retry`),
   };
 }
 

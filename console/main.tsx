@@ -9,10 +9,15 @@ import { ApisAndRoles } from './screens/apis-roles.tsx';
 import { Audit } from './screens/audit.tsx';
 import { ClientDetail } from './screens/client-detail.tsx';
 import { Clients } from './screens/clients.tsx';
+import { ConnectorDetail } from './screens/connector-detail.tsx';
+import { Connectors } from './screens/connectors.tsx';
 import { Dashboard } from './screens/dashboard.tsx';
+import { SigningKeys } from './screens/keys.tsx';
 import { Tenants } from './screens/tenants.tsx';
 import { UserDetail } from './screens/user-detail.tsx';
 import { Users } from './screens/users.tsx';
+import { WebhookDetail } from './screens/webhook-detail.tsx';
+import { Webhooks } from './screens/webhooks.tsx';
 import { describeError, Note } from './ui.tsx';
 import './console.css';
 
@@ -21,6 +26,9 @@ const NAVIGATION = [
   ['#/users', 'Users'],
   ['#/clients', 'Clients'],
   ['#/apis', 'APIs and roles'],
+  ['#/connectors', 'Connectors'],
+  ['#/keys', 'Signing keys'],
+  ['#/webhooks', 'Webhooks'],
   ['#/audit', 'Audit log'],
   ['#/tenants', 'Tenants'],
 ] as const;
@@ -39,15 +47,23 @@ function Screen(props: { hash: string; api: AdminClientApi; canWrite: boolean; i
   const [path, search = ''] = props.hash.slice(1).split('?');
   const parts = (path ?? '/').split('/').filter(Boolean).map(decodeURIComponent);
   const { api, canWrite } = props;
+  // Detail screens are keyed by their object: another one starts afresh (no secret, note or
+  // form text of the previous one stays on screen).
   switch (parts[0]) {
     case undefined:
       return <Dashboard api={api} />;
     case 'users':
-      return parts[1] ? <UserDetail api={api} canWrite={canWrite} id={parts[1]} /> : <Users api={api} canWrite={canWrite} />;
+      return parts[1] ? <UserDetail key={parts[1]} api={api} canWrite={canWrite} id={parts[1]} /> : <Users api={api} canWrite={canWrite} />;
     case 'clients':
-      return parts[1] ? <ClientDetail api={api} canWrite={canWrite} id={parts[1]} /> : <Clients api={api} canWrite={canWrite} issuer={props.issuer} />;
+      return parts[1] ? <ClientDetail key={parts[1]} api={api} canWrite={canWrite} id={parts[1]} issuer={props.issuer} /> : <Clients api={api} canWrite={canWrite} issuer={props.issuer} />;
     case 'apis':
       return <ApisAndRoles api={api} canWrite={canWrite} />;
+    case 'connectors':
+      return parts[1] ? <ConnectorDetail key={parts[1]} api={api} canWrite={canWrite} id={parts[1]} /> : <Connectors api={api} canWrite={canWrite} />;
+    case 'keys':
+      return <SigningKeys api={api} canWrite={canWrite} />;
+    case 'webhooks':
+      return parts[1] ? <WebhookDetail key={parts[1]} api={api} canWrite={canWrite} id={parts[1]} /> : <Webhooks api={api} canWrite={canWrite} />;
     case 'audit': {
       const params = new URLSearchParams(search);
       return <Audit key={search} api={api} initial={{ subject: params.get('subject') ?? undefined, action: params.get('action') ?? undefined }} />;

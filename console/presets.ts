@@ -29,6 +29,14 @@ export const PRESETS: Record<PresetName, { label: string; help: string; redirect
   },
 };
 
+/** The preset a stored client matches, for its snippet. */
+export function presetOf(metadata: Record<string, unknown>): PresetName {
+  const grants = (metadata.grant_types as string[] | undefined) ?? ['authorization_code'];
+  if (!grants.includes('authorization_code') && grants.includes('client_credentials')) return 'service';
+  if (metadata.token_endpoint_auth_method === 'none') return metadata.application_type === 'native' ? 'native' : 'spa';
+  return 'web';
+}
+
 export function snippetFor(preset: PresetName, issuer: string, clientId: string, metadata: Record<string, unknown>): string {
   const redirect = (metadata.redirect_uris as string[] | undefined)?.[0] ?? '';
   const scope = typeof metadata.scope === 'string' ? metadata.scope : preset === 'service' ? '<API scopes>' : 'openid';

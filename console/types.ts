@@ -33,6 +33,20 @@ export type AuditEntry = Out<typeof schemas.auditEntrySchema>;
 export type AuditPage = Out<typeof schemas.auditPageSchema>;
 export type AuditQuery = Omit<In<typeof schemas.auditQuery>, 'limit'> & { limit?: number };
 export type Stats = Out<typeof schemas.statsSchema>;
+export type Connector = Out<typeof schemas.connectorSchema>;
+export type ConnectorPage = Out<typeof schemas.connectorPageSchema>;
+export type ConnectorCreate = In<typeof schemas.connectorCreateSchema>;
+export type ConnectorPatch = In<typeof schemas.connectorPatchSchema>;
+export type SigningKey = Out<typeof schemas.signingKeySchema>;
+export type SigningKeyList = Out<typeof schemas.signingKeyListSchema>;
+export type KeyRotation = Out<typeof schemas.keyRotationSchema>;
+export type KeyRotate = NonNullable<In<typeof schemas.keyRotateSchema>>;
+export type Webhook = Out<typeof schemas.webhookSchema>;
+export type WebhookList = Out<typeof schemas.webhookListSchema>;
+export type WebhookCreate = In<typeof schemas.webhookCreateSchema>;
+export type WebhookCreated = Out<typeof schemas.webhookCreatedSchema>;
+export type Delivery = Out<typeof schemas.deliverySchema>;
+export type DeliveryPage = Out<typeof schemas.deliveryPageSchema>;
 
 /** The error body every Keyhold API answers with. */
 export interface ApiErrorBody {

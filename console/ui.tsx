@@ -112,3 +112,29 @@ export function CreateForm(props: { noun: string; onSubmit: (event: Event) => vo
     </details>
   );
 }
+
+/** A secret shown this once, with a button that copies it (where the browser allows). */
+export function SecretOnce(props: { label: string; secret: string }) {
+  const [copied, setCopied] = useState<string>();
+  const copy = () =>
+    navigator.clipboard.writeText(props.secret).then(
+      () => setCopied('Copied.'),
+      () => setCopied('Copying was refused: select the text and copy it.'),
+    );
+  return (
+    <div class="once" role="status">
+      <p>
+        <strong>{props.label}</strong> (shown this once; store it now):
+      </p>
+      <pre>
+        <code data-secret>{props.secret}</code>
+      </pre>
+      <p class="row">
+        <button type="button" class="small" onClick={() => void copy()}>
+          Copy
+        </button>
+        <span class="muted">{copied}</span>
+      </p>
+    </div>
+  );
+}

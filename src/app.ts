@@ -111,7 +111,6 @@ export function createApp(deps: AppDependencies): Koa {
   app.use(requestContext(deps.logger));
   app.use(deps.metrics.middleware);
   app.use(securityHeaders({ https: deps.config.secureCookies, imageSources: brand.logoCspSource ? [brand.logoCspSource] : [] }));
-  app.use(presentation({ brand, secureCookies: deps.config.secureCookies }));
   // A request that met Redis or the database down is a 503, logged and counted once.
   const outages = {
     onUnavailable: (ctx: Koa.Context, dependency: string, error: unknown) => {
@@ -119,15 +118,18 @@ export function createApp(deps: AppDependencies): Koa {
       ctx.state.log?.warn({ dependency, err: { message: error instanceof Error ? error.message : String(error) } }, 'dependency unavailable: answered 503');
     },
   };
-  app.use(errorHandler(outages));
-  app.use(rejectControlCharactersInUrl());
+  const guards = (): Middleware[] => [errorHandler(outages), rejectControlCharactersInUrl()];
 
   // The engine's machine endpoints go straight to it: none of Keyhold's routers, the
   // Account API's CORS or the device-code throttle serve these paths, and matching a
   // request against every router cost more than the request itself. The engine answers
-  // CORS there by itself (clientBasedCORS: the client's own redirect origins).
-  const engine = compose([clientAuthenticationError(deps.config.ISSUER), engineOutage(outages), (ctx, next) => deps.engine.middleware(ctx, next)]);
-  const pages = pageChain(deps, app, brand, engine);
+  // CORS there by itself (clientBasedCORS: the client's own redirect origins). Nor is a
+  // presentation (language, brand) set up for them: they answer JSON for programs, and
+  // RFC 6749 (§5.2) wants an error_description in ASCII, for developers; Keyhold's few
+  // answers of its own there (an outage's 503) are in English.
+  const engineOnly = compose([clientAuthenticationError(deps.config.ISSUER), engineOutage(outages), (ctx, next) => deps.engine.middleware(ctx, next)]);
+  const engine = compose([...guards(), engineOnly]);
+  const pages = compose([presentation({ brand, secureCookies: deps.config.secureCookies }), ...guards(), pageChain(deps, app, brand, engineOnly)]);
   const byPath: Middleware = (ctx, next) => (ENGINE_PATHS.has(ctx.path) ? engine(ctx, next) : pages(ctx, next));
   app.use(Object.assign(byPath, { chain: [engine, pages] }));
   return app;

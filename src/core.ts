@@ -211,9 +211,12 @@ export async function createCore(config: Config, logger: Logger): Promise<Core> 
     const credentials = createCredentialService({ db, config, flows, mailer, passwordPolicy, passwords, engineState, lockout });
     const tenantSettings = createTenantSettings(db, policy);
     const connectors = createConnectorService(db, { issuer: config.ISSUER, allowLoopback: config.ALLOW_LOOPBACK_REQUESTS, secretsKey: keys.connectorSecrets });
+    const webhooks = createWebhookService(db, keys.webhookSecrets);
     const admin = createAdministration({
       db,
       connectors,
+      keyOptions,
+      webhooks,
       issuer: config.ISSUER,
       accounts,
       credentials,
@@ -274,7 +277,7 @@ export async function createCore(config: Config, logger: Logger): Promise<Core> 
       }),
       events,
       securityRecord,
-      webhooks: createWebhookService(db, keys.webhookSecrets),
+      webhooks,
       background,
       mfa,
       mfaRequirement: createMfaRequirement({ db, config: policy, mfa }),

@@ -72,6 +72,12 @@ export const errorRegistry = {
   client_exists: entry(409, 'error.client_exists'),
   signing_key_retired: entry(409, 'error.signing_key_retired'),
   last_signing_key: entry(409, 'error.last_signing_key'),
+  /** A rotation for an algorithm the nodes do not sign with (SIGNING_ALGS). */
+  invalid_signing_alg: entry(400, 'error.invalid_signing_alg'),
+  // Webhooks and their deliveries.
+  unknown_webhook: entry(404, 'error.unknown_webhook'),
+  unknown_delivery: entry(404, 'error.unknown_delivery'),
+  delivery_delivered: entry(409, 'error.delivery_delivered'),
   // Federation (connectors, upstream sign-in, linked identities).
   invalid_connector: entry(400, 'error.invalid_connector'),
   unknown_connector: entry(404, 'error.unknown_connector'),

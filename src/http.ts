@@ -49,6 +49,11 @@ export async function createHttp(core: Core): Promise<Http> {
     clientSecretKey: keys.clientSecrets,
     clientValidator: async () => clientValidatorOf(engine.provider),
     connectors: core.connectors,
+    keyOptions: core.keyOptions,
+    // A rotation or retirement through the Admin API serves from this node at once; other
+    // nodes follow at their next reload (src/jobs/signing-key-reload.ts).
+    keysChanged: () => engine.reload(),
+    webhooks: core.webhooks,
   });
 
   let shuttingDown = false;

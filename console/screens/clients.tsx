@@ -3,20 +3,7 @@ import { useState } from 'preact/hooks';
 import type { AdminClientApi } from '../api.ts';
 import { PRESETS, snippetFor, type PresetName } from '../presets.ts';
 import type { ClientCreated } from '../types.ts';
-import { CreateForm, Field, Loading, Scroll, fieldOf, useAction, useLoad, words } from '../ui.tsx';
-
-export function SecretOnce(props: { secret: string }) {
-  return (
-    <div class="once" role="status">
-      <p>
-        <strong>Client secret</strong> (shown this once; store it now):
-      </p>
-      <pre>
-        <code data-secret>{props.secret}</code>
-      </pre>
-    </div>
-  );
-}
+import { CreateForm, Field, Loading, Scroll, SecretOnce, fieldOf, useAction, useLoad, words } from '../ui.tsx';
 
 export function Clients(props: { api: AdminClientApi; canWrite: boolean; issuer: string }) {
   const clients = useLoad(() => props.api.listClients());
@@ -79,7 +66,7 @@ export function Clients(props: { api: AdminClientApi; canWrite: boolean; issuer:
       {created ? (
         <div class="panel" aria-label="New client">
           <h2>Created {created.answer.client.client_id}</h2>
-          {created.answer.client_secret ? <SecretOnce secret={created.answer.client_secret} /> : null}
+          {created.answer.client_secret ? <SecretOnce label="Client secret" secret={created.answer.client_secret} /> : null}
           <p>Paste into the application:</p>
           <pre>
             <code data-snippet>{snippetFor(created.preset, props.issuer, created.answer.client.client_id, created.answer.client.metadata)}</code>

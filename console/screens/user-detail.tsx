@@ -54,18 +54,28 @@ export function UserDetail(props: { api: AdminClientApi; canWrite: boolean; id: 
             <dd>{formatTime(account.last_login_at)}</dd>
             <dt>Locked until</dt>
             <dd data-field="locked">{details ? formatTime(details.locked_until) : '…'}</dd>
+            {props.canWrite ? null : (
+              <>
+                <dt>Name</dt>
+                <dd>{account.name ?? '—'}</dd>
+                <dt>Roles</dt>
+                <dd>{account.roles.join(', ')}</dd>
+                <dt>Tier</dt>
+                <dd>{account.tier ?? '—'}</dd>
+              </>
+            )}
           </dl>
           {props.canWrite ? (
             <>
               <form class="stack" onSubmit={save} aria-label="Profile and roles" key={account.updated_at}>
                 <Field label="Name">
-                  <input name="name" value={account.name ?? ''} autocomplete="off" />
+                  <input name="name" defaultValue={account.name ?? ''} autocomplete="off" />
                 </Field>
                 <Field label="Roles" hint="Separated by spaces.">
-                  <input name="roles" value={account.roles.join(' ')} autocomplete="off" />
+                  <input name="roles" defaultValue={account.roles.join(' ')} autocomplete="off" />
                 </Field>
                 <Field label="Tier">
-                  <input name="tier" value={account.tier ?? ''} autocomplete="off" />
+                  <input name="tier" defaultValue={account.tier ?? ''} autocomplete="off" />
                 </Field>
                 <button type="submit" disabled={action.busy}>
                   Save
@@ -86,16 +96,7 @@ export function UserDetail(props: { api: AdminClientApi; canWrite: boolean; id: 
                 </button>
               </div>
             </>
-          ) : (
-            <dl class="facts">
-              <dt>Name</dt>
-              <dd>{account.name ?? '—'}</dd>
-              <dt>Roles</dt>
-              <dd>{account.roles.join(', ')}</dd>
-              <dt>Tier</dt>
-              <dd>{account.tier ?? '—'}</dd>
-            </dl>
-          )}
+          ) : null}
           {action.note}
         </>
       ) : null}
@@ -125,7 +126,7 @@ export function UserDetail(props: { api: AdminClientApi; canWrite: boolean; id: 
           <ul class="list">
             {details.identities.map((identity) => (
               <li key={identity.connector_id}>
-                {identity.connector_id} · {identity.email ?? 'no email'} · linked {formatTime(identity.created_at)}
+                <a href={`#/connectors/${encodeURIComponent(identity.connector_id)}`}>{identity.connector_id}</a> · {identity.email ?? 'no email'} · linked {formatTime(identity.created_at)}
               </li>
             ))}
             {details.identities.length === 0 ? <li class="muted">None.</li> : null}

@@ -1,14 +1,15 @@
 // keyhold keys list | rotate | retire
+// Through the administration service the Admin API uses (src/services/admin/signing-keys.ts):
+// the same rules, and each change audited with its actor.
 import { parseArgs } from 'node:util';
 import { parse, parseOptions, UsageError } from '#src/cli/args.ts';
 import type { CommandGroup, Plan } from '#src/cli/plan.ts';
-import { listKeys, retireKey, rotateKeys, type SigningAlg } from '#src/services/signing-keys.ts';
-
-const signingAlgs: readonly SigningAlg[] = ['RS256', 'PS256', 'ES256', 'EdDSA'];
+import { CLI_ACTOR } from '#src/services/admin/actor.ts';
+import { SIGNING_ALGS as signingAlgs, type SigningAlg } from '#src/services/signing-keys.ts';
 
 function planKeysList(args: string[]): Plan {
   parseOptions(args, {});
-  return { needs: 'core', run: async (core) => ({ keys: await listKeys(core.db) }) };
+  return { needs: 'core', run: async (core) => ({ keys: await core.admin.keys.list(CLI_ACTOR) }) };
 }
 
 function planKeysRotate(args: string[]): Plan {
@@ -17,17 +18,8 @@ function planKeysRotate(args: string[]): Plan {
   if (alg !== undefined && !signingAlgs.includes(alg as SigningAlg)) {
     throw new UsageError(`--alg must be one of ${signingAlgs.join(', ')}`);
   }
-  return {
-    needs: 'core',
-    run: async (core) => {
-      // A key for an algorithm the nodes are not configured for would be published but
-      // never chosen to sign, and would confuse the next rotation.
-      if (alg !== undefined && !core.keyOptions.algorithms.includes(alg as SigningAlg)) {
-        throw new Error(`${alg} is not in SIGNING_ALGS (${core.keyOptions.algorithms.join(', ')})`);
-      }
-      return { keys: await rotateKeys(core.db, core.keyOptions, alg as SigningAlg | undefined) };
-    },
-  };
+  // An algorithm outside SIGNING_ALGS is refused by the service (invalid_signing_alg).
+  return { needs: 'core', run: async (core) => ({ keys: await core.admin.keys.rotate(CLI_ACTOR, alg as SigningAlg | undefined) }) };
 }
 
 function planKeysRetire(args: string[]): Plan {
@@ -35,7 +27,7 @@ function planKeysRetire(args: string[]): Plan {
   if (positionals.length === 0) throw new UsageError('missing key id: keyhold keys retire KID');
   if (positionals.length > 1) throw new UsageError(`unexpected argument '${positionals[1]}'`);
   const kid = positionals[0]!;
-  return { needs: 'core', run: (core) => retireKey(core.db, core.keyOptions, kid) };
+  return { needs: 'core', run: (core) => core.admin.keys.retire(CLI_ACTOR, kid) };
 }
 
 export const keysCommands: CommandGroup = { list: planKeysList, rotate: planKeysRotate, retire: planKeysRetire };

@@ -1,6 +1,9 @@
 // keyhold webhook create | list | delete
+// Through the administration service the Admin API uses (src/services/admin/webhooks.ts):
+// the same rules, and each change audited with its actor.
 import { parseOptions, required, UsageError } from '#src/cli/args.ts';
 import type { CommandGroup, Plan } from '#src/cli/plan.ts';
+import { CLI_ACTOR } from '#src/services/admin/actor.ts';
 import { isEventType } from '#src/services/event-types.ts';
 
 function planWebhookCreate(args: string[]): Plan {
@@ -12,7 +15,7 @@ function planWebhookCreate(args: string[]): Plan {
   return {
     needs: 'core',
     async run(core) {
-      const webhook = await core.webhooks.create({ url, events });
+      const webhook = await core.admin.webhooks.create(CLI_ACTOR, { url, events });
       return { id: webhook.id, secret: webhook.secret, url: webhook.url, events: webhook.events };
     },
   };
@@ -20,7 +23,7 @@ function planWebhookCreate(args: string[]): Plan {
 
 function planWebhookList(args: string[]): Plan {
   parseOptions(args, {});
-  return { needs: 'core', run: (core) => core.webhooks.list() };
+  return { needs: 'core', run: (core) => core.admin.webhooks.list(CLI_ACTOR) };
 }
 
 function planWebhookDelete(args: string[]): Plan {
@@ -29,7 +32,7 @@ function planWebhookDelete(args: string[]): Plan {
   return {
     needs: 'core',
     async run(core) {
-      if (!(await core.webhooks.remove(id))) throw new Error(`no webhook ${id}`);
+      await core.admin.webhooks.remove(CLI_ACTOR, id);
       return { id, deleted: true };
     },
   };

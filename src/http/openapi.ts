@@ -92,7 +92,8 @@ function operation(spec: AnyRouteSpec, options: DocumentOptions): JsonSchema {
     ...(spec.tag ? { tags: [spec.tag] } : {}),
     security: spec.security ? options.securityRequirements(spec.security.scheme, spec.security.scopes) : [],
     ...(spec.params || spec.query ? { parameters: [...parameters(spec.params, 'path'), ...parameters(spec.query, 'query')] } : {}),
-    ...(spec.body ? { requestBody: { required: true, content: { 'application/json': { schema: toSchema(spec.body, 'input') } } } } : {}),
+    // A body schema that takes `undefined` (`.optional()`) makes the body optional.
+    ...(spec.body ? { requestBody: { required: !spec.body.safeParse(undefined).success, content: { 'application/json': { schema: toSchema(spec.body, 'input') } } } } : {}),
     responses: {
       [String(success.status)]: {
         description: success.description,

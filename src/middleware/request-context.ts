@@ -12,15 +12,25 @@ export function requestContext(logger: Logger): Middleware {
     const incoming = ctx.get('x-request-id');
     const requestId = wellFormedRequestId.test(incoming) ? incoming : randomUUID();
     ctx.state.requestId = requestId;
-    ctx.state.log = logger.child({ requestId });
+    // The request's logger (its lines carry the request id) is made when something logs:
+    // a child logger costs more than a token request's own work, and most requests log
+    // nothing below the access line, which is skipped below the info level.
+    let log: Logger | undefined;
+    Object.defineProperty(ctx.state, 'log', {
+      enumerable: true,
+      configurable: true,
+      get: () => (log ??= logger.child({ requestId })),
+      set: (value: Logger) => (log = value),
+    });
     ctx.set('X-Request-Id', requestId);
     const started = performance.now();
     try {
       await next();
     } finally {
-      const durationMs = Math.round((performance.now() - started) * 10) / 10;
-      const line = { method: ctx.method, path: ctx.path, status: ctx.status, durationMs };
-      if (ctx.path !== '/healthz' && ctx.path !== '/readyz') ctx.state.log.info(line, 'request');
+      if (ctx.path !== '/healthz' && ctx.path !== '/readyz' && logger.isLevelEnabled('info')) {
+        const durationMs = Math.round((performance.now() - started) * 10) / 10;
+        ctx.state.log.info({ method: ctx.method, path: ctx.path, status: ctx.status, durationMs }, 'request');
+      }
     }
   };
 }

@@ -13,6 +13,7 @@ import { fapiProfile, fapiProfileProperty } from '#src/oidc/hooks/fapi-profile.t
 import { pairwiseIdentifier } from '#src/oidc/hooks/pairwise-subjects.ts';
 import { extraTokenClaims } from '#src/oidc/hooks/extra-token-claims.ts';
 import { findAccount } from '#src/oidc/hooks/find-account.ts';
+import { loadExistingGrant } from '#src/oidc/hooks/first-party-grant.ts';
 import { restoreFirstPartyOfflineAccess } from '#src/oidc/hooks/first-party-offline-access.ts';
 import { interactions, promptValuesSupported } from '#src/oidc/hooks/interaction-policy.ts';
 import { introspectionAllowedPolicy } from '#src/oidc/hooks/introspection-policy.ts';
@@ -85,6 +86,8 @@ export function engineConfiguration(deps: EngineDependencies): Configuration {
     pairwiseIdentifier: pairwiseIdentifier(deps.pairwiseKey),
     // Runs after the engine's scope checks (the `scope` parameter itself is the engine's).
     extraParams: { scope: restoreFirstPartyOfflineAccess },
+    // A first-party client's grant is made as its sign-in finishes, without a consent interaction.
+    loadExistingGrant,
 
     findAccount: findAccount(accountLookup),
     extraTokenClaims: extraTokenClaims(accountLookup),

@@ -9,6 +9,7 @@ import type { Kysely } from 'kysely';
 import Provider, { type Configuration } from 'oidc-provider';
 import type { Logger } from 'pino';
 import type { Config } from '#src/config.ts';
+import { reuseClientModels } from '#src/oidc/client-models.ts';
 import { attachEngineEvents, type EngineEventSinks } from '#src/oidc/events.ts';
 import { loadEngineJwks, type SigningKeyOptions } from '#src/services/signing-keys.ts';
 import type { Database } from '#src/stores/schema.ts';
@@ -38,6 +39,7 @@ export async function createEngineHost(options: {
     const provider = new Provider(config.ISSUER, options.configure(jwks));
     provider.proxy = config.TRUST_PROXY;
     provider.maxIpsCount = config.TRUST_PROXY_HOPS;
+    reuseClientModels(provider);
     for (const middleware of options.use ?? []) provider.use(middleware);
     attachEngineEvents(provider, { ...options.sinks, logger, tokensIssued: options.metrics.tokensIssued });
     return { provider, middleware: mount(provider) as Middleware };

@@ -20,7 +20,8 @@ import {
   type SigningKeyRow,
 } from '#src/stores/signing-key-store.ts';
 
-export type SigningAlg = 'RS256' | 'PS256' | 'ES256' | 'EdDSA';
+export const SIGNING_ALGS = ['RS256', 'PS256', 'ES256', 'EdDSA'] as const;
+export type SigningAlg = (typeof SIGNING_ALGS)[number];
 export type KeyStage = 'published' | 'signing' | 'retired' | 'removed';
 
 export interface SigningKeyInfo {
@@ -99,6 +100,11 @@ export async function listKeys(db: Kysely<Database>, now = new Date()): Promise<
  * removed once everything it signed has expired.
  */
 export async function rotateKeys(db: Kysely<Database>, options: SigningKeyOptions, alg?: SigningAlg, now = new Date()): Promise<SigningKeyInfo[]> {
+  // A key for an algorithm the nodes are not configured for would be published but never
+  // chosen to sign, and would confuse the next rotation.
+  if (alg !== undefined && !options.algorithms.includes(alg)) {
+    throw new KeyholdError('invalid_signing_alg', { params: { alg, algorithms: options.algorithms.join(', ') } });
+  }
   const activatesAt = new Date(now.getTime() + options.activationDelay * 1000);
   const created = await withKeySetLock(db, async (trx) => {
     const rows = await listSigningKeys(trx);

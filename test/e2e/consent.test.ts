@@ -14,6 +14,7 @@ const PAYROLL = 'https://payroll.example.test';
 
 let server: TestServer;
 let config: oidc.Configuration;
+let firstPartyConfig: oidc.Configuration;
 
 test.before(async () => {
   server = await startTestServer();
@@ -22,6 +23,7 @@ test.before(async () => {
   // A third-party client (consent is asked) allowed every payroll scope.
   const client = await registerClient(server, { scope: 'openid email profile phone payroll:read payroll:admin' });
   config = await discover(server, client);
+  firstPartyConfig = await discover(server, await registerClient(server, { scope: 'openid email profile phone payroll:read payroll:admin', first_party: true }));
 });
 test.after.always(async () => {
   await server?.stop();
@@ -68,4 +70,31 @@ test('claims already covered by a granted scope are not asked again; scopes are 
   const { page } = await consentPage({ scope: 'openid email', claims });
   t.deepEqual(listItems(page, 'scopes'), ['See your email address']);
   t.deepEqual(listItems(page, 'claims'), []);
+});
+
+// A first-party client's grant is made as the sign-in finishes (first-party-grant.ts): the
+// redirect after the password goes back to the engine and from there to the client, with no
+// second interaction, and the grant holds what the consent route would have granted.
+test('a first-party sign-in goes from the login form to the client without a consent interaction; the grant holds only what the account may get', async (t) => {
+  const user = await createUser(server);
+  const claims = JSON.stringify({ id_token: { locale: null } });
+  const flow = await openAuthorization(firstPartyConfig, { resource: PAYROLL, scope: 'openid email payroll:read payroll:admin', claims });
+  const posted = await flow.browser.submit(flow.page, /\/login$/, { email: user.email, password: user.password }, { follow: false });
+  t.is(posted.status, 303);
+  const resumed = await flow.browser.request(new URL(posted.headers.get('location')!, posted.url).toString());
+  const next = new URL(resumed.headers.get('location') ?? '', resumed.url);
+  t.is(`${next.origin}${next.pathname}`, 'https://app.example.test/callback', `resumed to ${next}`);
+
+  await server.keyhold.db.updateTable('accounts').set({ locale: 'en-GB' }).where('id', '=', user.id).execute();
+  const { tokens, claims: idToken } = await finishAtClient(firstPartyConfig, flow, { ...resumed, url: next.toString() });
+  t.is(idToken.email, user.email);
+  t.is(idToken.locale, 'en-GB', 'a claim requested with the claims parameter is granted');
+  t.is(idToken.phone_number, undefined, 'a scope not requested is not granted');
+  const { payload } = await jwtVerify(tokens.access_token, createRemoteJWKSet(new URL(`${server.issuer}/jwks`)), { audience: PAYROLL });
+  t.deepEqual(payload.permissions, ['payroll:read'], 'an API scope the account may not get is not granted');
+});
+
+test('attacker: after the same sign-in, a third-party client still asks for consent', async (t) => {
+  const { page } = await consentPage({ scope: 'openid email' });
+  t.regex(page.body, /action="[^"]*\/confirm"/);
 });

@@ -5,11 +5,9 @@
 // checked with axe-core and at 390 px, under the console's CSP (violations fail the test).
 // Over plain HTTP: the page's headers, the bundle budget, the console's routes against the
 // OpenAPI document, and the two routes the console added (stats, user security).
-import { mkdirSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { gzipSync } from 'node:zlib';
 import test from 'ava';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { OPERATIONS } from '../../console/api.ts';
 import { buildConsoleBundle } from '#src/http/console-bundle.ts';
 import { CLI_ACTOR } from '#src/services/admin/actor.ts';
@@ -18,12 +16,9 @@ import { adminResourceFor } from '#src/services/resources.ts';
 import { callApi } from '../helpers/api.ts';
 import { adminClientToken, adminUserToken } from '../helpers/admin.ts';
 import { launchChromium } from '../helpers/chromium.ts';
+import { checkScreen, openConsole as openBrowserConsole } from '../helpers/console.ts';
 import { createUser, discover, login, registerClient } from '../helpers/oidc.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
-
-// Screenshots for people to look at; outside the repository.
-const SCREENS = process.env.CONSOLE_SCREENSHOTS;
-const axeSource = createRequire(import.meta.url)('axe-core').source as string;
 
 let server: TestServer;
 let browser: Browser;
@@ -36,7 +31,6 @@ test.before(async () => {
   // A read-only administrator: a role granting admin:read alone.
   await server.keyhold.admin.roles.create(CLI_ACTOR, { name: 'auditor' });
   await server.keyhold.admin.roles.setGrants(CLI_ACTOR, 'auditor', [{ resource: adminResourceFor(server.issuer), scopes: ['admin:read'] }]);
-  if (SCREENS) mkdirSync(SCREENS, { recursive: true });
 });
 test.after.always(async () => {
   await browser?.close();
@@ -45,56 +39,7 @@ test.after.always(async () => {
 
 const api = (token: string | undefined, method: string, path: string, body?: unknown) => callApi(server, token, method, path, body);
 
-interface ConsolePage {
-  page: Page;
-  /** Content Security Policy violations and page errors seen. */
-  problems: string[];
-  /** The access tokens the token endpoint gave the console. */
-  tokens: Set<string>;
-  close(): Promise<void>;
-}
-
-async function openConsole(user: { email: string; password: string }, width = 390): Promise<ConsolePage> {
-  const context = await browser.newContext({ viewport: { width, height: 844 } });
-  const page = await context.newPage();
-  const problems: string[] = [];
-  const tokens = new Set<string>();
-  page.on('console', (message) => {
-    if (/Content Security Policy|Refused to/i.test(message.text())) problems.push(message.text());
-  });
-  page.on('pageerror', (error) => problems.push(error.message));
-  page.on('response', async (response) => {
-    if (response.request().method() !== 'POST' || !response.url().endsWith('/token') || !response.ok()) return;
-    const answer = (await response.json().catch(() => ({}))) as { access_token?: string };
-    if (answer.access_token) tokens.add(answer.access_token);
-  });
-  await page.goto(`${server.issuer}/console`);
-  await page.fill('#email', user.email);
-  await page.fill('#password', user.password);
-  await page.click('form[action$="/login"] button[type="submit"]');
-  await page.waitForSelector('header .badge');
-  return { page, problems, tokens, close: () => context.close() };
-}
-
-/** axe-core's serious and critical violations on the page as it is now. */
-async function seriousViolations(page: Page): Promise<string[]> {
-  // Evaluated through DevTools, which the page's CSP does not govern; the page's own scripts are.
-  await page.evaluate(axeSource);
-  const results = await page.evaluate(async () => {
-    const axe = (globalThis as unknown as { axe: { run(context: unknown, options: unknown): Promise<{ violations: Array<{ id: string; impact: string; nodes: unknown[] }> }> } }).axe;
-    return axe.run(document, { resultTypes: ['violations'] });
-  });
-  return results.violations.filter((violation) => violation.impact === 'serious' || violation.impact === 'critical').map((violation) => `${violation.id} (${violation.nodes.length})`);
-}
-
-/** Checks the screen (axe, no sideways scrolling) and saves its screenshot. */
-async function checkScreen(t: { deepEqual(a: unknown, b: unknown, message?: string): void; true(value: boolean, message?: string): void }, page: Page, name: string) {
-  await page.waitForFunction(() => !document.body.textContent?.includes('Loading…'));
-  t.deepEqual(await seriousViolations(page), [], `axe on ${name}`);
-  const width = await page.evaluate(() => ({ page: document.documentElement.scrollWidth, viewport: innerWidth }));
-  t.true(width.page <= width.viewport, `${name} fits ${width.viewport} px (page is ${width.page} px wide)`);
-  if (SCREENS) await page.screenshot({ path: `${SCREENS}/console-${name}.png`, fullPage: true });
-}
+const openConsole = (user: { email: string; password: string }, width = 390) => openBrowserConsole(browser, server, user, width);
 
 test('the console page: strict CSP without unsafe-inline, hashed assets cached for good, the page itself revalidated', async (t) => {
   const redirect = await fetch(`${server.issuer}/console`, { redirect: 'manual' });
@@ -299,6 +244,27 @@ test.serial('an administrator signs in, creates a user and a client, signs a use
     t.not(await page.textContent('[data-secret]'), secret);
     await checkScreen(t, page, 'client-detail');
 
+    // A web client's redirect URIs change on its detail; its snippet names the first.
+    const web = await registerClient(server);
+    await page.goto(`${server.issuer}/console/#/clients/${web.clientId}`);
+    const redirectForm = page.locator('form[aria-label="Change redirect URIs"]');
+    await redirectForm.waitFor();
+    t.is(await page.locator('[data-secret]').count(), 0, 'the secret of the client shown before is gone');
+    await redirectForm.locator('textarea[name=redirect_uris]').fill('https://app.example.test/new-callback\nhttps://app.example.test/second');
+    await redirectForm.locator('button[type=submit]').click();
+    await page.waitForSelector('text=Redirect URIs saved.');
+    const changed = await api(await adminClientToken(server, 'admin:read'), 'GET', `/api/admin/clients/${web.clientId}`);
+    t.deepEqual(changed.body.metadata.redirect_uris, ['https://app.example.test/new-callback', 'https://app.example.test/second']);
+    await page.waitForSelector('ul[aria-label="Redirect URIs"] >> text=https://app.example.test/second');
+    t.regex((await page.textContent('[data-snippet]')) ?? '', /redirect_uri: https:\/\/app\.example\.test\/new-callback/);
+    // A redirect URI the engine refuses (a fragment) is refused with its reason, and nothing changes.
+    await redirectForm.locator('textarea[name=redirect_uris]').fill('https://app.example.test/cb#fragment');
+    await redirectForm.locator('button[type=submit]').click();
+    await page.waitForSelector('form[aria-label="Change redirect URIs"] [role=alert]');
+    t.is(await redirectForm.locator('textarea[name=redirect_uris]').inputValue(), 'https://app.example.test/cb#fragment', 'what was typed stays, to be corrected');
+    t.deepEqual((await api(await adminClientToken(server, 'admin:read'), 'GET', `/api/admin/clients/${web.clientId}`)).body.metadata.redirect_uris, ['https://app.example.test/new-callback', 'https://app.example.test/second']);
+    await checkScreen(t, page, 'client-detail-web');
+
     for (const [link, name] of [['APIs and roles', 'apis-roles'], ['Tenants', 'tenants']] as const) {
       await page.click(`nav >> text=${link}`);
       await page.waitForSelector(`h1:has-text("${link}")`);
@@ -335,7 +301,6 @@ test.serial('the console keeps its token in memory only; a refused token is refr
     await page.waitForSelector('table');
     t.is(new URL(page.url()).hash, '#/users', 'back on the screen asked for, without a password');
     t.is(consolePage.tokens.size, 3);
-    if (SCREENS) await page.screenshot({ path: `${SCREENS}/console-users-desktop.png`, fullPage: true });
   } finally {
     await consolePage.close();
   }
@@ -352,6 +317,10 @@ test.serial('a read-only administrator (admin:read) sees no write control, and t
     await page.waitForSelector('ul[aria-label="Sessions"]');
     t.is(await page.locator('button:has-text("Sign out everywhere"), button:has-text("Disable"), form[aria-label="Profile and roles"]').count(), 0);
     await checkScreen(t, page, 'user-detail-read-only');
+    await page.goto(`${server.issuer}/console/#/clients/${CONSOLE_CLIENT_ID}`);
+    await page.waitForSelector('ul[aria-label="Redirect URIs"]');
+    t.is(await page.locator('form[aria-label="Change redirect URIs"], button:has-text("Rotate secret"), button:has-text("Delete")').count(), 0);
+    await checkScreen(t, page, 'client-detail-read-only');
     for (const screen of ['users', 'clients', 'apis', 'tenants']) {
       await page.goto(`${server.issuer}/console/#/${screen}`);
       await page.waitForFunction(() => !document.body.textContent?.includes('Loading…'));

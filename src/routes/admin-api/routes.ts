@@ -40,6 +40,14 @@ import { sendPasswordReset } from '#src/routes/admin-api/users-password-reset.ts
 import { updateUser } from '#src/routes/admin-api/users-update.ts';
 import { getUserSecurity } from '#src/routes/admin-api/users-security.ts';
 import { getStats } from '#src/routes/admin-api/stats-get.ts';
+import { listSigningKeys } from '#src/routes/admin-api/keys-list.ts';
+import { retireSigningKey } from '#src/routes/admin-api/keys-retire.ts';
+import { rotateSigningKeys } from '#src/routes/admin-api/keys-rotate.ts';
+import { createWebhook } from '#src/routes/admin-api/webhooks-create.ts';
+import { deleteWebhook } from '#src/routes/admin-api/webhooks-delete.ts';
+import { listWebhookDeliveries } from '#src/routes/admin-api/webhooks-deliveries.ts';
+import { listWebhooks } from '#src/routes/admin-api/webhooks-list.ts';
+import { retryWebhookDelivery } from '#src/routes/admin-api/webhooks-retry.ts';
 
 export type { AdminApiDependencies };
 export { ADMIN_TOKEN_SCHEME } from '#src/routes/admin-api/security.ts';
@@ -51,6 +59,8 @@ const routes = [
   listRoles, createRole, getRole, updateRole, deleteRole, setRoleGrants,
   listTenants, createTenant, getTenant, updateTenant, deleteTenant,
   listConnectors, createConnector, getConnector, updateConnector, deleteConnector,
+  listSigningKeys, rotateSigningKeys, retireSigningKey,
+  listWebhooks, createWebhook, deleteWebhook, listWebhookDeliveries, retryWebhookDelivery,
   listAudit, getStats,
 ];
 

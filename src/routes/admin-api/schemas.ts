@@ -8,6 +8,8 @@ import { CONNECTOR_TYPES } from '#src/services/federation/connector-types.ts';
 import { connectorChangeSchema, connectorMetadataSchema } from '#src/services/federation/connectors.ts';
 import type { ApiResource } from '#src/services/resources.ts';
 import type { Role } from '#src/services/roles.ts';
+import { eventTypes } from '#src/services/event-types.ts';
+import { SIGNING_ALGS, type SigningKeyInfo } from '#src/services/signing-keys.ts';
 import type { Tenant } from '#src/services/tenants.ts';
 import { singleLineText } from '#src/text-input.ts';
 
@@ -246,6 +248,121 @@ export const connectorCreateSchema = connectorMetadataSchema.meta({
 export const connectorPatchSchema = connectorChangeSchema.meta({ id: 'AdminConnectorPatch', examples: [{ name: 'Corp SSO', client_secret: 'a rotated secret' }] });
 
 export const connectorParams = z.object({ id: singleLineText(64).describe('The connector id.') });
+
+// Signing keys: the public facts only (kid, algorithm, stage and its times), never key material.
+
+const signingKeyExample = {
+  kid: 'a1b2c3d4-0000-4000-8000-000000000001',
+  alg: 'RS256',
+  stage: 'signing' as const,
+  created_at: EXAMPLE_TIME,
+  activates_at: EXAMPLE_TIME,
+  retired_at: null,
+  removes_at: null,
+};
+
+export const signingKeySchema = z
+  .object({
+    kid: z.string(),
+    alg: z.string(),
+    stage: z.enum(['published', 'signing', 'retired', 'removed']).describe('published: in JWKS, not signing yet; signing; retired: in JWKS so that what it signed still verifies; removed: gone at the next reload.'),
+    created_at: z.iso.datetime(),
+    activates_at: z.iso.datetime().describe('When it signs (after KEY_ACTIVATION_DELAY for a rotated-in key).'),
+    retired_at: z.iso.datetime().nullable().describe('When it stops signing (scheduled by a rotation, or now by a retirement).'),
+    removes_at: z.iso.datetime().nullable().describe('When it leaves JWKS.'),
+  })
+  .meta({ id: 'AdminSigningKey', examples: [signingKeyExample] });
+
+export function signingKeyOf(key: SigningKeyInfo): z.input<typeof signingKeySchema> {
+  return { kid: key.kid, alg: key.alg, stage: key.stage, created_at: key.createdAt, activates_at: key.activatesAt, retired_at: key.retiredAt, removes_at: key.removesAt };
+}
+
+export const signingKeyListSchema = z.object({ keys: z.array(signingKeySchema) }).meta({ id: 'AdminSigningKeys', examples: [{ keys: [signingKeyExample] }] });
+
+export const keyRotationSchema = z
+  .object({ keys: z.array(signingKeySchema).describe('Every key after the rotation.'), rotated: z.array(z.string()).describe('The kids of the keys the rotation created.') })
+  .meta({ id: 'AdminKeyRotation', examples: [{ keys: [signingKeyExample], rotated: [signingKeyExample.kid] }] });
+
+export const keyRotateSchema = z
+  .object({ alg: z.enum(SIGNING_ALGS).optional().describe('Rotate this algorithm only (one of SIGNING_ALGS); default: every one.') })
+  .strict()
+  .meta({ id: 'AdminKeyRotate', examples: [{ alg: 'RS256' }] })
+  .optional()
+  .describe('Optional: no body rotates every algorithm.');
+
+export const keyParams = z.object({ kid: singleLineText(128).describe('The key id.') });
+
+// Webhooks and their deliveries. A webhook's secret is in the answer that creates it, never again.
+
+const webhookExample = { id: EXAMPLE_ID, url: 'https://hooks.example.com/keyhold', events: ['auth.user_created', 'auth.user_locked'], active: true, created_at: EXAMPLE_TIME };
+
+export const webhookSchema = z
+  .object({
+    id: z.uuid(),
+    url: z.string(),
+    events: z.array(z.string()).describe('The event types it receives; empty: every type.'),
+    active: z.boolean(),
+    created_at: z.iso.datetime(),
+  })
+  .meta({ id: 'AdminWebhook', examples: [webhookExample] });
+
+export const webhookListSchema = z.object({ webhooks: z.array(webhookSchema) }).meta({ id: 'AdminWebhooks', examples: [{ webhooks: [webhookExample] }] });
+
+export const webhookCreatedSchema = webhookSchema
+  .extend({ secret: z.string().describe('Signs every request (Keyhold-Signature); shown this once.') })
+  .meta({ id: 'AdminWebhookCreated', examples: [{ ...webhookExample, secret: 'whsec_…(43 characters)' }] });
+
+export const webhookCreateSchema = z
+  .object({
+    url: singleLineText(2048).describe('An http(s) URL without credentials or fragment. Private and loopback addresses are refused at delivery unless WEBHOOK_ALLOW_PRIVATE.'),
+    events: z.array(z.enum(eventTypes)).max(eventTypes.length * 2).optional().describe('Default: every type.'),
+  })
+  .strict()
+  .meta({ id: 'AdminWebhookCreate', examples: [{ url: webhookExample.url, events: webhookExample.events }] });
+
+export function webhookOf(webhook: z.input<typeof webhookSchema>): z.input<typeof webhookSchema> {
+  return { id: webhook.id, url: webhook.url, events: webhook.events, active: webhook.active, created_at: webhook.created_at };
+}
+
+export const webhookParams = z.object({ id: singleLineText(64).describe('The webhook id.') });
+
+const deliveryStatuses = ['pending', 'retrying', 'delivered', 'failed'] as const;
+
+const deliveryExample = {
+  id: '1042',
+  event_id: '9d7f3c2a-5b1e-4f0a-8c3d-2e1f0a9b8c7d',
+  type: 'auth.user_created',
+  status: 'retrying' as const,
+  attempts: 2,
+  last_error: 'webhook answered HTTP 500',
+  next_attempt_at: EXAMPLE_TIME,
+  delivered_at: null,
+  failed_at: null,
+  created_at: EXAMPLE_TIME,
+};
+
+export const deliverySchema = z
+  .object({
+    id: z.string(),
+    event_id: z.uuid().describe('The Keyhold-Event-Id the receiver saw.'),
+    type: z.string(),
+    status: z.enum(deliveryStatuses).describe('pending: not tried yet; retrying: failed, tried again at next_attempt_at; delivered; failed: given up after EVENTS_MAX_ATTEMPTS.'),
+    attempts: z.number().int(),
+    last_error: nullableString.describe("Why the last attempt failed (the receiver's HTTP status or the network error, never a body)."),
+    next_attempt_at: z.iso.datetime().nullable().describe('When the worker tries (again); null once delivered or given up.'),
+    delivered_at: z.iso.datetime().nullable(),
+    failed_at: z.iso.datetime().nullable(),
+    created_at: z.iso.datetime().describe('When the event happened.'),
+  })
+  .meta({ id: 'AdminWebhookDelivery', examples: [deliveryExample] });
+
+export const deliveryPageSchema = z
+  .object({ deliveries: z.array(deliverySchema), next_cursor: z.string().nullable().describe('Pass as ?cursor= for the next page; null on the last page.') })
+  .meta({ id: 'AdminWebhookDeliveryPage', examples: [{ deliveries: [deliveryExample], next_cursor: null }] });
+
+export const deliveryListQuery = z.object({ status: z.enum(deliveryStatuses).optional(), ...pageQuery }).strict();
+
+export const deliveryParams = z.object({ id: singleLineText(64).describe('The webhook id.'), deliveryId: singleLineText(32).describe('The delivery id.') });
 
 // Roles.
 

@@ -48,8 +48,22 @@ export interface SecondFactorDue {
   grace: boolean;
 }
 
+// The answer for one subject (built once per pipeline pass, see pipeline.ts): both steps ask
+// while the pipeline looks for the pending one, and the step found asks again to show its
+// page; the account's factors and its tenant's policy are read once for all of them.
+const dueBySubject = new WeakMap<StepSubject, Promise<SecondFactorDue>>();
+
 /** What a sign-in still owes in second factors: asked by the challenge and enrolment steps alike. */
-export async function secondFactorDue(deps: InteractionDependencies, { account, client, flow }: StepSubject): Promise<SecondFactorDue> {
+export function secondFactorDue(deps: InteractionDependencies, subject: StepSubject): Promise<SecondFactorDue> {
+  let due = dueBySubject.get(subject);
+  if (!due) {
+    due = computeSecondFactorDue(deps, subject);
+    dueBySubject.set(subject, due);
+  }
+  return due;
+}
+
+async function computeSecondFactorDue(deps: InteractionDependencies, { account, client, flow }: StepSubject): Promise<SecondFactorDue> {
   const none = { due: 'none', passkeyOnly: false, grace: false } as const;
   if (!flow) return none;
   const achieved = achievedLevel(flow.verifications) ?? 'password';

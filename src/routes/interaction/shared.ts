@@ -55,7 +55,20 @@ export const LOGIN_PROMPTS = ['login', 'create'];
 /** Every form of one interaction carries a CSRF token for this purpose. */
 export const interactionPurpose = (uid: string) => `interaction:${uid}`;
 
-export const clientOf = (engine: EngineHost, details: InteractionDetails): Promise<EngineClient> => engine.provider.Client.find(String(details.params.client_id));
+// Looked up once per request (a request loads its interaction details once): the login
+// page, its registration link and the pipeline's steps each ask for the client, and the
+// engine's Client.find checks and rebuilds the client object on every call.
+const clientByDetails = new WeakMap<InteractionDetails, Promise<EngineClient>>();
+const registrationByDetails = new WeakMap<InteractionDetails, Promise<{ mode: RegistrationMode; tenant: string | undefined }>>();
+
+export const clientOf = (engine: EngineHost, details: InteractionDetails): Promise<EngineClient> => {
+  let client = clientByDetails.get(details);
+  if (!client) {
+    client = engine.provider.Client.find(String(details.params.client_id));
+    clientByDetails.set(details, client);
+  }
+  return client;
+};
 
 export const clientNameOf = (client: EngineClient) => client?.clientName ?? client?.clientId;
 
@@ -66,9 +79,16 @@ export const clientTenantOf = (client: EngineClient): string | undefined => {
 };
 
 /** How accounts may register at this interaction: the mode of its client's tenant (or the node's). */
-export async function registrationModeOf(deps: Pick<InteractionDependencies, 'engine' | 'tenantSettings'>, details: InteractionDetails): Promise<{ mode: RegistrationMode; tenant: string | undefined }> {
-  const tenant = clientTenantOf(await clientOf(deps.engine, details));
-  return { mode: await deps.tenantSettings.registration(tenant), tenant };
+export function registrationModeOf(deps: Pick<InteractionDependencies, 'engine' | 'tenantSettings'>, details: InteractionDetails): Promise<{ mode: RegistrationMode; tenant: string | undefined }> {
+  let registration = registrationByDetails.get(details);
+  if (!registration) {
+    registration = clientOf(deps.engine, details).then(async (client) => {
+      const tenant = clientTenantOf(client);
+      return { mode: await deps.tenantSettings.registration(tenant), tenant };
+    });
+    registrationByDetails.set(details, registration);
+  }
+  return registration;
 }
 
 /** A one-time code form (registration, email verification). */

@@ -7,15 +7,18 @@ import { createClientAdmin, type ClientAdminDependencies } from '#src/services/a
 import { createConnectorAdmin } from '#src/services/admin/connectors.ts';
 import { createResourceAdmin } from '#src/services/admin/resources.ts';
 import { createRoleAdmin } from '#src/services/admin/roles.ts';
+import { createSigningKeyAdmin, type SigningKeyAdminDependencies } from '#src/services/admin/signing-keys.ts';
 import { createStatsReader } from '#src/services/admin/stats.ts';
 import { createUserSecurityReader } from '#src/services/admin/user-security.ts';
 import { createUserAdmin } from '#src/services/admin/users.ts';
+import { createWebhookAdmin } from '#src/services/admin/webhooks.ts';
 import type { CredentialService } from '#src/services/credentials.ts';
 import type { ConnectorService } from '#src/services/federation/connectors.ts';
 import { createTenantAdmin } from '#src/services/tenants.ts';
 import type { LockoutService } from '#src/services/lockout.ts';
 import type { EngineStateStore } from '#src/stores/oidc-adapter-common.ts';
 import type { Database } from '#src/stores/schema.ts';
+import type { WebhookService } from '#src/services/webhooks.ts';
 
 export interface AdminDependencies {
   db: Kysely<Database>;
@@ -28,6 +31,10 @@ export interface AdminDependencies {
   clientSecretKey: Buffer;
   clientValidator: ClientAdminDependencies['validator'];
   connectors: ConnectorService;
+  keyOptions: SigningKeyAdminDependencies['keyOptions'];
+  /** The server's engine re-reads the key set after a rotation or retirement (absent in the CLI). */
+  keysChanged?: SigningKeyAdminDependencies['keysChanged'];
+  webhooks: WebhookService;
 }
 
 export function createAdministration(deps: AdminDependencies) {
@@ -39,6 +46,8 @@ export function createAdministration(deps: AdminDependencies) {
     roles: createRoleAdmin(db),
     tenants: createTenantAdmin(db),
     connectors: createConnectorAdmin(db, deps.connectors),
+    keys: createSigningKeyAdmin({ db, keyOptions: deps.keyOptions, keysChanged: deps.keysChanged }),
+    webhooks: createWebhookAdmin(db, deps.webhooks),
     audit: createAuditReader(db),
     stats: createStatsReader(db, deps.engineState),
     userSecurity: createUserSecurityReader({ db, lockout: deps.lockout }),
