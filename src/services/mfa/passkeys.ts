@@ -41,6 +41,12 @@ export interface PasskeyDependencies {
   mfa: Pick<MfaService, 'enrolled' | 'addCountingFactor'>;
 }
 
+/** A registered passkey: the factor (and recovery codes if it is the first), and whether it is synced. */
+export interface PasskeyRegistration extends FactorConfirmation {
+  /** Synced between devices (amr `swk`) rather than bound to one (`hwk`). */
+  synced: boolean;
+}
+
 /** A passkey assertion that checked out: whose, which credential, and how it is kept. */
 export interface PasskeyUse {
   accountId: string;
@@ -111,7 +117,7 @@ export function createPasskeyService(deps: PasskeyDependencies) {
     },
 
     /** Verifies a registration and stores the passkey; it counts at once (recovery codes if it is the first factor). */
-    async register(account: Account, input: { challengeId: string; purpose: string; response: unknown; name?: string }): Promise<FactorConfirmation> {
+    async register(account: Account, input: { challengeId: string; purpose: string; response: unknown; name?: string }): Promise<PasskeyRegistration> {
       assertEnabled();
       const expectedChallenge = await takeChallenge(input.challengeId, input.purpose, account.id);
       let verification;
@@ -135,7 +141,7 @@ export function createPasskeyService(deps: PasskeyDependencies) {
         name: (input.name?.trim() || 'Passkey').slice(0, MAX_NAME_LENGTH),
       }));
       if (!stored) throw new KeyholdError('factor_exists');
-      return deps.mfa.enrolled(account, id, first);
+      return { ...(await deps.mfa.enrolled(account, id, first)), synced: info.credentialDeviceType === 'multiDevice' };
     },
 
     /**
@@ -181,12 +187,6 @@ export function createPasskeyService(deps: PasskeyDependencies) {
     },
 
     hasPasskeys: async (accountId: string) => config.PASSKEYS && (await store.listPasskeys(db, accountId)).length > 0,
-
-    /** Whether a stored passkey is synced between devices (amr `swk`) rather than bound to one (`hwk`). */
-    async isSynced(factorId: string): Promise<boolean> {
-      const row = await db.selectFrom('mfa_factors').select('device_type').where('id', '=', factorId).executeTakeFirst();
-      return row?.device_type === 'multiDevice';
-    },
   };
 }
 
