@@ -581,7 +581,10 @@ export function settingWarnings(env: NodeJS.ProcessEnv = process.env): string[] 
     }
     const unprefixed = upper.replace(/^KEYHOLD_/, '');
     const tolerance = (key: string) => (key.length >= 8 ? 2 : 1);
+    // A distance is at least the difference in length: most keys are ruled out without the
+    // table (every variable of the environment is checked, at every start).
     const nearest = known
+      .filter((key) => Math.min(Math.abs(upper.length - key.length), Math.abs(unprefixed.length - key.length)) <= tolerance(key))
       .map((key) => ({ key, distance: Math.min(editDistance(upper, key), editDistance(unprefixed, key)) }))
       .filter(({ key, distance }) => distance <= tolerance(key))
       .sort((a, b) => a.distance - b.distance)[0];

@@ -146,10 +146,10 @@ export async function createCore(config: Config, logger: Logger): Promise<Core> 
     await database.close();
   };
   try {
-    await migrateToLatest(database.db);
-    const keys = deriveKeys(resolveMasterSecret(config.process, logger));
+    // Redis connects while the migrations are checked: neither waits for the other.
     redis = connectRedis(config, logger);
-    if (redis) await awaitRedis(redis, config.REDIS_TIMEOUT, logger);
+    await Promise.all([migrateToLatest(database.db), redis && awaitRedis(redis, config.REDIS_TIMEOUT, logger)]);
+    const keys = deriveKeys(resolveMasterSecret(config.process, logger));
     changes = createChangeFeed({ redis, prefix: config.REDIS_PREFIX, logger });
     // Every statement goes through the feed's plugin: no write to a cached table is missed.
     const db = database.db.withPlugin(changeFeedPlugin(changes));

@@ -13,7 +13,6 @@ import { createMetricsApp } from '#src/routes/metrics.ts';
 import { createPageKit } from '#src/routes/page-kit.ts';
 import { createClientService } from '#src/services/clients.ts';
 import { createCsrfService } from '#src/services/csrf.ts';
-import { createAdministration } from '#src/services/admin/index.ts';
 
 export interface Http {
   engine: EngineHost;
@@ -38,22 +37,11 @@ export async function createHttp(core: Core): Promise<Http> {
   core.changes.subscribe((change) => {
     if (change.table === 'clients') clients.invalidate();
   });
-  const admin = createAdministration({
-    db,
-    issuer: config.ISSUER,
-    accounts: core.accounts,
-    credentials: core.credentials,
-    engineState: core.engineState,
-    lockout: core.lockout,
-    pseudonymKey: keys.pseudonyms,
-    clientSecretKey: keys.clientSecrets,
+  core.admin.useServingEngine({
     clientValidator: async () => clientValidatorOf(engine.provider),
-    connectors: core.connectors,
-    keyOptions: core.keyOptions,
     // A rotation or retirement through the Admin API serves from this node at once; other
     // nodes follow at their next reload (src/jobs/signing-key-reload.ts).
     keysChanged: () => engine.reload(),
-    webhooks: core.webhooks,
   });
 
   let shuttingDown = false;
@@ -67,7 +55,6 @@ export async function createHttp(core: Core): Promise<Http> {
     engine,
     metrics,
     clients,
-    admin,
     cookieKeys: keys.cookieKeys,
     pages: createPageKit({ config, engine, csrf: createCsrfService(keys.csrf) }),
     ops: { db, redis: core.redis, metrics: metricsApp ? undefined : metricsEndpoint, isShuttingDown: () => shuttingDown },

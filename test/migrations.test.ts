@@ -50,3 +50,16 @@ test('PGlite: migrations go down to nothing and up again', async (t) => {
     rmSync(dataDir, { recursive: true, force: true });
   }
 });
+
+// A start finds the schema up to date without the migrator; anything else still goes
+// through it, so a database that ran a migration this build does not have is refused.
+test('Postgres: a database with a migration unknown to this build is refused, not taken as up to date', async (t) => {
+  const database = await openTestDatabase({ poolMax: 2 });
+  try {
+    t.deepEqual(await migrateToLatest(database.db), []);
+    await sql`insert into kysely_migration (name, timestamp) values ('29991231T000000_from-a-newer-build', ${new Date().toISOString()})`.execute(database.db);
+    await t.throwsAsync(() => migrateToLatest(database.db), { message: /29991231T000000_from-a-newer-build/ });
+  } finally {
+    await database.close();
+  }
+});

@@ -5,6 +5,7 @@ import { createReadStream, openSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { booleanOption, describeError, pageOptions, pageRequest, parseOptions, readSecretFromStdin, required, UsageError } from '#src/cli/args.ts';
 import type { CommandGroup, CommandIo, Plan } from '#src/cli/plan.ts';
+import type { Core } from '#src/core.ts';
 import { importAccounts } from '#src/services/account-import.ts';
 import { CLI_ACTOR } from '#src/services/admin/actor.ts';
 import type { AccountReference } from '#src/services/admin/users.ts';
@@ -94,42 +95,23 @@ function planUserUpdate(args: string[]): Plan {
   return { needs: 'core', run: (core) => core.admin.users.update(CLI_ACTOR, target, change) };
 }
 
-function planUserDelete(args: string[]): Plan {
+/** A command on one account (--email or --id) that answers `{ [answer]: its id }`. */
+function planAccountAction(args: string[], answer: string, act: (users: Core['admin']['users'], target: AccountReference) => Promise<void>): Plan {
   const target = reference(parseOptions(args, who));
   return {
     needs: 'core',
     run: async (core) => {
       const account = await core.admin.users.get(CLI_ACTOR, target);
-      await core.admin.users.remove(CLI_ACTOR, target);
-      return { deleted: account.id };
+      await act(core.admin.users, target);
+      return { [answer]: account.id };
     },
   };
 }
 
-function planUserLogout(args: string[]): Plan {
-  const target = reference(parseOptions(args, who));
-  return {
-    needs: 'core',
-    run: async (core) => {
-      const account = await core.admin.users.get(CLI_ACTOR, target);
-      await core.admin.users.logout(CLI_ACTOR, target);
-      return { logged_out: account.id };
-    },
-  };
-}
-
-function planUserPasswordReset(args: string[]): Plan {
-  const target = reference(parseOptions(args, who));
-  // The mail is queued; the server's mail delivery job sends it.
-  return {
-    needs: 'core',
-    run: async (core) => {
-      const account = await core.admin.users.get(CLI_ACTOR, target);
-      await core.admin.users.sendPasswordReset(CLI_ACTOR, target);
-      return { password_reset_queued: account.id };
-    },
-  };
-}
+const planUserDelete = (args: string[]) => planAccountAction(args, 'deleted', (users, target) => users.remove(CLI_ACTOR, target));
+const planUserLogout = (args: string[]) => planAccountAction(args, 'logged_out', (users, target) => users.logout(CLI_ACTOR, target));
+// The mail is queued; the server's mail delivery job sends it.
+const planUserPasswordReset = (args: string[]) => planAccountAction(args, 'password_reset_queued', (users, target) => users.sendPasswordReset(CLI_ACTOR, target));
 
 function planUserImport(args: string[], io: CommandIo): Plan {
   const values = parseOptions(args, { file: { type: 'string' } });

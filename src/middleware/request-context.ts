@@ -2,7 +2,7 @@
 // generated) and one access log line per request. The log line names the path without the
 // query string, so codes, tokens and hints in URLs never reach the log.
 import { randomUUID } from 'node:crypto';
-import type { Middleware } from 'koa';
+import type { Context, Middleware } from 'koa';
 import type { Logger } from 'pino';
 
 const wellFormedRequestId = /^[\w.:-]{1,128}$/;
@@ -33,4 +33,9 @@ export function requestContext(logger: Logger): Middleware {
       }
     }
   };
+}
+
+/** Where a request came from, for the audit and the session list: its address, user agent and request id. */
+export function requestOrigin(ctx: Pick<Context, 'ip' | 'get' | 'state'>): { ip: string | null; userAgent: string | null; requestId: string | null } {
+  return { ip: ctx.ip ?? null, userAgent: ctx.get('user-agent') || null, requestId: typeof ctx.state.requestId === 'string' ? ctx.state.requestId : null };
 }

@@ -4,6 +4,7 @@
 import type Provider from 'oidc-provider';
 import type { Counter } from 'prom-client';
 import type { Logger } from 'pino';
+import { requestOrigin } from '#src/middleware/request-context.ts';
 import { attachSessionActivity, type SessionActivitySinks } from '#src/oidc/session-activity.ts';
 import type { BackgroundTasks } from '#src/services/background-tasks.ts';
 import type { SecurityRecord } from '#src/services/security-record.ts';
@@ -40,14 +41,15 @@ export function attachEngineEvents(provider: Provider, sinks: EngineEventSinks):
     const entities = ctx.oidc.entities as { RefreshToken?: { accountId?: string }; AuthorizationCode?: { accountId?: string }; Grant?: { accountId?: string } };
     const source = entities.RefreshToken ? 'RefreshToken' : 'AuthorizationCode';
     const accountId = entities.RefreshToken?.accountId ?? entities.AuthorizationCode?.accountId ?? entities.Grant?.accountId ?? null;
-    const reuse = { accountId, clientId: ctx.oidc.client?.clientId ?? null, credential: source, ip: ctx.ip, requestId: typeof ctx.state.requestId === 'string' ? ctx.state.requestId : null };
+    const { ip, requestId } = requestOrigin(ctx);
+    const reuse = { accountId, clientId: ctx.oidc.client?.clientId ?? null, credential: source, ip, requestId };
     background.run('recording a token reuse', () => record.tokenReused(reuse));
   });
   provider.on('end_session.success', (ctx) => {
     const { record, background } = sinks;
     const accountId = ctx.oidc.session?.accountId;
     if (!record || !background || typeof accountId !== 'string') return;
-    const logout = { accountId, clientId: ctx.oidc.client?.clientId ?? null, ip: ctx.ip, userAgent: ctx.get('user-agent') || null, requestId: typeof ctx.state.requestId === 'string' ? ctx.state.requestId : null };
+    const logout = { accountId, clientId: ctx.oidc.client?.clientId ?? null, ...requestOrigin(ctx) };
     background.run('recording a logout', () => record.loggedOut(logout));
   });
   provider.on('grant.success', (ctx) => {

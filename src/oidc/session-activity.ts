@@ -6,6 +6,7 @@
 // The engine emits these without the request, which its async-local context (Provider.ctx)
 // still holds.
 import Provider from 'oidc-provider';
+import { requestOrigin } from '#src/middleware/request-context.ts';
 import type { BackgroundTasks } from '#src/services/background-tasks.ts';
 import type { SecurityRecord } from '#src/services/security-record.ts';
 import type { SessionService } from '#src/services/sessions.ts';
@@ -24,6 +25,7 @@ export function attachSessionActivity(provider: Provider, sinks: SessionActivity
   provider.on('session.saved', (session: EngineSession) => {
     if (!session.accountId) return;
     const ctx = Provider.ctx;
+    const origin = ctx ? requestOrigin(ctx) : {};
     // A consent step's result repeats the login it followed (merged with the last
     // submission); only the login's own resume is the sign-in.
     const result = ctx?.oidc?.route === 'resume' ? ctx.oidc.result : undefined;
@@ -36,15 +38,12 @@ export function attachSessionActivity(provider: Provider, sinks: SessionActivity
         accountId: session.accountId,
         clientId: typeof clientId === 'string' ? clientId : null,
         amr: login.amr ?? [],
-        ip: ctx.ip ?? null,
-        userAgent: ctx.get('user-agent') || null,
-        requestId: typeof ctx.state.requestId === 'string' ? ctx.state.requestId : null,
+        ...origin,
       };
       sinks.background.run('recording a sign-in', () => record.signedIn(signIn));
     }
     const seen = { id: session.jti, accountId: session.accountId, ...(typeof session.exp === 'number' ? { expiresAt: session.exp } : {}) };
-    const request = { userAgent: ctx?.get('user-agent') || undefined, ip: ctx?.ip };
-    sinks.background.run('recording a session device', () => sinks.sessions.seen(seen, request));
+    sinks.background.run('recording a session device', () => sinks.sessions.seen(seen, origin));
   });
   provider.on('session.destroyed', (session: EngineSession) => {
     sinks.background.run('forgetting a session device', () => sinks.sessions.ended(session.jti));

@@ -4,9 +4,9 @@
 import type { Context, Middleware } from 'koa';
 import type { Config } from '#src/config.ts';
 import { KeyholdError, type ErrorMessageKey } from '#src/errors.ts';
-import { message } from '#src/messages/index.ts';
 import type { EngineHost } from '#src/oidc/engine-host.ts';
 import { sessionByUid } from '#src/oidc/sessions.ts';
+import { bearerToken, challenge, invalidToken } from '#src/routes/bearer-token.ts';
 import type { Account, AccountService } from '#src/services/accounts.ts';
 import { accountResourceFor } from '#src/services/resources.ts';
 
@@ -32,41 +32,13 @@ export interface AccountAuthDependencies {
   accounts: AccountService;
 }
 
-// RFC 6750 §2.1 b64token.
-const BEARER = /^Bearer +([A-Za-z0-9\-._~+/]+=*)$/i;
-
-export function challenge(realm: string, params: Record<string, string> = {}): string {
-  return `Bearer ${Object.entries({ realm, ...params })
-    .map(([name, value]) => `${name}="${value}"`)
-    .join(', ')}`;
-}
-
-function invalidToken(realm: string, key: ErrorMessageKey): KeyholdError {
-  const description = message(key);
-  return new KeyholdError('unauthorized', { key, headers: { 'WWW-Authenticate': challenge(realm, { error: 'invalid_token', error_description: description }) } });
-}
-
 export function requireAccountToken(deps: AccountAuthDependencies, scope: AccountScope): Middleware {
   const resource = accountResourceFor(deps.config.ISSUER);
 
   const refuse = (key: ErrorMessageKey) => invalidToken(resource, key);
 
   const authenticate = async (ctx: Context): Promise<AccountToken> => {
-    // RFC 6750 §2: one method only, and Keyhold accepts the header alone (URI query tokens
-    // end up in logs and histories; the API takes JSON, not form bodies).
-    if (ctx.query.access_token !== undefined) {
-      throw new KeyholdError('invalid_request', {
-        key: 'error.invalid_request.token_in_query',
-        headers: { 'WWW-Authenticate': challenge(resource, { error: 'invalid_request', error_description: 'access token in the query' }) },
-      });
-    }
-    const header = ctx.get('Authorization');
-    if (!header) {
-      // §3.1: a request without credentials gets the challenge without an error code.
-      throw new KeyholdError('unauthorized', { key: 'error.unauthorized.token_required', headers: { 'WWW-Authenticate': challenge(resource) } });
-    }
-    const value = BEARER.exec(header)?.[1];
-    if (!value) throw refuse('error.unauthorized.bearer_header');
+    const value = bearerToken(ctx, resource, 'error.unauthorized.token_required');
 
     const { provider } = deps.engine;
     const token = await provider.AccessToken.find(value);

@@ -6,9 +6,8 @@
 import type { Context, Middleware } from 'koa';
 import type { Config } from '#src/config.ts';
 import { KeyholdError, type ErrorMessageKey } from '#src/errors.ts';
-import { message } from '#src/messages/index.ts';
 import type { EngineHost } from '#src/oidc/engine-host.ts';
-import { challenge } from '#src/routes/account-auth.ts';
+import { bearerToken, challenge, invalidToken } from '#src/routes/bearer-token.ts';
 import type { AccountService } from '#src/services/accounts.ts';
 import { OWNER_ROLE, type AdminActor } from '#src/services/admin/actor.ts';
 import { adminResourceFor } from '#src/services/resources.ts';
@@ -24,8 +23,6 @@ export interface AdminAuthDependencies {
   clientTenant(clientId: string): Promise<string | undefined>;
 }
 
-const BEARER = /^Bearer +([A-Za-z0-9\-._~+/]+=*)$/i;
-
 interface EngineToken {
   aud?: unknown;
   accountId?: string;
@@ -38,20 +35,10 @@ interface EngineToken {
 
 export function requireAdminToken(deps: AdminAuthDependencies, scope: AdminScope): Middleware {
   const resource = adminResourceFor(deps.config.ISSUER);
-  const refuse = (key: ErrorMessageKey) =>
-    new KeyholdError('unauthorized', { key, headers: { 'WWW-Authenticate': challenge(resource, { error: 'invalid_token', error_description: message(key) }) } });
+  const refuse = (key: ErrorMessageKey) => invalidToken(resource, key);
 
   const authenticate = async (ctx: Context): Promise<AdminActor> => {
-    if (ctx.query.access_token !== undefined) {
-      throw new KeyholdError('invalid_request', {
-        key: 'error.invalid_request.token_in_query',
-        headers: { 'WWW-Authenticate': challenge(resource, { error: 'invalid_request', error_description: 'access token in the query' }) },
-      });
-    }
-    const header = ctx.get('Authorization');
-    if (!header) throw new KeyholdError('unauthorized', { key: 'error.unauthorized.admin_token_required', headers: { 'WWW-Authenticate': challenge(resource) } });
-    const value = BEARER.exec(header)?.[1];
-    if (!value) throw refuse('error.unauthorized.bearer_header');
+    const value = bearerToken(ctx, resource, 'error.unauthorized.admin_token_required');
 
     const { provider } = deps.engine;
     // A user's token (authorization code) or a client's own (client_credentials).

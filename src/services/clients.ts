@@ -10,6 +10,7 @@ import { API_SCOPE_PROPERTY, toEngineClientMetadata } from '#src/services/client
 import { undefinedScopes } from '#src/services/resources.ts';
 import type { Database } from '#src/stores/schema.ts';
 import { insertClientRow, listClientMetadata, type ClientRecord } from '#src/stores/client-store.ts';
+import { createLookupCache } from '#src/stores/lookup-cache.ts';
 import { ensureTenantRow } from '#src/stores/tenant-store.ts';
 import { encryptClientSecret } from '#src/stores/oidc-client-adapter.ts';
 
@@ -113,6 +114,7 @@ export async function createClient(
 // How stale another node's view of the registered origins may be: a client created there is
 // allowed here within this time (one created here, at once).
 const REGISTERED_ORIGINS_TTL_MS = 30_000;
+const ALL_ORIGINS = 'all';
 
 export interface ClientService {
   create(input: unknown): Promise<Record<string, unknown>>;
@@ -145,18 +147,15 @@ export function createClientService(deps: {
   /** How long a read of the origins is reused (default 30 s). */
   originsTtlMs?: number;
 }): ClientService {
-  const originsTtlMs = deps.originsTtlMs ?? REGISTERED_ORIGINS_TTL_MS;
-  let cached: { origins: ReadonlySet<string>; at: number } | undefined;
+  // One entry, every origin; evicted on any change to a client (invalidate()).
+  const origins = createLookupCache<ReadonlySet<string>>({ ttlMs: deps.originsTtlMs ?? REGISTERED_ORIGINS_TTL_MS, maxEntries: 1 });
+  // Requests that miss at once share one read of every client, not one read each; a read
+  // begun before a change is not shared with requests after it.
   let loading: Promise<ReadonlySet<string>> | undefined;
-  // Bumped by every change: a load that began before it must not be cached after it.
-  let generation = 0;
 
   const load = async (): Promise<ReadonlySet<string>> => {
-    const startedAt = generation;
     const metadata = await listClientMetadata(deps.db);
-    const origins = new Set(metadata.flatMap((entry) => (Array.isArray(entry.redirect_uris) ? entry.redirect_uris : []).map(redirectOrigin).filter((origin): origin is string => origin !== undefined)));
-    if (startedAt === generation) cached = { origins, at: Date.now() };
-    return origins;
+    return new Set(metadata.flatMap((entry) => (Array.isArray(entry.redirect_uris) ? entry.redirect_uris : []).map(redirectOrigin).filter((origin): origin is string => origin !== undefined)));
   };
 
   return {
@@ -166,19 +165,20 @@ export function createClientService(deps: {
       return created;
     },
     invalidate() {
-      generation += 1;
-      cached = undefined;
+      origins.clear();
       loading = undefined;
     },
     async registeredOrigins() {
-      if (cached && Date.now() - cached.at <= originsTtlMs) return cached.origins;
-      if (!loading) {
-        const current = load().finally(() => {
-          if (loading === current) loading = undefined;
-        });
-        loading = current;
-      }
-      return loading;
+      // Never undefined: the load always answers a set, however empty.
+      return (await origins.get(ALL_ORIGINS, () => {
+        if (!loading) {
+          const current = load().finally(() => {
+            if (loading === current) loading = undefined;
+          });
+          loading = current;
+        }
+        return loading;
+      }))!;
     },
   };
 }

@@ -21,7 +21,11 @@ export interface LockoutService {
   isLocked(accountId: string): Promise<boolean>;
   /** When the account's lock ends, if it is locked. */
   lockedUntil(accountId: string): Promise<Date | undefined>;
-  /** Lifts the lock and forgets the failures; true when the account was locked. */
+  /**
+   * Lifts the lock and forgets the failures; true when the account was locked. `actor` (who
+   * lifted it) records account.unlocked; without it the caller records the action itself,
+   * as the administration services do (admin.account_unlocked), so one unlock is one entry.
+   */
   unlock(accountId: string, actor?: string): Promise<boolean>;
 }
 
@@ -68,9 +72,9 @@ export function createLockoutService(deps: LockoutDependencies): LockoutService 
       return (await store.lockedUntil(accountId)) !== undefined;
     },
     lockedUntil: (accountId) => store.lockedUntil(accountId),
-    async unlock(accountId, actor = 'admin') {
+    async unlock(accountId, actor) {
       const wasLocked = await store.clear(accountId);
-      if (wasLocked) await recordAudit(db, { event: 'account.unlocked', accountId, actor, outcome: 'success' });
+      if (wasLocked && actor) await recordAudit(db, { event: 'account.unlocked', accountId, actor, outcome: 'success' });
       return wasLocked;
     },
   };

@@ -9,7 +9,6 @@
 // hash. Otherwise login timing tells imported accounts (slow bcrypt) from others, and so
 // from unknown names.
 import argon2 from 'argon2';
-import bcrypt from 'bcryptjs';
 import type { WorkGate } from '#src/services/work-gate.ts';
 
 export interface Argon2Parameters {
@@ -39,10 +38,11 @@ export interface HashPrimitives {
 export const hashPrimitives: HashPrimitives = {
   argon2Hash: (password, parameters) => argon2.hash(password, { type: argon2.argon2id, ...parameters }),
   argon2Verify: (hash, password) => argon2.verify(hash, password),
-  bcryptHash: (password, cost) => bcrypt.hash(password, cost),
+  // bcryptjs is loaded by the first imported (bcrypt) hash only: most nodes never have one.
+  bcryptHash: async (password, cost) => (await import('bcryptjs')).default.hash(password, cost),
   // bcryptjs compares in constant time; it reads only the first 72 bytes of the password,
   // as every bcrypt does, which the rehash at login then leaves behind.
-  bcryptCompare: (password, hash) => bcrypt.compare(password, hash),
+  bcryptCompare: async (password, hash) => (await import('bcryptjs')).default.compare(password, hash),
 };
 
 export interface PasswordHasherOptions {

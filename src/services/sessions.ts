@@ -7,6 +7,7 @@
 import Bowser from 'bowser';
 import type { Kysely } from 'kysely';
 import { KeyholdError } from '#src/errors.ts';
+import type { RequestOrigin } from '#src/services/security-record.ts';
 import type { EngineStateStore, StoredSession } from '#src/stores/oidc-adapter-common.ts';
 import { storageId } from '#src/stores/oidc-adapter-common.ts';
 import type { Database } from '#src/stores/schema.ts';
@@ -37,7 +38,7 @@ export interface SessionService {
   /** Ends every session of the account but the current one; how many ended. */
   revokeOthers(accountId: string, currentSessionId?: string): Promise<number>;
   /** The engine saved a session (a sign-in, or a use of it) from this device. */
-  seen(session: { id: string; accountId: string; expiresAt?: number }, request: { userAgent?: string; ip?: string }): Promise<void>;
+  seen(session: { id: string; accountId: string; expiresAt?: number }, request: RequestOrigin): Promise<void>;
   /** The engine destroyed a session (logout, a new id after sign-in). */
   ended(sessionId: string): Promise<void>;
 }

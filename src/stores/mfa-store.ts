@@ -21,7 +21,13 @@ export async function insertFactor(db: Executor, factor: { id: string; accountId
     .execute();
 }
 
-export function findFactor(db: Executor, accountId: string, id: string): Promise<MfaFactorRow | undefined> {
+// Factor ids are UUIDs; anything else (from a form or a URL) is no factor, and must not
+// reach the uuid column, where Postgres would refuse it with an error instead of no row.
+const factorIdShape = /^[0-9a-f-]{36}$/i;
+
+/** The account's factor by id; undefined for another account's, an unknown or a malformed id. */
+export async function findFactor(db: Executor, accountId: string, id: string): Promise<MfaFactorRow | undefined> {
+  if (!factorIdShape.test(id)) return undefined;
   return db.selectFrom('mfa_factors').selectAll().where('account_id', '=', accountId).where('id', '=', id).executeTakeFirst();
 }
 

@@ -16,7 +16,8 @@
 // Every envelope is bound (associated data) to the model, the field and the stored id, so
 // an envelope copied onto another record does not decrypt.
 import { createHmac, hkdfSync } from 'node:crypto';
-import { errors, type AdapterConstructor, type AdapterPayload } from 'oidc-provider';
+import type { AdapterConstructor, AdapterPayload } from 'oidc-provider';
+import { errors } from '#src/stores/engine-errors.ts';
 import { decrypt, encrypt, hashToken } from '#src/crypto.ts';
 
 /** One store of engine state: the adapter class the engine instantiates per model, plus

@@ -4,7 +4,8 @@
 // a keyed hash of the user code. Expired rows are invisible to reads at once and removed
 // later by sweepExpiredPayloads.
 import { sql, type Kysely, type Selectable, type Transaction } from 'kysely';
-import { errors, type AdapterPayload } from 'oidc-provider';
+import type { AdapterPayload } from 'oidc-provider';
+import { errors } from '#src/stores/engine-errors.ts';
 import type { Database, OidcPayloadTable } from '#src/stores/schema.ts';
 import {
   GRANT_MODEL,

@@ -395,5 +395,10 @@ test('POST /api/admin/users/{id}/unlock lifts a lockout; read-only tokens and un
   t.is(unlocked.status, 200);
   t.deepEqual(unlocked.body, { id: user.id, was_locked: true });
   t.false(await server.keyhold.lockout.isLocked(user.id));
+  // One action, one audit entry: the administrator's (not also the lockout's account.unlocked).
+  const entries = await server.keyhold.db.selectFrom('audit_log').select(['event', 'details']).where('account_id', '=', user.id).where('event', 'like', '%unlocked').execute();
+  t.is(entries.length, 1);
+  t.is(entries[0]!.event, 'admin.account_unlocked');
+  t.like(entries[0]!.details, { was_locked: true });
   t.deepEqual((await api(write, 'POST', `/api/admin/users/${user.id}/unlock`)).body, { id: user.id, was_locked: false });
 });

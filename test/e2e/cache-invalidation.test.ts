@@ -128,6 +128,15 @@ test('an account deleted at node A is refused at node B', async (t) => {
   t.true(await eventually(async () => (await userinfoAtB(accessToken)).status === 401));
 });
 
+test('a client created at node A lets its origin call the Account API at node B (CORS), though B had read the origins', async (t) => {
+  const spaOrigin = `https://spa-${Date.now().toString(36)}.cache.test`;
+  const preflightAtB = () => fetch(`${nodeB.issuer}/api/account`, { method: 'OPTIONS', headers: { origin: spaOrigin, 'access-control-request-method': 'GET' } });
+  // Node B reads (and keeps) the registered origins before the client exists.
+  t.is((await preflightAtB()).headers.get('access-control-allow-origin'), null);
+  await nodeA.keyhold.admin.clients.create(CLI_ACTOR, { client_id: `spa-${Date.now().toString(36)}`, redirect_uris: [`${spaOrigin}/callback`], token_endpoint_auth_method: 'none' });
+  t.true(await eventually(async () => (await preflightAtB()).headers.get('access-control-allow-origin') === spaOrigin), 'origin not allowed at node B');
+});
+
 test('the CLI (another process) rotating a secret: node B refuses the old one', async (t) => {
   const client = await serviceClient();
   t.is((await clientCredentials(client)).status, 200);

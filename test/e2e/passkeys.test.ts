@@ -58,6 +58,9 @@ test.serial('register on the security page, then sign in passwordless and as a s
     let request = await startAuthorization(ap);
     await passwordSignIn(ap, user);
     await tokensAfter(ap, request);
+    // The callback is seen when it is requested; its navigation must end before the next one
+    // starts, or (on a loaded machine) the two collide.
+    await ap.page.waitForURL((url) => url.hostname === 'app.example.test');
     await ap.page.goto(`${server.issuer}/account/security`);
     await ap.page.click('form:has(input[name="kind"][value="passkey"]) button[type="submit"]');
     await ap.page.fill('#passkey-name', 'Laptop');
@@ -126,6 +129,29 @@ test.serial('register on the security page, then sign in passwordless and as a s
     t.true((await refusals(undefined)).includes('unknown_credential'));
     // Only the password sign-in and the passwordless one reached the client.
     t.is(ap.callbacks.length, 2);
+  } finally {
+    await ap.context.close();
+  }
+});
+
+test.serial('a passkey created at sign-in, where the client requires a second factor, counts at once: amr hwk with the password', async (t) => {
+  const user = await createUser(server);
+  const strict = await discover(server, await registerClient(server, { first_party: true, require_mfa: true }));
+  const ap = await pageWithAuthenticator(browser);
+  try {
+    const request = await authorizationRequest(strict);
+    await ap.page.goto(request.url.toString());
+    await passwordSignIn(ap, user);
+    await ap.page.click('form:has(input[name="kind"][value="passkey"]) button[type="submit"]');
+    await ap.page.click('#passkey-button');
+    // The first factor of the account: recovery codes, then on to the client.
+    await ap.page.waitForSelector('ul.recovery-codes');
+    await ap.page.click('form[action$="/mfa/continue"] button[type="submit"]');
+    const callback = await callbackNumber(ap, 1);
+    const claims = (await oidc.authorizationCodeGrant(strict, callback, { pkceCodeVerifier: request.verifier, expectedState: request.state, expectedNonce: request.nonce })).claims()!;
+    t.is(claims.sub, user.id);
+    // The virtual authenticator's passkey is bound to it (not synced): hwk, not swk.
+    t.deepEqual([...(claims.amr as string[])].sort(), ['hwk', 'mfa', 'pwd', 'user']);
   } finally {
     await ap.context.close();
   }

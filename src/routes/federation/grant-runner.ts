@@ -3,7 +3,6 @@
 // connector in the database alone: nothing the browser sends (grant's "dynamic" overrides
 // from query or body) can change an endpoint or a credential, and a connector added by the
 // CLI works at once on every node.
-import grantModule from 'grant';
 import type { Context, Middleware } from 'koa';
 import type { Connector } from '#src/services/federation/connectors.ts';
 
@@ -20,7 +19,7 @@ export interface GrantResponse {
   access_token?: string;
 }
 
-export function grantFor(connector: Connector, endpoints: GrantEndpoints, options: { redirectUri: string; timeoutMs: number }): Middleware {
+export async function grantFor(connector: Connector, endpoints: GrantEndpoints, options: { redirectUri: string; timeoutMs: number }): Promise<Middleware> {
   const provider = {
     authorize_url: endpoints.authorization,
     access_url: endpoints.token,
@@ -41,7 +40,9 @@ export function grantFor(connector: Connector, endpoints: GrantEndpoints, option
     // Apple sends name and email only with response_mode=form_post (a POST to the callback).
     ...(connector.type === 'apple' ? { custom_params: { response_mode: 'form_post' } } : {}),
   };
+  // Loaded by the first federated sign-in: grant and its HTTP client are not needed to start.
   // grant is CommonJS: its function is the module's `default` (grant sets grant.default = grant).
+  const { default: grantModule } = await import('grant');
   return grantModule.default.koa()({ config: { defaults: { prefix: '/connect' }, [connector.id]: provider }, request: { timeout: options.timeoutMs } } as never) as unknown as Middleware;
 }
 

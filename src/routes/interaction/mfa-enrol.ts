@@ -149,7 +149,7 @@ export function mfaEnrolRoutes(router: Router, deps: InteractionDependencies, pi
       if (!isKeyholdError(error, 'invalid_code', 'factor_exists', 'factor_disabled')) throw error;
       return renderPasskeyRegistration(ctx, details, subject, message('page.mfa.passkey_failed'), 400);
     }
-    return enrolled(ctx, details, subject, confirmation, passkeyMethod(confirmation.factor.kind === 'passkey' && (await deps.passkeys.isSynced(confirmation.factor.id))));
+    return enrolled(ctx, details, subject, confirmation, passkeyMethod(confirmation.synced));
   });
 
   router.post('/:uid/mfa/enrol/resend', form, async (ctx) => {

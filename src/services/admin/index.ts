@@ -1,5 +1,8 @@
 // The administration services, built once per core and used by the Admin API and the CLI
-// alike, so both follow the same rules.
+// alike, so both follow the same rules. Two things come from the engine: client metadata
+// rules (the core starts with a bare engine's, what the CLI needs) and the reload after a
+// signing key change (none in the CLI); the HTTP layer hands in its serving engine's
+// (useServingEngine) rather than building a second set of services.
 import type { Kysely } from 'kysely';
 import type { AccountService } from '#src/services/accounts.ts';
 import { createAuditReader } from '#src/services/admin/audit.ts';
@@ -39,18 +42,23 @@ export interface AdminDependencies {
 
 export function createAdministration(deps: AdminDependencies) {
   const { db } = deps;
+  let { clientValidator, keysChanged } = deps;
   return {
     users: createUserAdmin({ db, accounts: deps.accounts, credentials: deps.credentials, engineState: deps.engineState, lockout: deps.lockout, pseudonymKey: deps.pseudonymKey }),
-    clients: createClientAdmin({ db, encryptionKey: deps.clientSecretKey, validator: deps.clientValidator }),
+    clients: createClientAdmin({ db, encryptionKey: deps.clientSecretKey, validator: () => clientValidator() }),
     resources: createResourceAdmin(db, deps.issuer),
     roles: createRoleAdmin(db),
     tenants: createTenantAdmin(db),
     connectors: createConnectorAdmin(db, deps.connectors),
-    keys: createSigningKeyAdmin({ db, keyOptions: deps.keyOptions, keysChanged: deps.keysChanged }),
+    keys: createSigningKeyAdmin({ db, keyOptions: deps.keyOptions, keysChanged: async () => keysChanged?.() }),
     webhooks: createWebhookAdmin(db, deps.webhooks),
     audit: createAuditReader(db),
     stats: createStatsReader(db, deps.engineState),
     userSecurity: createUserSecurityReader({ db, lockout: deps.lockout }),
+    /** From here on, the serving engine's client metadata rules and key set reload (the HTTP layer's). */
+    useServingEngine(engine: Required<Pick<AdminDependencies, 'clientValidator' | 'keysChanged'>>): void {
+      ({ clientValidator, keysChanged } = engine);
+    },
   };
 }
 

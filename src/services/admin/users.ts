@@ -149,7 +149,8 @@ export function createUserAdmin(deps: UserAdminDependencies) {
     async unlock(actor: AdminActor, reference: AccountReference): Promise<{ id: string; was_locked: boolean }> {
       const existing = await visible(actor, reference);
       assertWithinTenant(actor, existing, {});
-      const wasLocked = await deps.lockout.unlock(existing.id, actor.actor);
+      // Recorded once, here (with the tenant, and also when nothing was locked).
+      const wasLocked = await deps.lockout.unlock(existing.id);
       await audit(actor, 'admin.account_unlocked', existing.id, existing.tenant, { was_locked: wasLocked });
       return { id: existing.id, was_locked: wasLocked };
     },

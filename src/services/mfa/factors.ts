@@ -86,7 +86,7 @@ export function createMfaService(deps: MfaDependencies) {
 
   /** The account's confirmed factor by id, of a kind that is switched on. */
   const usableFactor = async (account: Account, factorId: string): Promise<store.MfaFactorRow> => {
-    const row = /^[0-9a-f-]{36}$/i.test(factorId) ? await store.findFactor(db, account.id, factorId) : undefined;
+    const row = await store.findFactor(db, account.id, factorId);
     if (!row || !row.confirmed_at || !enabled[row.kind]) throw new KeyholdError('unknown_factor');
     return row;
   };
@@ -133,6 +133,18 @@ export function createMfaService(deps: MfaDependencies) {
     if (waitSeconds > 0) throw tooSoon(waitSeconds);
   };
 
+  /** A new email or SMS enrolment in place of the pending one of its kind, and its first code. */
+  const startCodeEnrolment = async (account: Account, factor: { kind: 'email' } | { kind: 'sms'; phoneNumber: string }): Promise<{ factorId: string }> => {
+    await assertEnrolmentCooldown(account);
+    const factorId = randomUUID();
+    await db.transaction().execute(async (trx) => {
+      await store.deletePendingFactors(trx, account.id, factor.kind);
+      await store.insertFactor(trx, { id: factorId, accountId: account.id, ...factor });
+    });
+    await sendCode(account, (await store.findFactor(db, account.id, factorId))!, ENROL_PURPOSE);
+    return { factorId };
+  };
+
   /** Checks a code sent to `factor` for `purpose`: the newest one only, five attempts, once. */
   const checkSentCode = async (factor: store.MfaFactorRow, purpose: string, code: string): Promise<void> => {
     const latest = await store.latestChallenge(db, factor.id, purpose);
@@ -168,7 +180,7 @@ export function createMfaService(deps: MfaDependencies) {
 
   /** Confirms an enrolment; the first factor of an account also issues recovery codes. */
   const confirmEnrolment = async (account: Account, factorId: string, code: string): Promise<FactorConfirmation> => {
-    const row = /^[0-9a-f-]{36}$/i.test(factorId) ? await store.findFactor(db, account.id, factorId) : undefined;
+    const row = await store.findFactor(db, account.id, factorId);
     if (!row || row.confirmed_at) throw flowFailure('invalid');
     assertEnabled(row.kind);
     const step = await checkCode(row, code, ENROL_PURPOSE);
@@ -219,7 +231,7 @@ export function createMfaService(deps: MfaDependencies) {
 
     /** A pending TOTP enrolment shown again (the page reloaded): the same secret. */
     async pendingTotp(account: Account, factorId: string): Promise<TotpEnrolment | undefined> {
-      const row = /^[0-9a-f-]{36}$/i.test(factorId) ? await store.findFactor(db, account.id, factorId) : undefined;
+      const row = await store.findFactor(db, account.id, factorId);
       if (!row || row.kind !== 'totp' || row.confirmed_at) return undefined;
       const secret = decrypt(keys.secrets, row.secret_encrypted!, secretAad(row.id));
       const uri = totpUri(secret, config.TOTP_ISSUER_NAME, account.email);
@@ -228,7 +240,7 @@ export function createMfaService(deps: MfaDependencies) {
 
     /** A pending email or SMS enrolment of the account, as shown while its code is awaited. */
     async pendingFactor(account: Account, factorId: string): Promise<FactorView | undefined> {
-      const row = /^[0-9a-f-]{36}$/i.test(factorId) ? await store.findFactor(db, account.id, factorId) : undefined;
+      const row = await store.findFactor(db, account.id, factorId);
       return row && !row.confirmed_at && row.kind !== 'totp' ? view(row, account) : undefined;
     },
 
@@ -236,14 +248,7 @@ export function createMfaService(deps: MfaDependencies) {
     async startEmail(account: Account): Promise<{ factorId: string }> {
       assertEnabled('email');
       if ((await store.listFactors(db, account.id)).some((row) => row.kind === 'email')) throw new KeyholdError('factor_exists');
-      await assertEnrolmentCooldown(account);
-      const factorId = randomUUID();
-      await db.transaction().execute(async (trx) => {
-        await store.deletePendingFactors(trx, account.id, 'email');
-        await store.insertFactor(trx, { id: factorId, accountId: account.id, kind: 'email' });
-      });
-      await sendCode(account, (await store.findFactor(db, account.id, factorId))!, ENROL_PURPOSE);
-      return { factorId };
+      return startCodeEnrolment(account, { kind: 'email' });
     },
 
     /** Starts an SMS enrolment: a code goes to the number given (E.164). */
@@ -252,19 +257,12 @@ export function createMfaService(deps: MfaDependencies) {
       const number = phone.replace(/[\s().-]/g, '');
       if (!phoneNumber.test(number)) throw new KeyholdError('invalid_phone_number');
       if ((await store.listFactors(db, account.id)).some((row) => row.kind === 'sms' && row.phone_number === number)) throw new KeyholdError('factor_exists');
-      await assertEnrolmentCooldown(account);
-      const factorId = randomUUID();
-      await db.transaction().execute(async (trx) => {
-        await store.deletePendingFactors(trx, account.id, 'sms');
-        await store.insertFactor(trx, { id: factorId, accountId: account.id, kind: 'sms', phoneNumber: number });
-      });
-      await sendCode(account, (await store.findFactor(db, account.id, factorId))!, ENROL_PURPOSE);
-      return { factorId };
+      return startCodeEnrolment(account, { kind: 'sms', phoneNumber: number });
     },
 
     /** Sends the enrolment code again (email or SMS), after the cool-down. */
     async resendEnrolmentCode(account: Account, factorId: string): Promise<'sent' | 'wait'> {
-      const row = /^[0-9a-f-]{36}$/i.test(factorId) ? await store.findFactor(db, account.id, factorId) : undefined;
+      const row = await store.findFactor(db, account.id, factorId);
       if (!row || row.confirmed_at || row.kind === 'totp') throw flowFailure('invalid');
       return sendCode(account, row, ENROL_PURPOSE);
     },
@@ -320,7 +318,7 @@ export function createMfaService(deps: MfaDependencies) {
      * the last one stays. With the last factor gone, the recovery codes go too.
      */
     async removeFactor(account: Account, factorId: string, options: { mustKeepOne: boolean }): Promise<void> {
-      const row = /^[0-9a-f-]{36}$/i.test(factorId) ? await store.findFactor(db, account.id, factorId) : undefined;
+      const row = await store.findFactor(db, account.id, factorId);
       if (!row) throw new KeyholdError('unknown_factor');
       await db.transaction().execute(async (trx) => {
         await store.lockFactors(trx, account.id);

@@ -6,15 +6,11 @@
 // and expire; a counter that goes backwards (a cloned authenticator) and an assertion from
 // another origin are refused and audited.
 import { createHmac, randomUUID } from 'node:crypto';
-import {
-  generateAuthenticationOptions,
-  generateRegistrationOptions,
-  verifyAuthenticationResponse,
-  verifyRegistrationResponse,
-  type AuthenticationResponseJSON,
-  type PublicKeyCredentialCreationOptionsJSON,
-  type PublicKeyCredentialRequestOptionsJSON,
-  type RegistrationResponseJSON,
+import type {
+  AuthenticationResponseJSON,
+  PublicKeyCredentialCreationOptionsJSON,
+  PublicKeyCredentialRequestOptionsJSON,
+  RegistrationResponseJSON,
 } from '@simplewebauthn/server';
 import type { Kysely } from 'kysely';
 import type { ProcessSettings, ProductPolicy } from '#src/config.ts';
@@ -28,6 +24,11 @@ import type { MfaFactorRow } from '#src/stores/mfa-store.ts';
 import * as store from '#src/stores/passkey-store.ts';
 import type { Database } from '#src/stores/schema.ts';
 
+// Loaded on the first passkey ceremony: the library and its certificate parsers are large,
+// and neither a start nor a CLI command needs them.
+let webauthn: Promise<typeof import('@simplewebauthn/server')> | undefined;
+const loadWebauthn = () => (webauthn ??= import('@simplewebauthn/server'));
+
 const CHALLENGE_TTL_SECONDS = 300;
 const TIMEOUT_MS = 120_000;
 const MAX_NAME_LENGTH = 64;
@@ -38,6 +39,12 @@ export interface PasskeyDependencies {
   /** Keys the HMAC of stored challenges (DerivedKeys.mfaCodes). */
   codesKey: Buffer;
   mfa: Pick<MfaService, 'enrolled' | 'addCountingFactor'>;
+}
+
+/** A registered passkey: the factor (and recovery codes if it is the first), and whether it is synced. */
+export interface PasskeyRegistration extends FactorConfirmation {
+  /** Synced between devices (amr `swk`) rather than bound to one (`hwk`). */
+  synced: boolean;
 }
 
 /** A passkey assertion that checked out: whose, which credential, and how it is kept. */
@@ -95,7 +102,7 @@ export function createPasskeyService(deps: PasskeyDependencies) {
     async registrationOptions(account: Account, purpose: string): Promise<{ challengeId: string; options: PublicKeyCredentialCreationOptionsJSON }> {
       assertEnabled();
       const existing = await store.listPasskeys(db, account.id);
-      const options = await generateRegistrationOptions({
+      const options = await (await loadWebauthn()).generateRegistrationOptions({
         rpName: config.TOTP_ISSUER_NAME,
         rpID: rp.id,
         userName: account.email,
@@ -110,12 +117,12 @@ export function createPasskeyService(deps: PasskeyDependencies) {
     },
 
     /** Verifies a registration and stores the passkey; it counts at once (recovery codes if it is the first factor). */
-    async register(account: Account, input: { challengeId: string; purpose: string; response: unknown; name?: string }): Promise<FactorConfirmation> {
+    async register(account: Account, input: { challengeId: string; purpose: string; response: unknown; name?: string }): Promise<PasskeyRegistration> {
       assertEnabled();
       const expectedChallenge = await takeChallenge(input.challengeId, input.purpose, account.id);
       let verification;
       try {
-        verification = await verifyRegistrationResponse({ response: input.response as RegistrationResponseJSON, expectedChallenge, expectedOrigin: rp.origins, expectedRPID: rp.id, requireUserVerification: true });
+        verification = await (await loadWebauthn()).verifyRegistrationResponse({ response: input.response as RegistrationResponseJSON, expectedChallenge, expectedOrigin: rp.origins, expectedRPID: rp.id, requireUserVerification: true });
       } catch (error) {
         return refused('registration_invalid', { message: error instanceof Error ? error.message.slice(0, 200) : 'invalid' }, account.id);
       }
@@ -134,7 +141,7 @@ export function createPasskeyService(deps: PasskeyDependencies) {
         name: (input.name?.trim() || 'Passkey').slice(0, MAX_NAME_LENGTH),
       }));
       if (!stored) throw new KeyholdError('factor_exists');
-      return deps.mfa.enrolled(account, id, first);
+      return { ...(await deps.mfa.enrolled(account, id, first)), synced: info.credentialDeviceType === 'multiDevice' };
     },
 
     /**
@@ -144,7 +151,7 @@ export function createPasskeyService(deps: PasskeyDependencies) {
     async authenticationOptions(purpose: string, accountId?: string): Promise<{ challengeId: string; options: PublicKeyCredentialRequestOptionsJSON }> {
       assertEnabled();
       const allowed = accountId ? await store.listPasskeys(db, accountId) : [];
-      const options = await generateAuthenticationOptions({
+      const options = await (await loadWebauthn()).generateAuthenticationOptions({
         rpID: rp.id,
         timeout: TIMEOUT_MS,
         userVerification: 'required',
@@ -163,7 +170,7 @@ export function createPasskeyService(deps: PasskeyDependencies) {
       if (!row || (input.accountId && row.account_id !== input.accountId)) return refused('unknown_credential', {}, input.accountId);
       let verification;
       try {
-        verification = await verifyAuthenticationResponse({ response, expectedChallenge, expectedOrigin: rp.origins, expectedRPID: rp.id, credential: credentialOf(row), requireUserVerification: true });
+        verification = await (await loadWebauthn()).verifyAuthenticationResponse({ response, expectedChallenge, expectedOrigin: rp.origins, expectedRPID: rp.id, credential: credentialOf(row), requireUserVerification: true });
       } catch (error) {
         const message = error instanceof Error ? error.message : '';
         const reason = /origin/i.test(message) ? 'wrong_origin' : /counter/i.test(message) ? 'counter_regression' : 'assertion_invalid';
@@ -180,12 +187,6 @@ export function createPasskeyService(deps: PasskeyDependencies) {
     },
 
     hasPasskeys: async (accountId: string) => config.PASSKEYS && (await store.listPasskeys(db, accountId)).length > 0,
-
-    /** Whether a stored passkey is synced between devices (amr `swk`) rather than bound to one (`hwk`). */
-    async isSynced(factorId: string): Promise<boolean> {
-      const row = await db.selectFrom('mfa_factors').select('device_type').where('id', '=', factorId).executeTakeFirst();
-      return row?.device_type === 'multiDevice';
-    },
   };
 }
 

@@ -2,7 +2,6 @@
 // authenticator app understands. A code is accepted one step either side of now (clock
 // drift); the step it matched is returned so the caller can refuse it a second time.
 import { generateSecret, generateURI, verify } from 'otplib';
-import QRCode from 'qrcode';
 
 const PERIOD_SECONDS = 30;
 
@@ -15,7 +14,9 @@ export function totpUri(secret: string, issuer: string, accountName: string): st
 }
 
 /** The QR code of an otpauth:// URI as inline SVG markup (no external image, no data: URL). */
-export function totpQrSvg(uri: string): Promise<string> {
+export async function totpQrSvg(uri: string): Promise<string> {
+  // Loaded on the first enrolment: the encoder (and its PNG writer) is not needed to start.
+  const { default: QRCode } = await import('qrcode');
   return QRCode.toString(uri, { type: 'svg', errorCorrectionLevel: 'M', margin: 2 });
 }
 
