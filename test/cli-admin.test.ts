@@ -17,7 +17,9 @@ let owner: string;
 
 test.before(async () => {
   // Administrators sign in here with the password alone: second factors are test/e2e/mfa*.test.ts's subject.
-  server = await startTestServer({ redis: false, env: { MFA_REQUIRED_TIERS: 'none', MFA_REQUIRED_ROLES: 'none' } });
+  // Without Redis, a change the CLI makes reaches the server's lookup caches within CACHE_TTL
+  // (README, "Build, workers and caches"): 1 s here, so the test sees it soon.
+  server = await startTestServer({ redis: false, env: { MFA_REQUIRED_TIERS: 'none', MFA_REQUIRED_ROLES: 'none', CACHE_TTL: '1' } });
   // The server's database, secret and issuer: the CLI and the server share one deployment.
   env = cliEnv({ DATABASE_URL: server.databaseUrl!, KEYHOLD_SECRET: 'test-secret-0123456789abcdef0123456789abcdef', ISSUER: server.issuer });
   owner = (await adminUserToken(server, { roles: ['admin', 'owner'] })).token;
@@ -75,7 +77,7 @@ test('tenant and user commands: create (--password-stdin), list, show, update, l
   t.deepEqual(succeeded(t, await keyhold(['tenant', 'delete', '--id', tenant])), { deleted: tenant });
 });
 
-test('client commands: create in a tenant, list, show (no secret), update, rotate-secret (the running server takes it at once), delete', async (t) => {
+test('client commands: create in a tenant, list, show (no secret), update, rotate-secret (the running server takes it within CACHE_TTL), delete', async (t) => {
   const clientId = unique('cli-svc');
   const metadata = { client_id: clientId, grant_types: ['client_credentials'], response_types: [], redirect_uris: [] };
   const created = succeeded(t, await keyhold(['client', 'create', '--metadata', JSON.stringify(metadata)]));
@@ -92,7 +94,14 @@ test('client commands: create in a tenant, list, show (no secret), update, rotat
 
   const rotated = succeeded(t, await keyhold(['client', 'rotate-secret', '--id', clientId]));
   t.not(rotated.client_secret, secret);
-  t.is((await tokenRequest(server, { clientId, clientSecret: secret }, { grant_type: 'client_credentials' })).status, 401);
+  // The old secret is refused once the server's cached client (at most CACHE_TTL old) is gone;
+  // the deadline only separates "within the bound" from "never".
+  const deadline = Date.now() + 15_000;
+  let oldSecretStatus: number;
+  while ((oldSecretStatus = (await tokenRequest(server, { clientId, clientSecret: secret }, { grant_type: 'client_credentials' })).status) === 200 && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  t.is(oldSecretStatus, 401);
   t.is((await tokenRequest(server, { clientId, clientSecret: rotated.client_secret }, { grant_type: 'client_credentials' })).status, 200);
 
   t.deepEqual(succeeded(t, await keyhold(['client', 'delete', '--id', clientId])), { deleted: clientId });
