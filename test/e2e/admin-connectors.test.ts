@@ -6,7 +6,7 @@
 import test from 'ava';
 import { CLI_ACTOR } from '#src/services/admin/actor.ts';
 import { callApi } from '../helpers/api.ts';
-import { adminClientToken, adminUserToken } from '../helpers/admin.ts';
+import { assertOwnerOnlyWrite, installationWideCallers } from '../helpers/admin.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 
 const SECRET = 'upstream-client-secret-never-shown-0123456789';
@@ -17,14 +17,12 @@ let ownerId: string;
 /** A service client's tokens (tenant default): bound to their tenant. */
 let tenantWrite: string;
 let read: string;
+/** A signed-in account without role admin. */
+let plainUser: string;
 
 test.before(async () => {
   server = await startTestServer({ env: { MFA_REQUIRED_TIERS: 'none', MFA_REQUIRED_ROLES: 'none' } });
-  const signedIn = await adminUserToken(server, { roles: ['admin', 'owner'] });
-  owner = signedIn.token;
-  ownerId = signedIn.user.id;
-  tenantWrite = await adminClientToken(server, 'admin');
-  read = await adminClientToken(server, 'admin:read');
+  ({ owner, ownerId, tenantWrite, read, plainUser } = await installationWideCallers(server));
 });
 test.after.always(async () => {
   await server?.stop();
@@ -144,12 +142,7 @@ test.serial('admin:read reads but cannot write; an administrator bound to a tena
     ['PATCH', '/api/admin/connectors/corp', { name: 'Taken over' }],
     ['DELETE', '/api/admin/connectors/corp', undefined],
   ] as const) {
-    const readOnly = await api(read, method, path, body);
-    t.is(readOnly.status, 403, `${method} ${path}`);
-    t.is(readOnly.body.error, 'insufficient_scope');
-    const tenantBound = await api(tenantWrite, method, path, body);
-    t.is(tenantBound.status, 403, `${method} ${path}`);
-    t.is(tenantBound.body.error, 'forbidden');
+    await assertOwnerOnlyWrite(t, server, { read, tenantWrite, plainUser }, { method, path, body });
   }
   t.is((await api(tenantWrite, 'GET', '/api/admin/connectors/corp')).status, 200);
   t.is(await server.keyhold.connectors.find('readonly'), undefined);

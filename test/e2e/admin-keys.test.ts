@@ -8,7 +8,7 @@ import { sql } from 'kysely';
 import { CLI_ACTOR } from '#src/services/admin/actor.ts';
 import { listKeys, rotateKeys } from '#src/services/signing-keys.ts';
 import { callApi } from '../helpers/api.ts';
-import { adminClientToken, adminUserToken } from '../helpers/admin.ts';
+import { assertOwnerOnlyWrite, installationWideCallers } from '../helpers/admin.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 
 let server: TestServer;
@@ -23,12 +23,7 @@ let plainUser: string;
 test.before(async () => {
   // A rotated-in key stays published (not signing) for the whole test unless a test says otherwise.
   server = await startTestServer({ env: { MFA_REQUIRED_TIERS: 'none', MFA_REQUIRED_ROLES: 'none', KEY_ACTIVATION_DELAY: '3600' } });
-  const signedIn = await adminUserToken(server, { roles: ['admin', 'owner'] });
-  owner = signedIn.token;
-  ownerId = signedIn.user.id;
-  tenantWrite = await adminClientToken(server, 'admin');
-  read = await adminClientToken(server, 'admin:read');
-  plainUser = (await adminUserToken(server, { roles: ['user'], scope: 'openid admin admin:read' })).token;
+  ({ owner, ownerId, tenantWrite, read, plainUser } = await installationWideCallers(server));
 });
 test.after.always(async () => {
   await server?.stop();
@@ -185,17 +180,7 @@ test('admin:read, a tenant-bound administrator and a non-administrator cannot ro
     ['POST', '/api/admin/keys/rotate'],
     ['POST', `/api/admin/keys/${kid}/retire`],
   ] as const) {
-    const readOnly = await api(read, method, path, {});
-    t.is(readOnly.status, 403, `${method} ${path}`);
-    t.is(readOnly.body.error, 'insufficient_scope');
-    const tenantBound = await api(tenantWrite, method, path, {});
-    t.is(tenantBound.status, 403, `${method} ${path}`);
-    t.is(tenantBound.body.error, 'forbidden');
-    const notAdmin = await api(plainUser, method, path, {});
-    // Asked for the admin scopes, but the account has no role that grants them.
-    t.is(notAdmin.status, 403, `${method} ${path}`);
-    t.is(notAdmin.body.error, 'insufficient_scope');
-    t.is((await api(undefined, method, path, {})).status, 401);
+    await assertOwnerOnlyWrite(t, server, { read, tenantWrite, plainUser }, { method, path, body: {} });
   }
   t.is((await api(plainUser, 'GET', '/api/admin/keys')).status, 403);
   t.is((await api(undefined, 'GET', '/api/admin/keys')).status, 401);

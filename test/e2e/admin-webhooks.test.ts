@@ -9,7 +9,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import test from 'ava';
 import { callApi, type ApiResponse } from '../helpers/api.ts';
-import { adminClientToken, adminUserToken } from '../helpers/admin.ts';
+import { assertOwnerOnlyWrite, installationWideCallers } from '../helpers/admin.ts';
 import { createUser } from '../helpers/oidc.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 import { startWebhookReceiver, type WebhookReceiver } from '../helpers/webhook-receiver.ts';
@@ -39,12 +39,7 @@ test.before(async () => {
       EVENTS_MAX_ATTEMPTS: '1',
     },
   });
-  const signedIn = await adminUserToken(server, { roles: ['admin', 'owner'] });
-  owner = signedIn.token;
-  ownerId = signedIn.user.id;
-  tenantWrite = await adminClientToken(server, 'admin');
-  read = await adminClientToken(server, 'admin:read');
-  plainUser = (await adminUserToken(server, { roles: ['user'], scope: 'openid admin admin:read' })).token;
+  ({ owner, ownerId, tenantWrite, read, plainUser } = await installationWideCallers(server));
 });
 test.after.always(async () => {
   await server?.stop();
@@ -286,17 +281,7 @@ test.serial('admin:read, a tenant-bound administrator and a non-administrator ca
     ['DELETE', `/api/admin/webhooks/${webhook.id}`, undefined],
     ['POST', retryPath, undefined],
   ] as const) {
-    const readOnly = await api(read, method, path, body);
-    t.is(readOnly.status, 403, `${method} ${path}`);
-    t.is(readOnly.body.error, 'insufficient_scope');
-    const tenantBound = await api(tenantWrite, method, path, body);
-    t.is(tenantBound.status, 403, `${method} ${path}`);
-    t.is(tenantBound.body.error, 'forbidden');
-    const notAdmin = await api(plainUser, method, path, body);
-    // Asked for the admin scopes, but the account has no role that grants them.
-    t.is(notAdmin.status, 403, `${method} ${path}`);
-    t.is(notAdmin.body.error, 'insufficient_scope');
-    t.is((await api(undefined, method, path, body)).status, 401);
+    await assertOwnerOnlyWrite(t, server, { read, tenantWrite, plainUser }, { method, path, body });
   }
   // Reading is any administrator's, as for connectors.
   t.is((await api(tenantWrite, 'GET', '/api/admin/webhooks')).status, 200);

@@ -1,8 +1,10 @@
 // Admin API tokens as callers get them: a service client's own (client_credentials) or a
 // signed-in administrator's (authorization code), both for the resource <ISSUER>/api/admin.
 import { randomBytes } from 'node:crypto';
+import type { ExecutionContext } from 'ava';
 import { CLI_ACTOR } from '#src/services/admin/actor.ts';
 import { adminResourceFor } from '#src/services/resources.ts';
+import { callApi } from './api.ts';
 import { createUser, discover, login, registerClient, tokenRequest } from './oidc.ts';
 import type { TestServer } from './server.ts';
 
@@ -31,4 +33,44 @@ export async function adminUserToken(server: TestServer, options: { roles?: stri
   const user = await createUser(server, { roles: options.roles ?? ['admin'], tenant: options.tenant });
   const { tokens } = await login(config, user, { resource: adminResourceFor(server.issuer), scope: options.scope ?? 'openid offline_access admin', prompt: 'consent' });
   return { user, config, token: tokens.access_token, refreshToken: tokens.refresh_token };
+}
+
+/**
+ * The callers an installation-wide Admin API route (connectors, signing keys, webhooks) tells
+ * apart: an owner, a service client's `admin` and `admin:read` tokens (bound to the default
+ * tenant), and a signed-in account without role admin that asked for the admin scopes.
+ */
+export async function installationWideCallers(server: TestServer) {
+  const signedIn = await adminUserToken(server, { roles: ['admin', 'owner'] });
+  return {
+    owner: signedIn.token,
+    ownerId: signedIn.user.id,
+    tenantWrite: await adminClientToken(server, 'admin'),
+    read: await adminClientToken(server, 'admin:read'),
+    plainUser: (await adminUserToken(server, { roles: ['user'], scope: 'openid admin admin:read' })).token,
+  };
+}
+
+/**
+ * A write only an owner may make, refused to everyone else: admin:read lacks the scope, an
+ * administrator bound to a tenant is forbidden, an account without role admin never got the
+ * scopes it asked for, and no token is 401.
+ */
+export async function assertOwnerOnlyWrite(
+  t: ExecutionContext,
+  server: TestServer,
+  callers: Pick<Awaited<ReturnType<typeof installationWideCallers>>, 'read' | 'tenantWrite' | 'plainUser'>,
+  request: { method: string; path: string; body?: unknown },
+): Promise<void> {
+  const { method, path, body } = request;
+  const readOnly = await callApi(server, callers.read, method, path, body);
+  t.is(readOnly.status, 403, `${method} ${path}`);
+  t.is(readOnly.body.error, 'insufficient_scope');
+  const tenantBound = await callApi(server, callers.tenantWrite, method, path, body);
+  t.is(tenantBound.status, 403, `${method} ${path}`);
+  t.is(tenantBound.body.error, 'forbidden');
+  const notAdmin = await callApi(server, callers.plainUser, method, path, body);
+  t.is(notAdmin.status, 403, `${method} ${path}`);
+  t.is(notAdmin.body.error, 'insufficient_scope');
+  t.is((await callApi(server, undefined, method, path, body)).status, 401);
 }
