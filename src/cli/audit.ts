@@ -2,6 +2,7 @@
 import { pageOptions, pageRequest, parseOptions, UsageError } from '#src/cli/args.ts';
 import type { CommandGroup, Plan } from '#src/cli/plan.ts';
 import { CLI_ACTOR } from '#src/services/admin/actor.ts';
+import { isUuid } from '#src/stores/id-shapes.ts';
 
 function time(value: string | undefined, flag: string): Date | undefined {
   if (value === undefined) return undefined;
@@ -12,7 +13,7 @@ function time(value: string | undefined, flag: string): Date | undefined {
 
 function planAuditList(args: string[]): Plan {
   const values = parseOptions(args, { action: { type: 'string' }, subject: { type: 'string' }, actor: { type: 'string' }, since: { type: 'string' }, until: { type: 'string' }, ...pageOptions });
-  if (values.subject !== undefined && !/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(values.subject)) throw new UsageError('--subject must be an account id (UUID)');
+  if (values.subject !== undefined && !isUuid(values.subject)) throw new UsageError('--subject must be an account id (UUID)');
   const filter = { event: values.action, accountId: values.subject, actor: values.actor, since: time(values.since, 'since'), until: time(values.until, 'until') };
   const page = pageRequest(values);
   return { needs: 'core', run: (core) => core.admin.audit.query(CLI_ACTOR, filter, page) };

@@ -2,6 +2,7 @@ import { sql, type Kysely, type Selectable } from 'kysely';
 import { recordPasswordHash } from '#src/stores/password-history-store.ts';
 import { DEFAULT_TENANT, ensureTenantRow } from '#src/stores/tenant-store.ts';
 import type { AccountTable, Database } from '#src/stores/schema.ts';
+import { isUuid } from '#src/stores/id-shapes.ts';
 
 export type AccountRow = Selectable<AccountTable>;
 
@@ -12,7 +13,7 @@ export function normalizeEmail(email: string): string {
 export function findAccountById(db: Kysely<Database>, id: string): Promise<AccountRow | undefined> {
   // Ids arrive from tokens and URLs: anything that is not a UUID cannot exist, and
   // Postgres would reject it with an error rather than return nothing.
-  if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id)) return Promise.resolve(undefined);
+  if (!isUuid(id)) return Promise.resolve(undefined);
   return db.selectFrom('accounts').selectAll().where('id', '=', id).executeTakeFirst();
 }
 

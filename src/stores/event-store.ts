@@ -5,6 +5,7 @@
 import { sql, type Kysely, type Selectable, type Transaction } from 'kysely';
 import { claimDueRows } from '#src/stores/lease-claim.ts';
 import type { Database, DeliveryTarget, WebhookTable } from '#src/stores/schema.ts';
+import { isUuid } from '#src/stores/id-shapes.ts';
 
 type Executor = Kysely<Database> | Transaction<Database>;
 
@@ -27,7 +28,7 @@ export function listWebhooks(db: Executor): Promise<WebhookRow[]> {
 }
 
 export async function deleteWebhook(db: Executor, id: string): Promise<boolean> {
-  if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id)) return false;
+  if (!isUuid(id)) return false;
   const result = await db.deleteFrom('webhooks').where('id', '=', id).executeTakeFirst();
   return Number(result.numDeletedRows) > 0;
 }

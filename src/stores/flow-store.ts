@@ -1,10 +1,10 @@
 import { sql, type Kysely, type Selectable, type Transaction } from 'kysely';
 import type { Database, FlowKind, SelfServiceFlowTable } from '#src/stores/schema.ts';
+import { isUuid } from '#src/stores/id-shapes.ts';
 
 export type FlowRow = Selectable<SelfServiceFlowTable>;
 type Executor = Kysely<Database> | Transaction<Database>;
 
-const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export async function insertFlow(
   db: Executor,
@@ -27,7 +27,7 @@ export async function insertFlow(
 }
 
 export function findFlow(db: Executor, id: string, kinds: readonly FlowKind[]): Promise<FlowRow | undefined> {
-  if (!uuidPattern.test(id) || kinds.length === 0) return Promise.resolve(undefined);
+  if (!isUuid(id) || kinds.length === 0) return Promise.resolve(undefined);
   return db.selectFrom('self_service_flows').selectAll().where('id', '=', id).where('kind', 'in', kinds).executeTakeFirst();
 }
 

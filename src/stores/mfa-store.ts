@@ -2,6 +2,7 @@
 // conditional UPDATE … RETURNING, so two requests at once (or two nodes) cannot both win.
 import { sql, type Kysely, type Selectable, type Transaction } from 'kysely';
 import type { Database, MfaChallengeTable, MfaFactorTable } from '#src/stores/schema.ts';
+import { isUuid } from '#src/stores/id-shapes.ts';
 
 type Executor = Kysely<Database> | Transaction<Database>;
 export type MfaFactorRow = Selectable<MfaFactorTable>;
@@ -21,13 +22,9 @@ export async function insertFactor(db: Executor, factor: { id: string; accountId
     .execute();
 }
 
-// Factor ids are UUIDs; anything else (from a form or a URL) is no factor, and must not
-// reach the uuid column, where Postgres would refuse it with an error instead of no row.
-const factorIdShape = /^[0-9a-f-]{36}$/i;
-
 /** The account's factor by id; undefined for another account's, an unknown or a malformed id. */
 export async function findFactor(db: Executor, accountId: string, id: string): Promise<MfaFactorRow | undefined> {
-  if (!factorIdShape.test(id)) return undefined;
+  if (!isUuid(id)) return undefined;
   return db.selectFrom('mfa_factors').selectAll().where('account_id', '=', accountId).where('id', '=', id).executeTakeFirst();
 }
 

@@ -4,9 +4,8 @@
 // event's data.
 import { sql, type Kysely } from 'kysely';
 import type { Database } from '#src/stores/schema.ts';
+import { isUuid, SERIAL_SHAPE } from '#src/stores/id-shapes.ts';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-const SERIAL = /^[1-9]\d{0,17}$/;
 
 /** What a delivery is now, from its columns: done (delivered or given up), waiting after a failure, or not tried yet. */
 export type DeliveryStatus = 'pending' | 'retrying' | 'delivered' | 'failed';
@@ -25,7 +24,7 @@ export interface DeliveryRow {
 }
 
 export function webhookExists(db: Kysely<Database>, id: string): Promise<boolean> {
-  if (!UUID.test(id)) return Promise.resolve(false);
+  if (!isUuid(id)) return Promise.resolve(false);
   return db
     .selectFrom('webhooks')
     .select('id')
@@ -73,7 +72,7 @@ export function listWebhookDeliveries(db: Kysely<Database>, webhookId: string, o
 }
 
 export async function findWebhookDelivery(db: Kysely<Database>, webhookId: string, id: string): Promise<DeliveryRow | undefined> {
-  if (!UUID.test(webhookId) || !SERIAL.test(id)) return undefined;
+  if (!isUuid(webhookId) || !SERIAL_SHAPE.test(id)) return undefined;
   return (await deliveries(db, webhookId).where('d.id', '=', id).executeTakeFirst()) as DeliveryRow | undefined;
 }
 

@@ -111,6 +111,10 @@ test('Account API: the last factor of an account policy requires stays; another 
   const attempt = await api(strangerToken, 'DELETE', `/api/account/factors/${enrolment.factorId}`, { password: stranger.password });
   t.is(attempt.status, 404);
   t.is(attempt.body.error, 'unknown_factor');
+  // 36 characters of the id's alphabet, but no uuid: no factor (Postgres would refuse it).
+  const malformed = await api(strangerToken, 'DELETE', `/api/account/factors/${'-'.repeat(36)}`, { password: stranger.password });
+  t.is(malformed.status, 404);
+  t.is(malformed.body.error, 'unknown_factor');
   t.is((await api(strangerToken, 'POST', `/api/account/factors/${enrolment.factorId}/confirm`, { code: '123456' })).body.error, 'invalid_code');
   t.is((await server.keyhold.mfa.listFactors(account)).length, 1);
 });

@@ -2,7 +2,8 @@
 // newest first. An administrator bound to a tenant reads only that tenant's entries.
 import type { Kysely } from 'kysely';
 import type { AdminActor } from '#src/services/admin/actor.ts';
-import { loadPage, SERIAL_KEY, type Page, type PageRequest } from '#src/services/admin/page.ts';
+import { loadPage, type Page, type PageRequest } from '#src/services/admin/page.ts';
+import { SERIAL_SHAPE } from '#src/stores/id-shapes.ts';
 import { queryAuditRows, type AuditFilter, type AuditRow } from '#src/stores/audit-store.ts';
 import type { Database } from '#src/stores/schema.ts';
 
@@ -36,7 +37,7 @@ export function createAuditReader(db: Kysely<Database>) {
   return {
     query(actor: AdminActor, filter: Omit<AuditFilter, 'tenant'>, page: PageRequest): Promise<Page<AuditEntry>> {
       const scoped: AuditFilter = { ...filter, ...(actor.tenant !== undefined ? { tenant: actor.tenant } : {}) };
-      return loadPage(page, (request) => queryAuditRows(db, scoped, request), (row) => String(row.id), toEntry, SERIAL_KEY);
+      return loadPage(page, (request) => queryAuditRows(db, scoped, request), (row) => String(row.id), toEntry, SERIAL_SHAPE);
     },
   };
 }

@@ -3,6 +3,7 @@
 // list gave out is refused before it reaches SQL (a bigint or uuid column would not take it).
 import { KeyholdError } from '#src/errors.ts';
 import { message } from '#src/messages/index.ts';
+
 export interface PageRequest {
   cursor?: string;
   limit?: number;
@@ -20,9 +21,6 @@ export function encodeCursor(key: string): string {
   return Buffer.from(key, 'utf8').toString('base64url');
 }
 
-/** The shapes of list keys, for lists whose keys are not free text. */
-export const UUID_KEY = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-export const SERIAL_KEY = /^[1-9]\d{0,17}$/;
 
 /** The key inside a cursor; refused (validation_failed) when it is not of the list's shape. */
 export function decodeCursor(cursor: string | undefined, shape?: RegExp): string | undefined {

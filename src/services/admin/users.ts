@@ -9,7 +9,8 @@ import { authorizationColumns, type AccountAuthorizationChange } from '#src/serv
 import { erasedSubject } from '#src/services/account-data.ts';
 import { toAccount, type Account, type AccountService, type CreateAccountInput } from '#src/services/accounts.ts';
 import { auditDetails, OWNER_ROLE, sees, type AdminActor } from '#src/services/admin/actor.ts';
-import { loadPage, UUID_KEY, type Page, type PageRequest } from '#src/services/admin/page.ts';
+import { loadPage, type Page, type PageRequest } from '#src/services/admin/page.ts';
+import { UUID_SHAPE } from '#src/stores/id-shapes.ts';
 import type { CredentialService } from '#src/services/credentials.ts';
 import { singleLine } from '#src/text-input.ts';
 import {
@@ -77,7 +78,7 @@ export function createUserAdmin(deps: UserAdminDependencies) {
       // A tenant-bound actor lists its own tenant, whatever tenant filter it asks for.
       if (actor.tenant !== undefined && filter.tenant !== undefined && filter.tenant !== actor.tenant) return { items: [], nextCursor: null };
       const scoped = actor.tenant === undefined ? filter : { ...filter, tenant: actor.tenant };
-      return loadPage(page, (request) => listAccountRows(db, scoped, request), (row) => row.id, toAccount, UUID_KEY);
+      return loadPage(page, (request) => listAccountRows(db, scoped, request), (row) => row.id, toAccount, UUID_SHAPE);
     },
 
     async get(actor: AdminActor, reference: AccountReference): Promise<Account> {

@@ -6,7 +6,8 @@
 import type { Kysely } from 'kysely';
 import { KeyholdError } from '#src/errors.ts';
 import { assertEveryTenant, auditDetails, type AdminActor } from '#src/services/admin/actor.ts';
-import { loadPage, SERIAL_KEY, type Page, type PageRequest } from '#src/services/admin/page.ts';
+import { loadPage, type Page, type PageRequest } from '#src/services/admin/page.ts';
+import { SERIAL_SHAPE } from '#src/stores/id-shapes.ts';
 import { LEASE_SECONDS } from '#src/services/event-delivery.ts';
 import type { CreatedWebhook, Webhook, WebhookService } from '#src/services/webhooks.ts';
 import { recordAudit } from '#src/stores/audit-store.ts';
@@ -84,7 +85,7 @@ export function createWebhookAdmin(db: Kysely<Database>, webhooks: WebhookServic
     /** The webhook's deliveries, newest first, optionally of one status. */
     async deliveries(_actor: AdminActor, webhookId: string, filter: { status?: DeliveryStatus }, page: PageRequest): Promise<Page<WebhookDelivery>> {
       await assertWebhook(webhookId);
-      return loadPage(page, (request) => listWebhookDeliveries(db, webhookId, { ...filter, ...request }), (row) => row.id, deliveryOf, SERIAL_KEY);
+      return loadPage(page, (request) => listWebhookDeliveries(db, webhookId, { ...filter, ...request }), (row) => row.id, deliveryOf, SERIAL_SHAPE);
     },
 
     /** Makes an undelivered delivery due now (one more attempt for one given up); refused (delivery_scheduled) while the worker has it in hand. The delivery as it is then. */

@@ -23,6 +23,7 @@ import { recordAudit } from '#src/stores/audit-store.ts';
 import type { MfaFactorRow } from '#src/stores/mfa-store.ts';
 import * as store from '#src/stores/passkey-store.ts';
 import type { Database } from '#src/stores/schema.ts';
+import { isUuid } from '#src/stores/id-shapes.ts';
 
 // Loaded on the first passkey ceremony: the library and its certificate parsers are large,
 // and neither a start nor a CLI command needs them.
@@ -77,7 +78,7 @@ export function createPasskeyService(deps: PasskeyDependencies) {
 
   /** The stored challenge, used up now; the check simplewebauthn runs against the response's. */
   const takeChallenge = async (challengeId: string, purpose: string, accountId?: string) => {
-    const row = /^[0-9a-f-]{36}$/i.test(challengeId) ? await store.consumeWebauthnChallenge(db, challengeId, purpose) : undefined;
+    const row = isUuid(challengeId) ? await store.consumeWebauthnChallenge(db, challengeId, purpose) : undefined;
     if (!row || (accountId && row.account_id !== accountId) || (!accountId && row.account_id)) throw flowFailure('invalid');
     return (challenge: string) => constantTimeEqual(hashChallenge(challengeId, challenge), row.challenge_hash);
   };
@@ -183,7 +184,7 @@ export function createPasskeyService(deps: PasskeyDependencies) {
 
     async rename(account: Account, factorId: string, name: string): Promise<void> {
       const trimmed = name.trim().slice(0, MAX_NAME_LENGTH);
-      if (!trimmed || !/^[0-9a-f-]{36}$/i.test(factorId) || !(await store.renamePasskey(db, account.id, factorId, trimmed))) throw new KeyholdError('unknown_factor');
+      if (!trimmed || !isUuid(factorId) || !(await store.renamePasskey(db, account.id, factorId, trimmed))) throw new KeyholdError('unknown_factor');
     },
 
     hasPasskeys: async (accountId: string) => config.PASSKEYS && (await store.listPasskeys(db, accountId)).length > 0,
