@@ -41,6 +41,7 @@ import { createRequestThrottle, type RequestThrottle } from '#src/services/reque
 import { createDeviceCodeThrottle, type DeviceCodeThrottle } from '#src/services/device-code-throttle.ts';
 import { createRegistrationService, type RegistrationService } from '#src/services/registration.ts';
 import { createTenantSettings, type TenantSettings } from '#src/services/tenant-settings.ts';
+import { createSignInLookups } from '#src/stores/sign-in-lookups.ts';
 import { ensureConsoleClient } from '#src/services/console-client.ts';
 import { ensureAccountResource } from '#src/services/resources.ts';
 import { ensureAdminApi, ensureRoles } from '#src/services/roles.ts';
@@ -133,8 +134,13 @@ export interface Core {
   close(): Promise<void>;
 }
 
+export interface CoreOptions {
+  /** A serving node: keep the sign-in lookups in memory, evicted by the change feed. */
+  caches?: boolean;
+}
+
 /** Builds the core; on failure, whatever was opened is closed again. */
-export async function createCore(config: Config, logger: Logger): Promise<Core> {
+export async function createCore(config: Config, logger: Logger, options: CoreOptions = {}): Promise<Core> {
   const database = await openDatabase(config.process, logger);
   let redis: RedisClient | undefined;
   let changes: ChangeFeed | undefined;
@@ -209,8 +215,9 @@ export async function createCore(config: Config, logger: Logger): Promise<Core> 
     const loginThrottle = createLoginThrottle({ ...rateLimitStore, limit: policy.LOGIN_RATE_LIMIT, accountLimit: policy.LOGIN_ACCOUNT_RATE_LIMIT, windowSeconds: policy.LOGIN_RATE_WINDOW });
     const mfa = createMfaService({ db, config, keys: { secrets: keys.mfaSecrets, codes: keys.mfaCodes }, mailer, sms: createSmsSender(config.process, logger) });
     const credentials = createCredentialService({ db, config, flows, mailer, passwordPolicy, passwords, engineState, lockout });
-    const tenantSettings = createTenantSettings(db, policy);
-    const connectors = createConnectorService(db, { issuer: config.ISSUER, allowLoopback: config.ALLOW_LOOPBACK_REQUESTS, secretsKey: keys.connectorSecrets });
+    const signInLookups = createSignInLookups(db, options.caches ? { changes, ttlMs: config.CACHE_TTL * 1000 } : undefined);
+    const tenantSettings = createTenantSettings(signInLookups, policy);
+    const connectors = createConnectorService(db, { issuer: config.ISSUER, allowLoopback: config.ALLOW_LOOPBACK_REQUESTS, secretsKey: keys.connectorSecrets, listForSignIn: signInLookups.connectors });
     const webhooks = createWebhookService(db, keys.webhookSecrets);
     const admin = createAdministration({
       db,
@@ -280,7 +287,7 @@ export async function createCore(config: Config, logger: Logger): Promise<Core> 
       webhooks,
       background,
       mfa,
-      mfaRequirement: createMfaRequirement({ db, config: policy, mfa }),
+      mfaRequirement: createMfaRequirement({ db, config: policy, mfa, lookups: signInLookups }),
       passkeys: createPasskeyService({ db, config, codesKey: keys.mfaCodes, mfa }),
       reauthentication: createReauthentication({ db, config: policy, passwords, loginThrottle, mfa }),
       admin,

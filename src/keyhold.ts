@@ -17,7 +17,7 @@ export interface Keyhold extends Core, Http {
 }
 
 export async function createKeyhold(config: Config, logger: Logger): Promise<Keyhold> {
-  const core = await createCore(config, logger);
+  const core = await createCore(config, logger, { caches: true });
   let http: Http;
   try {
     http = await createHttp(core);

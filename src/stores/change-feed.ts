@@ -15,16 +15,22 @@ import type { RedisClient } from '#src/stores/redis.ts';
 import type { KyselyPlugin, OperationNode, PluginTransformQueryArgs, PluginTransformResultArgs, QueryResult, RootOperationNode, UnknownRow } from 'kysely';
 import type { Logger } from 'pino';
 
-export type WatchedTable = 'clients' | 'resources' | 'accounts' | 'tenants';
+export type WatchedTable = 'clients' | 'resources' | 'accounts' | 'tenants' | 'connectors';
 
 /** Rows of `table` changed: those with these keys, or (keys null) any of them. */
 export interface Change {
   table: WatchedTable;
-  /** Key values (clients.client_id, resources.identifier, accounts.id, tenants.id); [] for new rows only. */
+  /** Key values (clients.client_id, resources.identifier, accounts.id, tenants.id, connectors.id); [] for new rows only. */
   keys: string[] | null;
 }
 
-const KEY_COLUMNS: Record<WatchedTable, string> = { clients: 'client_id', resources: 'identifier', accounts: 'id', tenants: 'id' };
+const KEY_COLUMNS: Record<WatchedTable, string> = { clients: 'client_id', resources: 'identifier', accounts: 'id', tenants: 'id', connectors: 'id' };
+// Columns no cache reads: an update of these alone evicts nothing. Every password sign-in
+// sets accounts.last_login_at, and evicting the account there would make the engine read
+// it again for the very tokens that sign-in is about to issue (on every node, through
+// pub/sub). The cached account's lastLoginAt may therefore be up to CACHE_TTL old; the
+// engine's claims never include it, and the Account and Admin APIs read the row itself.
+const UNCACHED_COLUMNS: Partial<Record<WatchedTable, ReadonlySet<string>>> = { accounts: new Set(['last_login_at']) };
 const SETTLE_MS = 1000;
 
 export interface ChangeFeed {
@@ -144,6 +150,16 @@ function keysOf(where: unknown, keyColumn: string): string[] | null {
   return null;
 }
 
+/** Whether an UPDATE's SET names only columns no cache reads. */
+function setsOnlyUncached(updates: unknown, uncached: ReadonlySet<string> | undefined): boolean {
+  if (!uncached || !Array.isArray(updates) || updates.length === 0) return false;
+  return (updates as Node[]).every((update) => {
+    const column = update.column as Node | undefined;
+    const name = column?.kind === 'ColumnNode' ? (column.column as { name?: string } | undefined)?.name : undefined;
+    return name !== undefined && uncached.has(name);
+  });
+}
+
 /** The change a statement makes to a watched table, if any. */
 export function changeOf(node: RootOperationNode): Change | undefined {
   const query = node as unknown as Node;
@@ -151,6 +167,7 @@ export function changeOf(node: RootOperationNode): Change | undefined {
   let keys: string[] | null = null;
   if (query.kind === 'UpdateQueryNode') {
     table = tableName(query.table);
+    if (table && table in KEY_COLUMNS && setsOnlyUncached(query.updates, UNCACHED_COLUMNS[table as WatchedTable])) return undefined;
     if (table && table in KEY_COLUMNS) keys = keysOf(query.where, KEY_COLUMNS[table as WatchedTable]);
   } else if (query.kind === 'DeleteQueryNode') {
     const froms = (query.from as { froms?: unknown[] } | undefined)?.froms ?? [];

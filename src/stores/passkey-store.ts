@@ -1,5 +1,5 @@
 // Passkeys in SQL: credentials are rows of mfa_factors (kind `passkey`), challenges are
-// single-use rows of webauthn_challenges. A counter only moves forward, in one UPDATE.
+// single-use: a used one is a row of webauthn_challenges. A counter only moves forward, in one UPDATE.
 import { sql, type Kysely, type Transaction } from 'kysely';
 import type { MfaFactorRow } from '#src/stores/mfa-store.ts';
 import type { Database } from '#src/stores/schema.ts';
@@ -58,30 +58,25 @@ export async function renamePasskey(db: Executor, accountId: string, id: string,
   return row !== undefined;
 }
 
-export async function insertWebauthnChallenge(db: Executor, challenge: { id: string; accountId?: string; purpose: string; challengeHash: string; ttlSeconds: number }): Promise<void> {
-  await db
+/**
+ * Records a challenge as used (src/services/mfa/webauthn-challenges.ts); false when it was
+ * used before. The row stays until an hour past its expiry, longer than the id is accepted.
+ */
+export async function useWebauthnChallenge(db: Executor, challenge: { id: string; accountId?: string; purpose: string; challengeHash: string; expiresAt: Date }): Promise<boolean> {
+  const row = await db
     .insertInto('webauthn_challenges')
     .values({
       id: challenge.id,
       account_id: challenge.accountId ?? null,
       purpose: challenge.purpose,
       challenge_hash: challenge.challengeHash,
-      expires_at: sql<Date>`now() + make_interval(secs => ${challenge.ttlSeconds})`,
+      expires_at: challenge.expiresAt,
+      consumed_at: new Date(),
     })
-    .execute();
-}
-
-/** Uses a challenge up; its row while it was unused, unexpired and for this purpose, else undefined. */
-export function consumeWebauthnChallenge(db: Executor, id: string, purpose: string) {
-  return db
-    .updateTable('webauthn_challenges')
-    .set({ consumed_at: new Date() })
-    .where('id', '=', id)
-    .where('purpose', '=', purpose)
-    .where('consumed_at', 'is', null)
-    .where('expires_at', '>', sql<Date>`now()`)
-    .returningAll()
+    .onConflict((conflict) => conflict.column('id').doNothing())
+    .returning('id')
     .executeTakeFirst();
+  return row !== undefined;
 }
 
 export async function deleteExpiredWebauthnChallenges(db: Executor): Promise<void> {

@@ -1,6 +1,6 @@
-// The engine's caches (clients with their secrets, API resources, accounts) never outlive a
-// change on another node: a change at node A (services, Admin service, the CLI) reaches
-// node B through Redis pub/sub. CACHE_TTL is set far above the deadline each check polls
+// The caches (the engine's clients with their secrets, API resources, accounts; the sign-in
+// pages' tenants and connectors) never outlive a change on another node: a change at node
+// A (services, Admin service, the CLI) reaches node B through Redis pub/sub. CACHE_TTL is set far above the deadline each check polls
 // for, so only the invalidation can make these pass, never the TTL backstop.
 import test from 'ava';
 import { CLI_ACTOR } from '#src/services/admin/actor.ts';
@@ -146,6 +146,28 @@ test('the CLI (another process) rotating a secret: node B refuses the old one', 
   t.is((await clientCredentials({ clientId: client.clientId, clientSecret: rotated.client_secret })).status, 200);
 });
 
+test("a tenant's registration mode and MFA tiers changed at node A apply at node B", async (t) => {
+  const tenant = `t-${Date.now().toString(36)}`;
+  await nodeA.keyhold.admin.tenants.create(CLI_ACTOR, tenant, { registration: 'open' });
+  const account = { tier: 'pro', roles: [], tenant };
+  // Node B reads (and keeps) the tenant row.
+  t.is(await nodeB.keyhold.tenantSettings.registration(tenant), 'open');
+  t.false(await nodeB.keyhold.mfaRequirement.requiredByPolicy(account));
+  await nodeA.keyhold.admin.tenants.update(CLI_ACTOR, tenant, { registration: 'closed', mfaRequiredTiers: ['pro'] });
+  t.true(await eventually(async () => (await nodeB.keyhold.tenantSettings.registration(tenant)) === 'closed'), 'registration still open at node B');
+  t.true(await nodeB.keyhold.mfaRequirement.requiredByPolicy(account));
+});
+
+test("a connector added at node A shows on node B's sign-in pages; deleted, it is gone there", async (t) => {
+  const id = `c${Date.now().toString(36)}`;
+  const listedAtB = async () => (await nodeB.keyhold.connectors.all()).some((connector) => connector.id === id);
+  t.false(await listedAtB());
+  await nodeA.keyhold.connectors.create({ id, type: 'github', name: 'GitHub', client_id: 'gh-app', client_secret: 'gh-secret-0123456789' });
+  t.true(await eventually(listedAtB), 'new connector not listed at node B');
+  await nodeA.keyhold.connectors.remove(id);
+  t.true(await eventually(async () => !(await listedAtB())), 'deleted connector still listed at node B');
+});
+
 test('without Redis (one process) a change evicts at once', async (t) => {
   const single = await startTestServer({ redis: false, env });
   t.teardown(() => single.stop());
@@ -170,5 +192,9 @@ test('which rows a statement changes: the key in its WHERE, or the whole table',
     { table: 'clients', keys: null },
   );
   t.is(changeOf(db.updateTable('audit_log').set({ ip: null }).toOperationNode()), undefined);
+  // A sign-in's last_login_at alone is read by no cache; with a new hash it is a change.
+  t.is(changeOf(db.updateTable('accounts').set({ last_login_at: new Date() }).where('id', '=', 'k').toOperationNode()), undefined);
+  t.deepEqual(changeOf(db.updateTable('accounts').set({ last_login_at: new Date(), password_hash: 'h' }).where('id', '=', 'k').toOperationNode()), { table: 'accounts', keys: ['k'] });
+  t.deepEqual(changeOf(db.deleteFrom('connectors').where('id', '=', 'c').toOperationNode()), { table: 'connectors', keys: ['c'] });
   t.is(changeOf(db.selectFrom('accounts').selectAll().toOperationNode()), undefined);
 });

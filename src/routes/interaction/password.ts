@@ -94,6 +94,6 @@ export function passwordRoutes(router: Router, deps: InteractionDependencies, pi
       return renderLogin(ctx, deps, details, { email, error: message('page.login.invalid_credentials'), status: 401 });
     }
     await attempt.succeeded();
-    return pipeline.verified(ctx, details, account.id, passwordMethod);
+    return pipeline.verified(ctx, details, account.id, passwordMethod, account);
   });
 }

@@ -62,15 +62,16 @@ export function createSignInPipeline(deps: InteractionDependencies, steps: reado
     });
   };
 
-  const activeAccount = async (accountId: string | undefined): Promise<Account> => {
-    const account = accountId ? await deps.accounts.findById(accountId) : undefined;
+  /** `loaded`: the account as the method just read it in this request (not read again). */
+  const activeAccount = async (accountId: string | undefined, loaded?: Account): Promise<Account> => {
+    const account = loaded && loaded.id === accountId ? loaded : accountId ? await deps.accounts.findById(accountId) : undefined;
     if (!account?.active) throw new KeyholdError('invalid_request', { key: 'error.invalid_request.interaction_expired' });
     return account;
   };
 
   /** Who the steps are about: the flow's account during a sign-in, else the signed-in one. */
-  const subject = async (details: InteractionDetails, flow?: LoginFlow): Promise<StepSubject> => ({
-    account: await activeAccount(flow ? flow.accountId : details.session?.accountId),
+  const subject = async (details: InteractionDetails, flow?: LoginFlow, loaded?: Account): Promise<StepSubject> => ({
+    account: await activeAccount(flow ? flow.accountId : details.session?.accountId, loaded),
     client: await clientOf(deps.engine, details),
     ...(flow ? { flow } : {}),
   });
@@ -83,9 +84,9 @@ export function createSignInPipeline(deps: InteractionDependencies, steps: reado
   };
 
   /** Runs the first pending step, or finishes the sign-in when none is left. */
-  const advance = async (ctx: Context, details: InteractionDetails, flow: LoginFlow, how = { revisit: false }): Promise<void> => {
+  const advance = async (ctx: Context, details: InteractionDetails, flow: LoginFlow, how = { revisit: false }, loaded?: Account): Promise<void> => {
     if (flow.essentialUnreachable) return unmet(ctx, details, flow);
-    const about = await subject(details, flow);
+    const about = await subject(details, flow, loaded);
     for (const step of steps) {
       if (await step.pending(about)) return step.show(ctx, details, about, how);
     }
@@ -101,14 +102,15 @@ export function createSignInPipeline(deps: InteractionDependencies, steps: reado
    * `method` proved who the person is: recorded, then the pipeline continues. An
    * identifying method naming another account than the flow's starts the flow over
    * (someone signing in as someone else), never mixes two accounts' verifications.
+   * `loaded`: the (active) account as the method read it, when it did.
    */
-  const verified = async (ctx: Context, details: InteractionDetails, accountId: string, method: SignInMethod): Promise<void> => {
+  const verified = async (ctx: Context, details: InteractionDetails, accountId: string, method: SignInMethod, loaded?: Account): Promise<void> => {
     let flow = await openFlow(details);
     if (flow.accountId && flow.accountId !== accountId && method.identifies) {
       await loginFlows.end(details.uid);
       flow = await openFlow(details);
     }
-    return advance(ctx, details, await loginFlows.verified(flow, method, accountId));
+    return advance(ctx, details, await loginFlows.verified(flow, method, accountId), { revisit: false }, loaded);
   };
 
   return {

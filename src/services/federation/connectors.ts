@@ -80,6 +80,8 @@ export interface ConnectorServiceOptions {
   issuer: string;
   allowLoopback: boolean;
   secretsKey: Buffer;
+  /** The rows all() reads (a cached list on a serving node, src/stores/sign-in-lookups.ts). */
+  listForSignIn?: () => Promise<ConnectorRow[]>;
 }
 
 export const redirectUriOf = (issuer: string, id: string) => `${issuer}/connect/${id}/callback`;
@@ -222,7 +224,7 @@ export function createConnectorService(db: Kysely<Database>, options: ConnectorS
 
     /** Every connector, in the order the sign-in pages show them. */
     async all(): Promise<Connector[]> {
-      return (await listConnectorRows(db)).map(toConnector);
+      return (await (options.listForSignIn?.() ?? listConnectorRows(db))).map(toConnector);
     },
 
     async find(id: string): Promise<Connector | undefined> {

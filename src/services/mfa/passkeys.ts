@@ -5,7 +5,7 @@
 // phishing-resistant (bound to the relying party id and origin). Challenges are single-use
 // and expire; a counter that goes backwards (a cloned authenticator) and an assertion from
 // another origin are refused and audited.
-import { createHmac, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import type {
   AuthenticationResponseJSON,
   PublicKeyCredentialCreationOptionsJSON,
@@ -14,7 +14,6 @@ import type {
 } from '@simplewebauthn/server';
 import type { Kysely } from 'kysely';
 import type { ProcessSettings, ProductPolicy } from '#src/config.ts';
-import { constantTimeEqual } from '#src/crypto.ts';
 import { KeyholdError } from '#src/errors.ts';
 import type { Account } from '#src/services/accounts.ts';
 import { flowFailure } from '#src/services/flows.ts';
@@ -24,20 +23,20 @@ import type { MfaFactorRow } from '#src/stores/mfa-store.ts';
 import * as store from '#src/stores/passkey-store.ts';
 import type { Database } from '#src/stores/schema.ts';
 import { isUuid } from '#src/stores/id-shapes.ts';
+import { createWebauthnChallenges } from '#src/services/mfa/webauthn-challenges.ts';
 
 // Loaded on the first passkey ceremony: the library and its certificate parsers are large,
 // and neither a start nor a CLI command needs them.
 let webauthn: Promise<typeof import('@simplewebauthn/server')> | undefined;
 const loadWebauthn = () => (webauthn ??= import('@simplewebauthn/server'));
 
-const CHALLENGE_TTL_SECONDS = 300;
 const TIMEOUT_MS = 120_000;
 const MAX_NAME_LENGTH = 64;
 
 export interface PasskeyDependencies {
   db: Kysely<Database>;
   config: Pick<ProcessSettings, 'ISSUER' | 'WEBAUTHN_RP_ID' | 'WEBAUTHN_ORIGINS'> & Pick<ProductPolicy, 'PASSKEYS' | 'TOTP_ISSUER_NAME'>;
-  /** Keys the HMAC of stored challenges (DerivedKeys.mfaCodes). */
+  /** Keys the challenges' HMAC (DerivedKeys.mfaCodes). */
   codesKey: Buffer;
   mfa: Pick<MfaService, 'enrolled' | 'addCountingFactor'>;
 }
@@ -64,24 +63,14 @@ export function relyingParty(config: Pick<ProcessSettings, 'ISSUER' | 'WEBAUTHN_
 export function createPasskeyService(deps: PasskeyDependencies) {
   const { db, config } = deps;
   const rp = relyingParty(config);
-  const hashChallenge = (challengeId: string, challenge: string) => createHmac('sha256', deps.codesKey).update(`webauthn:${challengeId}:${challenge}`).digest('base64url');
+  const challenges = createWebauthnChallenges({ db, key: deps.codesKey });
 
   const assertEnabled = () => {
     if (!config.PASSKEYS) throw new KeyholdError('factor_disabled');
   };
 
-  const issueChallenge = async (challenge: string, purpose: string, accountId?: string): Promise<string> => {
-    const id = randomUUID();
-    await store.insertWebauthnChallenge(db, { id, ...(accountId ? { accountId } : {}), purpose, challengeHash: hashChallenge(id, challenge), ttlSeconds: CHALLENGE_TTL_SECONDS });
-    return id;
-  };
-
-  /** The stored challenge, used up now; the check simplewebauthn runs against the response's. */
-  const takeChallenge = async (challengeId: string, purpose: string, accountId?: string) => {
-    const row = isUuid(challengeId) ? await store.consumeWebauthnChallenge(db, challengeId, purpose) : undefined;
-    if (!row || (accountId && row.account_id !== accountId) || (!accountId && row.account_id)) throw flowFailure('invalid');
-    return (challenge: string) => constantTimeEqual(hashChallenge(challengeId, challenge), row.challenge_hash);
-  };
+  /** The challenge, used up now; the check simplewebauthn runs against the response's. */
+  const takeChallenge = (challengeId: string, purpose: string, accountId?: string) => challenges.take(challengeId, purpose, accountId);
 
   const refused = async (reason: string, details: Record<string, unknown>, accountId?: string): Promise<never> => {
     await recordAudit(db, { event: 'passkey.refused', ...(accountId ? { accountId } : {}), details: { reason, ...details } });
@@ -103,7 +92,9 @@ export function createPasskeyService(deps: PasskeyDependencies) {
     async registrationOptions(account: Account, purpose: string): Promise<{ challengeId: string; options: PublicKeyCredentialCreationOptionsJSON }> {
       assertEnabled();
       const existing = await store.listPasskeys(db, account.id);
+      const issued = challenges.issue(purpose, account.id);
       const options = await (await loadWebauthn()).generateRegistrationOptions({
+        challenge: issued.challenge,
         rpName: config.TOTP_ISSUER_NAME,
         rpID: rp.id,
         userName: account.email,
@@ -114,7 +105,7 @@ export function createPasskeyService(deps: PasskeyDependencies) {
         excludeCredentials: existing.map((row) => ({ id: row.credential_id!, ...(row.transports ? { transports: JSON.parse(row.transports) as string[] } : {}) })),
         authenticatorSelection: { residentKey: 'required', userVerification: 'required' },
       });
-      return { challengeId: await issueChallenge(options.challenge, purpose, account.id), options };
+      return { challengeId: issued.id, options };
     },
 
     /** Verifies a registration and stores the passkey; it counts at once (recovery codes if it is the first factor). */
@@ -152,13 +143,15 @@ export function createPasskeyService(deps: PasskeyDependencies) {
     async authenticationOptions(purpose: string, accountId?: string): Promise<{ challengeId: string; options: PublicKeyCredentialRequestOptionsJSON }> {
       assertEnabled();
       const allowed = accountId ? await store.listPasskeys(db, accountId) : [];
+      const issued = challenges.issue(purpose, accountId);
       const options = await (await loadWebauthn()).generateAuthenticationOptions({
+        challenge: issued.challenge,
         rpID: rp.id,
         timeout: TIMEOUT_MS,
         userVerification: 'required',
         allowCredentials: allowed.map((row) => ({ id: row.credential_id!, ...(row.transports ? { transports: JSON.parse(row.transports) as never[] } : {}) })),
       });
-      return { challengeId: await issueChallenge(options.challenge, purpose, accountId), options };
+      return { challengeId: issued.id, options };
     },
 
     /** Checks an assertion; whose passkey it was. Refusals (wrong origin, counter going back) are audited. */

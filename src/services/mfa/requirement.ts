@@ -8,9 +8,9 @@ import type { ProductPolicy } from '#src/config.ts';
 import type { Account } from '#src/services/accounts.ts';
 import type { MfaService } from '#src/services/mfa/factors.ts';
 import { mfaRequiredBy, type MfaPolicy } from '#src/services/mfa/policy.ts';
-import { findTenantRow } from '#src/stores/tenant-store.ts';
 import { mfaGraceUsed, useMfaGrace } from '#src/stores/mfa-store.ts';
 import type { Database } from '#src/stores/schema.ts';
+import type { SignInLookups } from '#src/stores/sign-in-lookups.ts';
 
 export type MfaDemand = 'challenge' | 'enrol' | 'grace' | 'none';
 
@@ -21,14 +21,15 @@ export interface MfaRequirementDependencies {
   db: Kysely<Database>;
   config: Pick<ProductPolicy, 'MFA_REQUIRED_TIERS' | 'MFA_REQUIRED_ROLES' | 'MFA_ENROLMENT_GRACE'>;
   mfa: Pick<MfaService, 'hasFactors' | 'enabledKinds'>;
+  lookups: Pick<SignInLookups, 'tenant'>;
 }
 
 export function createMfaRequirement(deps: MfaRequirementDependencies) {
-  const { db, config, mfa } = deps;
+  const { db, config, mfa, lookups } = deps;
 
   /** The node's policy, with the tiers the account's tenant overrides (null: the node's). */
   const policyFor = async (account: Pick<Account, 'tenant'>): Promise<MfaPolicy> => {
-    const tenant = account.tenant ? await findTenantRow(db, account.tenant) : undefined;
+    const tenant = account.tenant ? await lookups.tenant(account.tenant) : undefined;
     return { MFA_REQUIRED_TIERS: tenant?.mfa_required_tiers ?? config.MFA_REQUIRED_TIERS, MFA_REQUIRED_ROLES: config.MFA_REQUIRED_ROLES };
   };
 
