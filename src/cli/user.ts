@@ -1,4 +1,4 @@
-// keyhold user create | list | show | update | delete | logout | password-reset | import
+// keyhold user create | list | show | update | delete | logout | password-reset | unlock | import
 // Everything but import goes through the administration service the Admin API uses
 // (src/services/admin/users.ts), as the operator (`cli`, every tenant).
 import { createReadStream, openSync } from 'node:fs';
@@ -9,8 +9,7 @@ import type { Core } from '#src/core.ts';
 import { importAccounts } from '#src/services/account-import.ts';
 import { CLI_ACTOR } from '#src/services/admin/actor.ts';
 import type { AccountReference } from '#src/services/admin/users.ts';
-import { isKeyholdError, KeyholdError } from '#src/errors.ts';
-import { findAccountByEmail } from '#src/stores/account-store.ts';
+import { isKeyholdError } from '#src/errors.ts';
 
 const who = { email: { type: 'string' }, id: { type: 'string' } } as const;
 
@@ -128,16 +127,16 @@ function planUserImport(args: string[], io: CommandIo): Plan {
   return { needs: 'core', run: (core) => importAccounts(core.db, createInterface({ input, crlfDelay: Infinity }), core.config.DEFAULT_ROLES) };
 }
 
+// The same unlock as the Admin API's, so both leave the same one audit entry.
 function planUserUnlock(args: string[]): Plan {
   const values = parseOptions(args, { email: { type: 'string' } });
   const email = required(values.email, 'email');
   return {
     needs: 'core',
     async run(core) {
-      const account = await findAccountByEmail(core.db, email);
-      if (!account) throw new KeyholdError('unknown_account');
-      const wasLocked = await core.lockout.unlock(account.id, 'cli');
-      return { id: account.id, email: account.email, was_locked: wasLocked, locked: false };
+      const account = await core.admin.users.get(CLI_ACTOR, { email });
+      const { was_locked } = await core.admin.users.unlock(CLI_ACTOR, { id: account.id });
+      return { id: account.id, email: account.email, was_locked, locked: false };
     },
   };
 }

@@ -6,6 +6,7 @@ import { KeyholdError } from '#src/errors.ts';
 import { passwordRejected } from '#src/services/lifecycle.ts';
 import { MAX_PASSWORD_LENGTH, type PasswordPolicy } from '#src/services/password-policy.ts';
 import type { PasswordHasher } from '#src/services/passwords.ts';
+import type { RequestOrigin } from '#src/services/security-record.ts';
 import type { LockoutService } from '#src/services/lockout.ts';
 import type { Telemetry } from '#src/services/telemetry.ts';
 import type { Database } from '#src/stores/schema.ts';
@@ -85,7 +86,7 @@ export interface AccountService {
    * undefined otherwise, with no hint why. A wrong password for an existing account counts
    * towards its lockout.
    */
-  authenticate(email: string, password: string, context?: { ip?: string; userAgent?: string; requestId?: string }): Promise<Account | undefined>;
+  authenticate(email: string, password: string, context?: RequestOrigin): Promise<Account | undefined>;
 }
 
 // Every plain password that becomes an account's goes through the one policy (length from

@@ -17,7 +17,7 @@ import type { Database } from '#src/stores/schema.ts';
 
 export interface LockoutService {
   /** Counts one failed sign-in of the account; the failure that reaches the threshold locks it. */
-  recordFailure(accountId: string, context?: { ip?: string }): Promise<FailureOutcome>;
+  recordFailure(accountId: string, context?: { ip?: string | null }): Promise<FailureOutcome>;
   isLocked(accountId: string): Promise<boolean>;
   /** When the account's lock ends, if it is locked. */
   lockedUntil(accountId: string): Promise<Date | undefined>;
@@ -47,7 +47,7 @@ export function createLockoutService(deps: LockoutDependencies): LockoutService 
   const { db, store, rule } = deps;
   const links = lifecycleLinks(deps.issuer);
 
-  const locked = async (accountId: string, lockedUntil: Date, ip: string | undefined) => {
+  const locked = async (accountId: string, lockedUntil: Date, ip: string | null | undefined) => {
     deps.telemetry.lockouts.inc();
     const account = await findAccountById(db, accountId);
     if (!account) return;

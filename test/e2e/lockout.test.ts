@@ -124,8 +124,13 @@ test.serial('`keyhold user unlock --email` lifts a lock held in Redis', async (t
     cliEnv({ DATABASE_URL: nodes[0].databaseUrl!, REDIS_URL: testRedisUrl, REDIS_PREFIX: nodes[0].redisPrefix!, KEYHOLD_SECRET: 'test-secret-0123456789abcdef0123456789abcdef' }),
   );
   const output = succeeded(t, run);
-  t.like(output, { id: user.id, was_locked: true, locked: false });
+  t.like(output, { id: user.id, email: user.email, was_locked: true, locked: false });
   t.false(await nodes[1].keyhold.lockout.isLocked(user.id));
+  // The Admin API's unlock (it emits no event): one entry, the operator's, not also the lockout's account.unlocked.
+  const entries = await nodes[0].keyhold.db.selectFrom('audit_log').select(['event', 'details']).where('account_id', '=', user.id).where('event', 'like', '%unlocked').execute();
+  t.is(entries.length, 1);
+  t.is(entries[0]!.event, 'admin.account_unlocked');
+  t.like(entries[0]!.details, { actor: 'cli', was_locked: true });
   const again = await attempt(configs[1], user.email, user.password);
   t.true(again.page.url.startsWith('https://app.example.test/') || /\/confirm"/.test(again.page.body));
 });

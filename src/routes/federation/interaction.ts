@@ -15,6 +15,7 @@ import { readForm } from '#src/http/form.ts';
 import { message } from '#src/messages/index.ts';
 import { formBody } from '#src/middleware/body.ts';
 import { setErrorHeaders } from '#src/middleware/errors.ts';
+import { requestOrigin } from '#src/middleware/request-context.ts';
 import { federationFailed, sessionOf, type FederationDependencies, type FederationState } from '#src/routes/federation/shared.ts';
 import type { SignInPipeline } from '#src/routes/interaction/pipeline.ts';
 import { clientOf, clientTenantOf, interactionPurpose, LOGIN_PROMPTS, postedForm } from '#src/routes/interaction/shared.ts';
@@ -138,7 +139,7 @@ export function federationInteractionRoutes(router: Router, deps: FederationDepe
     }
     // A wrong password here counts towards the account's lockout as at the login form, and a
     // locked account's right password is refused like a wrong one (accounts.authenticate).
-    const proven = await deps.accounts.authenticate(account.email, password, { ip: ctx.ip, userAgent: ctx.get('user-agent'), requestId: ctx.state.requestId as string | undefined });
+    const proven = await deps.accounts.authenticate(account.email, password, requestOrigin(ctx));
     if (proven?.id !== account.id) {
       ctx.state.log.info({ event: 'federation.link_refused', connector: connector.id }, 'link refused: wrong password');
       return renderLink(ctx, details, connector, account.email, { status: 401, error: message('page.link_account.wrong_password') });

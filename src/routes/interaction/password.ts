@@ -9,6 +9,7 @@ import { FORM_REFUSED, readForm } from '#src/http/form.ts';
 import { message } from '#src/messages/index.ts';
 import { formBody } from '#src/middleware/body.ts';
 import { setErrorHeaders } from '#src/middleware/errors.ts';
+import { requestOrigin } from '#src/middleware/request-context.ts';
 import type { InteractionDetails } from '#src/routes/page-kit.ts';
 import { connectorButtons } from '#src/routes/federation/buttons.ts';
 import type { SignInPipeline } from '#src/routes/interaction/pipeline.ts';
@@ -81,7 +82,7 @@ export function passwordRoutes(router: Router, deps: InteractionDependencies, pi
 
     let account: Awaited<ReturnType<typeof deps.accounts.authenticate>>;
     try {
-      account = await deps.accounts.authenticate(email, password, { ip: ctx.ip, userAgent: ctx.get('user-agent'), requestId: ctx.state.requestId as string | undefined });
+      account = await deps.accounts.authenticate(email, password, requestOrigin(ctx));
     } catch (error) {
       if (!isKeyholdError(error, 'server_busy')) throw error;
       // Nothing was checked: the attempt is given back, and the form shown again with 503.
