@@ -4,7 +4,8 @@
 //
 //   bare engine        oidc-provider 9 with Keyhold's Redis adapter, static clients and
 //                      nothing else (bench/reference-engine.ts), in this process like
-//                      Keyhold: the reference of every token path (goal: >= 0.9 of it)
+//                      Keyhold: the reference of every token path (goal: >= 0.9 of it),
+//                      and with a login page, of password logins (engine login below)
 //   client_credentials POST /token, a JWT for an API and an opaque token
 //   introspection      the service's own opaque tokens; its absolute goal (>= 5,000/s) counts
 //                      the best of this and, with wrk installed, the built server under wrk
@@ -13,6 +14,11 @@
 //   password login     full code flow through the HTML login form, production argon2id,
 //                      against an argon2id verify loop at the same parameters and
 //                      concurrency (goal: >= 0.8 of it)
+//   engine login       the same client's code flow on the bare engine behind a minimal
+//                      login page doing one argon2id verify (bench/reference-login.ts):
+//                      the floor of any code flow on the engine; Keyhold's ratio to it is
+//                      in the login's detail. Keyhold, this and the argon2id loop
+//                      alternate in rounds.
 //   node:http          a bare server answering a tiny JSON body (requests/s, before and
 //                      after; as a process, its idle RSS and spawn-to-first-200 time)
 //   JWT verification   jose jwtVerify with a cached remote JWKS, in-process CPU loop
@@ -27,9 +33,9 @@
 // BENCH_ONLY=<section>[,<section>…] runs only the named sections (all when unset): `tokens`
 // (the token paths against the bare engine: client_credentials, introspection, userinfo,
 // refresh rotation), `verify` (JWT verification and @keyhold/verify, with the node:http
-// reference their ratios use), `login` (password logins), `processes` (WORKERS, idle RSS,
-// cold start, CLI). E.g. `BENCH_ONLY=tokens npm run bench` while working on a token path;
-// results.json then holds only those figures.
+// reference their ratios use), `login` (password logins, against the bare engine's and the
+// argon2id loop), `processes` (WORKERS, idle RSS, cold start, CLI). E.g. `BENCH_ONLY=tokens
+// npm run bench` while working on a token path; results.json then holds only those figures.
 //
 // In-process figures share this process's event loop between the load generator and the
 // server under test, for the references and for Keyhold alike. Everything created (servers,
@@ -68,6 +74,12 @@ const JWT_WINDOW_MS = 3000;
 const VERIFY_ROUNDS = 6;
 /** Alternating rounds of each side in an engine comparison (together WINDOW_MS per side). */
 const COMPARE_ROUNDS = 6;
+/**
+ * The same for logins, fewer and longer: a login at LOGIN_CONCURRENCY takes half a second
+ * to a second, so a sixth of the window would hold about one login per worker, all
+ * starting and ending together; a quarter holds two or more.
+ */
+const LOGIN_ROUNDS = 4;
 const VERIFY_ROUND_MS = 1000;
 const CHILD_RUNS = 3;
 const CHILD_IDLE_MS = 2000;
@@ -246,26 +258,51 @@ async function main() {
     throw new Error(`unexpected password hash parameters: ${hashAlg} ${hashParams}`);
   }
 
+  // The bare engine: the reference of the token paths and of password logins ---------------
+  const startEngine = async () => {
+    const referencePrefix = createTestRedisPrefix();
+    onCleanup('reference redis prefix', () => referencePrefix.clear());
+    log(`bare oidc-provider reference with the Redis adapter (prefix ${referencePrefix.prefix})`);
+    const started = await startReferenceEngine({
+      redisUrl: testRedisUrl,
+      prefix: referencePrefix.prefix,
+      api: apiIdentifier,
+      apiScopes: ['read:things', 'write:things'],
+      // A Keyhold account's stored hash: the same password at the same (production) parameters.
+      loginUser: { email: 'reference-user@example.test', passwordHash: storedHash.password_hash! },
+    });
+    onCleanup('reference engine', () => started.stop());
+    return started;
+  };
+  const engine = runs('tokens') || runs('login') ? await startEngine() : undefined;
+
   // 2. Token paths against the bare engine ------------------------------------------------
   // Each workload runs on the reference engine and on Keyhold with the same concurrency and
-  // window; the ratio is Keyhold's rate over the engine's (goal >= 0.9). The two alternate
-  // in short rounds (ABBA…) after a warm-up each, so that a change in the machine's load
-  // meanwhile (it is shared) weighs on both alike; a side's rate is its operations over its
-  // time in all rounds.
-  const compare = async (name: string, unit: string, ops: { keyhold(worker: number): Promise<unknown>; reference(worker: number): Promise<unknown> }, concurrency = HTTP_CONCURRENCY) => {
-    log(`${name}: the engine and Keyhold in ${COMPARE_ROUNDS} alternating rounds each`);
-    const sides = ['reference', 'keyhold'] as const;
+  // window; the ratio is Keyhold's rate over the engine's (goal >= 0.9). The sides alternate
+  // in short rounds (ABBA…, or ABCCBA… for three) after a warm-up each, so that a change in
+  // the machine's load meanwhile (it is shared) weighs on all alike; a side's rate is its
+  // operations over its time in all rounds.
+  type Op = (worker: number) => Promise<unknown>;
+  const alternate = async <Side extends string>(ops: Record<Side, Op>, concurrency: number, roundsPerSide = COMPARE_ROUNDS) => {
+    const sides = Object.keys(ops) as Side[];
     for (const side of sides) await measure({ concurrency, durationMs: WARMUP_MS, maxOps: MAX_OPS, op: ops[side] });
-    const rounds: Record<(typeof sides)[number], Measurement[]> = { reference: [], keyhold: [] };
-    for (let index = 0; index < COMPARE_ROUNDS; index++) {
-      for (const side of index % 2 === 0 ? sides : ([...sides].reverse() as Array<(typeof sides)[number]>)) {
-        rounds[side].push(await measure({ concurrency, durationMs: WINDOW_MS / COMPARE_ROUNDS, maxOps: MAX_OPS / COMPARE_ROUNDS, op: ops[side] }));
+    const rounds = Object.fromEntries(sides.map((side) => [side, [] as Measurement[]])) as Record<Side, Measurement[]>;
+    for (let index = 0; index < roundsPerSide; index++) {
+      for (const side of index % 2 === 0 ? sides : [...sides].reverse()) {
+        rounds[side].push(await measure({ concurrency, durationMs: WINDOW_MS / roundsPerSide, maxOps: MAX_OPS / roundsPerSide, op: ops[side] }));
       }
     }
-    const reference = combine(rounds.reference);
-    const keyholdRun = combine(rounds.keyhold);
+    return {
+      runs: Object.fromEntries(sides.map((side) => [side, combine(rounds[side])])) as Record<Side, Measurement>,
+      rounds: Object.fromEntries(sides.map((side) => [side, rounds[side].map((run) => round(run.rate))])) as Record<Side, number[]>,
+    };
+  };
+  const compare = async (name: string, unit: string, ops: { keyhold: Op; reference: Op }, concurrency = HTTP_CONCURRENCY) => {
+    log(`${name}: the engine and Keyhold in ${COMPARE_ROUNDS} alternating rounds each`);
+    const { runs: measured, rounds } = await alternate({ reference: ops.reference, keyhold: ops.keyhold }, concurrency);
+    const { reference, keyhold: keyholdRun } = measured;
     const ratio = keyholdRun.rate / reference.rate;
-    results.push({ name, value: round(keyholdRun.rate), unit, reference: round(reference.rate), ratio, ratioTo: ENGINE, goal: '>= 0.9 of the engine', meets: ratio >= 0.9, detail: { keyhold: describe(keyholdRun), reference: describe(reference), rounds: { keyhold: rounds.keyhold.map((run) => round(run.rate)), reference: rounds.reference.map((run) => round(run.rate)) } } });
+    results.push({ name, value: round(keyholdRun.rate), unit, reference: round(reference.rate), ratio, ratioTo: ENGINE, goal: '>= 0.9 of the engine', meets: ratio >= 0.9, detail: { keyhold: describe(keyholdRun), reference: describe(reference), rounds: { keyhold: rounds.keyhold, reference: rounds.reference } } });
     return keyholdRun;
   };
   const form = (authorization: string, body: Record<string, string>): RequestInit => ({
@@ -285,12 +322,7 @@ async function main() {
   const jwtRequest = { grant_type: 'client_credentials', resource: apiIdentifier, scope: 'read:things' };
   // Introspection's absolute goal (5,000/s): every way it was measured in this run; the best counts.
   const absoluteIntrospection: Array<{ rate: number; how: string; detail?: Record<string, unknown> }> = [];
-  if (runs('tokens')) {
-    const referencePrefix = createTestRedisPrefix();
-    onCleanup('reference redis prefix', () => referencePrefix.clear());
-    log(`bare oidc-provider reference with the Redis adapter (prefix ${referencePrefix.prefix})`);
-    const engine = await startReferenceEngine({ redisUrl: testRedisUrl, prefix: referencePrefix.prefix, api: apiIdentifier, apiScopes: ['read:things', 'write:things'] });
-    onCleanup('reference engine', () => engine.stop());
+  if (runs('tokens') && engine) {
     const referenceServiceAuthorization = basicAuthorization(engine.service.clientId, engine.service.clientSecret);
     await compare('client_credentials, JWT for an API', 'tokens/s', {
       keyhold: () => issueAt(tokenEndpoint, serviceAuthorization, jwtRequest, accessTokens),
@@ -358,7 +390,6 @@ async function main() {
       },
       REFRESH_CHAINS,
     );
-    await engine.stop();
   }
 
   // 5. JWT verification (now, while the server is idle) -------------------------------------
@@ -410,31 +441,36 @@ async function main() {
   }
 
   // 4. Password logins -----------------------------------------------------------------------
-  if (runs('login')) {
-    log('password login: full code flow, first-party client');
+  // Keyhold's logins, the bare engine's (bench/reference-login.ts: one argon2id verify,
+  // nothing of Keyhold's) with the same client code, and an argon2id-only loop, at the same
+  // concurrency and window. All three alternate like the token paths: with the loop measured
+  // after the logins, a shift in the machine's load once put the engine's logins (argon2id
+  // and more) at 1.7 times the loop.
+  let loginLine: string | undefined;
+  if (runs('login') && engine) {
+    log(`password login: Keyhold (first-party client), the bare engine + argon2id (same client) and argon2id alone, in ${LOGIN_ROUNDS} alternating rounds each`);
     const firstPartyConfig = await discover(issuer, firstParty.client_id as string, firstParty.client_secret as string);
-    const loginRun = await measure({
-      concurrency: LOGIN_CONCURRENCY,
-      durationMs: WINDOW_MS,
-      warmupMs: WARMUP_MS,
-      maxOps: MAX_OPS,
-      async op(worker) {
-        const { tokens, consented } = await passwordCodeFlow(firstPartyConfig, { email: users[worker]!.email, password });
-        if (consented) throw new Error('consent was asked of a first-party client');
-        if (tokens.claims()?.sub !== users[worker]!.id) throw new Error('ID token for the wrong subject');
+    const engineConfig = await discover(engine.url, engine.login.clientId, engine.login.clientSecret);
+    const signIn = async (config: Awaited<ReturnType<typeof discover>>, credentials: { email: string; password: string }, subject: string) => {
+      const { tokens, consented } = await passwordCodeFlow(config, credentials);
+      if (consented) throw new Error('consent was asked of a first-party client');
+      if (tokens.claims()?.sub !== subject) throw new Error('ID token for the wrong subject');
+    };
+    const logins = await alternate(
+      {
+        argon2: async () => {
+          if (!(await argon2id.verify(storedHash.password_hash!, password))) throw new Error('argon2 verify failed');
+        },
+        engine: () => signIn(engineConfig, { email: engine.login.email, password }, engine.login.accountId),
+        keyhold: (worker) => signIn(firstPartyConfig, { email: users[worker]!.email, password }, users[worker]!.id),
       },
-    });
-    log('argon2id-only loop at the same parameters and concurrency');
-    const argon2Run = await measure({
-      concurrency: LOGIN_CONCURRENCY,
-      durationMs: WINDOW_MS,
-      warmupMs: WARMUP_MS,
-      maxOps: MAX_OPS,
-      async op() {
-        if (!(await argon2id.verify(storedHash.password_hash!, password))) throw new Error('argon2 verify failed');
-      },
-    });
-    log(`password login: ${loginRun.cpuMsPerOp} ms of this process's CPU per login, ${argon2Run.cpuMsPerOp} ms per argon2id verify`);
+      LOGIN_CONCURRENCY,
+      LOGIN_ROUNDS,
+    );
+    const { keyhold: loginRun, engine: engineLoginRun, argon2: argon2Run } = logins.runs;
+    log(`password login: ${loginRun.cpuMsPerOp} ms of this process's CPU per Keyhold login, ${engineLoginRun.cpuMsPerOp} ms per bare-engine login, ${argon2Run.cpuMsPerOp} ms per argon2id verify`);
+    const argon2Parameters = { memoryKiB: argon2.memoryKiB, iterations: argon2.iterations, parallelism: argon2.parallelism };
+    const toEngine = loginRun.rate / engineLoginRun.rate;
     results.push({
       name: 'password login (full code flow)',
       value: round(loginRun.rate),
@@ -444,12 +480,35 @@ async function main() {
       ratioTo: 'argon2id verify loop, same parameters and concurrency',
       goal: '>= 0.8 of argon2id alone',
       meets: loginRun.rate / argon2Run.rate >= 0.8,
-      detail: { login: describe(loginRun), argon2Only: describe(argon2Run), cpuMsPerLogin: loginRun.cpuMsPerOp, cpuMsPerVerify: argon2Run.cpuMsPerOp, argon2id: { memoryKiB: argon2.memoryKiB, iterations: argon2.iterations, parallelism: argon2.parallelism }, uvThreadpoolSize: keyhold.config.UV_THREADPOOL_SIZE, argon2Queue: keyhold.config.ARGON2_QUEUE },
+      detail: {
+        login: describe(loginRun),
+        argon2Only: describe(argon2Run),
+        cpuMsPerLogin: loginRun.cpuMsPerOp,
+        cpuMsPerVerify: argon2Run.cpuMsPerOp,
+        argon2id: argon2Parameters,
+        uvThreadpoolSize: keyhold.config.UV_THREADPOOL_SIZE,
+        argon2Queue: keyhold.config.ARGON2_QUEUE,
+        ratioToBareEngineLogin: Number(toEngine.toPrecision(4)),
+        bareEngineLoginRate: round(engineLoginRun.rate),
+        rounds: logins.rounds,
+        roundMs: WINDOW_MS / LOGIN_ROUNDS,
+      },
     });
+    results.push({
+      name: 'password login, bare engine + argon2id (same client)',
+      value: round(engineLoginRun.rate),
+      unit: 'logins/s',
+      reference: round(argon2Run.rate),
+      ratio: engineLoginRun.rate / argon2Run.rate,
+      ratioTo: 'argon2id verify loop, same parameters and concurrency',
+      detail: { login: describe(engineLoginRun), cpuMsPerLogin: engineLoginRun.cpuMsPerOp, argon2id: argon2Parameters, rounds: logins.rounds.engine, engine: `${ENGINE}, login page of bench/reference-login.ts` },
+    });
+    loginLine = `password login: Keyhold ${round(loginRun.rate)} logins/s is ${toEngine.toFixed(3)} of the bare engine + argon2id (${round(engineLoginRun.rate)}/s, same client and concurrency), which is itself ${(engineLoginRun.rate / argon2Run.rate).toFixed(3)} of argon2id alone (${round(argon2Run.rate)}/s)`;
   }
 
-  // The in-process server is stopped before the processes are measured, so they idle alone.
+  // The in-process servers are stopped before the processes are measured, so they idle alone.
   await server.stop();
+  await engine?.stop();
   if (runs('verify')) await measureReference('after');
   // Throughput results carry their raw rate in `ratio` until the reference is complete.
   for (const result of results) if (result.ratioTo === RPS) result.ratio /= referenceRps();
@@ -654,6 +713,7 @@ async function main() {
     console.log(`\nJWT verification: ${results.find((r) => r.name.startsWith('JWT'))!.value} verifications/s absolute (in-process CPU loop, one core)`);
     console.log(verifyLine(verifyComparison));
   }
+  if (loginLine) console.log(`\n${loginLine}`);
   console.log(`node ${process.version}, ${os.cpus().length} CPUs (${os.cpus()[0]?.model.trim()}), ${round(os.totalmem() / 2 ** 30)} GiB, load ${loadAtStart.join(' ')}${only.length > 0 ? `, BENCH_ONLY=${only.join(',')}` : ''}; ${round((performance.now() - started) / 1000)} s`);
 
   const report = {
