@@ -4,6 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Kysely, Transaction } from 'kysely';
 import type { EventData, EventType } from '#src/services/event-types.ts';
+import { recordAuditWithEvent, type AuditEvent } from '#src/stores/audit-store.ts';
 import { insertEvent } from '#src/stores/event-store.ts';
 import type { Database } from '#src/stores/schema.ts';
 
@@ -19,10 +20,17 @@ export async function emitEvent<T extends EventType>(executor: Kysely<Database> 
 /** emitEvent bound to a database: what services receive. */
 export interface EventEmitter {
   emit<T extends EventType>(type: T, data: EventData[T], executor?: Kysely<Database> | Transaction<Database>): Promise<string>;
+  /** The event together with its audit entry, in one statement (both or neither). */
+  emitWithAudit<T extends EventType>(type: T, data: EventData[T], audit: AuditEvent): Promise<string>;
 }
 
 export function createEventEmitter(db: Kysely<Database>): EventEmitter {
   return {
     emit: (type, data, executor = db) => emitEvent(executor, type, data),
+    async emitWithAudit(type, data, audit) {
+      const id = randomUUID();
+      await recordAuditWithEvent(db, audit, { id, type, data: data as unknown as Record<string, unknown> });
+      return id;
+    },
   };
 }

@@ -18,21 +18,35 @@ export interface AuditEvent {
   requestId?: string | null;
 }
 
+function auditValues(entry: AuditEvent) {
+  return {
+    event: entry.event,
+    account_id: entry.accountId ?? null,
+    client_id: entry.clientId ?? null,
+    ip: entry.ip ?? null,
+    details: JSON.stringify(entry.details ?? {}),
+    actor: entry.actor ?? null,
+    outcome: entry.outcome ?? null,
+    // Bounded: a user agent is whatever the client sent.
+    user_agent: entry.userAgent?.slice(0, 512) ?? null,
+    request_id: entry.requestId ?? null,
+  };
+}
+
 export async function recordAudit(db: Kysely<Database>, entry: AuditEvent): Promise<void> {
+  await db.insertInto('audit_log').values(auditValues(entry)).execute();
+}
+
+/**
+ * The audit entry and its event (a row of the outbox, src/services/events.ts) in one
+ * statement: both exist or neither, and a sign-in pays one round trip to the database for
+ * the two, not two.
+ */
+export async function recordAuditWithEvent(db: Kysely<Database>, entry: AuditEvent, event: { id: string; type: string; data: Record<string, unknown> }): Promise<void> {
   await db
-    .insertInto('audit_log')
-    .values({
-      event: entry.event,
-      account_id: entry.accountId ?? null,
-      client_id: entry.clientId ?? null,
-      ip: entry.ip ?? null,
-      details: JSON.stringify(entry.details ?? {}),
-      actor: entry.actor ?? null,
-      outcome: entry.outcome ?? null,
-      // Bounded: a user agent is whatever the client sent.
-      user_agent: entry.userAgent?.slice(0, 512) ?? null,
-      request_id: entry.requestId ?? null,
-    })
+    .with('audit', (cte) => cte.insertInto('audit_log').values(auditValues(entry)))
+    .insertInto('event_outbox')
+    .values({ id: event.id, type: event.type, data: JSON.stringify(event.data) })
     .execute();
 }
 
