@@ -288,7 +288,7 @@ export async function createCore(config: Config, logger: Logger, options: CoreOp
       background,
       mfa,
       mfaRequirement: createMfaRequirement({ db, config: policy, mfa, lookups: signInLookups }),
-      passkeys: createPasskeyService({ db, config, codesKey: keys.mfaCodes, mfa }),
+      passkeys: createPasskeyService({ db, config, challengeKey: keys.webauthnChallenges, mfa }),
       reauthentication: createReauthentication({ db, config: policy, passwords, loginThrottle, mfa }),
       admin,
       changes,

@@ -3,6 +3,7 @@
 import type { Core } from '#src/core.ts';
 import { startEngineStateSweeper } from '#src/jobs/engine-state-sweeper.ts';
 import { startFlowCleanup } from '#src/jobs/flow-cleanup.ts';
+import { startWebauthnChallengeCleanup } from '#src/jobs/webauthn-challenge-cleanup.ts';
 import type { Job } from '#src/jobs/job.ts';
 import { startMailDelivery } from '#src/jobs/mail-delivery.ts';
 import { startEventDelivery } from '#src/jobs/event-delivery.ts';
@@ -32,6 +33,7 @@ export function startJobs(core: Pick<Core, 'config' | 'db' | 'logger' | 'keys' |
     startSessionDeviceCleanup({ db, logger }),
     ...(config.AUDIT_RETENTION_DAYS > 0 ? [startAuditRetention({ db, logger, retentionDays: config.AUDIT_RETENTION_DAYS })] : []),
     startFlowCleanup({ db, logger }),
+    startWebauthnChallengeCleanup({ db, logger }),
     startSigningKeyReload({ engine, config, logger }),
     // Redis expires engine state by itself.
     ...(core.redis ? [] : [startEngineStateSweeper({ db, logger })]),

@@ -166,9 +166,10 @@ export function createAccountService(db: Kysely<Database>, passwords: PasswordHa
         if (row && !valid) await options.lockout?.recordFailure(row.id, context);
         return refuse('invalid_credentials');
       }
+      const current = await recordLogin(db, row.id, passwords.needsRehash(row.password_hash!) ? await passwords.hash(password) : undefined);
+      if (!current) return refuse('invalid_credentials');
       counted('success');
-      await recordLogin(db, row.id, passwords.needsRehash(row.password_hash!) ? await passwords.hash(password) : undefined);
-      return toAccount(row);
+      return toAccount(current);
     },
   };
 }

@@ -4,7 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Kysely, Transaction } from 'kysely';
 import type { EventData, EventType } from '#src/services/event-types.ts';
-import { recordAuditWithEvent, type AuditEvent } from '#src/stores/audit-store.ts';
+import { recordAudit, recordAuditWithEvent, type AuditEvent } from '#src/stores/audit-store.ts';
 import { insertEvent } from '#src/stores/event-store.ts';
 import type { Database } from '#src/stores/schema.ts';
 
@@ -29,7 +29,14 @@ export function createEventEmitter(db: Kysely<Database>): EventEmitter {
     emit: (type, data, executor = db) => emitEvent(executor, type, data),
     async emitWithAudit(type, data, audit) {
       const id = randomUUID();
-      await recordAuditWithEvent(db, audit, { id, type, data: data as unknown as Record<string, unknown> });
+      try {
+        await recordAuditWithEvent(db, audit, { id, type, data: data as unknown as Record<string, unknown> });
+      } catch (error) {
+        // The event could not be stored: the audit entry still is (as when they were two
+        // statements), and the caller hears of the failure.
+        await recordAudit(db, audit);
+        throw error;
+      }
       return id;
     },
   };

@@ -21,6 +21,8 @@ export interface DerivedKeys {
   /** Seals TOTP secrets; keys the HMACs of recovery codes and emailed or texted codes. */
   mfaSecrets: Buffer;
   mfaCodes: Buffer;
+  /** Derives WebAuthn challenges (src/services/mfa/webauthn-challenges.ts). */
+  webauthnChallenges: Buffer;
   pseudonyms: Buffer;
   /** Seals the bodies of queued mail (links and codes) in the outbox. */
   mailBodies: Buffer;
@@ -66,6 +68,7 @@ export function deriveKeys(masterSecret: string): DerivedKeys {
     flowCodes: deriveKey(masterSecret, 'flow-codes'),
     mfaSecrets: deriveKey(masterSecret, 'mfa-secrets'),
     mfaCodes: deriveKey(masterSecret, 'mfa-codes'),
+    webauthnChallenges: deriveKey(masterSecret, 'webauthn-challenges'),
     pseudonyms: deriveKey(masterSecret, 'pseudonyms'),
     mailBodies: deriveKey(masterSecret, 'mail-bodies'),
     connectorSecrets: deriveKey(masterSecret, 'connector-secrets'),

@@ -54,12 +54,19 @@ export async function insertAccount(db: Kysely<Database>, account: NewAccount): 
     .executeTakeFirst();
 }
 
-export async function recordLogin(db: Kysely<Database>, id: string, passwordHash?: string): Promise<void> {
-  await db
+/**
+ * Records a sign-in; the account as it is now, or undefined when it was deactivated (or
+ * deleted) meanwhile. The sign-in goes on with this row, not the one read before the
+ * password was checked: a role or a deactivation that came in while the hash ran counts.
+ */
+export function recordLogin(db: Kysely<Database>, id: string, passwordHash?: string): Promise<AccountRow | undefined> {
+  return db
     .updateTable('accounts')
     .set({ last_login_at: new Date(), ...(passwordHash ? { password_hash: passwordHash, updated_at: new Date() } : {}) })
     .where('id', '=', id)
-    .execute();
+    .where('active', '=', true)
+    .returningAll()
+    .executeTakeFirst();
 }
 
 type Executor = Kysely<Database>;

@@ -60,7 +60,8 @@ export async function renamePasskey(db: Executor, accountId: string, id: string,
 
 /**
  * Records a challenge as used (src/services/mfa/webauthn-challenges.ts); false when it was
- * used before. The row stays until an hour past its expiry, longer than the id is accepted.
+ * used before. The row stays a day past its expiry (deleteExpiredWebauthnChallenges), far
+ * longer than the id is accepted, whatever the difference between the nodes' clocks.
  */
 export async function useWebauthnChallenge(db: Executor, challenge: { id: string; accountId?: string; purpose: string; challengeHash: string; expiresAt: Date }): Promise<boolean> {
   const row = await db
@@ -80,5 +81,5 @@ export async function useWebauthnChallenge(db: Executor, challenge: { id: string
 }
 
 export async function deleteExpiredWebauthnChallenges(db: Executor): Promise<void> {
-  await db.deleteFrom('webauthn_challenges').where('expires_at', '<', sql<Date>`now() - interval '1 hour'`).execute();
+  await db.deleteFrom('webauthn_challenges').where('expires_at', '<', sql<Date>`now() - interval '1 day'`).execute();
 }

@@ -36,8 +36,8 @@ const MAX_NAME_LENGTH = 64;
 export interface PasskeyDependencies {
   db: Kysely<Database>;
   config: Pick<ProcessSettings, 'ISSUER' | 'WEBAUTHN_RP_ID' | 'WEBAUTHN_ORIGINS'> & Pick<ProductPolicy, 'PASSKEYS' | 'TOTP_ISSUER_NAME'>;
-  /** Keys the challenges' HMAC (DerivedKeys.mfaCodes). */
-  codesKey: Buffer;
+  /** Keys the challenges' HMAC (DerivedKeys.webauthnChallenges). */
+  challengeKey: Buffer;
   mfa: Pick<MfaService, 'enrolled' | 'addCountingFactor'>;
 }
 
@@ -63,14 +63,11 @@ export function relyingParty(config: Pick<ProcessSettings, 'ISSUER' | 'WEBAUTHN_
 export function createPasskeyService(deps: PasskeyDependencies) {
   const { db, config } = deps;
   const rp = relyingParty(config);
-  const challenges = createWebauthnChallenges({ db, key: deps.codesKey });
+  const challenges = createWebauthnChallenges({ db, key: deps.challengeKey });
 
   const assertEnabled = () => {
     if (!config.PASSKEYS) throw new KeyholdError('factor_disabled');
   };
-
-  /** The challenge, used up now; the check simplewebauthn runs against the response's. */
-  const takeChallenge = (challengeId: string, purpose: string, accountId?: string) => challenges.take(challengeId, purpose, accountId);
 
   const refused = async (reason: string, details: Record<string, unknown>, accountId?: string): Promise<never> => {
     await recordAudit(db, { event: 'passkey.refused', ...(accountId ? { accountId } : {}), details: { reason, ...details } });
@@ -111,14 +108,15 @@ export function createPasskeyService(deps: PasskeyDependencies) {
     /** Verifies a registration and stores the passkey; it counts at once (recovery codes if it is the first factor). */
     async register(account: Account, input: { challengeId: string; purpose: string; response: unknown; name?: string }): Promise<PasskeyRegistration> {
       assertEnabled();
-      const expectedChallenge = await takeChallenge(input.challengeId, input.purpose, account.id);
+      const challenge = challenges.open(input.challengeId, input.purpose, account.id);
       let verification;
       try {
-        verification = await (await loadWebauthn()).verifyRegistrationResponse({ response: input.response as RegistrationResponseJSON, expectedChallenge, expectedOrigin: rp.origins, expectedRPID: rp.id, requireUserVerification: true });
+        verification = await (await loadWebauthn()).verifyRegistrationResponse({ response: input.response as RegistrationResponseJSON, expectedChallenge: challenge.matches, expectedOrigin: rp.origins, expectedRPID: rp.id, requireUserVerification: true });
       } catch (error) {
         return refused('registration_invalid', { message: error instanceof Error ? error.message.slice(0, 200) : 'invalid' }, account.id);
       }
       if (!verification.verified) return refused('registration_unverified', {}, account.id);
+      await challenge.use();
       const info = verification.registrationInfo;
       const id = randomUUID();
       const { stored, first } = await deps.mfa.addCountingFactor(account.id, (trx) => store.insertPasskey(trx, {
@@ -157,20 +155,21 @@ export function createPasskeyService(deps: PasskeyDependencies) {
     /** Checks an assertion; whose passkey it was. Refusals (wrong origin, counter going back) are audited. */
     async authenticate(input: { challengeId: string; purpose: string; response: unknown; accountId?: string }): Promise<PasskeyUse> {
       assertEnabled();
-      const expectedChallenge = await takeChallenge(input.challengeId, input.purpose, input.accountId);
+      const challenge = challenges.open(input.challengeId, input.purpose, input.accountId);
       const response = input.response as AuthenticationResponseJSON;
       const credentialId = typeof response?.id === 'string' ? response.id : '';
       const row = credentialId ? await store.findPasskeyByCredential(db, credentialId) : undefined;
       if (!row || (input.accountId && row.account_id !== input.accountId)) return refused('unknown_credential', {}, input.accountId);
       let verification;
       try {
-        verification = await (await loadWebauthn()).verifyAuthenticationResponse({ response, expectedChallenge, expectedOrigin: rp.origins, expectedRPID: rp.id, credential: credentialOf(row), requireUserVerification: true });
+        verification = await (await loadWebauthn()).verifyAuthenticationResponse({ response, expectedChallenge: challenge.matches, expectedOrigin: rp.origins, expectedRPID: rp.id, credential: credentialOf(row), requireUserVerification: true });
       } catch (error) {
         const message = error instanceof Error ? error.message : '';
         const reason = /origin/i.test(message) ? 'wrong_origin' : /counter/i.test(message) ? 'counter_regression' : 'assertion_invalid';
         return refused(reason, { factorId: row.id, message: message.slice(0, 200) }, row.account_id);
       }
       if (!verification.verified) return refused('assertion_unverified', { factorId: row.id }, row.account_id);
+      await challenge.use();
       await store.recordPasskeyUse(db, row.id, verification.authenticationInfo.newCounter, verification.authenticationInfo.credentialBackedUp);
       return { accountId: row.account_id, factorId: row.id, synced: row.device_type === 'multiDevice' };
     },

@@ -3,9 +3,10 @@
 // challenge is an HMAC over the id, the purpose and the account, under a server key. So
 // nobody can make one without the key, an id cannot be moved in time or to another
 // purpose or account (the challenge would differ), and the login page, shown on every
-// sign-in, writes nothing. The row is written when the challenge is used: inserting its id
-// fails if it was used before, which makes it single-use across nodes; an id older than
-// the TTL is refused before that.
+// sign-in, writes nothing. The row is written once a response to the challenge checked out:
+// inserting its id fails if it was used before, which makes it single-use across nodes. An
+// id older than the TTL is refused before anything; used rows are kept a day past their
+// expiry (src/jobs/webauthn-challenge-cleanup.ts), far longer than nodes' clocks differ.
 import { createHash, createHmac, randomBytes } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import { constantTimeEqual } from '#src/crypto.ts';
@@ -40,10 +41,19 @@ export function issuedAtOf(id: string): number | undefined {
   return Number.parseInt(id.slice(0, 8) + id.slice(9, 13), 16);
 }
 
+/** A challenge being answered: check the response against it, then use it up. */
+export interface OpenedChallenge {
+  /** Whether `challenge` (base64url, as in clientDataJSON) is this one. */
+  matches(challenge: string): boolean;
+  /** Uses it up; refused (invalid_code) when it was used before. */
+  use(): Promise<void>;
+}
+
 export function createWebauthnChallenges(deps: { db: Kysely<Database>; key: Buffer; now?: () => number }) {
   const now = deps.now ?? Date.now;
+  // Length-prefixed fields: no two (purpose, account) pairs give the same input.
   const derive = (id: string, purpose: string, accountId: string | undefined) =>
-    createHmac('sha256', deps.key).update(`webauthn-challenge:${id}:${purpose}:${accountId ?? ''}`).digest();
+    createHmac('sha256', deps.key).update(JSON.stringify(['webauthn-challenge', id, purpose, accountId ?? ''])).digest();
 
   return {
     /** A new challenge for `purpose` (and, for a second factor or a registration, the account). */
@@ -53,20 +63,25 @@ export function createWebauthnChallenges(deps: { db: Kysely<Database>; key: Buff
     },
 
     /**
-     * Uses the challenge up; the check to run against the challenge the response carries
-     * (base64url, as in clientDataJSON). Refused: an unknown shape, an expired id, one used
-     * before. One issued for another purpose or account fails the check.
+     * The challenge `id` names, for `purpose` and the account. Refused at once: an unknown
+     * shape, an expired id, one stamped in the future. One issued for another purpose or
+     * account never matches. It is used up only after the response checked out, so that a
+     * made-up id writes nothing.
      */
-    async take(id: string, purpose: string, accountId?: string): Promise<(challenge: string) => boolean> {
+    open(id: string, purpose: string, accountId?: string): OpenedChallenge {
       const issuedAt = issuedAtOf(id);
       const at = now();
       if (issuedAt === undefined || issuedAt > at + CLOCK_SKEW_MS || at - issuedAt > CHALLENGE_TTL_SECONDS * 1000) throw flowFailure('invalid');
       const expected = derive(id, purpose, accountId).toString('base64url');
-      // The row keeps a digest of the challenge, never the challenge itself.
-      const challengeHash = createHash('sha256').update(expected).digest('base64url');
-      const fresh = await useWebauthnChallenge(deps.db, { id, accountId, purpose, challengeHash, expiresAt: new Date(issuedAt + CHALLENGE_TTL_SECONDS * 1000) });
-      if (!fresh) throw flowFailure('invalid');
-      return (challenge: string) => constantTimeEqual(challenge, expected);
+      return {
+        matches: (challenge) => constantTimeEqual(challenge, expected),
+        async use() {
+          // The row keeps a digest of the challenge, never the challenge itself.
+          const challengeHash = createHash('sha256').update(expected).digest('base64url');
+          const fresh = await useWebauthnChallenge(deps.db, { id, accountId, purpose, challengeHash, expiresAt: new Date(issuedAt + CHALLENGE_TTL_SECONDS * 1000) });
+          if (!fresh) throw flowFailure('invalid');
+        },
+      };
     },
   };
 }
