@@ -42,6 +42,7 @@ import { createDeviceCodeThrottle, type DeviceCodeThrottle } from '#src/services
 import { createRegistrationService, type RegistrationService } from '#src/services/registration.ts';
 import { createTenantSettings, type TenantSettings } from '#src/services/tenant-settings.ts';
 import { createSignInLookups } from '#src/stores/sign-in-lookups.ts';
+import { createPasskeyThrottle, type PasskeyThrottle } from '#src/services/passkey-throttle.ts';
 import { ensureConsoleClient } from '#src/services/console-client.ts';
 import { ensureAccountResource } from '#src/services/resources.ts';
 import { ensureAdminApi, ensureRoles } from '#src/services/roles.ts';
@@ -96,6 +97,8 @@ export interface Core {
   /** Sign-in pipeline: one stored login flow per interaction, for the interaction's life. */
   loginFlows: LoginFlowService;
   loginThrottle: LoginThrottle;
+  /** Assertions posted to the passkey form, per address and per account. */
+  passkeyThrottle: PasskeyThrottle;
   registrationThrottle: RequestThrottle;
   recoveryThrottle: RequestThrottle;
   /** Federation: upstream identity providers, the client talking to them, linked identities. */
@@ -268,6 +271,7 @@ export async function createCore(config: Config, logger: Logger, options: CoreOp
           ...(config.PASSKEYS ? (['phr'] as const) : []),
         ] }),
       loginThrottle,
+      passkeyThrottle: createPasskeyThrottle({ ...rateLimitStore, limit: policy.LOGIN_RATE_LIMIT, accountLimit: policy.LOGIN_ACCOUNT_RATE_LIMIT, windowSeconds: policy.LOGIN_RATE_WINDOW }),
       recoveryThrottle: createRequestThrottle({ ...rateLimitStore, name: 'recovery', limit: policy.RECOVERY_RATE_LIMIT, emailLimit: policy.RECOVERY_EMAIL_RATE_LIMIT, windowSeconds: policy.RECOVERY_RATE_WINDOW }),
       registrationThrottle: createRequestThrottle({ ...rateLimitStore, name: 'registration', limit: policy.REGISTRATION_RATE_LIMIT, emailLimit: policy.REGISTRATION_EMAIL_RATE_LIMIT, windowSeconds: policy.REGISTRATION_RATE_WINDOW }),
       connectors,

@@ -8,6 +8,7 @@ import { isKeyholdError, KeyholdError } from '#src/errors.ts';
 import { readForm } from '#src/http/form.ts';
 import { message } from '#src/messages/index.ts';
 import { formBody } from '#src/middleware/body.ts';
+import { setErrorHeaders } from '#src/middleware/errors.ts';
 import { challengePurpose } from '#src/routes/interaction/mfa-challenge.ts';
 import { renderLogin } from '#src/routes/interaction/password.ts';
 import type { SignInPipeline } from '#src/routes/interaction/pipeline.ts';
@@ -28,6 +29,15 @@ export function passkeyRoutes(router: Router, deps: InteractionDependencies, pip
     const details = await postedForm(deps.pages, ctx, LOGIN_PROMPTS);
     const flow = await pipeline.identifiedFlow(details);
     const posted = readForm(ctx, assertionForm);
+    // Counted before the assertion is checked, like a password (src/services/passkey-throttle.ts).
+    let attempt;
+    try {
+      attempt = await deps.passkeyThrottle.begin(ctx.ip, flow?.accountId);
+    } catch (error) {
+      if (!isKeyholdError(error, 'rate_limited') || flow) throw error;
+      setErrorHeaders(ctx, error);
+      return renderLogin(ctx, deps, details, { status: 429, error: message('page.login.too_many_attempts', error.params), passkeyFailed: true });
+    }
     let use;
     try {
       if (!posted.ok) throw flowFailure('invalid');
@@ -46,6 +56,7 @@ export function passkeyRoutes(router: Router, deps: InteractionDependencies, pip
       if (!flow) return renderLogin(ctx, deps, details, { error: message('page.mfa.passkey_failed'), status: 401, passkeyFailed: true });
       throw new KeyholdError('invalid_code', { key: 'error.invalid_code.passkey' });
     }
+    await attempt.succeeded();
     return pipeline.verified(ctx, details, use.accountId, passkeyMethod(use.synced));
   });
 }

@@ -16,6 +16,7 @@ import type { EmailOwnershipService } from '#src/services/email-ownership.ts';
 import type { ConnectorService } from '#src/services/federation/connectors.ts';
 import type { LockoutService } from '#src/services/lockout.ts';
 import type { LoginThrottle, PasswordAttempt } from '#src/services/login-throttle.ts';
+import type { PasskeyThrottle } from '#src/services/passkey-throttle.ts';
 import type { RequestThrottle } from '#src/services/request-throttle.ts';
 import type { MfaService } from '#src/services/mfa/factors.ts';
 import type { MfaRequirement } from '#src/services/mfa/requirement.ts';
@@ -34,6 +35,7 @@ export interface InteractionDependencies {
   accountData: AccountDataService;
   emailOwnership: EmailOwnershipService;
   loginThrottle: LoginThrottle;
+  passkeyThrottle: PasskeyThrottle;
   loginFlows: LoginFlowService;
   registration: RegistrationService;
   registrationThrottle: RequestThrottle;
