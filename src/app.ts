@@ -12,6 +12,7 @@ import { accountApiCors } from '#src/middleware/account-api-cors.ts';
 import { clientAuthenticationError } from '#src/middleware/client-authentication-error.ts';
 import { rejectControlCharactersInUrl } from '#src/middleware/control-characters.ts';
 import { engineOutage } from '#src/middleware/engine-outage.ts';
+import { engineGateway } from '#src/middleware/engine-gateway.ts';
 import { errorHandler } from '#src/middleware/errors.ts';
 import type { Metrics } from '#src/middleware/metrics.ts';
 import { requestContext } from '#src/middleware/request-context.ts';
@@ -128,7 +129,7 @@ export function createApp(deps: AppDependencies): Koa {
   // RFC 6749 (§5.2) wants an error_description in ASCII, for developers; Keyhold's few
   // answers of its own there (an outage's 503) are in English.
   const engineOnly = compose([clientAuthenticationError(deps.config.ISSUER), engineOutage(outages), (ctx, next) => deps.engine.middleware(ctx, next)]);
-  const engine = compose([...guards(), engineOnly]);
+  const engine = engineGateway({ issuer: deps.config.ISSUER, outages, engine: (ctx, next) => deps.engine.middleware(ctx, next) });
   const pages = compose([presentation({ brand, secureCookies: deps.config.secureCookies }), ...guards(), pageChain(deps, app, brand, engineOnly)]);
   const byPath: Middleware = (ctx, next) => (ENGINE_PATHS.has(ctx.path) ? engine(ctx, next) : pages(ctx, next));
   app.use(Object.assign(byPath, { chain: [engine, pages] }));

@@ -4,15 +4,20 @@
 // (src/oidc/events.ts), and this middleware, in front of the engine, turns that answer into
 // service_unavailable (503 + Retry-After) when the error is a dependency's outage. JSON
 // unless the client prefers HTML, as the engine itself decides.
-import type { Middleware } from 'koa';
+import type { Context, Middleware } from 'koa';
 import { outageError, sendError, type ErrorHandlerOptions } from '#src/middleware/errors.ts';
+
+/** Turns the engine's 500 into 503 when what it met was a dependency's outage. */
+export function answerEngineOutage(ctx: Context, options: ErrorHandlerOptions): void {
+  const failure: unknown = ctx.state.engineError;
+  if (failure === undefined || ctx.status < 500) return;
+  const error = outageError(ctx, failure, options);
+  if (error) sendError(ctx, error, ctx.accepts('json', 'html') !== 'html');
+}
 
 export function engineOutage(options: ErrorHandlerOptions): Middleware {
   return async (ctx, next) => {
     await next();
-    const failure: unknown = ctx.state.engineError;
-    if (failure === undefined || ctx.status < 500) return;
-    const error = outageError(ctx, failure, options);
-    if (error) sendError(ctx, error, ctx.accepts('json', 'html') !== 'html');
+    answerEngineOutage(ctx, options);
   };
 }

@@ -67,25 +67,34 @@ export function outageError(ctx: Context, thrown: unknown, options: ErrorHandler
   return serviceUnavailable(thrown);
 }
 
+/** A request no route answered: 404, or the 405 a router's allowedMethods() set without a body. */
+export function answerUnrouted(ctx: Context): void {
+  if (ctx.status === 404 && ctx.body === undefined) sendError(ctx, new KeyholdError('not_found'));
+  if (ctx.status === 405 && ctx.body === undefined) sendError(ctx, new KeyholdError('method_not_allowed'));
+}
+
+/** Answers what a route threw: its code when it is known, else internal_error (logged). */
+export function answerThrown(ctx: Context, thrown: unknown, options: ErrorHandlerOptions): void {
+  // A schema that refused input (a field sent twice arrives as an array, say) is the
+  // client's mistake, never a 500.
+  const known =
+    thrown instanceof KeyholdError
+      ? thrown
+      : thrown instanceof ZodError
+        ? new KeyholdError('invalid_request', { key: 'error.invalid_request.malformed_fields' })
+        : (fromHttpError(thrown as HttpLikeError) ?? outageError(ctx, thrown, options));
+  if (known) return sendError(ctx, known);
+  ctx.state.log?.error({ err: thrown }, 'unhandled error');
+  sendError(ctx, new KeyholdError('internal_error'));
+}
+
 export function errorHandler(options: ErrorHandlerOptions = {}): Middleware {
   return async (ctx, next) => {
     try {
       await next();
-      if (ctx.status === 404 && ctx.body === undefined) sendError(ctx, new KeyholdError('not_found'));
-      // A router's allowedMethods() answers 405 (with Allow) without a body.
-      if (ctx.status === 405 && ctx.body === undefined) sendError(ctx, new KeyholdError('method_not_allowed'));
+      answerUnrouted(ctx);
     } catch (thrown) {
-      // A schema that refused input (a field sent twice arrives as an array, say) is the
-      // client's mistake, never a 500.
-      const known =
-        thrown instanceof KeyholdError
-          ? thrown
-          : thrown instanceof ZodError
-            ? new KeyholdError('invalid_request', { key: 'error.invalid_request.malformed_fields' })
-            : (fromHttpError(thrown as HttpLikeError) ?? outageError(ctx, thrown, options));
-      if (known) return sendError(ctx, known);
-      ctx.state.log?.error({ err: thrown }, 'unhandled error');
-      sendError(ctx, new KeyholdError('internal_error'));
+      answerThrown(ctx, thrown, options);
     }
   };
 }
