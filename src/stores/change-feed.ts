@@ -186,18 +186,27 @@ export function changeOf(node: RootOperationNode): Change | undefined {
   return { table: table as WatchedTable, keys };
 }
 
+/**
+ * Every change a statement makes to watched tables: its own, and those of its WITH clauses
+ * (a data-modifying CTE writes whatever statement it is attached to, a SELECT included).
+ */
+export function changesOf(node: RootOperationNode): Change[] {
+  const ctes = ((node as unknown as Node).with as { expressions?: Node[] } | undefined)?.expressions ?? [];
+  const own = changeOf(node);
+  return [...(own ? [own] : []), ...ctes.flatMap((cte) => changesOf(cte.expression as unknown as RootOperationNode))];
+}
+
 /** The Kysely plugin that reports every successful write to a watched table to `feed`. */
 export function changeFeedPlugin(feed: Pick<ChangeFeed, 'emit'>): KyselyPlugin {
-  const changes = new WeakMap<object, Change>();
+  const changes = new WeakMap<object, Change[]>();
   return {
     transformQuery(args: PluginTransformQueryArgs): RootOperationNode {
-      const change = changeOf(args.node);
-      if (change) changes.set(args.queryId, change);
+      const found = changesOf(args.node);
+      if (found.length > 0) changes.set(args.queryId, found);
       return args.node;
     },
     async transformResult(args: PluginTransformResultArgs): Promise<QueryResult<UnknownRow>> {
-      const change = changes.get(args.queryId);
-      if (change) feed.emit(change);
+      for (const change of changes.get(args.queryId) ?? []) feed.emit(change);
       return args.result;
     },
   };

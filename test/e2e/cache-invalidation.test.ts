@@ -4,7 +4,7 @@
 // for, so only the invalidation can make these pass, never the TTL backstop.
 import test from 'ava';
 import { CLI_ACTOR } from '#src/services/admin/actor.ts';
-import { changeOf } from '#src/stores/change-feed.ts';
+import { changeOf, changesOf } from '#src/stores/change-feed.ts';
 import { cliEnv, runKeyhold, succeeded } from '../helpers/cli.ts';
 import { createUser, registerClient, tokenRequest } from '../helpers/oidc.ts';
 import { startTestServer, TEST_SECRET, type TestServer } from '../helpers/server.ts';
@@ -196,5 +196,12 @@ test('which rows a statement changes: the key in its WHERE, or the whole table',
   t.is(changeOf(db.updateTable('accounts').set({ last_login_at: new Date() }).where('id', '=', 'k').toOperationNode()), undefined);
   t.deepEqual(changeOf(db.updateTable('accounts').set({ last_login_at: new Date(), password_hash: 'h' }).where('id', '=', 'k').toOperationNode()), { table: 'accounts', keys: ['k'] });
   t.deepEqual(changeOf(db.deleteFrom('connectors').where('id', '=', 'c').toOperationNode()), { table: 'connectors', keys: ['c'] });
+  // A data-modifying WITH clause writes too, whatever statement carries it.
+  t.deepEqual(
+    changesOf(db.with('renamed', (cte) => cte.updateTable('accounts').set({ name: 'n' }).where('id', '=', 'k')).insertInto('event_outbox').values({ id: 'e', type: 't', data: '{}' }).toOperationNode()),
+    [{ table: 'accounts', keys: ['k'] }],
+  );
+  t.deepEqual(changesOf(db.with('gone', (cte) => cte.deleteFrom('clients').where('client_id', '=', 'c').returning('client_id')).selectFrom('gone').selectAll().toOperationNode()), [{ table: 'clients', keys: ['c'] }]);
+  t.deepEqual(changesOf(db.updateTable('audit_log').set({ ip: null }).toOperationNode()), []);
   t.is(changeOf(db.selectFrom('accounts').selectAll().toOperationNode()), undefined);
 });
