@@ -9,10 +9,8 @@ import { compose } from '#src/middleware/compose.ts';
 import type { Logger } from 'pino';
 import type { Config } from '#src/config.ts';
 import { accountApiCors } from '#src/middleware/account-api-cors.ts';
-import { clientAuthenticationError } from '#src/middleware/client-authentication-error.ts';
 import { rejectControlCharactersInUrl } from '#src/middleware/control-characters.ts';
-import { engineOutage } from '#src/middleware/engine-outage.ts';
-import { engineGateway } from '#src/middleware/engine-gateway.ts';
+import { engineCall, engineGateway, type EngineGatewayOptions } from '#src/middleware/engine-gateway.ts';
 import { errorHandler } from '#src/middleware/errors.ts';
 import type { Metrics } from '#src/middleware/metrics.ts';
 import { requestContext } from '#src/middleware/request-context.ts';
@@ -79,7 +77,6 @@ function assetRoutes(brand: Brand): Router {
 /** Paths only the engine serves (oidc-provider's default routes, which Keyhold keeps). */
 export const ENGINE_PATHS: ReadonlySet<string> = new Set(['/token', '/token/introspection', '/token/revocation', '/me', '/jwks']);
 
-/** Keyhold's pages and APIs in front of the engine, for every other path. */
 /** Keyhold's pages and APIs, then the engine (`engine`) for whatever they leave. */
 function pageChain(deps: AppDependencies, app: Koa, brand: Brand, engine: Middleware): Middleware {
   const chain: Middleware[] = [accountApiCors(deps.clients)];
@@ -128,9 +125,9 @@ export function createApp(deps: AppDependencies): Koa {
   // presentation (language, brand) set up for them: they answer JSON for programs, and
   // RFC 6749 (§5.2) wants an error_description in ASCII, for developers; Keyhold's few
   // answers of its own there (an outage's 503) are in English.
-  const engineOnly = compose([clientAuthenticationError(deps.config.ISSUER), engineOutage(outages), (ctx, next) => deps.engine.middleware(ctx, next)]);
-  const engine = engineGateway({ issuer: deps.config.ISSUER, outages, engine: (ctx, next) => deps.engine.middleware(ctx, next) });
-  const pages = compose([presentation({ brand, secureCookies: deps.config.secureCookies }), ...guards(), pageChain(deps, app, brand, engineOnly)]);
+  const engineOptions: EngineGatewayOptions = { issuer: deps.config.ISSUER, outages, engine: (ctx, next) => deps.engine.middleware(ctx, next) };
+  const engine = engineGateway(engineOptions);
+  const pages = compose([presentation({ brand, secureCookies: deps.config.secureCookies }), ...guards(), pageChain(deps, app, brand, engineCall(engineOptions))]);
   const byPath: Middleware = (ctx, next) => (ENGINE_PATHS.has(ctx.path) ? engine(ctx, next) : pages(ctx, next));
   app.use(Object.assign(byPath, { chain: [engine, pages] }));
   return app;

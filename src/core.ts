@@ -215,7 +215,9 @@ export async function createCore(config: Config, logger: Logger, options: CoreOp
         logger.warn({ limit, mode: config.RATE_LIMIT_REDIS_FAILURE, err: { message: error instanceof Error ? error.message : String(error) } }, 'rate limit store (Redis) failed');
       },
     };
-    const loginThrottle = createLoginThrottle({ ...rateLimitStore, limit: policy.LOGIN_RATE_LIMIT, accountLimit: policy.LOGIN_ACCOUNT_RATE_LIMIT, windowSeconds: policy.LOGIN_RATE_WINDOW });
+    // The password form's limits; the passkey form counts against the same numbers.
+    const signInLimits = { ...rateLimitStore, limit: policy.LOGIN_RATE_LIMIT, accountLimit: policy.LOGIN_ACCOUNT_RATE_LIMIT, windowSeconds: policy.LOGIN_RATE_WINDOW };
+    const loginThrottle = createLoginThrottle(signInLimits);
     const mfa = createMfaService({ db, config, keys: { secrets: keys.mfaSecrets, codes: keys.mfaCodes }, mailer, sms: createSmsSender(config.process, logger) });
     const credentials = createCredentialService({ db, config, flows, mailer, passwordPolicy, passwords, engineState, lockout });
     const signInLookups = createSignInLookups(db, options.caches ? { changes, ttlMs: config.CACHE_TTL * 1000 } : undefined);
@@ -271,7 +273,7 @@ export async function createCore(config: Config, logger: Logger, options: CoreOp
           ...(config.PASSKEYS ? (['phr'] as const) : []),
         ] }),
       loginThrottle,
-      passkeyThrottle: createPasskeyThrottle({ ...rateLimitStore, limit: policy.LOGIN_RATE_LIMIT, accountLimit: policy.LOGIN_ACCOUNT_RATE_LIMIT, windowSeconds: policy.LOGIN_RATE_WINDOW }),
+      passkeyThrottle: createPasskeyThrottle(signInLimits),
       recoveryThrottle: createRequestThrottle({ ...rateLimitStore, name: 'recovery', limit: policy.RECOVERY_RATE_LIMIT, emailLimit: policy.RECOVERY_EMAIL_RATE_LIMIT, windowSeconds: policy.RECOVERY_RATE_WINDOW }),
       registrationThrottle: createRequestThrottle({ ...rateLimitStore, name: 'registration', limit: policy.REGISTRATION_RATE_LIMIT, emailLimit: policy.REGISTRATION_EMAIL_RATE_LIMIT, windowSeconds: policy.REGISTRATION_RATE_WINDOW }),
       connectors,

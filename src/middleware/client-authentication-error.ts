@@ -1,7 +1,8 @@
 // RFC 6749 §5.2 names "no client authentication included" as a case of invalid_client; the
 // engine answers it with invalid_request. Keyhold corrects the code (and answers 401 with a
-// challenge, as for wrong credentials) at the token, introspection and revocation endpoints.
-import type { Context, Middleware } from 'koa';
+// challenge, as for wrong credentials) at the token, introspection and revocation endpoints
+// (src/middleware/engine-gateway.ts calls it after the engine).
+import type { Context } from 'koa';
 
 const NO_AUTHENTICATION = 'no client authentication mechanism provided';
 
@@ -13,11 +14,4 @@ export function correctMissingClientAuthentication(ctx: Context, issuer: string)
     ctx.body = { error: 'invalid_client', error_description: 'client authentication is required' };
     ctx.set('WWW-Authenticate', `Basic realm="${issuer}"`);
   }
-}
-
-export function clientAuthenticationError(issuer: string): Middleware {
-  return async (ctx, next) => {
-    await next();
-    correctMissingClientAuthentication(ctx, issuer);
-  };
 }

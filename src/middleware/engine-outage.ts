@@ -1,10 +1,11 @@
 // The engine catches every error it meets (an adapter's Redis command, a client lookup in
 // Postgres) and answers it as a 500 server_error before any middleware of ours sees it. It
 // does emit server_error with the error; Keyhold's listener keeps it on the request
-// (src/oidc/events.ts), and this middleware, in front of the engine, turns that answer into
-// service_unavailable (503 + Retry-After) when the error is a dependency's outage. JSON
-// unless the client prefers HTML, as the engine itself decides.
-import type { Context, Middleware } from 'koa';
+// (src/oidc/events.ts), and answerEngineOutage, run after the engine (engineCall in
+// src/middleware/engine-gateway.ts), turns that answer into service_unavailable (503 +
+// Retry-After) when the error is a dependency's outage. JSON unless the client prefers
+// HTML, as the engine itself decides.
+import type { Context } from 'koa';
 import { outageError, sendError, type ErrorHandlerOptions } from '#src/middleware/errors.ts';
 
 /** Turns the engine's 500 into 503 when what it met was a dependency's outage. */
@@ -13,11 +14,4 @@ export function answerEngineOutage(ctx: Context, options: ErrorHandlerOptions): 
   if (failure === undefined || ctx.status < 500) return;
   const error = outageError(ctx, failure, options);
   if (error) sendError(ctx, error, ctx.accepts('json', 'html') !== 'html');
-}
-
-export function engineOutage(options: ErrorHandlerOptions): Middleware {
-  return async (ctx, next) => {
-    await next();
-    answerEngineOutage(ctx, options);
-  };
 }

@@ -1,6 +1,7 @@
 // The audit log: who did what to which account, when and from where. Details never hold
 // passwords, tokens, codes or links.
 import { sql, type Kysely, type Selectable } from 'kysely';
+import { outboxValues, type OutboxEvent } from '#src/stores/event-store.ts';
 import type { AuditLogTable, Database } from '#src/stores/schema.ts';
 
 export type AuditRow = Selectable<AuditLogTable>;
@@ -42,11 +43,11 @@ export async function recordAudit(db: Kysely<Database>, entry: AuditEvent): Prom
  * statement: both exist or neither, and a sign-in pays one round trip to the database for
  * the two, not two.
  */
-export async function recordAuditWithEvent(db: Kysely<Database>, entry: AuditEvent, event: { id: string; type: string; data: Record<string, unknown> }): Promise<void> {
+export async function recordAuditWithEvent(db: Kysely<Database>, entry: AuditEvent, event: OutboxEvent): Promise<void> {
   await db
     .with('audit', (cte) => cte.insertInto('audit_log').values(auditValues(entry)))
     .insertInto('event_outbox')
-    .values({ id: event.id, type: event.type, data: JSON.stringify(event.data) })
+    .values(outboxValues(event))
     .execute();
 }
 

@@ -11,8 +11,19 @@ type Executor = Kysely<Database> | Transaction<Database>;
 
 export type WebhookRow = Selectable<WebhookTable>;
 
-export async function insertEvent(executor: Executor, event: { id: string; type: string; data: Record<string, unknown> }): Promise<void> {
-  await executor.insertInto('event_outbox').values({ id: event.id, type: event.type, data: JSON.stringify(event.data) }).execute();
+export interface OutboxEvent {
+  id: string;
+  type: string;
+  data: Record<string, unknown>;
+}
+
+/** An event's outbox row (also written beside its audit entry, recordAuditWithEvent). */
+export function outboxValues(event: OutboxEvent) {
+  return { id: event.id, type: event.type, data: JSON.stringify(event.data) };
+}
+
+export async function insertEvent(executor: Executor, event: OutboxEvent): Promise<void> {
+  await executor.insertInto('event_outbox').values(outboxValues(event)).execute();
 }
 
 export async function insertWebhook(db: Executor, webhook: { id: string; url: string; events: string[]; secretEncrypted: string }): Promise<WebhookRow> {
